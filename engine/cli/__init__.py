@@ -1,0 +1,1 @@
+"""The portkey-gitops command line (typer + rich)."""

@@ -1,0 +1,54 @@
+"""The ``portkey-gitops`` command line: root app, exit codes and the one error boundary."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from engine import __version__
+from engine.cli import sandbox_cmd, terminal
+from engine.portkey.errors import PortkeyError
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+
+app = typer.Typer(
+    name="portkey-gitops",
+    help="Prompt-as-code for Portkey: keep prompts, partials, labels, configs, guardrails and "
+    "limits in git; plan and apply them to a Portkey account or the local sandbox.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(sandbox_cmd.app, name="sandbox")
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    terminal.out().print(__version__)
+
+
+def run() -> None:
+    """Console-script entry point: expected failures become one line and exit code 1."""
+    try:
+        app(standalone_mode=False)
+    except PortkeyError as exc:
+        terminal.error(str(exc))
+        sys.exit(EXIT_ERROR)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        terminal.error("aborted")
+        sys.exit(EXIT_ERROR)
+    except KeyboardInterrupt:
+        terminal.error("interrupted")
+        sys.exit(130)
+    except Exception as exc:  # click's own usage errors
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise

@@ -1,0 +1,106 @@
+"""When to retry a Portkey request, and how long to wait (tenacity does the looping).
+
+Rules:
+- 429 is always retried: Portkey refused the request without acting on it.
+  ``Retry-After`` (seconds or HTTP date) is honoured, capped by the policy.
+- A connect failure is always retried: the request never left the machine.
+- 502/503/504, timeouts and dropped connections are retried only for
+  operations that are safe to repeat (GET, DELETE, PUTs that make no
+  version). A create (POST) is never repeated after it may have arrived,
+  so retries never create duplicates.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import httpx
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_random_exponential,
+)
+
+from engine.portkey.operations import Operation
+from engine.portkey.settings import RetryPolicy
+
+RETRY_STATUSES = frozenset({502, 503, 504})
+_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+
+
+class Retryable(Exception):
+    """A failed attempt that may be tried again."""
+
+    def __init__(
+        self,
+        *,
+        response: httpx.Response | None = None,
+        error: httpx.TransportError | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        self.response = response
+        self.error = error
+        self.retry_after = retry_after
+        super().__init__("retryable failure")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    retry: bool
+    sent: bool
+    retry_after: float | None = None
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header, or None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def judge_error(op: Operation, error: httpx.TransportError) -> Verdict:
+    """Retry a transport failure? ``sent`` says whether Portkey may have acted on it."""
+    never_sent = isinstance(error, _NEVER_SENT)
+    return Verdict(retry=never_sent or op.retry_safe, sent=not never_sent)
+
+
+def judge_response(op: Operation, response: httpx.Response) -> Verdict:
+    """Retry an error answer?"""
+    if response.status_code == 429:
+        return Verdict(True, True, parse_retry_after(response.headers.get("retry-after")))
+    if response.status_code in RETRY_STATUSES and op.retry_safe:
+        return Verdict(True, True, parse_retry_after(response.headers.get("retry-after")))
+    return Verdict(False, True)
+
+
+def retrying(policy: RetryPolicy, sleep: Callable[[float], Awaitable[None]]) -> AsyncRetrying:
+    """A tenacity loop: bounded attempts, Retry-After first, else exponential backoff with jitter."""
+    backoff = wait_random_exponential(multiplier=policy.backoff_base, max=policy.backoff_max)
+
+    def wait(state: RetryCallState) -> float:
+        failure = state.outcome.exception() if state.outcome else None
+        if isinstance(failure, Retryable) and failure.retry_after is not None:
+            return min(failure.retry_after, policy.retry_after_max)
+        return backoff(state)
+
+    return AsyncRetrying(
+        stop=stop_after_attempt(policy.max_retries + 1),
+        wait=wait,
+        retry=retry_if_exception_type(Retryable),
+        sleep=sleep,
+        reraise=True,
+    )

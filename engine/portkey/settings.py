@@ -1,0 +1,127 @@
+"""Client settings: API key, base URL, timeout and retry policy, read from the environment."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from engine.portkey.errors import PortkeyConfigError
+
+DEFAULT_BASE_URL = "https://api.portkey.ai/v1"
+ENV_API_KEY = "PORTKEY_API_KEY"
+ENV_BASE_URL = "PORTKEY_BASE_URL"
+ENV_TIMEOUT = "PORTKEY_TIMEOUT"
+ENV_MAX_RETRIES = "PORTKEY_MAX_RETRIES"
+
+
+class Secret:
+    """A string that never shows itself in repr, str or f-strings."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+
+def is_loopback(host: str) -> bool:
+    """True for localhost and loopback IP addresses."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_base_url(url: str) -> str:
+    """Return the URL without a trailing slash, or raise if it is not safe to send a key to."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise PortkeyConfigError(
+            f"{ENV_BASE_URL} must be an http(s) URL such as {DEFAULT_BASE_URL}, got {url!r}"
+        )
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise PortkeyConfigError(
+            f"{ENV_BASE_URL} uses plain http to {parts.hostname}: the API key would travel "
+            "unencrypted. Use https, or a loopback address (127.0.0.1, localhost) for a local sandbox."
+        )
+    if parts.query or parts.fragment:
+        raise PortkeyConfigError(f"{ENV_BASE_URL} must not carry a query or fragment: {url!r}")
+    return url.rstrip("/")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how long to retry transient failures."""
+
+    max_retries: int = 4
+    backoff_base: float = 0.5
+    backoff_max: float = 20.0
+    retry_after_max: float = 60.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the client needs to talk to Portkey."""
+
+    api_key: Secret
+    base_url: str = DEFAULT_BASE_URL
+    timeout: float = 30.0
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "base_url", check_base_url(self.base_url))
+        if not self.api_key:
+            raise PortkeyConfigError(f"{ENV_API_KEY} is empty: set it to a Portkey API key")
+        if self.timeout <= 0:
+            raise PortkeyConfigError(f"{ENV_TIMEOUT} must be a positive number of seconds")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from PORTKEY_* variables; raise a clear error when one is wrong."""
+        env = os.environ if env is None else env
+        key = env.get(ENV_API_KEY, "").strip()
+        if not key:
+            raise PortkeyConfigError(
+                f"{ENV_API_KEY} is not set: export it, or use --sandbox to run against the "
+                "embedded Portkey sandbox"
+            )
+        return cls(
+            api_key=Secret(key),
+            base_url=env.get(ENV_BASE_URL, DEFAULT_BASE_URL) or DEFAULT_BASE_URL,
+            timeout=_number(env, ENV_TIMEOUT, 30.0, float),
+            retry=RetryPolicy(max_retries=_number(env, ENV_MAX_RETRIES, 4, int)),
+        )
+
+
+def _number(env: Mapping[str, str], name: str, default: float, kind: type) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise PortkeyConfigError(f"{name} must be a number, got {raw!r}") from None
+    if value < 0:
+        raise PortkeyConfigError(f"{name} must not be negative, got {raw!r}")
+    return value
