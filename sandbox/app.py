@@ -1,0 +1,163 @@
+"""`Sandbox`: the emulator object: state, fault rules, request log and the Starlette app."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from sandbox.api import API_PREFIX, PortkeyApi
+from sandbox.faults import Faults
+from sandbox.handlers import usage_limits
+from sandbox.handlers.workspaces import add_workspace
+from sandbox.requestlog import RequestLog, RequestRecord
+from sandbox.routes import OPERATIONS
+from sandbox.seed import ensure_seeded
+from sandbox.store import Store
+
+OPERATION_NAMES = frozenset(op.name for op in OPERATIONS)
+
+
+class Sandbox:
+    """A local Portkey Admin API with state in SQLite (`db` is a file path or ":memory:").
+
+    `app` is the ASGI app: the API under `/v1`, plus keyless control routes
+    `GET /_sandbox/health`, `GET|DELETE /_sandbox/requests` and `GET|PUT /_sandbox/faults`.
+    """
+
+    def __init__(
+        self,
+        db: str | Path = ":memory:",
+        api_key: str = "sandbox-key",
+        faults: Faults | None = None,
+    ):
+        self._store = Store(db)
+        self._org = ensure_seeded(self._store)
+        self._log = RequestLog()
+        self._faults = Faults()
+        self.faults = faults
+        api = PortkeyApi(self._store, self._org, api_key, lambda: self._faults, self._log)
+        self.app = Starlette(
+            routes=[
+                Route("/_sandbox/health", self._health, methods=["GET"]),
+                Route("/_sandbox/requests", self._get_requests, methods=["GET"]),
+                Route("/_sandbox/requests", self._delete_requests, methods=["DELETE"]),
+                Route("/_sandbox/faults", self._get_faults, methods=["GET"]),
+                Route("/_sandbox/faults", self._put_faults, methods=["PUT"]),
+                Route(API_PREFIX, api, methods=None),
+                Route(API_PREFIX + "/{rest:path}", api, methods=None),
+            ],
+            exception_handlers={HTTPException: self._http_error},
+        )
+
+    # -- Python API -------------------------------------------------------------------------
+
+    @property
+    def faults(self) -> Faults:
+        """The fault rules in force; assign a new `Faults` to change them (None = no faults)."""
+        return self._faults
+
+    @faults.setter
+    def faults(self, value: Faults | None) -> None:
+        value = value or Faults()
+        unknown = set(value.per_operation) - OPERATION_NAMES
+        if unknown:
+            raise ValueError(f"faults name unknown operations: {sorted(unknown)}")
+        self._faults = value
+
+    @property
+    def organisation_id(self) -> str:
+        """UUID of the sandbox's one organisation."""
+        return self._org.organisation_id
+
+    @property
+    def default_workspace_id(self) -> str:
+        """UUID of the seeded default workspace."""
+        return self._org.default_workspace_id
+
+    @property
+    def default_workspace_slug(self) -> str:
+        """Slug (`ws-…`) of the seeded default workspace."""
+        return self._org.default_workspace_slug
+
+    def requests(self) -> list[RequestRecord]:
+        """Every API request so far (not `/_sandbox` ones), oldest first."""
+        return self._log.snapshot()
+
+    def reset_requests(self) -> None:
+        """Empty the request log."""
+        self._log.clear()
+
+    def record_usage(self, policy_id: str, value_key: str, amount: float) -> dict[str, Any]:
+        """Add usage to the entity `value_key` of usage-limit policy `policy_id` (created on
+        first use); returns `{id, value_key, current_usage, status}`. KeyError if no policy."""
+        with self._store.transaction() as tx:
+            return usage_limits.record_usage(tx, policy_id, value_key, amount)
+
+    def add_workspace(self, name: str) -> dict[str, Any]:
+        """Create another workspace (with its default collection); returns `{id, slug, name}`."""
+        with self._store.transaction() as tx:
+            ws = add_workspace(tx, self._org.organisation_id, name)
+        return {"id": ws["id"], "slug": ws["slug"], "name": ws["name"]}
+
+    def close(self) -> None:
+        """Close the database."""
+        self._store.close()
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- /_sandbox routes -------------------------------------------------------------------
+
+    async def _health(self, request: Request) -> Response:
+        return JSONResponse(
+            {
+                "status": "ok",
+                "organisation_id": self.organisation_id,
+                "default_workspace_id": self.default_workspace_id,
+                "default_workspace_slug": self.default_workspace_slug,
+            }
+        )
+
+    async def _get_requests(self, request: Request) -> Response:
+        return JSONResponse([r.to_dict() for r in self.requests()])
+
+    async def _delete_requests(self, request: Request) -> Response:
+        self.reset_requests()
+        return JSONResponse({})
+
+    async def _get_faults(self, request: Request) -> Response:
+        return JSONResponse(self._faults.to_dict())
+
+    async def _put_faults(self, request: Request) -> Response:
+        try:
+            data = json.loads(await request.body() or b"{}")
+            if not isinstance(data, dict):
+                raise ValueError("faults must be a JSON object")
+            self.faults = Faults.from_dict(data)
+        except ValueError as exc:
+            return JSONResponse({"errorCode": "AB01", "message": f"faults: {exc}"}, status_code=400)
+        return JSONResponse(self._faults.to_dict())
+
+    async def _http_error(self, request: Request, exc: Exception) -> Response:
+        """404/405 outside `/v1` as JSON; paths outside `/_sandbox` are logged like API requests."""
+        assert isinstance(exc, HTTPException)
+        code = {404: "SB404", 405: "SB405"}.get(exc.status_code, f"SB{exc.status_code}")
+        if not request.url.path.startswith("/_sandbox/"):
+            self._log.append(
+                RequestRecord(request.method, request.url.path, None, exc.status_code, 0.0, None)
+            )
+        return JSONResponse(
+            {"errorCode": code, "message": exc.detail},
+            status_code=exc.status_code,
+            headers=exc.headers,
+        )

@@ -1,0 +1,1 @@
+"""Portkey behaviour, one module per resource group; each handler takes a `Ctx`."""

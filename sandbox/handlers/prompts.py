@@ -1,0 +1,359 @@
+"""Prompts and their immutable versions: create, update (new unpublished version), publish
+(makeDefault), labels on versions, list and delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sandbox import ids
+from sandbox.context import Ctx
+from sandbox.errors import invalid, not_found
+from sandbox.fields import opt_bool, opt_dict, opt_list, opt_str
+from sandbox.handlers.labels import find_label
+from sandbox.paging import page
+from sandbox.store import Doc, Tx
+
+# Fields whose presence in an update makes a new version. `prompt_metadata` is the update
+# body's name for what create and read call `template_metadata`; both are accepted.
+VERSION_FIELDS = (
+    "string",
+    "parameters",
+    "model",
+    "virtual_key",
+    "version_description",
+    "functions",
+    "tools",
+    "tool_choice",
+    "is_raw_template",
+    "prompt_metadata",
+    "template_metadata",
+)
+# Without `patch: true` these must come together in an update.
+STRICT_FIELDS = ("string", "parameters", "virtual_key")
+
+
+def find_prompt(tx: Tx, ident: str) -> Doc:
+    """A prompt by UUID or `pp-…` slug; 404 if unknown."""
+    found = tx.find("prompt", ident)
+    if found is None:
+        raise not_found("prompt", ident)
+    return found
+
+
+def versions_of(tx: Tx, prompt: Doc) -> list[Doc]:
+    """All versions of `prompt`, oldest first."""
+    return sorted(tx.list("prompt_version", parent_id=prompt["id"]), key=lambda v: v["version"])
+
+
+def version_by_number(tx: Tx, prompt: Doc, number: int) -> Doc | None:
+    """Version `number` of `prompt`."""
+    return next((v for v in versions_of(tx, prompt) if v["version"] == number), None)
+
+
+def published_version(tx: Tx, prompt: Doc) -> Doc:
+    """The default (published) version."""
+    version = version_by_number(tx, prompt, prompt["published_version"])
+    assert version is not None, "published version missing"
+    return version
+
+
+def _version_values(body: dict[str, Any], base: Doc | None) -> dict[str, Any]:
+    """Version content from `body`; omitted fields come from `base` (patch) or defaults."""
+
+    def pick(name: str, read: Any, default: Any, key: str | None = None) -> Any:
+        if body.get(name) is not None:
+            return read(body, name)
+        return base[key or name] if base is not None else default
+
+    meta_field = (
+        "prompt_metadata" if body.get("prompt_metadata") is not None else "template_metadata"
+    )
+    return {
+        "string": pick("string", opt_str, None),
+        "parameters": pick("parameters", opt_dict, {}),
+        "model": pick("model", opt_str, None),
+        "virtual_key": pick("virtual_key", opt_str, None),
+        "functions": pick("functions", opt_list, None),
+        "tools": pick("tools", opt_list, None),
+        "tool_choice": pick("tool_choice", opt_dict, None),
+        "is_raw_template": pick("is_raw_template", opt_bool, False),
+        "template_metadata": pick(meta_field, opt_dict, {}, key="template_metadata"),
+        "description": pick("version_description", opt_str, None, key="description"),
+    }
+
+
+def _new_version(tx: Tx, prompt: Doc, values: dict[str, Any]) -> Doc:
+    prompt["last_version"] += 1
+    version = {
+        "id": ids.new_uuid(),
+        "prompt_id": prompt["id"],
+        "version": prompt["last_version"],
+        **values,
+        "label_ids": [],
+        "status": "active",
+        "created_at": ids.now_iso(),
+    }
+    tx.put("prompt_version", version, parent_id=prompt["id"])
+    return version
+
+
+def prompt_view(prompt: Doc, version: Doc) -> dict[str, Any]:
+    """The flat `Prompt` object for one version of `prompt`."""
+    view = {
+        "id": prompt["id"],
+        "slug": prompt["slug"],
+        "name": prompt["name"],
+        "collection_id": prompt["collection_id"],
+        "string": version["string"],
+        "parameters": version["parameters"],
+        "model": version["model"],
+        "virtual_key": version["virtual_key"],
+        "functions": version["functions"],
+        "tools": version["tools"],
+        "tool_choice": version["tool_choice"],
+        "template_metadata": version["template_metadata"],
+        "is_raw_template": version["is_raw_template"],
+        "prompt_version": version["version"],
+        "prompt_version_id": version["id"],
+        "prompt_version_status": version["status"],
+        "prompt_version_description": version["description"],
+        "prompt_version_label_id": version["label_ids"][-1] if version["label_ids"] else None,
+        "status": prompt["status"],
+        "created_at": prompt["created_at"],
+        "last_updated_at": prompt["last_updated_at"],
+    }
+    # The spec types these fields as non-nullable: leave out what is unset.
+    return {k: v for k, v in view.items() if v is not None}
+
+
+def _version_summary(version: Doc) -> dict[str, Any]:
+    template = {
+        k: version[k]
+        for k in (
+            "string",
+            "parameters",
+            "model",
+            "virtual_key",
+            "functions",
+            "tools",
+            "tool_choice",
+            "template_metadata",
+            "is_raw_template",
+        )
+        if version[k] is not None
+    }
+    summary = {
+        "id": version["id"],
+        "prompt_id": version["prompt_id"],
+        "prompt_template": template,
+        "prompt_version": version["version"],
+        "prompt_description": version["description"],
+        "label_id": version["label_ids"][-1] if version["label_ids"] else None,
+        # Sandbox extension: a version may carry several labels; `label_id` shows the last one.
+        "label_ids": list(version["label_ids"]),
+        "created_at": version["created_at"],
+        "status": version["status"],
+        "object": "prompt",
+    }
+    return {k: v for k, v in summary.items() if v is not None}
+
+
+def create_prompt(ctx: Ctx) -> Any:
+    """POST /prompts: the prompt plus version 1, which is published at once."""
+    body = ctx.body
+    name = opt_str(body, "name", required=True)
+    collection_ref = opt_str(body, "collection_id", required=True)
+    for field in STRICT_FIELDS:
+        if body.get(field) is None:
+            raise invalid(field, "field required")
+    collection = ctx.tx.find("collection", collection_ref or "")
+    if collection is None:
+        raise invalid("collection_id", f"no collection '{collection_ref}'")
+    if body.get("workspace_id"):
+        ws = ctx.workspace(body["workspace_id"])
+        if ws["id"] != collection["workspace_id"]:
+            raise invalid("collection_id", "collection belongs to another workspace")
+    values = _version_values(body, None)
+    now = ids.now_iso()
+    prompt = {
+        "id": ids.new_uuid(),
+        "slug": ids.make_slug("pp-", name or "", 8, lambda s: ctx.tx.slug_taken("prompt", s)),
+        "name": name,
+        "collection_id": collection["id"],
+        "workspace_id": collection["workspace_id"],
+        "status": "active",
+        "last_version": 0,
+        "published_version": 1,
+        "created_at": now,
+        "last_updated_at": now,
+    }
+    version = _new_version(ctx.tx, prompt, values)
+    ctx.tx.put("prompt", prompt)
+    return {
+        "id": prompt["id"],
+        "slug": prompt["slug"],
+        "version_id": version["id"],
+        "object": "prompt",
+    }
+
+
+def list_prompts(ctx: Ctx) -> Any:
+    """GET /prompts?collection_id&workspace_id&search&current_page&page_size → {data, total}."""
+    collection_ref = ctx.query.get("collection_id")
+    if collection_ref:
+        collection = ctx.tx.find("collection", collection_ref)
+        if collection is None:
+            raise invalid("collection_id", f"no collection '{collection_ref}'")
+        items = [
+            p
+            for p in ctx.tx.list("prompt", workspace_id=collection["workspace_id"])
+            if p["collection_id"] == collection["id"]
+        ]
+    else:
+        ws = ctx.workspace(ctx.query.get("workspace_id"))
+        items = ctx.tx.list("prompt", workspace_id=ws["id"])
+    search = (ctx.query.get("search") or "").lower()
+    if search:
+        items = [p for p in items if search in p["name"].lower()]
+    data = []
+    for prompt in page(items, ctx.query):
+        model = published_version(ctx.tx, prompt)["model"]
+        summary = {
+            "id": prompt["id"],
+            "slug": prompt["slug"],
+            "name": prompt["name"],
+            "collection_id": prompt["collection_id"],
+            "model": model,
+            "status": prompt["status"],
+            "created_at": prompt["created_at"],
+            "last_updated_at": prompt["last_updated_at"],
+            "object": "prompt",
+        }
+        data.append({k: v for k, v in summary.items() if v is not None})
+    return {"data": data, "total": len(items)}
+
+
+def get_prompt(ctx: Ctx) -> Any:
+    """GET /prompts/{id}[?version=N|latest]: the published version unless `version` is given."""
+    prompt = find_prompt(ctx.tx, ctx.params["prompt_id"])
+    wanted = ctx.query.get("version")
+    if not wanted:
+        return prompt_view(prompt, published_version(ctx.tx, prompt))
+    if wanted == "latest":
+        return prompt_view(prompt, versions_of(ctx.tx, prompt)[-1])
+    if not wanted.isdigit():
+        raise invalid("version", "must be a version number or 'latest'")
+    version = version_by_number(ctx.tx, prompt, int(wanted))
+    if version is None:
+        raise not_found("prompt version", f"{prompt['slug']}@{wanted}")
+    return prompt_view(prompt, version)
+
+
+def update_prompt(ctx: Ctx) -> Any:
+    """PUT /prompts/{id}: metadata in place; any version field makes a new, unpublished version."""
+    prompt = find_prompt(ctx.tx, ctx.params["prompt_id"])
+    body = ctx.body
+    patch = opt_bool(body, "patch") or False
+    name = opt_str(body, "name")
+    if name is not None:
+        if not name.strip():
+            raise invalid("name", "must not be empty")
+        prompt["name"] = name
+    collection_ref = opt_str(body, "collection_id")
+    if collection_ref:
+        collection = ctx.tx.find("collection", collection_ref)
+        if collection is None or collection["workspace_id"] != prompt["workspace_id"]:
+            raise invalid("collection_id", f"no collection '{collection_ref}' in this workspace")
+        prompt["collection_id"] = collection["id"]
+    answer: dict[str, Any] = {}
+    if any(body.get(field) is not None for field in VERSION_FIELDS):
+        if not patch:
+            for field in STRICT_FIELDS:
+                if body.get(field) is None:
+                    raise invalid(
+                        field,
+                        "field required unless patch is true "
+                        "(all version fields must be sent together)",
+                    )
+        base = versions_of(ctx.tx, prompt)[-1] if patch else None
+        version = _new_version(ctx.tx, prompt, _version_values(body, base))
+        answer = {"id": prompt["id"], "slug": prompt["slug"], "prompt_version_id": version["id"]}
+    prompt["last_updated_at"] = ids.now_iso()
+    ctx.tx.put("prompt", prompt)
+    return answer
+
+
+def delete_prompt(ctx: Ctx) -> Any:
+    """DELETE /prompts/{id}: the prompt and all its versions."""
+    prompt = find_prompt(ctx.tx, ctx.params["prompt_id"])
+    ctx.tx.delete_children("prompt_version", prompt["id"])
+    ctx.tx.delete("prompt", prompt["id"])
+    return {}
+
+
+def version_number(body: dict[str, Any]) -> int:
+    """The `version` of a makeDefault body: a whole number."""
+    value = body.get("version")
+    if value is None:
+        raise invalid("version", "field required")
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+        raise invalid("version", "must be a version number (integer)")
+    return int(value)
+
+
+def publish_prompt(ctx: Ctx) -> Any:
+    """PUT /prompts/{id}/makeDefault {version: N}: make version N the published one."""
+    prompt = find_prompt(ctx.tx, ctx.params["prompt_id"])
+    number = version_number(ctx.body)
+    if version_by_number(ctx.tx, prompt, number) is None:
+        raise not_found("prompt version", f"{prompt['slug']}@{number}")
+    prompt["published_version"] = number
+    prompt["last_updated_at"] = ids.now_iso()
+    ctx.tx.put("prompt", prompt)
+    return {}
+
+
+def list_prompt_versions(ctx: Ctx) -> Any:
+    """GET /prompts/{id}/versions: a bare array of PromptVersionSummary, oldest first."""
+    prompt = find_prompt(ctx.tx, ctx.params["prompt_id"])
+    return [_version_summary(v) for v in versions_of(ctx.tx, prompt)]
+
+
+def _find_version(tx: Tx, prompt: Doc, version_id: str) -> Doc:
+    version = tx.get("prompt_version", version_id)
+    if version is None or version["prompt_id"] != prompt["id"]:
+        raise not_found("prompt version", version_id)
+    return version
+
+
+def get_prompt_version(ctx: Ctx) -> Any:
+    """GET /prompts/{id}/versions/{version_id}: the flat Prompt at that version (by UUID)."""
+    prompt = find_prompt(ctx.tx, ctx.params["prompt_id"])
+    return prompt_view(prompt, _find_version(ctx.tx, prompt, ctx.params["version_id"]))
+
+
+def update_prompt_version(ctx: Ctx) -> Any:
+    """PUT /prompts/{id}/versions/{version_id} {label_id}: attach a label, moving it off the
+    prompt's other versions; `label_id: null` clears the version's labels."""
+    prompt = find_prompt(ctx.tx, ctx.params["prompt_id"])
+    version = _find_version(ctx.tx, prompt, ctx.params["version_id"])
+    if "label_id" not in ctx.body:
+        raise invalid("label_id", "field required (versions are immutable; only labels change)")
+    label_ref = ctx.body["label_id"]
+    if label_ref is None:
+        version["label_ids"] = []
+        ctx.tx.put("prompt_version", version)
+        return {}
+    if not isinstance(label_ref, str):
+        raise invalid("label_id", "must be a label UUID or null")
+    label = find_label(ctx.tx, label_ref, field="label_id")
+    if label["workspace_id"] not in (None, prompt["workspace_id"]):
+        raise invalid("label_id", "label belongs to another workspace")
+    for other in versions_of(ctx.tx, prompt):
+        if other["id"] != version["id"] and label["id"] in other["label_ids"]:
+            other["label_ids"].remove(label["id"])
+            ctx.tx.put("prompt_version", other)
+    if label["id"] not in version["label_ids"]:
+        version["label_ids"].append(label["id"])
+    ctx.tx.put("prompt_version", version)
+    return {}

@@ -1,0 +1,107 @@
+"""Running the sandbox over real HTTP: `serve` in the foreground (the CLI's `sandbox serve`)
+and `serve_in_thread` for tests that need a socket."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import uvicorn
+
+from sandbox.api import ConnectionDropped
+from sandbox.app import Sandbox
+from sandbox.faults import Faults
+
+
+class _HideDrops(logging.Filter):
+    """Keep uvicorn from logging a traceback for every injected dropped connection."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not isinstance(exc, ConnectionDropped)
+
+
+def _hide_drops() -> None:
+    log = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, _HideDrops) for f in log.filters):
+        log.addFilter(_HideDrops())
+
+
+def is_loopback(host: str) -> bool:
+    """True for `localhost` and loopback addresses."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8787,
+    db: str | Path = ":memory:",
+    api_key: str = "sandbox-key",
+    faults: Faults | None = None,
+    *,
+    allow_remote: bool = False,
+) -> None:
+    """Serve a sandbox with uvicorn until interrupted. A non-loopback `host` needs
+    `allow_remote=True`: the sandbox is a test double, not a hardened server."""
+    if not is_loopback(host) and not allow_remote:
+        raise ValueError(
+            f"refusing to serve the sandbox on non-loopback host {host!r} "
+            "(pass allow_remote=True to override)"
+        )
+    _hide_drops()
+    sandbox = Sandbox(db=db, api_key=api_key, faults=faults)
+    try:
+        uvicorn.Server(uvicorn.Config(sandbox.app, host=host, port=port, lifespan="off")).run()
+    finally:
+        sandbox.close()
+
+
+@contextmanager
+def serve_in_thread(sandbox: Sandbox, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+    """Serve `sandbox` with uvicorn on a background thread; yields the base URL
+    `http://HOST:PORT/v1` (port 0 picks a free port) and stops the server on exit."""
+    _hide_drops()
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    bound_port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        sandbox.app,
+        host=host,
+        port=bound_port,
+        lifespan="off",
+        log_config=None,
+        log_level="warning",
+        timeout_graceful_shutdown=2,
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name="sandbox-uvicorn", daemon=True
+    )
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True
+            sock.close()
+            raise RuntimeError("sandbox server did not start")
+        time.sleep(0.01)
+    url_host = f"[{host}]" if family == socket.AF_INET6 else host
+    try:
+        yield f"http://{url_host}:{bound_port}/v1"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()

@@ -1,0 +1,1 @@
+"""Contract checks of client and sandbox traffic against Portkey's OpenAPI spec."""

@@ -1,0 +1,234 @@
+"""Every in-scope operation, called with our client against the sandbox, checked against the spec.
+
+Each operation gets a success call and an error call. The recorder validates the
+client's request and the sandbox's response against the official OpenAPI spec
+(with the reasoned deviations in deviations.yaml); any violation fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from engine.portkey import OPERATIONS, PortkeyAPIError, PortkeyClient, RetryPolicy, Secret, Settings
+from sandbox import Sandbox
+from tests.contract.recorder import ContractTransport
+
+pytestmark = pytest.mark.anyio
+
+KEY = "contract-key"
+GUARD_ACTIONS = {
+    "deny": True, "async": False,
+    "on_success": {"feedback": {"value": 5, "weight": 1, "metadata": ""}},
+    "on_fail": {"feedback": {"value": -5, "weight": 1, "metadata": ""}},
+}
+MISSING = "00000000-0000-4000-8000-000000000000"
+
+
+@dataclass
+class World:
+    """One object of every kind, created through the client."""
+
+    client: PortkeyClient
+    recorder: ContractTransport
+    sandbox: Sandbox
+    ws: str
+    org: str
+    collection: dict[str, Any]
+    empty_collection: dict[str, Any]
+    prompt: dict[str, Any]
+    version_id: str
+    partial: dict[str, Any]
+    label: dict[str, Any]
+    config: dict[str, Any]
+    guardrail: dict[str, Any]
+    rate: dict[str, Any]
+    usage: dict[str, Any]
+    entity_id: str
+
+
+@pytest.fixture
+async def world() -> AsyncIterator[World]:
+    sb = Sandbox(db=":memory:", api_key=KEY)
+    recorder = ContractTransport(httpx.ASGITransport(app=sb.app))
+    settings = Settings(api_key=Secret(KEY), base_url="http://127.0.0.1/v1", retry=RetryPolicy(max_retries=0))
+    client = PortkeyClient(settings, transport=recorder)
+    ws = sb.default_workspace_id
+    collection = await client.create_collection(body={"name": "Support", "workspace_id": ws})
+    empty = await client.create_collection(body={"name": "Empty", "workspace_id": ws})
+    partial = await client.create_prompt_partial(body={"name": "tone", "string": "Be kind.", "workspace_id": ws})
+    prompt = await client.create_prompt(body={
+        "name": "triage", "collection_id": collection["id"], "string": "Hi {{name}} {{>" + partial["slug"] + "}}",
+        "parameters": {"temperature": 0.1}, "virtual_key": "vk-1", "model": "gpt-4o-mini",
+    })
+    await client.update_prompt(prompt_id=prompt["id"], body={"string": "Hello {{name}}", "patch": True})
+    versions = await client.list_prompt_versions(prompt_id=prompt["id"])
+    label = await client.create_prompt_label(body={"name": "canary", "workspace_id": ws, "color_code": "#aabbcc"})
+    config = await client.create_config(body={"name": "routing", "config": {"retry": {"attempts": 2}},
+                                              "workspace_id": ws})
+    guardrail = await client.create_guardrail(body={
+        "name": "pii", "workspace_id": ws, "actions": GUARD_ACTIONS,
+        "checks": [{"id": "default.regexMatch", "parameters": {"rule": "\\d+"}}],
+    })
+    limit = {"conditions": [{"key": "workspace_id", "value": ws}], "group_by": [{"key": "api_key"}]}
+    rate = await client.create_rate_limit(body={**limit, "type": "requests", "unit": "rpm", "value": 10,
+                                                "workspace_id": ws})
+    usage = await client.create_usage_limit(body={**limit, "type": "cost", "credit_limit": 100,
+                                                  "workspace_id": ws})
+    entity = sb.record_usage(usage["id"], "key-1", 3.5)
+    recorder.clear()
+    yield World(client, recorder, sb, ws, sb.organisation_id, collection, empty, prompt, versions[-1]["id"], partial,
+                label, config, guardrail, rate, usage, str(entity["id"]))
+    await client.aclose()
+    sb.close()
+
+
+Call = Callable[[World], tuple[dict[str, Any], Any]]  # -> (arguments, body)
+
+SUCCESS: dict[str, Call] = {
+    "create_prompt": lambda w: ({}, {"name": "p2", "collection_id": w.collection["id"], "string": "x",
+                                     "parameters": {}, "virtual_key": "vk"}),
+    "list_prompts": lambda w: ({"workspace_id": w.ws, "page_size": 5, "current_page": 0}, None),
+    "get_prompt": lambda w: ({"prompt_id": w.prompt["id"]}, None),
+    "update_prompt": lambda w: ({"prompt_id": w.prompt["id"]}, {"string": "y", "patch": True}),
+    "delete_prompt": lambda w: ({"prompt_id": w.prompt["id"]}, None),
+    "publish_prompt": lambda w: ({"prompt_id": w.prompt["id"]}, {"version": 2}),
+    "list_prompt_versions": lambda w: ({"prompt_id": w.prompt["id"]}, None),
+    "get_prompt_version": lambda w: ({"prompt_id": w.prompt["id"], "version_id": w.version_id}, None),
+    "update_prompt_version": lambda w: ({"prompt_id": w.prompt["id"], "version_id": w.version_id},
+                                        {"label_id": w.label["id"]}),
+    "render_prompt": lambda w: ({"prompt_id": w.prompt["id"]}, {"variables": {"name": "Ada"}}),
+    "run_prompt_completion": lambda w: ({"prompt_id": w.prompt["id"]}, {"variables": {"name": "Ada"}}),
+    "create_prompt_partial": lambda w: ({}, {"name": "p", "string": "s", "workspace_id": w.ws}),
+    "list_prompt_partials": lambda w: ({"workspace_id": w.ws}, None),
+    "get_prompt_partial": lambda w: ({"prompt_partial_id": w.partial["id"]}, None),
+    "update_prompt_partial": lambda w: ({"prompt_partial_id": w.partial["id"]}, {"string": "Be kinder."}),
+    "delete_prompt_partial": lambda w: ({"prompt_partial_id": w.partial["id"]}, None),
+    "list_partial_versions": lambda w: ({"prompt_partial_id": w.partial["id"]}, None),
+    "publish_partial": lambda w: ({"prompt_partial_id": w.partial["id"]}, {"version": 1}),
+    "create_prompt_label": lambda w: ({}, {"name": "beta", "workspace_id": w.ws}),
+    "list_prompt_labels": lambda w: ({"workspace_id": w.ws, "page_size": 2}, None),
+    "get_prompt_label": lambda w: ({"label_id": w.label["id"]}, None),
+    "update_prompt_label": lambda w: ({"label_id": w.label["id"]}, {"description": "d"}),
+    "delete_prompt_label": lambda w: ({"label_id": w.label["id"]}, None),
+    "list_collections": lambda w: ({"workspace_id": w.ws}, None),
+    "create_collection": lambda w: ({}, {"name": "c2", "workspace_id": w.ws}),
+    "get_collection": lambda w: ({"collection_id": w.collection["id"]}, None),
+    "update_collection": lambda w: ({"collection_id": w.collection["id"]}, {"name": "Renamed"}),
+    "delete_collection": lambda w: ({"collection_id": w.empty_collection["id"]}, None),
+    "list_configs": lambda w: ({"workspace_id": w.ws}, None),
+    "get_config": lambda w: ({"slug": w.config["slug"]}, None),
+    "create_config": lambda w: ({}, {"name": "c", "config": {"cache": {"mode": "simple"}}, "workspace_id": w.ws}),
+    "update_config": lambda w: ({"slug": w.config["slug"]}, {"config": {"retry": {"attempts": 4}}}),
+    "delete_config": lambda w: ({"slug": w.config["slug"]}, None),
+    "list_config_versions": lambda w: ({"slug": w.config["slug"]}, None),
+    "list_guardrails": lambda w: ({"workspace_id": w.ws}, None),
+    "get_guardrail": lambda w: ({"guardrail_id": w.guardrail["id"]}, None),
+    "create_guardrail": lambda w: ({}, {"name": "g", "workspace_id": w.ws, "actions": GUARD_ACTIONS,
+                                        "checks": [{"id": "portkey.pii", "parameters": {"categories": ["SSN"]}}]}),
+    "update_guardrail": lambda w: ({"guardrail_id": w.guardrail["id"]}, {"name": "pii-2"}),
+    "delete_guardrail": lambda w: ({"guardrail_id": w.guardrail["id"]}, None),
+    "get_organisation_defaults": lambda w: ({}, None),
+    "update_organisation_defaults": lambda w: ({}, {"input_guardrails": [w.guardrail["slug"]]}),
+    "list_input_guardrail_workspace_exclusions": lambda w: ({"organisation_id": w.org}, None),
+    "update_input_guardrail_workspace_exclusions": lambda w: (
+        {}, {"organisation_id": w.org, "workspaces": [{"workspace_id": w.ws, "excluded": True}]}),
+    "list_output_guardrail_workspace_exclusions": lambda w: ({"organisation_id": w.org}, None),
+    "update_output_guardrail_workspace_exclusions": lambda w: (
+        {}, {"organisation_id": w.org, "workspaces": [{"workspace_id": w.ws, "excluded": False}]}),
+    "list_usage_limits": lambda w: ({"workspace_id": w.ws}, None),
+    "get_usage_limit": lambda w: ({"id": w.usage["id"]}, None),
+    "create_usage_limit": lambda w: ({}, {"conditions": [{"key": "api_key", "value": "k"}],
+                                          "group_by": [{"key": "api_key"}], "type": "tokens",
+                                          "credit_limit": 1000, "workspace_id": w.ws}),
+    "update_usage_limit": lambda w: ({"id": w.usage["id"]}, {"credit_limit": 200, "alert_threshold": 150}),
+    "delete_usage_limit": lambda w: ({"id": w.usage["id"]}, None),
+    "list_rate_limits": lambda w: ({"workspace_id": w.ws}, None),
+    "get_rate_limit": lambda w: ({"id": w.rate["id"]}, None),
+    "create_rate_limit": lambda w: ({}, {"conditions": [{"key": "api_key", "value": "k"}],
+                                         "group_by": [{"key": "api_key"}], "type": "tokens", "unit": "rph",
+                                         "value": 500, "workspace_id": w.ws}),
+    "update_rate_limit": lambda w: ({"id": w.rate["id"]}, {"value": 20}),
+    "delete_rate_limit": lambda w: ({"id": w.rate["id"]}, None),
+    "list_usage_limit_entities": lambda w: ({"limit_id": w.usage["id"]}, None),
+    "reset_usage_limit_entity": lambda w: ({"limit_id": w.usage["id"], "entity_id": w.entity_id}, None),
+    "list_workspaces": lambda w: ({"page_size": 10}, None),
+    "get_workspace": lambda w: ({"workspace_id": w.ws}, None),
+}
+
+def _ids(name: str) -> tuple[str, ...]:
+    op = next(o for o in OPERATIONS if o.name == name)
+    return op.path_params
+
+
+# Error calls: an unknown id (404) or a body or query Portkey rejects (400/409).
+FAILURE: dict[str, Call] = {}
+for _name, _call in SUCCESS.items():
+    if _ids(_name):
+        def _fail(w: World, call: Call = _call, name: str = _name) -> tuple[dict[str, Any], Any]:
+            args, body = call(w)
+            return {**args, **{p: MISSING for p in _ids(name)}}, body
+        FAILURE[_name] = _fail
+FAILURE.update({
+    "create_prompt": lambda w: ({}, {"name": "p", "collection_id": MISSING, "string": "x", "parameters": {},
+                                     "virtual_key": "vk"}),
+    "list_prompts": lambda w: ({"workspace_id": MISSING}, None),
+    "create_prompt_partial": lambda w: ({}, {"name": "p", "string": "s", "workspace_id": MISSING}),
+    "list_prompt_partials": lambda w: ({"workspace_id": MISSING}, None),
+    "create_prompt_label": lambda w: ({}, {"name": "latest", "workspace_id": w.ws}),
+    "list_prompt_labels": lambda w: ({"workspace_id": MISSING}, None),
+    "list_collections": lambda w: ({"workspace_id": MISSING}, None),
+    "create_collection": lambda w: ({}, {"name": "c", "workspace_id": MISSING}),
+    "list_configs": lambda w: ({"workspace_id": MISSING}, None),
+    "create_config": lambda w: ({}, {"name": "c", "config": {}, "workspace_id": MISSING}),
+    "list_guardrails": lambda w: ({"workspace_id": MISSING}, None),
+    "create_guardrail": lambda w: ({}, {"name": "g", "workspace_id": w.ws, "actions": GUARD_ACTIONS,
+                                        "checks": [{"id": "default.noSuchCheck"}]}),
+    "get_organisation_defaults": lambda w: ({}, None),
+    "update_organisation_defaults": lambda w: ({}, {"input_guardrails": ["guard_missing"]}),
+    "list_input_guardrail_workspace_exclusions": lambda w: ({"organisation_id": MISSING}, None),
+    "update_input_guardrail_workspace_exclusions": lambda w: (
+        {}, {"organisation_id": w.org, "workspaces": [{"workspace_id": MISSING, "excluded": True}]}),
+    "list_output_guardrail_workspace_exclusions": lambda w: ({"organisation_id": MISSING}, None),
+    "update_output_guardrail_workspace_exclusions": lambda w: (
+        {}, {"organisation_id": w.org, "workspaces": [{"workspace_id": MISSING, "excluded": True}]}),
+    "list_usage_limits": lambda w: ({"workspace_id": MISSING}, None),
+    "create_usage_limit": lambda w: ({}, {"conditions": [], "group_by": [], "type": "cost", "credit_limit": 10,
+                                          "alert_threshold": 50, "workspace_id": w.ws}),
+    "list_rate_limits": lambda w: ({"workspace_id": MISSING}, None),
+    "create_rate_limit": lambda w: ({}, {"conditions": [], "group_by": [], "type": "requests", "unit": "rpm",
+                                         "value": 1, "workspace_id": MISSING}),
+    "list_workspaces": lambda w: ({"status": "no-such-status"}, None),
+})
+NO_ERROR_PATH = {"get_organisation_defaults"}  # takes no input that can be wrong
+
+
+def test_every_operation_has_a_success_and_an_error_call() -> None:
+    names = {op.name for op in OPERATIONS}
+    assert set(SUCCESS) == names
+    assert set(FAILURE) | NO_ERROR_PATH >= names
+
+
+@pytest.mark.parametrize("name", sorted(SUCCESS))
+async def test_success_conforms_to_the_spec(world: World, name: str) -> None:
+    args, body = SUCCESS[name](world)
+    answer = await world.client.call(name, body=body, **args)
+    assert answer is not None
+    assert world.recorder.exchanges, "no request was made"
+    assert all(200 <= e.status < 300 for e in world.recorder.exchanges)
+    assert world.recorder.violations() == []
+
+
+@pytest.mark.parametrize("name", sorted(set(FAILURE) - NO_ERROR_PATH))
+async def test_error_is_an_api_error_that_conforms(world: World, name: str) -> None:
+    args, body = FAILURE[name](world)
+    with pytest.raises(PortkeyAPIError) as caught:
+        await world.client.call(name, body=body, **args)
+    assert caught.value.status in (400, 404, 409), str(caught.value)
+    assert caught.value.message and caught.value.operation == name
+    # Error calls may send deliberately invalid input; the answer must still conform.
+    assert world.recorder.violations("response") == []

@@ -1,0 +1,189 @@
+"""HTTP behaviour: auth, errors, paging, persistence, concurrency and the route table."""
+
+from __future__ import annotations
+
+import csv
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import anyio
+import pytest
+from sandbox_testkit import API_KEY, client_for, error, make_prompt, ok
+
+from sandbox import Sandbox
+from sandbox.errors import ApiError
+from sandbox.routes import OPERATIONS
+from sandbox.store import Store
+
+pytestmark = pytest.mark.anyio
+CATALOGUE = Path(__file__).resolve().parents[2] / "contracts" / "catalogue.tsv"
+
+
+async def test_missing_or_wrong_key_is_401_without_echo(sb):
+    async with client_for(sb, headers={}) as anon:
+        error(await anon.get("/prompts"), 401, "SB401")
+    async with client_for(sb, headers={"x-portkey-api-key": "wrong-secret"}) as bad:
+        body = error(await bad.post("/labels", json={"name": "x"}), 401, "SB401")
+        assert "wrong-secret" not in body["message"]
+    async with client_for(sb) as api:
+        assert ok(await api.get("/labels"))["total"] == 3  # nothing was created
+
+
+async def test_error_answers(api):
+    error(await api.get("/prompts/pp-nope-000000"), 404, "AB08", "pp-nope-000000")
+    error(await api.get("/labels/not-a-uuid"), 404, "AB08")
+    error(await api.get("/no/such/route"), 404, "SB404")
+    response = await api.patch("/prompts")
+    error(response, 405, "SB405")
+    assert response.headers["allow"] == "GET, POST"
+    response = await api.post(
+        "/labels", content=b"{not json", headers={"content-type": "application/json"}
+    )
+    error(response, 400, "AB01", "body")
+    error(await api.post("/labels", json=[1, 2]), 400, "AB01", "body")
+    response = await api.get("http://sandbox/elsewhere")
+    assert response.status_code == 404 and response.json()["errorCode"] == "SB404"
+
+
+async def test_paging_over_several_pages(api):
+    names = [f"Prompt {i:02d}" for i in range(7)]
+    for name in names:
+        await make_prompt(api, name)
+    seen = []
+    for current in range(4):
+        page = ok(await api.get("/prompts", params={"current_page": current, "page_size": 3}))
+        assert page["total"] == 7
+        seen.extend(p["name"] for p in page["data"])
+        assert len(page["data"]) == [3, 3, 1, 0][current]
+    assert seen == names
+    for params, name in (
+        ({"current_page": -1}, "current_page"),
+        ({"page_size": 0}, "page_size"),
+        ({"page_size": "ten"}, "page_size"),
+        ({"current_page": "1.5"}, "current_page"),
+    ):
+        error(await api.get("/prompts", params=params), 400, "AB01", name)
+    labels = ok(await api.get("/labels", params={"page_size": 2, "current_page": 1}))
+    assert labels["total"] == 3 and len(labels["data"]) == 1
+
+
+async def test_state_survives_reopening_a_file_database(tmp_path):
+    path = tmp_path / "sandbox.db"
+    first = Sandbox(db=path, api_key=API_KEY)
+    async with client_for(first) as api:
+        created = await make_prompt(api)
+        ok(await api.put(f"/prompts/{created['id']}", json={"patch": True, "string": "v2"}))
+        broken = await api.put(f"/prompts/{created['id']}", json={"string": "no params"})
+        assert broken.status_code == 400
+    workspace = first.default_workspace_id
+    first.close()
+
+    second = Sandbox(db=str(path), api_key=API_KEY)
+    assert second.default_workspace_id == workspace
+    async with client_for(second) as api:
+        prompt = ok(await api.get(f"/prompts/{created['slug']}"))
+        assert prompt["prompt_version_id"] == created["version_id"]
+        ok(await api.put(f"/prompts/{created['id']}", json={"patch": True, "string": "v3"}))
+        versions = ok(await api.get(f"/prompts/{created['id']}/versions"))
+        assert [v["prompt_version"] for v in versions] == [1, 2, 3]
+        assert ok(await api.get("/labels"))["total"] == 3  # seeded once
+    second.close()
+
+
+async def test_failed_request_writes_nothing(api):
+    pid = (await make_prompt(api))["id"]
+    error(await api.put(f"/prompts/{pid}", json={"name": "Changed", "string": "x"}), 400, "AB01")
+    assert ok(await api.get(f"/prompts/{pid}"))["name"] == "Welcome"
+
+
+def test_transaction_rolls_back_on_error():
+    store = Store(":memory:")
+    with pytest.raises(ApiError), store.transaction() as tx:
+        tx.put("thing", {"id": "a"})
+        raise ApiError(400, "AB01", "x: bad")
+    with store.transaction() as tx:
+        assert tx.get("thing", "a") is None
+    store.close()
+
+
+async def test_concurrent_creates_all_succeed_with_distinct_ids(api):
+    results: list[dict] = []
+
+    async def create(i: int) -> None:
+        results.append(await make_prompt(api, f"Concurrent {i}"))
+
+    async with anyio.create_task_group() as group:
+        for i in range(50):
+            group.start_soon(create, i)
+    assert len({r["id"] for r in results}) == 50
+    assert len({r["slug"] for r in results}) == 50
+    assert ok(await api.get("/prompts", params={"page_size": 100}))["total"] == 50
+
+
+async def test_request_log_names_operations_and_resets(sb, api):
+    sb.reset_requests()
+    await api.get("/prompts/partials")
+    await api.get("/prompts/pp-x-123456")
+    await api.get("/nowhere")
+    await api.get("http://sandbox/elsewhere")
+    records = sb.requests()
+    assert [(r.operation, r.status, r.path) for r in records] == [
+        ("list_prompt_partials", 200, "/v1/prompts/partials"),
+        ("get_prompt", 404, "/v1/prompts/pp-x-123456"),
+        (None, 404, "/v1/nowhere"),
+        (None, 404, "/elsewhere"),
+    ]
+    assert records[0].method == "GET" and records[0].path == "/v1/prompts/partials"
+    assert records[0].fault is None and records[0].duration_ms >= 0
+    over_http = ok(await api.get("http://sandbox/_sandbox/requests", headers={}))
+    assert [r["operation"] for r in over_http] == ["list_prompt_partials", "get_prompt", None, None]
+    ok(await api.delete("http://sandbox/_sandbox/requests", headers={}))
+    assert sb.requests() == []
+    assert ok(await api.get("http://sandbox/_sandbox/health"))["status"] == "ok"
+    assert sb.requests() == []  # /_sandbox routes are not logged
+
+
+def _catalogue() -> dict[str, tuple[str, str]]:
+    with CATALOGUE.open(newline="") as handle:
+        rows = csv.DictReader(handle, delimiter="\t")
+        return {row["tool"]: (row["method"], row["path"]) for row in rows}
+
+
+def _shape(path: str) -> str:
+    return re.sub(r"\{[^}]+\}", "{}", path.split("?")[0])
+
+
+def test_route_table_matches_the_catalogue():
+    catalogue = _catalogue()
+    seen = set()
+    for op in OPERATIONS:
+        if (op.name, op.method) in seen:
+            continue
+        seen.add((op.name, op.method))
+        if op.path.endswith("/entities/reset"):  # the successor's alias, not in the catalogue
+            continue
+        assert op.name in catalogue, op.name
+        method, path = catalogue[op.name]
+        assert (op.method, _shape(op.path)) == (method, _shape(path)), op.name
+
+
+def test_sandbox_imports_neither_engine_nor_mcp_server():
+    code = (
+        "import sys, sandbox, sandbox.serve; "
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('engine', 'mcp_server')]; "
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    sources = (Path(__file__).resolve().parents[2] / "sandbox").rglob("*.py")
+    for source in sources:
+        text = source.read_text()
+        assert not re.search(r"^\s*(from|import)\s+(engine|mcp_server)\b", text, re.M), source
