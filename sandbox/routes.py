@@ -8,12 +8,9 @@ templates match one path, the one with literal segments earlier wins, so
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
-from sandbox.context import Ctx
+from sandbox import routes_admin, routes_observability
 from sandbox.handlers import (
     collections,
     configs,
@@ -27,36 +24,9 @@ from sandbox.handlers import (
     usage_limits,
     workspaces,
 )
+from sandbox.routing import Operation
 
-Handler = Callable[[Ctx], Any]
-
-
-@dataclass(frozen=True)
-class Operation:
-    """One row: `name` is the catalogue's tool name (contracts/catalogue.tsv)."""
-
-    name: str
-    method: str
-    path: str
-    handler: Handler
-    segments: tuple[str, ...] = field(init=False, repr=False)
-    pattern: re.Pattern[str] = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        segments = tuple(self.path.strip("/").split("/"))
-        regex = "/".join(
-            f"(?P<{s[1:-1]}>[^/]+)" if s.startswith("{") else re.escape(s) for s in segments
-        )
-        object.__setattr__(self, "segments", segments)
-        object.__setattr__(self, "pattern", re.compile(f"^/{regex}$"))
-
-    @property
-    def specificity(self) -> tuple[int, ...]:
-        """Sort key: literal segments (0) before parameters (1), position by position."""
-        return tuple(1 if s.startswith("{") else 0 for s in self.segments)
-
-
-OPERATIONS: tuple[Operation, ...] = (
+CORE: tuple[Operation, ...] = (
     # prompt partials (before prompts: `partials` is a literal segment)
     Operation("create_prompt_partial", "POST", "/prompts/partials", partials.create_prompt_partial),
     Operation("list_prompt_partials", "GET", "/prompts/partials", partials.list_prompt_partials),
@@ -246,6 +216,9 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("list_workspaces", "GET", "/admin/workspaces", workspaces.list_workspaces),
     Operation("get_workspace", "GET", "/admin/workspaces/{workspace_id}", workspaces.get_workspace),
 )
+
+# Groups added beside the core, each in its own module.
+OPERATIONS: tuple[Operation, ...] = CORE + routes_admin.ROUTES + routes_observability.ROUTES
 
 
 @dataclass(frozen=True)

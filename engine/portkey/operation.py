@@ -1,0 +1,85 @@
+"""The shape of one Portkey operation declaration (see :mod:`engine.portkey.operations`)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any
+
+from pydantic import BaseModel
+
+
+class Kind(StrEnum):
+    """Effect of an operation, as in the catalogue's ``kind`` column."""
+
+    READ = "R"
+    WRITE = "W"
+    DESTRUCTIVE = "D"
+    SPEND = "W$"
+
+
+class Paging(StrEnum):
+    """How a list operation pages."""
+
+    NONE = "none"  # one answer holds everything
+    OFFSET = "offset"  # current_page (0-based) + page_size
+    OFFSET_CAMEL = "offset_camel"  # currentPage (0-based) + pageSize
+    PAGE = "page"  # page (1-based) + page_size
+
+
+_PATH_PARAM = re.compile(r"\{([a-z_]+)\}")
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One Portkey Admin API operation."""
+
+    name: str
+    group: str
+    kind: Kind
+    method: str
+    path: str
+    query: Mapping[str, type] = field(default_factory=dict)
+    required_query: tuple[str, ...] = ()
+    body: type[BaseModel] | None = None
+    body_required: bool = False
+    paging: Paging = Paging.NONE
+    normalize: Callable[[Any], Any] | None = None
+    creates_version: bool = False
+    enterprise: bool = False
+    in_spec: bool = True
+
+    @property
+    def path_params(self) -> tuple[str, ...]:
+        return tuple(_PATH_PARAM.findall(self.path))
+
+    @property
+    def is_list(self) -> bool:
+        return self.name.startswith("list_")
+
+    @property
+    def retry_safe(self) -> bool:
+        """True when sending the request twice has the effect of sending it once."""
+        if self.method in ("GET", "DELETE"):
+            return True
+        if self.method == "PUT":
+            return not self.creates_version
+        return self.name == "render_prompt"
+
+
+PAGE_QUERY: Mapping[str, type] = {"current_page": int, "page_size": int}
+WS_QUERY: Mapping[str, type] = {"workspace_id": str}
+
+
+def q(*parts: Mapping[str, type], **extra: type) -> Mapping[str, type]:
+    merged: dict[str, type] = {}
+    for part in parts:
+        merged.update(part)
+    merged.update(extra)
+    return MappingProxyType(merged)
+
+
+R, W, D, S = Kind.READ, Kind.WRITE, Kind.DESTRUCTIVE, Kind.SPEND
