@@ -127,8 +127,14 @@ class Deviation:
     not_in_spec: bool = False
 
 
-def load_deviations(path: Path = DEVIATIONS_PATH) -> list[Deviation]:
-    """Read the deviation list; structural problems are reported by :func:`deviation_problems`."""
+def load_deviations(path: Path | None = None) -> list[Deviation]:
+    """Read the deviation list (``deviations*.yaml`` beside this module, or one file).
+
+    Structural problems are reported by :func:`deviation_problems`.
+    """
+    if path is None:
+        files = sorted(DEVIATIONS_PATH.parent.glob("deviations*.yaml"))
+        return [entry for file in files for entry in load_deviations(file)]
     with path.open("rb") as fh:
         raw = yaml.safe_load(fh) or []
     if not isinstance(raw, list):
