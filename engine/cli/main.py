@@ -7,21 +7,28 @@ import sys
 import typer
 
 from engine import __version__
-from engine.cli import sandbox_cmd, terminal
+from engine.cli import gitops_cmd, sandbox_cmd, terminal
+from engine.cli.exits import EXIT_ERROR
 from engine.portkey.errors import PortkeyError
-
-EXIT_OK = 0
-EXIT_ERROR = 1
 
 app = typer.Typer(
     name="portkey-gitops",
     help="Prompt-as-code for Portkey: keep prompts, partials, labels, configs, guardrails and "
-    "limits in git; plan and apply them to a Portkey account or the local sandbox.",
+    "limits in git; plan and apply them to a Portkey account or the local sandbox.\n\n"
+    "Exit codes: 0 success or no changes; 1 error (nothing written); 2 plan --detailed-exitcode "
+    "found changes; 3 drift --detailed-exitcode found drift; 4 blocked by a safety rule; "
+    "5 apply stopped part-way (re-run apply).",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
 )
 app.add_typer(sandbox_cmd.app, name="sandbox")
+app.command()(gitops_cmd.validate)
+app.command()(gitops_cmd.plan)
+app.command()(gitops_cmd.apply)
+app.command()(gitops_cmd.drift)
+app.command()(gitops_cmd.export)
+app.command("import")(gitops_cmd.import_)
 
 
 @app.command()

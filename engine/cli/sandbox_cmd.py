@@ -31,10 +31,9 @@ def serve(
     seed: Annotated[int, typer.Option(help="Seed of the fault generator.")] = 0,
 ) -> None:
     """Serve the sandbox over HTTP and print the base URL to use as PORTKEY_BASE_URL."""
-    from sandbox.serve import serve as run_server
-
     from engine.portkey.settings import is_loopback
     from sandbox import Faults
+    from sandbox.serve import serve as run_server
 
     if not is_loopback(host):
         terminal.error(f"--host {host} is not a loopback address; the sandbox only binds 127.0.0.1/::1")

@@ -1,0 +1,120 @@
+"""Canonical forms, hashes and diffs of resource content.
+
+Two contents are equal when their canonical JSON is equal: key order and
+whitespace-only YAML differences do not count. Secrets are replaced by
+``"(secret)"`` before anything is shown, and by a keyed fingerprint before
+anything is hashed, so neither plans nor hashes reveal them.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import hashlib
+import json
+import re
+from typing import Any
+
+from deepdiff import DeepDiff
+
+from engine.gitops.plan import FieldDiff, TextDiff
+
+SECRET_MARK = "(secret)"
+_SECRET_REF = re.compile(r"^\$\{secret:([A-Za-z_][A-Za-z0-9_]*)\}$")
+
+
+def canonical_json(value: Any) -> str:
+    """Stable JSON: sorted keys, no whitespace."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def content_hash(value: Any) -> str:
+    """Short sha256 of the canonical JSON."""
+    return hashlib.sha256(canonical_json(value).encode()).hexdigest()[:16]
+
+
+def strip_nulls(value: Any) -> Any:
+    """Drop mapping entries whose value is None, recursively (absent and null compare equal)."""
+    if isinstance(value, dict):
+        return {k: strip_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [strip_nulls(v) for v in value]
+    return value
+
+
+def _get_path(obj: Any, parts: list[str]) -> tuple[Any, str | int] | None:
+    for part in parts[:-1]:
+        key: str | int = int(part) if isinstance(obj, list) and part.isdigit() else part
+        try:
+            obj = obj[key]  # type: ignore[index]
+        except (KeyError, IndexError, TypeError):
+            return None
+    last: str | int = int(parts[-1]) if isinstance(obj, list) and parts[-1].isdigit() else parts[-1]
+    return obj, last
+
+
+def redact(value: Any, secret_paths: set[str]) -> Any:
+    """A copy of ``value`` with every secret path (dotted, list indexes as numbers) masked.
+
+    Strings of the form ``${secret:NAME}`` are masked wherever they sit.
+    """
+    result = copy.deepcopy(value)
+    for path in secret_paths:
+        found = _get_path(result, path.split("."))
+        if found is None:
+            continue
+        holder, key = found
+        try:
+            if holder[key] is not None:  # type: ignore[index]
+                holder[key] = SECRET_MARK  # type: ignore[index]
+        except (KeyError, IndexError, TypeError):
+            continue
+    return _mask_refs(result)
+
+
+def _mask_refs(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _mask_refs(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mask_refs(v) for v in value]
+    if isinstance(value, str) and _SECRET_REF.match(value):
+        return SECRET_MARK
+    return value
+
+
+def _path_text(deepdiff_path: list[Any]) -> str:
+    text = ""
+    for part in deepdiff_path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(root)"
+
+
+def field_diffs(before: Any, after: Any) -> list[FieldDiff]:
+    """Path-level differences between two (already redacted) JSON values."""
+    diff = DeepDiff(before, after, ignore_order=False, verbose_level=2, view="tree")
+    out: list[FieldDiff] = []
+    for kind, op in (
+        ("values_changed", "change"),
+        ("type_changes", "change"),
+        ("dictionary_item_added", "add"),
+        ("iterable_item_added", "add"),
+        ("dictionary_item_removed", "remove"),
+        ("iterable_item_removed", "remove"),
+    ):
+        for node in diff.get(kind, []):
+            path = _path_text(node.path(output_format="list"))
+            old = None if op == "add" else node.t1
+            new = None if op == "remove" else node.t2
+            out.append(FieldDiff(path=path, op=op, before=old, after=new))
+    out.sort(key=lambda d: d.path)
+    return out
+
+
+def text_diff(label: str, before: str | None, after: str | None) -> TextDiff | None:
+    """Unified diff of two texts, or None when they are equal."""
+    if (before or "") == (after or ""):
+        return None
+    lines = difflib.unified_diff(
+        (before or "").splitlines(), (after or "").splitlines(), "before", "after", lineterm="", n=3
+    )
+    return TextDiff(label=label, unified="\n".join(lines))

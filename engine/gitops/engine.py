@@ -1,0 +1,171 @@
+"""The engine's entry points: plan a project, apply a plan, check a saved plan is still valid.
+
+Front doors (CLI, MCP) call these; they hold no I/O of their own beyond the
+client they are given and the project files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from engine import __version__
+from engine.gitops.apply import Applier, ApplyResult, Hook
+from engine.gitops.live import LiveState, Reader
+from engine.gitops.load import load_project, resolve_secrets
+from engine.gitops.model import DesiredState, Resource, ResourceKind
+from engine.gitops.plan import Plan
+from engine.gitops.planner import PlanOptions, build_plan, live_refs
+from engine.portkey import PortkeyClient, PortkeyError
+
+
+class StalePlanError(PortkeyError):
+    """A saved plan no longer matches the files or the account."""
+
+
+@dataclass
+class Planned:
+    plan: Plan
+    state: DesiredState
+    live: LiveState | None
+    workspace_id: str | None = None
+
+
+async def resolve_workspace(client: PortkeyClient, workspace: str | None) -> str | None:
+    """The workspace UUID for an id or slug (list filters of some kinds accept only UUIDs)."""
+    if not workspace:
+        return None
+    found = await client.get_workspace(workspace_id=workspace)
+    return str(found.get("id") or workspace)
+
+
+def desired_hash(state: DesiredState) -> str:
+    """One hash over every file the desired state was read from."""
+    digest = hashlib.sha256()
+    for path in sorted(state.files):
+        digest.update(f"{path}\0{state.files[path]}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+def git_source(root: Path) -> dict[str, Any]:
+    """The git commit of the project and whether its files differ from it."""
+    try:
+        import git
+
+        repo = git.Repo(root, search_parent_directories=True)
+        sha = repo.head.commit.hexsha
+        dirty = repo.is_dirty(untracked_files=True, path=str(root))
+        return {"git_sha": sha, "dirty": dirty}
+    except Exception:  # not a git repository, no commits yet, git missing
+        return {"git_sha": None, "dirty": None}
+
+
+def _secrets(environ: Mapping[str, str]) -> Any:
+    def fill(resource: Resource) -> dict[str, Any]:
+        return resolve_secrets(resource, environ)
+
+    return fill
+
+
+async def plan_project(
+    client: PortkeyClient,
+    root: Path,
+    *,
+    env: str | None = None,
+    prune: bool = False,
+    allow_mass_delete: bool = False,
+    environ: Mapping[str, str] | None = None,
+    concurrency: int = 8,
+) -> Planned:
+    """Load, read live state, diff. File errors stop before any HTTP request."""
+    environ = os.environ if environ is None else environ
+    before = client.request_count
+    state = load_project(root, env=env, environ=environ)
+    plan = Plan(environment=env, workspace=state.project.workspace)
+    _stamp(plan, state, root)
+    if state.errors:
+        plan.errors = [str(d) for d in state.errors]
+        plan.warnings = [str(d) for d in state.warnings]
+        return Planned(plan, state, None)
+    workspace_id = await resolve_workspace(client, state.project.workspace)
+    reader = Reader(client, workspace_id, state.project.name_prefix, concurrency)
+    live = await reader.read(set(ResourceKind))
+    live.requests = client.request_count - before
+    plan = build_plan(
+        state, live,
+        PlanOptions(prune=prune, allow_mass_delete=allow_mass_delete, secrets=_secrets(environ)),
+    )
+    _stamp(plan, state, root)
+    plan.warnings = [str(d) for d in state.warnings] + plan.warnings
+    return Planned(plan, state, live, workspace_id)
+
+
+def _stamp(plan: Plan, state: DesiredState, root: Path) -> None:
+    plan.created_at = datetime.now(UTC).isoformat(timespec="seconds")
+    plan.engine_version = __version__
+    plan.source = {"root": str(root), **git_source(root), "desired_hash": desired_hash(state)}
+
+
+async def apply_planned(
+    client: PortkeyClient, planned: Planned, *, environ: Mapping[str, str] | None = None,
+    hook: Hook | None = None,
+) -> ApplyResult:
+    """Execute a plan that was just made (or checked with :func:`check_saved_plan`)."""
+    environ = os.environ if environ is None else environ
+    if planned.live is None:
+        raise PortkeyError("the plan has errors; fix them and plan again")
+    if planned.plan.errors or planned.plan.blocked:
+        raise PortkeyError("the plan has errors or is blocked by a safety rule; nothing was applied")
+    matched = _matched(planned)
+    applier = Applier(
+        client, planned.state.resources, live_refs(planned.live, matched),
+        workspace=planned.workspace_id,
+        default_collection=planned.live.default_collection,
+        secrets=_secrets(environ), hook=hook,
+    )
+    return await applier.run(planned.plan)
+
+
+def _matched(planned: Planned) -> dict[str, Any]:
+    """Live objects matched to desired addresses, recovered from the plan's changes."""
+    assert planned.live is not None
+    by_id = {obj.id: obj for objects in planned.live.objects.values() for obj in objects}
+    matched = {}
+    for change in planned.plan.changes:
+        remote_id = change.remote.get("id")
+        if remote_id in by_id:
+            matched[change.address] = by_id[remote_id]
+    return matched
+
+
+async def check_saved_plan(
+    client: PortkeyClient, saved: Plan, root: Path, *, environ: Mapping[str, str] | None = None,
+) -> Planned:
+    """Re-read files and account; refuse the saved plan if either moved since it was made."""
+    fresh = await plan_project(
+        client, root, env=saved.environment, environ=environ,
+        prune=any(c.actions and c.actions[0].value in ("delete", "archive") for c in saved.changes),
+        allow_mass_delete=True,
+    )
+    if fresh.plan.errors:
+        raise StalePlanError("the project has errors now: " + "; ".join(fresh.plan.errors))
+    if fresh.plan.source.get("desired_hash") != saved.source.get("desired_hash"):
+        raise StalePlanError(
+            "STALE_PLAN: the project files changed since this plan was made; plan again and review"
+        )
+    moved = sorted(
+        key for key, value in saved.fingerprints.items() if fresh.plan.fingerprints.get(key) != value
+    )
+    added = sorted(set(fresh.plan.fingerprints) - set(saved.fingerprints))
+    if moved or added:
+        shown = ", ".join((moved + added)[:5])
+        raise StalePlanError(
+            f"STALE_PLAN: {len(moved) + len(added)} object(s) changed in Portkey since this plan was made "
+            f"({shown}); plan again and review"
+        )
+    return Planned(saved, fresh.state, fresh.live, fresh.workspace_id)

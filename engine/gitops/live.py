@@ -1,0 +1,296 @@
+"""Live state: what the Portkey account holds, found by ownership markers.
+
+Managed objects carry a marker: their remote name is ``<prefix><key>``
+(``gitops:support/triage``) for every kind but labels, whose names are runtime
+identifiers and whose marker sits at the end of the description. Prompts also
+carry ``template_metadata.portkey_gitops = {key, hash}``; the hash is the
+content that was applied, so an edit made in Portkey shows up as drift.
+An unmarked object whose name equals a desired key is *adoptable*.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+
+from engine.gitops.canonical import content_hash
+from engine.gitops.model import ResourceKind
+from engine.portkey import PortkeyClient
+
+LABEL_MARK = "[managed by portkey-gitops]"
+META_KEY = "portkey_gitops"
+BUILTIN_LABELS = frozenset({"production", "staging", "development"})
+
+
+@dataclass
+class LiveObject:
+    """One remote object, reduced to what planning needs."""
+
+    kind: ResourceKind
+    id: str
+    name: str
+    slug: str | None = None
+    key: str | None = None  # logical key when the object carries our marker
+    raw: dict[str, Any] = field(default_factory=dict)
+    latest: dict[str, Any] = field(default_factory=dict)  # latest version's fields (versioned kinds)
+    version: int | None = None  # latest version number
+    published_version: int | None = None
+    version_ids: dict[int, str] = field(default_factory=dict)  # number -> version uuid
+    labels: dict[str, int] = field(default_factory=dict)  # label id -> version number
+
+    @property
+    def fingerprint(self) -> str:
+        """Changes whenever the object changes in Portkey."""
+        return content_hash(
+            {"raw": self.raw, "latest": self.latest, "published": self.published_version,
+             "labels": self.labels}
+        )
+
+
+@dataclass
+class LiveState:
+    """Every object of every managed kind in one workspace."""
+
+    objects: dict[ResourceKind, list[LiveObject]] = field(default_factory=dict)
+    complete: dict[ResourceKind, bool] = field(default_factory=dict)
+    labels_by_name: dict[str, str] = field(default_factory=dict)  # every label name -> id
+    default_collection: str | None = None
+    requests: int = 0
+
+    def managed(self, kind: ResourceKind) -> dict[str, list[LiveObject]]:
+        """Marked objects of ``kind`` grouped by key (more than one is an error)."""
+        grouped: dict[str, list[LiveObject]] = {}
+        for obj in self.objects.get(kind, []):
+            if obj.key is not None:
+                grouped.setdefault(obj.key, []).append(obj)
+        return grouped
+
+    def unmarked_named(self, kind: ResourceKind, name: str) -> list[LiveObject]:
+        return [o for o in self.objects.get(kind, []) if o.key is None and o.name == name]
+
+
+def marker_key(kind: ResourceKind, name: str, description: str | None, prefix: str) -> str | None:
+    """The logical key an object's marker names, or None if unmarked."""
+    if kind is ResourceKind.LABEL:
+        if description and description.rstrip().endswith(LABEL_MARK):
+            return name
+        return None
+    if prefix and name.startswith(prefix) and len(name) > len(prefix):
+        return name[len(prefix):]
+    return None
+
+
+def remote_name(kind: ResourceKind, key: str, prefix: str, spec: dict[str, Any]) -> str:
+    """The name a managed object carries in Portkey."""
+    if kind is ResourceKind.LABEL:
+        return str(spec.get("name") or key)
+    return f"{prefix}{key}"
+
+
+def label_description(description: str | None) -> str:
+    """A label description carrying our marker."""
+    text = (description or "").strip()
+    return f"{text} {LABEL_MARK}".strip()
+
+
+def strip_label_mark(description: str | None) -> str | None:
+    if not description:
+        return description
+    text = description.rstrip()
+    if text.endswith(LABEL_MARK):
+        text = text[: -len(LABEL_MARK)].rstrip()
+    return text or None
+
+
+class Reader:
+    """Reads live state with bounded concurrency; counts the HTTP requests it spends."""
+
+    def __init__(self, client: PortkeyClient, workspace: str | None, prefix: str, concurrency: int = 8):
+        self.client = client
+        self.workspace = workspace
+        self.prefix = prefix
+        self._limit = anyio.Semaphore(concurrency)
+
+    def _ws(self) -> dict[str, str]:
+        return {"workspace_id": self.workspace} if self.workspace else {}
+
+    async def _call(self, name: str, **params: Any) -> Any:
+        async with self._limit:
+            return await self.client.call(name, **params)
+
+    async def _list(self, name: str, **params: Any) -> tuple[list[dict[str, Any]], bool]:
+        async with self._limit:
+            return await self.client.list_all(name, **params)
+
+    async def read(self, kinds: set[ResourceKind]) -> LiveState:
+        """Read every kind in ``kinds`` (plus labels and collections, which others refer to)."""
+        before = self.client.request_count
+        state = LiveState()
+        wanted = set(kinds) | {ResourceKind.LABEL, ResourceKind.COLLECTION}
+        readers = {
+            ResourceKind.LABEL: self._labels,
+            ResourceKind.COLLECTION: self._collections,
+            ResourceKind.PARTIAL: self._partials,
+            ResourceKind.PROMPT: self._prompts,
+            ResourceKind.GUARDRAIL: self._guardrails,
+            ResourceKind.CONFIG: self._configs,
+            ResourceKind.RATE_LIMIT: self._rate_limits,
+            ResourceKind.USAGE_LIMIT: self._usage_limits,
+        }
+
+        async def run(kind: ResourceKind) -> None:
+            objects, complete = await readers[kind](state)
+            state.objects[kind] = objects
+            state.complete[kind] = complete
+
+        async with anyio.create_task_group() as group:
+            for kind in wanted:
+                group.start_soon(run, kind)
+        state.requests = self.client.request_count - before
+        return state
+
+    def _obj(self, kind: ResourceKind, raw: dict[str, Any], description: str | None = None) -> LiveObject:
+        name = str(raw.get("name") or "")
+        return LiveObject(
+            kind=kind, id=str(raw.get("id") or raw.get("slug")), name=name, slug=raw.get("slug"),
+            key=marker_key(kind, name, description, self.prefix), raw=raw,
+        )
+
+    async def _labels(self, state: LiveState) -> tuple[list[LiveObject], bool]:
+        items, complete = await self._list("list_prompt_labels", **self._ws())
+        objects = []
+        for item in items:
+            state.labels_by_name[str(item.get("name"))] = str(item.get("id"))
+            if item.get("is_universal") or item.get("name") in BUILTIN_LABELS:
+                continue
+            objects.append(self._obj(ResourceKind.LABEL, item, item.get("description")))
+        return objects, complete
+
+    async def _collections(self, state: LiveState) -> tuple[list[LiveObject], bool]:
+        items, complete = await self._list("list_collections", **self._ws())
+        objects = []
+        for item in items:
+            if item.get("is_default"):
+                state.default_collection = str(item.get("id"))
+            objects.append(self._obj(ResourceKind.COLLECTION, item))
+        return objects, complete
+
+    async def _with_details(
+        self, objects: list[LiveObject], detail: Any
+    ) -> list[LiveObject]:
+        """Read details of marked objects (and same-named candidates) concurrently."""
+        async with anyio.create_task_group() as group:
+            for obj in objects:
+                if obj.key is not None:
+                    group.start_soon(detail, obj)
+        return objects
+
+    async def _partials(self, state: LiveState) -> tuple[list[LiveObject], bool]:
+        items, complete = await self._list("list_prompt_partials", **self._ws())
+        objects = [self._obj(ResourceKind.PARTIAL, item) for item in items]
+
+        async def detail(obj: LiveObject) -> None:
+            published = await self._call("get_prompt_partial", prompt_partial_id=obj.id)
+            versions = await self._call("list_partial_versions", prompt_partial_id=obj.id)
+            rows = versions if isinstance(versions, list) else versions.get("data", [])
+            obj.raw = published
+            obj.published_version = _int(published.get("version"))
+            for row in rows:
+                number = _int(row.get("version"))
+                if number is None:
+                    continue
+                obj.version_ids[number] = str(row.get("prompt_partial_version_id") or "")
+                if obj.version is None or number > obj.version:
+                    obj.version = number
+                    obj.latest = {"string": row.get("string")}
+            if obj.version is None:
+                obj.version = obj.published_version
+                obj.latest = {"string": published.get("string")}
+
+        return await self._with_details(objects, detail), complete
+
+    async def _prompts(self, state: LiveState) -> tuple[list[LiveObject], bool]:
+        items, complete = await self._list("list_prompts", **self._ws())
+        objects = [self._obj(ResourceKind.PROMPT, item) for item in items]
+
+        async def detail(obj: LiveObject) -> None:
+            published = await self._call("get_prompt", prompt_id=obj.id)
+            versions = await self._call("list_prompt_versions", prompt_id=obj.id)
+            rows = versions if isinstance(versions, list) else versions.get("data", [])
+            obj.raw = published
+            obj.slug = published.get("slug", obj.slug)
+            obj.published_version = _int(published.get("prompt_version"))
+            latest_row: dict[str, Any] | None = None
+            for row in rows:
+                number = _int(row.get("prompt_version"))
+                if number is None:
+                    continue
+                obj.version_ids[number] = str(row.get("id"))
+                label_ids = row.get("label_ids") or ([row["label_id"]] if row.get("label_id") else [])
+                for label_id in label_ids:
+                    obj.labels[str(label_id)] = number
+                if latest_row is None or number > _int(latest_row.get("prompt_version")):  # type: ignore[operator]
+                    latest_row = row
+            if latest_row is None:
+                obj.version, obj.latest = obj.published_version, _prompt_fields(published)
+                return
+            obj.version = _int(latest_row.get("prompt_version"))
+            template = latest_row.get("prompt_template")
+            if obj.version == obj.published_version:
+                obj.latest = _prompt_fields(published)
+            elif isinstance(template, dict) and "string" in template:
+                obj.latest = _prompt_fields(template)
+            else:
+                latest = await self._call("get_prompt", prompt_id=obj.id, version=obj.version)
+                obj.latest = _prompt_fields(latest)
+
+        return await self._with_details(objects, detail), complete
+
+    async def _guardrails(self, state: LiveState) -> tuple[list[LiveObject], bool]:
+        items, complete = await self._list("list_guardrails", **self._ws())
+        objects = [self._obj(ResourceKind.GUARDRAIL, item) for item in items]
+
+        async def detail(obj: LiveObject) -> None:
+            obj.raw = await self._call("get_guardrail", guardrail_id=obj.id)
+            obj.slug = obj.raw.get("slug", obj.slug)
+
+        return await self._with_details(objects, detail), complete
+
+    async def _configs(self, state: LiveState) -> tuple[list[LiveObject], bool]:
+        items, complete = await self._list("list_configs", **self._ws())
+        objects = [self._obj(ResourceKind.CONFIG, item) for item in items]
+
+        async def detail(obj: LiveObject) -> None:
+            obj.raw = await self._call("get_config", slug=obj.slug or obj.id)
+
+        return await self._with_details(objects, detail), complete
+
+    async def _rate_limits(self, state: LiveState) -> tuple[list[LiveObject], bool]:
+        items, complete = await self._list("list_rate_limits", **self._ws())
+        return [self._obj(ResourceKind.RATE_LIMIT, item) for item in items], complete
+
+    async def _usage_limits(self, state: LiveState) -> tuple[list[LiveObject], bool]:
+        items, complete = await self._list("list_usage_limits", **self._ws(), status="active")
+        return [self._obj(ResourceKind.USAGE_LIMIT, item) for item in items], complete
+
+
+PROMPT_VERSION_FIELDS = (
+    "string", "parameters", "model", "virtual_key", "functions", "tools", "tool_choice",
+    "template_metadata",
+)
+
+
+def _prompt_fields(source: dict[str, Any]) -> dict[str, Any]:
+    return {k: source.get(k) for k in PROMPT_VERSION_FIELDS}
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return int(value)
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None

@@ -1,0 +1,168 @@
+"""Files on disk -> :class:`DesiredState`.
+
+``load_project`` never raises for bad input: every problem becomes a
+:class:`Diagnostic` with a file, line and column. Secrets stay references
+(``${secret:NAME}``) in specs; apply calls :func:`resolve_secrets` at the last moment.
+The file formats are described in ``docs/desired-state.md`` and :mod:`engine.gitops.schema`.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import re
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from engine.gitops.loading.checks import apply_limit_overrides, check_moved, check_references, check_variables
+from engine.gitops.loading.context import Context
+from engine.gitops.loading.kinds import load_resource
+from engine.gitops.loading.project import load_settings
+from engine.gitops.loading.records import Loaded
+from engine.gitops.loading.values import SECRET_KEYS, secret_name
+from engine.gitops.model import (
+    KIND_FILES,
+    DesiredState,
+    Diagnostic,
+    Location,
+    Resource,
+    ResourceKind,
+    address,
+)
+from engine.gitops.schema import KEY_PATTERN
+
+__all__ = ["SECRET_KEYS", "MissingSecretError", "load_project", "resolve_secrets"]
+
+_KEY = re.compile(KEY_PATTERN)
+# Kind directory -> the (kind, suffix) pairs whose files live there.
+_DIRS: dict[str, list[tuple[ResourceKind, str]]] = {}
+for _kind, (_dir, _suffix) in KIND_FILES.items():
+    _DIRS.setdefault(_dir, []).append((_kind, _suffix))
+
+
+class MissingSecretError(LookupError):
+    """A ``${secret:NAME}`` whose environment variable is not set."""
+
+
+def load_project(root: Path | str, env: str | None = None, environ: Mapping[str, str] | None = None) -> DesiredState:
+    """Load the project at ``root`` for environment ``env`` (None: no overlay).
+
+    ``environ`` (default ``os.environ``) is only consulted to check that secrets are set.
+    Raises FileNotFoundError only when ``root`` is not a directory.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise FileNotFoundError(f"project directory not found: {root}")
+    ctx = Context(root, os.environ if environ is None else environ)
+    settings = load_settings(ctx, env)
+    state = DesiredState(settings.project)
+    declared: dict[str, str] = {}  # address -> file, including files that failed to load
+    loaded: dict[str, Loaded] = {}
+    for kind, key, path in _discover(ctx):
+        target, file = address(kind, key), ctx.rel(path)
+        if target in declared:
+            ctx.error(f"duplicate {target}: declared by {declared[target]} and {file}; keep one", Location(file))
+            continue
+        declared[target] = file
+        try:
+            item = load_resource(ctx, settings, kind, key, path)
+        except Exception as exc:  # a loader bug must not hide the other files' diagnostics
+            ctx.error(f"internal error while loading this file ({exc!r}); please report it", Location(file))
+            continue
+        if item is not None:
+            loaded[target] = item
+            state.resources[target] = item.resource
+    check_references(ctx, loaded.values(), declared)
+    check_variables(ctx, loaded)
+    check_moved(ctx, settings, declared)
+    apply_limit_overrides(ctx, settings, state.resources, declared)
+    state.diagnostics = _unique(ctx.diagnostics)
+    state.files = dict(sorted(ctx.files.items()))
+    return state
+
+
+def _discover(ctx: Context) -> Iterator[tuple[ResourceKind, str, Path]]:
+    """Resource files under each kind's directory, in kind then path order; warns about strays."""
+    found: list[tuple[int, str, ResourceKind, str, Path]] = []
+    order = {kind: i for i, kind in enumerate(ResourceKind)}
+    for directory, entries in _DIRS.items():
+        base = ctx.root / directory
+        if not base.is_dir():
+            continue
+        for path in sorted(base.rglob("*")):
+            relative = path.relative_to(base)
+            if not path.is_file() or any(part.startswith(".") for part in relative.parts):
+                continue
+            match = _match(path.name, entries)
+            if match is None:
+                _stray(ctx, path, directory, entries)
+                continue
+            kind, suffix = match
+            key = relative.as_posix()[: -len(suffix)]
+            if not _KEY.fullmatch(key):
+                ctx.error(
+                    f"invalid key {key!r} (from the file name): use lowercase letters, digits, '-' and '_' "
+                    "in '/'-separated segments; rename the file",
+                    Location(ctx.rel(path)),
+                )
+                continue
+            found.append((order[kind], relative.as_posix(), kind, key, path))
+    for _, _, kind, key, path in sorted(found, key=lambda f: (f[0], f[1])):
+        yield kind, key, path
+
+
+def _match(name: str, entries: list[tuple[ResourceKind, str]]) -> tuple[ResourceKind, str] | None:
+    """The kind of a file name, accepting ``.yml`` for ``.yaml``."""
+    for kind, suffix in entries:
+        spellings = [suffix, suffix.removesuffix(".yaml") + ".yml"] if suffix.endswith(".yaml") else [suffix]
+        for spelling in spellings:
+            if name.endswith(spelling) and len(name) > len(spelling):
+                return kind, spelling
+    return None
+
+
+def _stray(ctx: Context, path: Path, directory: str, entries: list[tuple[ResourceKind, str]]) -> None:
+    """Warn about YAML (and, among partials, Markdown) files that are not resource files."""
+    suffixes = [suffix for _, suffix in entries]
+    checked = (".yaml", ".yml", ".md") if directory == "partials" else (".yaml", ".yml")
+    if path.suffix not in checked or path.name.upper().startswith("README"):
+        return
+    expected = " or ".join(f"*{s}" for s in suffixes)
+    ctx.warning(f"ignored: not a known resource file (expected {expected})", Location(ctx.rel(path)))
+
+
+def _unique(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """Drop repeats (e.g. one overlay label error reported once per prompt), keeping order."""
+    seen: set[Diagnostic] = set()
+    out = []
+    for diagnostic in diagnostics:
+        if diagnostic not in seen:
+            seen.add(diagnostic)
+            out.append(diagnostic)
+    return out
+
+
+def resolve_secrets(resource: Resource, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """A deep copy of ``resource.spec`` with every ``${secret:NAME}`` replaced by its value.
+
+    Raises MissingSecretError naming the variable when one is not set.
+    """
+    environ = os.environ if environ is None else environ
+    spec = copy.deepcopy(resource.spec)
+    for dotted in sorted(resource.secrets):
+        *parents, last = dotted.split(".")
+        node: Any = spec
+        for part in parents:
+            node = node[int(part)] if isinstance(node, list) else node[part]
+        slot: Any = int(last) if isinstance(node, list) else last
+        name = secret_name(node[slot])
+        if name is None:
+            continue
+        value = environ.get(name)
+        if not value:
+            raise MissingSecretError(
+                f"environment variable {name} is not set (needed by {resource.address} at {dotted})"
+            )
+        node[slot] = value
+    return spec

@@ -1,0 +1,1 @@
+"""Helpers of :mod:`engine.gitops.load`: YAML with positions, substitution, one module per concern."""

@@ -1,0 +1,116 @@
+"""Checks across files, run once every file is loaded."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from engine.gitops.loading.context import Context
+from engine.gitops.loading.project import Settings
+from engine.gitops.loading.records import Loaded
+from engine.gitops.model import Resource, ResourceKind, split_address
+from engine.gitops.schema import check_threshold
+from engine.gitops.templates import TemplateScan
+
+_OVERRIDABLE = {
+    ResourceKind.RATE_LIMIT: ("value", "unit"),
+    ResourceKind.USAGE_LIMIT: ("credit_limit", "alert_threshold", "periodic_reset"),
+}
+
+
+def check_references(ctx: Context, loaded: Iterable[Loaded], declared: Mapping[str, str]) -> None:
+    """Every reference must name a declared resource (a file, even one with errors)."""
+    for item in loaded:
+        for site in item.sites:
+            if site.address not in declared:
+                ctx.error(site.message, site.location)
+
+
+def check_variables(ctx: Context, loaded: Mapping[str, Loaded]) -> None:
+    """Compare each prompt's declared ``variables`` with what its text and partials use."""
+    for item in loaded.values():
+        resource = item.resource
+        declared = resource.spec.get("variables") if resource.kind is ResourceKind.PROMPT else None
+        if declared is None or item.scan is None or item.doc is None:
+            continue
+        used = _with_partials(item, loaded)
+        for name in sorted(used.top_level - set(declared)):
+            ctx.warning(
+                f"variable {name} is used but not declared: add it to `variables`",
+                item.doc.location(("variables",), key=True),
+            )
+        for index, name in enumerate(declared):
+            if name not in used.variables:
+                ctx.warning(
+                    f"variable {name} is declared but not used: remove it from `variables` or use {{{{{name}}}}}",
+                    item.doc.location(("variables", index)),
+                )
+
+
+def _with_partials(item: Loaded, loaded: Mapping[str, Loaded]) -> TemplateScan:
+    """The item's own scan merged with those of every partial it pulls in, transitively."""
+    total = TemplateScan()
+    assert item.scan is not None
+    total.merge(item.scan)
+    seen: set[str] = set()
+    pending = [ref for ref in item.resource.refs if ref.startswith("partial:")]
+    while pending:
+        ref = pending.pop()
+        partial = loaded.get(ref)
+        if ref in seen or partial is None or partial.scan is None:
+            continue
+        seen.add(ref)
+        total.merge(partial.scan)
+        pending.extend(r for r in partial.resource.refs if r.startswith("partial:"))
+    return total
+
+
+def check_moved(ctx: Context, settings: Settings, declared: Mapping[str, str]) -> None:
+    """``moved`` entries: the new address must be declared and the old one gone."""
+    for entry, (source_at, target_at) in zip(settings.project.moved, settings.moved_at, strict=True):
+        if entry.target not in declared:
+            ctx.error(f"moved: {entry.target} is not declared; create its file or fix the entry", target_at)
+        if entry.source in declared:
+            ctx.error(
+                f"moved: {entry.source} is still declared by {declared[entry.source]}; "
+                "delete that file (the move renames it) or drop this entry",
+                source_at,
+            )
+
+
+def apply_limit_overrides(
+    ctx: Context, settings: Settings, resources: Mapping[str, Resource], declared: Mapping[str, str]
+) -> None:
+    """Put the environment's limit values into the declared limits' specs."""
+    overlay = settings.overlay
+    if overlay is None:
+        return
+    for text, override in overlay.limits.items():
+        at = ("limits", text)
+        resource = resources.get(text)
+        if resource is None:
+            if text not in declared:
+                kind, key = split_address(text)
+                suffix = ".rate-limit.yaml" if kind is ResourceKind.RATE_LIMIT else ".usage-limit.yaml"
+                ctx.error(
+                    f"limits: {text} is not a declared limit; create limits/{key}{suffix} or remove this override",
+                    overlay.doc.location(at, key=True),
+                )
+            continue
+        allowed = _OVERRIDABLE[resource.kind]
+        given = [f for f in type(override).model_fields if f in override.model_fields_set]
+        wrong = [f for f in given if f not in allowed]
+        for field in wrong:
+            ctx.error(
+                f"{field} does not apply to a {resource.kind.value} (valid: {', '.join(allowed)})",
+                overlay.doc.location((*at, field), key=True),
+            )
+        if wrong:
+            continue
+        merged = {**resource.spec, **{f: getattr(override, f) for f in given}}
+        if resource.kind is ResourceKind.USAGE_LIMIT:
+            try:
+                check_threshold(merged["credit_limit"], merged["alert_threshold"])
+            except ValueError as exc:
+                ctx.error(f"{text}: {exc}", overlay.doc.location(at, key=True))
+                continue
+        resource.spec = merged

@@ -1,0 +1,156 @@
+"""``portkey.yaml`` and the environment overlay -> :class:`Project`, bindings and overrides."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+from pydantic import BaseModel
+
+from engine.gitops.loading.context import Context
+from engine.gitops.loading.values import Bindings
+from engine.gitops.loading.yamldoc import DataPath, YamlDoc, parse_yaml, validate
+from engine.gitops.model import Location, Moved, Project, ResourceKind, split_address
+from engine.gitops.schema import EnvironmentFile, LimitOverride, ProjectFile, Release
+
+PROJECT_FILE = "portkey.yaml"
+ENVIRONMENTS_DIR = "environments"
+_ENV_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+_LIMIT_KINDS = (ResourceKind.RATE_LIMIT, ResourceKind.USAGE_LIMIT)
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass
+class Overlay:
+    """What an environment file changes besides the Project fields."""
+
+    file: str
+    doc: YamlDoc
+    release: Release | None = None
+    limits: dict[str, LimitOverride] = field(default_factory=dict)
+
+
+@dataclass
+class Settings:
+    """Project settings plus what later checks need to point back at the files."""
+
+    project: Project
+    bindings: Bindings
+    overlay: Overlay | None = None
+    moved_at: list[tuple[Location, Location]] = field(default_factory=list)  # (from, to) per moved entry
+
+
+def read_doc(ctx: Context, path: Path, model: type[M]) -> tuple[YamlDoc | None, M | None]:
+    """Read, parse and validate one YAML mapping file; problems go to ``ctx``."""
+    rel = ctx.rel(path)
+    text = ctx.read_text(path)
+    if text is None:
+        return None, None
+    parsed = parse_yaml(text, rel)
+    if not isinstance(parsed, YamlDoc):
+        ctx.diagnostics.append(parsed)
+        return None, None
+    if parsed.data is None:
+        parsed.data = {}
+    if not isinstance(parsed.data, dict):
+        ctx.error(f"{rel} must be a YAML mapping (key: value lines)", parsed.location())
+        return parsed, None
+    instance, problems = validate(parsed, model)
+    ctx.diagnostics.extend(problems)
+    return parsed, instance
+
+
+def _parse_address(ctx: Context, doc: YamlDoc, path: DataPath, text: str) -> tuple[ResourceKind, str] | None:
+    try:
+        return split_address(text)
+    except ValueError as exc:
+        ctx.error(str(exc), doc.location(path))
+        return None
+
+
+def load_settings(ctx: Context, env: str | None) -> Settings:
+    """Read ``portkey.yaml`` and, when ``env`` is given, merge ``environments/<env>.yaml``."""
+    project = Project(root=ctx.root, environment=env)
+    settings = Settings(project, Bindings({}, known=False))
+    path = ctx.root / PROJECT_FILE
+    if not path.is_file():
+        hint = " (found portkey.yml: rename it)" if (ctx.root / "portkey.yml").is_file() else ""
+        ctx.error(f"{PROJECT_FILE} not found{hint}: create it with at least `version: 1`", Location(PROJECT_FILE))
+    else:
+        doc, parsed = read_doc(ctx, path, ProjectFile)
+        if doc is not None and parsed is not None:
+            _apply_project(ctx, settings, doc, parsed)
+    if env is not None:
+        _apply_environment(ctx, settings, env)
+    return settings
+
+
+def _apply_project(ctx: Context, settings: Settings, doc: YamlDoc, parsed: ProjectFile) -> None:
+    project = settings.project
+    project.workspace = parsed.workspace
+    project.name_prefix = parsed.naming.prefix
+    project.prune = parsed.safety.prune
+    project.mass_delete_threshold = parsed.safety.mass_delete_threshold
+    project.bindings = dict(parsed.bindings)
+    settings.bindings = Bindings(project.bindings, known=True)
+    _add_protected(ctx, project, doc, parsed.protected)
+    for index, entry in enumerate(parsed.moved):
+        base = ("moved", index)
+        source = _parse_address(ctx, doc, (*base, "from"), entry.source)
+        target = _parse_address(ctx, doc, (*base, "to"), entry.target)
+        if source is None or target is None:
+            continue
+        if source[0] is not target[0]:
+            ctx.error(
+                f"moved: {entry.source} and {entry.target} are different kinds; a move keeps the kind",
+                doc.location(base),
+            )
+            continue
+        project.moved.append(Moved(entry.source, entry.target))
+        settings.moved_at.append((doc.location((*base, "from")), doc.location((*base, "to"))))
+
+
+def _add_protected(ctx: Context, project: Project, doc: YamlDoc, addresses: list[str]) -> None:
+    for index, text in enumerate(addresses):
+        if _parse_address(ctx, doc, ("protected", index), text) is not None:
+            project.protected.add(text)
+
+
+def available_environments(root: Path) -> list[str]:
+    directory = root / ENVIRONMENTS_DIR
+    if not directory.is_dir():
+        return []
+    return sorted(p.name.removesuffix(".yaml") for p in directory.glob("*.yaml") if p.is_file())
+
+
+def _apply_environment(ctx: Context, settings: Settings, env: str) -> None:
+    path = ctx.root / ENVIRONMENTS_DIR / f"{env}.yaml"
+    if not _ENV_NAME.fullmatch(env) or not path.is_file():
+        available = available_environments(ctx.root)
+        listing = f"available: {', '.join(available)}" if available else "no environments/*.yaml files exist"
+        ctx.error(f"unknown environment {env!r} ({listing}); create environments/{env}.yaml to add it")
+        return
+    doc, parsed = read_doc(ctx, path, EnvironmentFile)
+    if doc is None or parsed is None:
+        return
+    project = settings.project
+    if "workspace" in parsed.model_fields_set:
+        project.workspace = parsed.workspace
+    project.bindings = {**project.bindings, **parsed.bindings}
+    settings.bindings = Bindings(project.bindings, known=settings.bindings.known)
+    _add_protected(ctx, project, doc, parsed.protected)
+    overlay = Overlay(ctx.rel(path), doc, release=parsed.release)
+    for text, override in parsed.limits.items():
+        parsed_address = _parse_address(ctx, doc, ("limits", text), text)
+        if parsed_address is None:
+            continue
+        if parsed_address[0] not in _LIMIT_KINDS:
+            ctx.error(
+                f"limits: {text} is not a limit; use rate_limit:<key> or usage_limit:<key>",
+                doc.location(("limits", text), key=True),
+            )
+            continue
+        overlay.limits[text] = override
+    settings.overlay = overlay

@@ -1,0 +1,47 @@
+"""What a per-kind loader hands back: the resource plus what cross-file checks need."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from engine.gitops.loading.yamldoc import YamlDoc
+from engine.gitops.model import Location, Resource, ResourceKind, address
+from engine.gitops.templates import TemplateScan
+
+BUILTIN_LABELS = frozenset({"production", "staging", "development"})
+
+
+@dataclass(frozen=True)
+class RefSite:
+    """A reference to another resource, where it is written, and the error if it is not declared."""
+
+    address: str
+    location: Location
+    message: str
+
+
+@dataclass
+class Loaded:
+    """One loaded resource file."""
+
+    resource: Resource
+    doc: YamlDoc | None = None
+    sites: list[RefSite] = field(default_factory=list)
+    scan: TemplateScan | None = None  # prompts and partials: what their own text uses
+
+
+def partial_site(name: str, location: Location) -> RefSite:
+    return RefSite(
+        address(ResourceKind.PARTIAL, name),
+        location,
+        f"unknown partial {name}; declare partials/{name}.partial.md",
+    )
+
+
+def label_site(name: str, location: Location) -> RefSite:
+    builtin = ", ".join(sorted(BUILTIN_LABELS))
+    return RefSite(
+        address(ResourceKind.LABEL, name),
+        location,
+        f"unknown label {name}; declare labels/{name}.label.yaml (built-in labels: {builtin})",
+    )

@@ -1,0 +1,244 @@
+"""YAML documents with the position of every key and value, and pydantic errors mapped to them."""
+
+from __future__ import annotations
+
+import datetime
+import types
+from dataclasses import dataclass, field
+from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
+
+from pydantic import BaseModel, ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from engine.gitops.model import Diagnostic, Location, Severity
+from engine.gitops.schema import PATTERN_HINTS
+
+DataPath = tuple[str | int, ...]
+M = TypeVar("M", bound=BaseModel)
+
+
+def dotted(path: DataPath) -> str:
+    """``('messages', 0, 'content')`` -> ``messages.0.content``."""
+    return ".".join(str(p) for p in path)
+
+
+@dataclass
+class YamlDoc:
+    """Plain data (dicts, lists, scalars) of one YAML document plus 1-based positions by path."""
+
+    file: str
+    data: Any
+    keys: dict[DataPath, tuple[int, int]] = field(default_factory=dict)
+    values: dict[DataPath, tuple[int, int]] = field(default_factory=dict)
+
+    def location(self, path: DataPath = (), *, key: bool = False) -> Location:
+        """Where ``path`` is (its key if ``key``), else the nearest parent that has a position."""
+        tables = (self.keys, self.values) if key else (self.values, self.keys)
+        current = tuple(path)
+        while True:
+            for table in tables:
+                if current in table:
+                    return Location(self.file, *table[current])
+            if not current:
+                return Location(self.file, 1, 1)
+            current = current[:-1]
+
+
+def parse_yaml(text: str, file: str, line_offset: int = 0) -> YamlDoc | Diagnostic:
+    """Parse one document in round-trip mode; a syntax error becomes a Diagnostic."""
+    try:
+        node = YAML(typ="rt").load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = Location(file, mark.line + 1 + line_offset, mark.column + 1) if mark else Location(file)
+        problem = exc.problem or "cannot parse"
+        if exc.context and exc.context_mark and exc.context_mark is not mark:
+            problem += f" ({exc.context} at line {exc.context_mark.line + 1 + line_offset})"
+        return Diagnostic(Severity.ERROR, f"invalid YAML: {problem}", where)
+    except (YAMLError, ValueError, TypeError) as exc:
+        return Diagnostic(Severity.ERROR, f"invalid YAML: {exc}", Location(file))
+    doc = YamlDoc(file, None)
+    doc.values[()] = (_line(node, line_offset), _col(node)) if _has_lc(node) else (1 + line_offset, 1)
+    doc.data = _plain(node, (), doc, line_offset)
+    return doc
+
+
+def _has_lc(node: Any) -> bool:
+    return isinstance(node, CommentedMap | CommentedSeq)
+
+
+def _line(node: Any, offset: int) -> int:
+    return node.lc.line + 1 + offset
+
+
+def _col(node: Any) -> int:
+    return node.lc.col + 1
+
+
+def _plain(node: Any, path: DataPath, doc: YamlDoc, offset: int) -> Any:
+    if isinstance(node, CommentedMap):
+        out: dict[str, Any] = {}
+        for raw_key, value in node.items():
+            key = raw_key if isinstance(raw_key, str) else str(_scalar(raw_key))
+            child = (*path, key)
+            try:
+                line, col = node.lc.key(raw_key)
+                doc.keys[child] = (line + 1 + offset, col + 1)
+                if value is not None and not _has_lc(value):
+                    line, col = node.lc.value(raw_key)
+                    doc.values[child] = (line + 1 + offset, col + 1)
+            except (KeyError, TypeError, IndexError):  # merged (<<) keys have no own position
+                pass
+            if _has_lc(value):
+                doc.values[child] = (_line(value, offset), _col(value))
+            out[key] = _plain(value, child, doc, offset)
+        return out
+    if isinstance(node, CommentedSeq):
+        items = []
+        for index, value in enumerate(node):
+            child = (*path, index)
+            try:
+                line, col = node.lc.item(index)
+                doc.values[child] = (line + 1 + offset, col + 1)
+            except (KeyError, TypeError, IndexError):
+                pass
+            items.append(_plain(value, child, doc, offset))
+        return items
+    return _scalar(node)
+
+
+def _scalar(value: Any) -> Any:
+    """ruamel's scalar subclasses as plain Python values."""
+    if value is None or type(value) in (str, int, float, bool):
+        return value
+    if isinstance(value, TaggedScalar):
+        return str(value.value)
+    if isinstance(value, bool) or type(value).__name__ == "ScalarBoolean":
+        return bool(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, datetime.date | datetime.datetime):
+        return value.isoformat()
+    return str(value)
+
+
+# ---- pydantic errors -> diagnostics -----------------------------------------------------------
+
+
+def value_at(data: Any, path: DataPath) -> Any:
+    """The value at ``path`` (which must exist)."""
+    for part in path:
+        data = data[part]
+    return data
+
+
+def validate(doc: YamlDoc, model: type[M], base: DataPath = ()) -> tuple[M | None, list[Diagnostic]]:
+    """Validate the value at ``base`` (default: the whole document) against ``model``."""
+    data = value_at(doc.data, base)
+    try:
+        return model.model_validate(data), []
+    except ValidationError as exc:
+        found: dict[tuple[DataPath, str], Diagnostic] = {}
+        for err in exc.errors(include_url=False):
+            loc = tuple(err["loc"])
+            path = _locate(data, loc)
+            missing = str(loc[-1]) if err["type"] == "missing" and loc else ""
+            message = _message(err, model, loc, path)
+            where = doc.location((*base, *path), key=err["type"] == "extra_forbidden")
+            found[(path, missing)] = Diagnostic(Severity.ERROR, message, where)  # last union branch wins
+        return None, list(found.values())
+
+
+def _locate(data: Any, loc: tuple[Any, ...]) -> DataPath:
+    """The part of a pydantic ``loc`` that exists in ``data`` (skips union branch tags)."""
+    path: list[str | int] = []
+    current = data
+    for part in loc:
+        if _has(current, part):
+            current = current[part]
+            path.append(part)
+    return tuple(path)
+
+
+# Pydantic messages that name Python types, said in terms of the YAML file.
+_PLAIN = {
+    "dict_type": "expected a mapping (key: value lines)",
+    "model_type": "expected a mapping (key: value lines)",
+    "model_attributes_type": "expected a mapping (key: value lines)",
+    "list_type": "expected a list",
+    "too_short": "must not be empty",
+    "float_type": "expected a number",
+    "int_type": "expected a whole number",
+    "bool_type": "expected true or false",
+    "bool_parsing": "expected true or false",
+    "string_type": "expected text (put numbers and true/false in quotes)",
+}
+
+
+def _has(node: Any, part: Any) -> bool:
+    if isinstance(node, dict):
+        return isinstance(part, str) and part in node
+    return isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+
+
+def _message(err: Any, model: type[BaseModel], loc: tuple[Any, ...], path: DataPath) -> str:
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        valid = valid_keys(model, loc[:-1])
+        listing = f" (valid: {', '.join(valid)})" if valid else ""
+        return f"unknown key '{loc[-1]}'{listing}"
+    if kind == "missing":
+        where = f"{dotted(path)}: " if path else ""
+        return f"{where}missing required key '{loc[-1]}'"
+    pattern = (err.get("ctx") or {}).get("pattern")
+    if kind == "string_pattern_mismatch" and pattern in PATTERN_HINTS:
+        text = f"{PATTERN_HINTS[pattern]} (got {err['input']!r})"
+        return f"{dotted(path)}: {text}" if path else text
+    text = str(err["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    text = _PLAIN.get(kind, text[:1].lower() + text[1:])
+    return f"{dotted(path)}: {text}" if path else text
+
+
+def _expand(tp: Any) -> list[Any]:
+    """A type with Annotated and unions unwrapped into its alternatives."""
+    origin = get_origin(tp)
+    if origin is Annotated:
+        return _expand(get_args(tp)[0])
+    if origin is Union or isinstance(tp, types.UnionType):
+        return [t for arg in get_args(tp) for t in _expand(arg)]
+    return [tp]
+
+
+def _step(tp: Any, part: Any) -> Any:
+    if isinstance(tp, type) and issubclass(tp, BaseModel) and isinstance(part, str):
+        for name, info in tp.model_fields.items():
+            if part in (name, info.alias):
+                return info.annotation
+        return None
+    origin = get_origin(tp)
+    args = get_args(tp)
+    if origin is list and isinstance(part, int) and args:
+        return args[0]
+    if origin is dict and isinstance(part, str) and len(args) == 2:
+        return args[1]
+    return None
+
+
+def valid_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """Keys allowed in the mapping at ``loc`` of ``model`` (aliases where set)."""
+    candidates: list[Any] = [model]
+    for part in loc:
+        stepped = [s for c in candidates for t in _expand(c) if (s := _step(t, part)) is not None]
+        if stepped:
+            candidates = stepped
+    for candidate in candidates:
+        for tp in _expand(candidate):
+            if isinstance(tp, type) and issubclass(tp, BaseModel):
+                return [info.alias or name for name, info in tp.model_fields.items()]
+    return []

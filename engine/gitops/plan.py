@@ -1,0 +1,173 @@
+"""The plan: data only, built by :mod:`engine.gitops.planner`, run by :mod:`engine.gitops.apply`,
+drawn by :mod:`engine.gitops.render`. Every output form is made from :meth:`Plan.to_json`,
+so the terminal, the pull-request comment and the saved plan cannot disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+FORMAT_VERSION = "1.0"
+
+
+class Action(StrEnum):
+    """What applying a change does to one resource. Same strings in JSON and terminal."""
+
+    CREATE = "create"
+    NEW_VERSION = "new_version"  # content changed: a new, unpublished version
+    PUBLISH = "publish"  # make a version the published default
+    LABEL = "label"  # attach or move labels to a version
+    UPDATE = "update"  # in-place change (configs, guardrails, policies, names)
+    REPLACE = "replace"  # an immutable field changed: delete, then create
+    MOVE = "move"  # rename keeping the remote id and slug
+    ADOPT = "adopt"  # take over an unmarked remote object
+    DELETE = "delete"
+    ARCHIVE = "archive"  # soft delete (usage limits)
+    NOOP = "noop"
+
+
+SYMBOLS: dict[Action, str] = {
+    Action.CREATE: "+",
+    Action.NEW_VERSION: "~",
+    Action.PUBLISH: "^",
+    Action.LABEL: "@",
+    Action.UPDATE: "~",
+    Action.REPLACE: "-/+",
+    Action.MOVE: ">",
+    Action.ADOPT: "<",
+    Action.DELETE: "-",
+    Action.ARCHIVE: "-",
+    Action.NOOP: " ",
+}
+
+# Actions that change what callers are served; they run in apply's second phase.
+PHASE_TWO = frozenset({Action.PUBLISH, Action.LABEL})
+DESTRUCTIVE = frozenset({Action.DELETE, Action.ARCHIVE, Action.REPLACE})
+
+
+class Risk(StrEnum):
+    PUBLISHES_DEFAULT = "publishes_default"
+    MOVES_LABEL = "moves_label"
+    DELETES = "deletes"
+    REPLACES = "replaces"
+    AFFECTS_PROMPTS = "affects_prompts"  # publishing a partial changes prompts that use it
+    LIVE_AT_ONCE = "live_at_once"  # configs, guardrails, policies: an update is live immediately
+    CHANGES_SECRET = "changes_secret"
+
+
+@dataclass
+class FieldDiff:
+    """One path-level difference; secret values are already replaced by ``"(secret)"``."""
+
+    path: str
+    op: str  # "add" | "remove" | "change"
+    before: Any = None
+    after: Any = None
+
+
+@dataclass
+class TextDiff:
+    """A unified line diff of one long text (a message, a template, a partial body)."""
+
+    label: str
+    unified: str
+
+
+@dataclass
+class Change:
+    """What the plan does to one resource."""
+
+    address: str
+    kind: str
+    key: str
+    actions: list[Action]
+    order: int = 0
+    remote: dict[str, Any] = field(default_factory=dict)  # id, slug, version, published_version
+    before: Any = None  # redacted live content, None for creates
+    after: Any = None  # redacted desired content, None for deletes
+    diff: list[FieldDiff] = field(default_factory=list)
+    text_diffs: list[TextDiff] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+    risks: list[Risk] = field(default_factory=list)
+    depends_on: list[str] = field(default_factory=list)
+    payload: dict[str, Any] = field(default_factory=dict)  # what apply needs (secrets as references)
+
+    @property
+    def is_noop(self) -> bool:
+        return self.actions == [Action.NOOP]
+
+
+@dataclass
+class Plan:
+    """A complete, versioned plan."""
+
+    changes: list[Change] = field(default_factory=list)
+    drift: list[dict[str, Any]] = field(default_factory=list)
+    adoptable: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    blocked: list[str] = field(default_factory=list)  # safety rules that stop this plan
+    risk_summary: list[str] = field(default_factory=list)
+    fingerprints: dict[str, str] = field(default_factory=dict)  # remote object -> content hash
+    incomplete: list[str] = field(default_factory=list)  # kinds whose listing was incomplete
+    requests: int = 0  # HTTP requests spent reading live state
+    environment: str | None = None
+    workspace: str | None = None
+    source: dict[str, Any] = field(default_factory=dict)  # root, git_sha, dirty, desired_hash
+    created_at: str = ""
+    engine_version: str = ""
+
+    @property
+    def has_changes(self) -> bool:
+        return any(not c.is_noop for c in self.changes)
+
+    def summary(self) -> dict[str, int]:
+        """Count of each action across changes (noop included)."""
+        counts: dict[str, int] = {}
+        for change in self.changes:
+            for action in change.actions:
+                counts[action.value] = counts.get(action.value, 0) + 1
+        return counts
+
+    def summary_by_kind(self) -> dict[str, dict[str, int]]:
+        counts: dict[str, dict[str, int]] = {}
+        for change in self.changes:
+            per_kind = counts.setdefault(change.kind, {})
+            for action in change.actions:
+                per_kind[action.value] = per_kind.get(action.value, 0) + 1
+        return counts
+
+    def to_json(self) -> dict[str, Any]:
+        """The versioned public form (also the saved plan file)."""
+        body = asdict(self)
+        body["changes"] = [
+            {**asdict(c), "actions": [a.value for a in c.actions], "risks": [r.value for r in c.risks]}
+            for c in self.changes
+        ]
+        return {
+            "format_version": FORMAT_VERSION,
+            **body,
+            "summary": self.summary(),
+            "summary_by_kind": self.summary_by_kind(),
+            "has_changes": self.has_changes,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Plan:
+        """Read a saved plan; raises ValueError on an unknown format version."""
+        version = str(data.get("format_version", ""))
+        if version.split(".")[0] != FORMAT_VERSION.split(".")[0]:
+            raise ValueError(f"plan format {version or '(none)'} is not supported (expected {FORMAT_VERSION})")
+        fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        changes = []
+        for raw in data.get("changes", []):
+            raw = dict(raw)
+            raw["actions"] = [Action(a) for a in raw["actions"]]
+            raw["risks"] = [Risk(r) for r in raw.get("risks", [])]
+            raw["diff"] = [FieldDiff(**d) for d in raw.get("diff", [])]
+            raw["text_diffs"] = [TextDiff(**d) for d in raw.get("text_diffs", [])]
+            changes.append(Change(**{k: v for k, v in raw.items() if k in Change.__dataclass_fields__}))
+        fields["changes"] = changes
+        return cls(**fields)

@@ -1,0 +1,364 @@
+"""File formats of a project directory, as pydantic models, and their JSON Schemas.
+
+The models describe files *after* ``${binding:NAME}`` substitution; the exported
+JSON Schemas also accept a whole-value binding where a number, boolean or enum
+is expected, so editors do not flag ``value: ${binding:rpm}``.
+
+Regenerate the committed schemas with ``python -m engine.gitops.schema schemas/``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from engine.gitops.model import KIND_FILES, ResourceKind
+
+KEY_PATTERN = r"^[a-z0-9_-]+(/[a-z0-9_-]+)*$"
+BINDING_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.-]*$"
+POLICY_KEY_PATTERN = r"^(api_key|organisation_id|workspace_id|metadata\..+)$"
+COLOR_PATTERN = r"^#[0-9A-Fa-f]{6}$"
+
+# Strict: YAML `true` or "12" is not a number; NaN and infinity are refused.
+PositiveNumber = (
+    Annotated[int, Field(gt=0, strict=True)] | Annotated[float, Field(gt=0, strict=True, allow_inf_nan=False)]
+)
+NonNegativeNumber = (
+    Annotated[int, Field(ge=0, strict=True)] | Annotated[float, Field(ge=0, strict=True, allow_inf_nan=False)]
+)
+BindingValue = str | bool | int | float | None
+BindingName = Annotated[str, Field(pattern=BINDING_NAME_PATTERN)]
+Role = Literal["system", "user", "assistant", "developer", "tool"]
+
+
+class FileModel(BaseModel):
+    """Base of every file format: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# ---- project and environments -------------------------------------------------------------
+
+
+class Naming(FileModel):
+    """How managed objects are named in Portkey."""
+
+    prefix: str = Field("gitops:", description="Prefix marking names of objects this project manages.")
+
+
+class Safety(FileModel):
+    """Deletion safety policy."""
+
+    prune: bool = Field(False, description="Delete managed objects whose files were removed.")
+    mass_delete_threshold: int = Field(5, ge=0, description="More deletes than this need an explicit flag.")
+
+
+class MovedEntry(FileModel):
+    """A rename: the remote object of ``from`` becomes ``to``, keeping its id and slug."""
+
+    source: str = Field(alias="from", description="Old address, e.g. prompt:support/old.")
+    target: str = Field(alias="to", description="New address, declared by a file.")
+
+
+class Release(FileModel):
+    """How a new prompt version is released."""
+
+    default: bool = Field(True, description="Publish the new version as the prompt's default.")
+    labels: list[str] = Field(default_factory=list, description="Labels (keys) to attach to the version.")
+
+
+class ProjectFile(FileModel):
+    """portkey.yaml: project settings."""
+
+    version: Literal[1] = Field(description="File format version; must be 1.")
+    workspace: str | None = Field(None, description="Workspace id or slug.")
+    naming: Naming = Field(default_factory=Naming)
+    bindings: dict[BindingName, BindingValue] = Field(
+        default_factory=dict, description="Values for ${binding:NAME} in resource files."
+    )
+    safety: Safety = Field(default_factory=Safety)
+    protected: list[str] = Field(default_factory=list, description="Addresses that are never deleted.")
+    moved: list[MovedEntry] = Field(default_factory=list)
+
+
+class LimitOverride(FileModel):
+    """Per-environment values of a limit: value/unit for rate limits, the rest for usage limits."""
+
+    value: PositiveNumber | None = None
+    unit: Literal["rpm", "rph", "rpd"] | None = None
+    credit_limit: NonNegativeNumber | None = None
+    alert_threshold: NonNegativeNumber | None = None
+    periodic_reset: Literal["monthly", "weekly"] | None = None
+
+
+class EnvironmentFile(FileModel):
+    """environments/<env>.yaml: an overlay that changes bindings only, never prose."""
+
+    workspace: str | None = Field(None, description="Workspace id or slug for this environment.")
+    bindings: dict[BindingName, BindingValue] = Field(
+        default_factory=dict, description="Merged over portkey.yaml's bindings."
+    )
+    release: Release | None = Field(None, description="Replaces every prompt's release policy.")
+    limits: dict[str, LimitOverride] = Field(
+        default_factory=dict, description="Keyed by address: rate_limit:<key> or usage_limit:<key>."
+    )
+    protected: list[str] = Field(default_factory=list, description="Added to portkey.yaml's protected.")
+
+
+# ---- resource kinds -----------------------------------------------------------------------
+
+
+class LabelFile(FileModel):
+    """labels/<key>.label.yaml: a prompt label."""
+
+    name: str | None = Field(None, min_length=1, description="Defaults to the key.")
+    description: str | None = None
+    color_code: str | None = Field(None, pattern=COLOR_PATTERN, description="#RRGGBB")
+
+
+class CollectionFile(FileModel):
+    """collections/<key>.collection.yaml: a prompt collection; its parent is the parent directory."""
+
+    name: str | None = Field(None, min_length=1, description="Defaults to the last key segment.")
+
+
+class PartialFrontMatter(FileModel):
+    """Front matter of partials/<key>.partial.md (YAML between --- lines); the body is the partial."""
+
+    name: str | None = Field(None, min_length=1, description="Defaults to the key.")
+    version_description: str | None = None
+    publish: bool = Field(True, description="Publish new versions (updates every prompt using it).")
+
+
+class Message(FileModel):
+    """One chat message: give exactly one of content and content_file."""
+
+    role: Role
+    content: str | None = None
+    content_file: str | None = Field(None, description="Path relative to the prompt file.")
+
+    @model_validator(mode="after")
+    def _one_content(self) -> Message:
+        if (self.content is None) == (self.content_file is None):
+            raise ValueError("give exactly one of content and content_file")
+        return self
+
+
+class PromptFile(FileModel):
+    """prompts/<key>.prompt.yaml: a prompt; give exactly one of messages, template, template_file."""
+
+    name: str | None = Field(None, min_length=1, description="Defaults to the key.")
+    collection: str | None = Field(None, description="Collection key; default: the workspace's default.")
+    model: str | None = None
+    virtual_key: str = Field(description="Provider/virtual key slug, usually ${binding:NAME}.")
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    messages: list[Message] | None = Field(None, min_length=1, description="A chat prompt.")
+    template: str | None = Field(None, description="A completion prompt.")
+    template_file: str | None = Field(None, description="Completion template read from this file.")
+    variables: list[str] | None = Field(None, description="Declared variables, checked against use.")
+    functions: list[Any] | None = None
+    tools: list[Any] | None = None
+    tool_choice: Any = None
+    version_description: str | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict, description="Extra template_metadata.")
+    release: Release = Field(default_factory=Release)
+
+    @model_validator(mode="after")
+    def _one_body(self) -> PromptFile:
+        given = [k for k in ("messages", "template", "template_file") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                "give exactly one of messages (chat prompt), template or template_file (completion prompt)"
+                + (f"; found {', '.join(given)}" if given else "")
+            )
+        return self
+
+
+class GuardrailCheck(FileModel):
+    """One guardrail check; ``id`` is the check type, e.g. default.regexMatch."""
+
+    id: str
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    name: str | None = None
+    is_enabled: bool = True
+
+
+class GuardrailFile(FileModel):
+    """guardrails/<key>.guardrail.yaml: a guardrail."""
+
+    name: str | None = Field(None, min_length=1, description="Defaults to the key.")
+    checks: list[GuardrailCheck] = Field(min_length=1)
+    actions: dict[str, Any]
+
+
+class ConfigFile(FileModel):
+    """configs/<key>.config.yaml: a gateway config; `guardrail:<key>` strings inside refer to guardrails."""
+
+    name: str | None = Field(None, min_length=1, description="Defaults to the key.")
+    config: dict[str, Any] = Field(description="The Portkey gateway config JSON.")
+    is_default: bool = Field(False, description="Make this the workspace's default config.")
+
+
+class Condition(FileModel):
+    """Which requests a policy applies to."""
+
+    key: str = Field(pattern=POLICY_KEY_PATTERN)
+    value: str
+
+
+class GroupBy(FileModel):
+    """What a policy counts separately."""
+
+    key: str = Field(pattern=POLICY_KEY_PATTERN)
+
+
+class RateLimitFile(FileModel):
+    """limits/<key>.rate-limit.yaml: a rate-limit policy."""
+
+    name: str | None = Field(None, min_length=1, description="Defaults to the key.")
+    conditions: list[Condition] = Field(default_factory=list)
+    group_by: list[GroupBy] = Field(default_factory=list)
+    type: Literal["requests", "tokens"]
+    unit: Literal["rpm", "rph", "rpd"]
+    value: PositiveNumber
+
+
+class UsageLimitFile(FileModel):
+    """limits/<key>.usage-limit.yaml: a usage-limit (budget) policy."""
+
+    name: str | None = Field(None, min_length=1, description="Defaults to the key.")
+    conditions: list[Condition] = Field(default_factory=list)
+    group_by: list[GroupBy] = Field(default_factory=list)
+    type: Literal["cost", "tokens"]
+    credit_limit: NonNegativeNumber
+    alert_threshold: NonNegativeNumber | None = None
+    periodic_reset: Literal["monthly", "weekly"] | None = Field(None, description="null = cumulative.")
+
+
+# What to tell the user when a string does not match one of the patterns above.
+PATTERN_HINTS = {
+    KEY_PATTERN: "use lowercase letters, digits, '-' and '_' in '/'-separated segments",
+    BINDING_NAME_PATTERN: "start with a letter or '_', then letters, digits, '_', '.' or '-'",
+    POLICY_KEY_PATTERN: "use api_key, organisation_id, workspace_id or metadata.<field>",
+    COLOR_PATTERN: "write a colour as #RRGGBB",
+}
+
+
+def check_threshold(credit_limit: float, alert_threshold: float | None) -> None:
+    """Raise ValueError unless the alert threshold is below the credit limit."""
+    if alert_threshold is not None and alert_threshold >= credit_limit:
+        raise ValueError(f"alert_threshold ({alert_threshold}) must be below credit_limit ({credit_limit})")
+
+
+KIND_MODELS: dict[ResourceKind, type[FileModel]] = {
+    ResourceKind.LABEL: LabelFile,
+    ResourceKind.COLLECTION: CollectionFile,
+    ResourceKind.PARTIAL: PartialFrontMatter,
+    ResourceKind.PROMPT: PromptFile,
+    ResourceKind.GUARDRAIL: GuardrailFile,
+    ResourceKind.CONFIG: ConfigFile,
+    ResourceKind.RATE_LIMIT: RateLimitFile,
+    ResourceKind.USAGE_LIMIT: UsageLimitFile,
+}
+
+
+# ---- JSON Schema export -------------------------------------------------------------------
+
+_DRAFT = "https://json-schema.org/draft/2020-12/schema"
+_BINDING = {
+    "type": "string",
+    "pattern": r"^\$\{binding:[A-Za-z_][A-Za-z0-9_.-]*\}$",
+    "description": "A value from portkey.yaml bindings (or the environment overlay).",
+}
+_BINDING_REF = {"$ref": "#/$defs/Binding"}
+_NESTED_MAPS = ("properties", "$defs", "patternProperties")
+_NESTED_ONE = ("items", "additionalProperties")
+_NESTED_LIST = ("anyOf", "oneOf", "allOf", "prefixItems")
+_KEEP_OUTSIDE = ("title", "description", "default")
+
+
+def schema_file_name(kind: ResourceKind) -> str:
+    """``rate-limit.schema.json`` for rate limits, and so on."""
+    return f"{kind.value.replace('_', '-')}.schema.json"
+
+
+def _scalar_like(schema: Any) -> bool:
+    return isinstance(schema, dict) and (schema.get("type") in ("number", "integer", "boolean") or "enum" in schema)
+
+
+def _bindable(schema: Any, wrap: bool = True) -> Any:
+    """Let a whole-value ``${binding:NAME}`` stand where a number, boolean or enum is expected."""
+    if not isinstance(schema, dict):
+        return schema
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key in _NESTED_MAPS and isinstance(value, dict):
+            out[key] = {name: _bindable(sub) for name, sub in value.items()}
+        elif key in _NESTED_ONE and isinstance(value, dict):
+            out[key] = _bindable(value)
+        elif key in _NESTED_LIST and isinstance(value, list):
+            out[key] = [_bindable(sub, wrap=False) for sub in value]
+        else:
+            out[key] = value
+    if not wrap:
+        return out
+    if _scalar_like(out):
+        outer = {k: out.pop(k) for k in _KEEP_OUTSIDE if k in out}
+        return {"anyOf": [out, _BINDING_REF], **outer}
+    if any(_scalar_like(branch) for branch in out.get("anyOf", [])):
+        out["anyOf"] = [*out["anyOf"], _BINDING_REF]
+    return out
+
+
+def _export(model: type[BaseModel], title: str, bindable: bool) -> dict[str, Any]:
+    schema = model.model_json_schema(by_alias=True)
+    if bindable:
+        schema = _bindable(schema)
+        schema.setdefault("$defs", {})["Binding"] = dict(_BINDING)
+    return {"$schema": _DRAFT, **schema, "title": title}
+
+
+def json_schemas() -> dict[str, dict[str, Any]]:
+    """File name -> JSON Schema, one per kind plus portkey.yaml and environment overlays."""
+    out = {
+        "project.schema.json": _export(ProjectFile, "portkey.yaml", bindable=False),
+        "environment.schema.json": _export(EnvironmentFile, "environments/<env>.yaml", bindable=False),
+    }
+    for kind, model in KIND_MODELS.items():
+        directory, suffix = KIND_FILES[kind]
+        title = f"{directory}/<key>{suffix}" + (" front matter" if kind is ResourceKind.PARTIAL else "")
+        out[schema_file_name(kind)] = _export(model, title, bindable=True)
+    return out
+
+
+def render_schema(schema: dict[str, Any]) -> str:
+    """The exact text committed under ``schemas/``."""
+    return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+
+
+def write_schemas(directory: Path) -> list[Path]:
+    """Write every schema into ``directory``; returns the paths written."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, schema in json_schemas().items():
+        path = directory / name
+        path.write_text(render_schema(schema), encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m engine.gitops.schema [DIR]``: regenerate the JSON Schemas (default ``schemas/``)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    for path in write_schemas(Path(args[0] if args else "schemas")):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,303 @@
+"""Plan and apply against the sandbox: convergence, versions, deletes, renames, faults, staleness."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from engine.gitops.apply import ApplyError
+from engine.gitops.engine import StalePlanError, apply_planned, check_saved_plan, plan_project
+from engine.gitops.plan import Action, Plan
+from engine.portkey import PortkeyClient
+from sandbox import FaultRule, Faults, Sandbox
+from tests.gitops.conftest import make_client
+
+pytestmark = pytest.mark.anyio
+
+
+def actions(plan: Plan) -> dict[str, list[str]]:
+    return {c.address: [a.value for a in c.actions] for c in plan.changes if not c.is_noop}
+
+
+def writes(sb: Sandbox) -> list[str]:
+    return [f"{r.method} {r.operation}" for r in sb.requests() if r.method != "GET"
+            and r.operation != "render_prompt"]
+
+
+async def converge(client: PortkeyClient, root: Path, **options: Any) -> Plan:
+    planned = await plan_project(client, root, **options)
+    assert not planned.plan.errors, planned.plan.errors
+    await apply_planned(client, planned)
+    return planned.plan
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new))
+
+
+async def published(client: PortkeyClient, prompt_id: str) -> int:
+    return int((await client.get_prompt(prompt_id=prompt_id))["prompt_version"])
+
+
+async def test_first_apply_creates_everything_and_second_apply_writes_nothing(
+    client: PortkeyClient, sandbox: Sandbox, project: Path
+) -> None:
+    first = await converge(client, project)
+    assert set(actions(first)) == {c.address for c in first.changes}
+    assert all("create" in a for a in actions(first).values())
+    sandbox.reset_requests()
+    again = await plan_project(client, project)
+    assert not again.plan.has_changes
+    result = await apply_planned(client, again)
+    assert result.writes == 0
+    assert writes(sandbox) == []
+    assert again.plan.requests == len(sandbox.requests())
+
+
+async def test_prompt_change_makes_one_unpublished_version_then_publishes(
+    client: PortkeyClient, sandbox: Sandbox, project: Path
+) -> None:
+    await converge(client, project)
+    edit(project / "prompts/support/triage.system.md", "Acme Cloud", "Acme Cloud and Acme Mail")
+    planned = await plan_project(client, project)
+    change = next(c for c in planned.plan.changes if c.address == "prompt:support/triage")
+    assert change.actions == [Action.NEW_VERSION, Action.PUBLISH, Action.LABEL]
+    assert any("Acme Mail" in d.unified and d.label.startswith("messages[0] (system)") for d in change.text_diffs)
+    prompt_id = change.remote["id"]
+    assert await published(client, prompt_id) == 1
+    await apply_planned(client, planned)
+    assert await published(client, prompt_id) == 2
+    versions = await client.list_prompt_versions(prompt_id=prompt_id)
+    assert [v["prompt_version"] for v in versions] == [1, 2]
+    canary = next(label for label in (await client.list_prompt_labels())["data"] if label["name"] == "canary")
+    assert next(v for v in versions if v["prompt_version"] == 2)["label_id"] == canary["id"]
+    assert not (await plan_project(client, project)).plan.has_changes
+
+
+async def test_key_order_and_yaml_whitespace_make_no_new_version(client: PortkeyClient, project: Path) -> None:
+    await converge(client, project)
+    path = project / "prompts/support/triage.prompt.yaml"
+    edit(path, "  temperature: 0.2\n  max_tokens: 400\n", "  max_tokens:   400\n  temperature: 0.2\n")
+    assert not (await plan_project(client, project)).plan.has_changes
+
+
+async def test_unpublished_release_creates_a_version_without_publishing(
+    client: PortkeyClient, project: Path
+) -> None:
+    await converge(client, project)
+    edit(project / "prompts/support/summarise.prompt.yaml", "three bullet points", "five bullet points")
+    planned = await plan_project(client, project)
+    change = next(c for c in planned.plan.changes if c.address == "prompt:support/summarise")
+    assert change.actions == [Action.NEW_VERSION]
+    await apply_planned(client, planned)
+    assert await published(client, change.remote["id"]) == 1
+    assert not (await plan_project(client, project)).plan.has_changes
+
+
+async def test_partial_publish_reports_blast_radius_and_updates_every_kind(
+    client: PortkeyClient, project: Path
+) -> None:
+    await converge(client, project)
+    edit(project / "partials/tone-of-voice.partial.md", "Use short sentences.", "Use short, kind sentences.")
+    edit(project / "labels/canary.label.yaml", "under canary evaluation", "in canary")
+    edit(project / "guardrails/pii-redaction.guardrail.yaml", "PHONE_NUMBER, ", "")
+    edit(project / "configs/support-routing.config.yaml", "attempts: 3", "attempts: 5")
+    edit(project / "limits/per-user.rate-limit.yaml", "value: 30", "value: 60")
+    edit(project / "limits/monthly-budget.usage-limit.yaml", "credit_limit: 500", "credit_limit: 750")
+    planned = await plan_project(client, project)
+    assert actions(planned.plan) == {
+        "label:canary": ["update"],
+        "partial:tone-of-voice": ["new_version", "publish"],
+        "guardrail:pii-redaction": ["update"],
+        "config:support-routing": ["update"],
+        "rate_limit:per-user": ["update"],
+        "usage_limit:monthly-budget": ["update"],
+    }
+    assert any(
+        line.startswith("publishing partial:tone-of-voice changes 2 prompts: prompt:support/billing/refund, "
+                        "prompt:support/triage")
+        for line in planned.plan.risk_summary
+    )
+    config = next(c for c in planned.plan.changes if c.address == "config:support-routing")
+    assert [(d.path, d.before, d.after) for d in config.diff] == [("config.retry.attempts", 3, 5)]
+    await apply_planned(client, planned)
+    assert not (await plan_project(client, project)).plan.has_changes
+
+
+async def test_immutable_policy_field_replaces_the_policy(client: PortkeyClient, project: Path) -> None:
+    await converge(client, project)
+    edit(project / "limits/per-user.rate-limit.yaml", "type: requests", "type: tokens")
+    planned = await plan_project(client, project)
+    change = next(c for c in planned.plan.changes if c.address == "rate_limit:per-user")
+    assert change.actions == [Action.REPLACE]
+    assert "DELETED and CREATED" in " ".join(change.reasons)
+    old_id = change.remote["id"]
+    await apply_planned(client, planned)
+    policies = (await client.list_rate_limits())["data"]
+    assert [p["type"] for p in policies] == ["tokens"] and policies[0]["id"] != old_id
+    assert not (await plan_project(client, project)).plan.has_changes
+
+
+async def test_removed_files_are_deleted_only_with_prune(
+    client: PortkeyClient, sandbox: Sandbox, project: Path
+) -> None:
+    await converge(client, project)
+    (project / "limits/monthly-budget.usage-limit.yaml").unlink()
+    (project / "prompts/support/summarise.prompt.yaml").unlink()
+    without = await plan_project(client, project)
+    assert not without.plan.has_changes
+    assert any("--prune" in w for w in without.plan.warnings)
+    pruned = await plan_project(client, project, prune=True)
+    assert actions(pruned.plan) == {
+        "usage_limit:monthly-budget": ["archive"], "prompt:support/summarise": ["delete"],
+    }
+    await apply_planned(client, pruned)
+    archived = (await client.list_usage_limits(status="archived"))["data"]
+    assert len(archived) == 1
+    assert not (await plan_project(client, project, prune=True)).plan.has_changes
+
+
+async def test_protected_and_mass_deletes_are_blocked(client: PortkeyClient, project: Path) -> None:
+    await converge(client, project)
+    (project / "prompts/support/triage.prompt.yaml").unlink()
+    blocked = await plan_project(client, project, prune=True)
+    assert any("protected" in b for b in blocked.plan.blocked)
+    with pytest.raises(Exception, match="blocked"):
+        await apply_planned(client, blocked)
+    (project / "portkey.yaml").write_text((project / "portkey.yaml").read_text()
+                                          .replace("protected:\n  - prompt:support/triage\n", "")
+                                          .replace("mass_delete_threshold: 5", "mass_delete_threshold: 1"))
+    for name in ("summarise.prompt.yaml", "billing/refund.prompt.yaml"):
+        (project / "prompts/support" / name).unlink()
+    mass = await plan_project(client, project, prune=True)
+    assert any("mass-delete threshold of 1" in b for b in mass.plan.blocked)
+    allowed = await plan_project(client, project, prune=True, allow_mass_delete=True)
+    assert not allowed.plan.blocked
+
+
+async def test_moved_keeps_the_slug(client: PortkeyClient, project: Path) -> None:
+    first = await converge(client, project)
+    before = next(c for c in first.changes if c.address == "prompt:support/summarise")
+    await converge(client, project)
+    old = project / "prompts/support/summarise.prompt.yaml"
+    old.rename(project / "prompts/support/handover.prompt.yaml")
+    with (project / "portkey.yaml").open("a") as fh:
+        fh.write("moved:\n  - from: prompt:support/summarise\n    to: prompt:support/handover\n")
+    planned = await plan_project(client, project, prune=True)
+    assert actions(planned.plan) == {"prompt:support/handover": ["move"]}
+    slug = next(c for c in planned.plan.changes if c.address == "prompt:support/handover").remote["slug"]
+    await apply_planned(client, planned)
+    prompts = {p["name"]: p for p in (await client.list_prompts())["data"]}
+    assert prompts["gitops:support/handover"]["slug"] == slug
+    assert "gitops:support/summarise" not in prompts
+    assert before.payload.get("slug") in (None, slug)
+    assert not (await plan_project(client, project, prune=True)).plan.has_changes
+
+
+async def test_failure_in_publish_phase_leaves_defaults_and_rerun_converges_without_duplicates(
+    client: PortkeyClient, sandbox: Sandbox, project: Path
+) -> None:
+    await converge(client, project)
+    edit(project / "partials/tone-of-voice.partial.md", "warm", "warm and calm")
+    edit(project / "prompts/support/triage.system.md", "Acme Cloud", "Acme")
+    planned = await plan_project(client, project)
+    sandbox.faults = Faults(per_operation={"publish_partial": FaultRule(script=("500",))})
+    with pytest.raises(ApplyError) as caught:
+        await apply_planned(client, planned)
+    assert caught.value.result.failed is not None and caught.value.result.failed.action is Action.PUBLISH
+    triage = next(c for c in planned.plan.changes if c.address == "prompt:support/triage").remote["id"]
+    assert await published(client, triage) == 1, "no prompt default may move when a publish fails first"
+    sandbox.faults = None
+    rerun = await plan_project(client, project)
+    assert actions(rerun.plan) == {
+        "partial:tone-of-voice": ["publish"], "prompt:support/triage": ["publish", "label"],
+    }
+    await apply_planned(client, rerun)
+    assert [v["prompt_version"] for v in await client.list_prompt_versions(prompt_id=triage)] == [1, 2]
+    assert not (await plan_project(client, project)).plan.has_changes
+
+
+async def test_failure_in_stage_phase_publishes_nothing(
+    client: PortkeyClient, sandbox: Sandbox, project: Path
+) -> None:
+    await converge(client, project)
+    edit(project / "prompts/support/triage.system.md", "Acme Cloud", "Acme")
+    edit(project / "configs/support-routing.config.yaml", "attempts: 3", "attempts: 4")
+    planned = await plan_project(client, project)
+    sandbox.faults = Faults(per_operation={"update_config": FaultRule(script=("500",))})
+    with pytest.raises(ApplyError, match="before anything was published"):
+        await apply_planned(client, planned)
+    triage = next(c for c in planned.plan.changes if c.address == "prompt:support/triage").remote["id"]
+    assert await published(client, triage) == 1
+    sandbox.faults = None
+    await converge(client, project)
+    assert [v["prompt_version"] for v in await client.list_prompt_versions(prompt_id=triage)] == [1, 2]
+
+
+async def test_saved_plan_is_refused_when_portkey_or_files_changed(client: PortkeyClient, project: Path) -> None:
+    await converge(client, project)
+    edit(project / "configs/support-routing.config.yaml", "attempts: 3", "attempts: 4")
+    saved = Plan.from_json(json.loads(json.dumps((await plan_project(client, project)).plan.to_json())))
+    fresh = await check_saved_plan(client, saved, project)
+    assert actions(fresh.plan) == {"config:support-routing": ["update"]}
+    label = next(c for c in saved.changes if c.address == "label:canary").remote["id"]
+    await client.update_prompt_label(label_id=label, body={"color_code": "#000000"})
+    with pytest.raises(StalePlanError, match="changed in Portkey"):
+        await check_saved_plan(client, saved, project)
+    saved = Plan.from_json((await plan_project(client, project)).plan.to_json())
+    edit(project / "limits/per-user.rate-limit.yaml", "value: 30", "value: 31")
+    with pytest.raises(StalePlanError, match="files changed"):
+        await check_saved_plan(client, saved, project)
+
+
+class Truncating(httpx.AsyncBaseTransport):
+    """Drops the last prompt of every prompt listing while keeping the total: an incomplete listing."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if request.method == "GET" and request.url.path == "/v1/prompts":
+            body = json.loads(await response.aread())
+            body["data"] = body["data"][:-1]
+            return httpx.Response(200, json=body)
+        return response
+
+
+async def test_prune_is_refused_on_an_incomplete_listing(sandbox: Sandbox, client: PortkeyClient,
+                                                         project: Path) -> None:
+    await converge(client, project)
+    (project / "prompts/support/summarise.prompt.yaml").unlink()
+    async with make_client(sandbox, Truncating(httpx.ASGITransport(app=sandbox.app))) as lossy:
+        planned = await plan_project(lossy, project, prune=True)
+    assert "prompt" in planned.plan.incomplete
+    assert not [c for c in planned.plan.changes if Action.DELETE in c.actions]
+    assert any("incomplete" in b for b in planned.plan.blocked)
+
+
+async def test_edit_in_portkey_shows_as_drift(client: PortkeyClient, project: Path) -> None:
+    await converge(client, project)
+    planned = await plan_project(client, project)
+    triage = next(c for c in planned.plan.changes if c.address == "prompt:support/triage").remote["id"]
+    await client.update_prompt(prompt_id=triage, body={"string": "[]", "patch": True})
+    drift = (await plan_project(client, project)).plan
+    assert [d["address"] for d in drift.drift] == ["prompt:support/triage"]
+    assert actions(drift) == {"prompt:support/triage": ["new_version", "publish", "label"]}
+
+
+async def test_unmanaged_object_with_the_same_name_is_adoptable(client: PortkeyClient, sandbox: Sandbox,
+                                                                project: Path) -> None:
+    created = await client.create_guardrail(body={
+        "name": "pii-redaction", "checks": [{"id": "default.regexMatch", "parameters": {"rule": "x"}}],
+        "actions": {"deny": False, "async": False}, "workspace_id": sandbox.default_workspace_id,
+    })
+    planned = await plan_project(client, project)
+    assert {"address": "guardrail:pii-redaction",
+            "remote": {"id": created["id"], "slug": created["slug"], "name": "pii-redaction"}} in planned.plan.adoptable
