@@ -40,7 +40,7 @@ def version() -> None:
 def run() -> None:
     """Console-script entry point: expected failures become one line and exit code 1."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
     except PortkeyError as exc:
         terminal.error(str(exc))
         sys.exit(EXIT_ERROR)
@@ -59,3 +59,4 @@ def run() -> None:
             exc.show()
             sys.exit(exc.exit_code)
         raise
+    sys.exit(code if isinstance(code, int) else 0)

@@ -15,7 +15,13 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from engine.gitops.loading.checks import apply_limit_overrides, check_moved, check_references, check_variables
+from engine.gitops.loading.checks import (
+    apply_limit_overrides,
+    check_moved,
+    check_partial_cycles,
+    check_references,
+    check_variables,
+)
 from engine.gitops.loading.context import Context
 from engine.gitops.loading.kinds import load_resource
 from engine.gitops.loading.project import load_settings
@@ -74,6 +80,7 @@ def load_project(root: Path | str, env: str | None = None, environ: Mapping[str,
             loaded[target] = item
             state.resources[target] = item.resource
     check_references(ctx, loaded.values(), declared)
+    check_partial_cycles(ctx, loaded)
     check_variables(ctx, loaded)
     check_moved(ctx, settings, declared)
     apply_limit_overrides(ctx, settings, state.resources, declared)

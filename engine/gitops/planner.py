@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.gitops import kinds
-from engine.gitops.canonical import content_hash, field_diffs, redact, text_diff
+from engine.gitops.canonical import SECRET_MARK, content_hash, field_diffs, redact, text_diff
 from engine.gitops.live import LiveObject, LiveState, remote_name
 from engine.gitops.model import DesiredState, Resource, ResourceKind, address, split_address
-from engine.gitops.plan import Action, Change, Plan, Risk, TextDiff
+from engine.gitops.plan import Action, Change, FieldDiff, Plan, Risk, TextDiff
 
 KIND_ORDER = list(ResourceKind)
 BUILTIN_LABELS = frozenset({"production", "staging", "development"})
@@ -167,8 +167,23 @@ def _diffs(resource: Resource, wanted: dict[str, Any], have: dict[str, Any], cha
         before = {k: v for k, v in before.items() if k != "string"}
         after = {k: v for k, v in after.items() if k != "string"}
     change.diff.extend(field_diffs(before, after))
-    if any(d.after == "(secret)" or d.before == "(secret)" for d in change.diff):
+    changed_secrets = [p for p in sorted(paths) if _at(have, p) != _at(wanted, p)]
+    for path in changed_secrets:
+        change.diff.append(FieldDiff(path=path, op="change", before=SECRET_MARK, after=SECRET_MARK))
+    if changed_secrets:
         change.risks.append(Risk.CHANGES_SECRET)
+
+
+def _at(value: Any, dotted: str) -> Any:
+    """The value at a dotted path (list indexes as numbers), or None."""
+    for part in dotted.split("."):
+        if isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        elif isinstance(value, dict):
+            value = value.get(part)
+        else:
+            return None
+    return value
 
 
 def _text_diffs(before: Any, after: Any) -> list[TextDiff]:

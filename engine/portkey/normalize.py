@@ -88,7 +88,7 @@ def rate_limits(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-ITEM_KEYS = ("data", "records", "models", "workspaces", "mappings")
+ITEM_KEYS = ("data", "records", "models", "workspaces", "mappings", "groups")
 
 
 def list_items(payload: Any) -> tuple[list[Any], int | None, bool | None]:
@@ -96,7 +96,7 @@ def list_items(payload: Any) -> tuple[list[Any], int | None, bool | None]:
 
     Handles ``{object:list,total,data}``, ``{total,data}``, ``{success,data}``,
     ``{data,total,has_more}``, ``{records,total}``, ``{total,models}``,
-    ``{mappings,total_count}`` and bare arrays.
+    ``{mappings|groups,total_count}`` and bare arrays.
     """
     if isinstance(payload, list):
         return payload, None, None

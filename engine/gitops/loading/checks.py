@@ -64,6 +64,38 @@ def _with_partials(item: Loaded, loaded: Mapping[str, Loaded]) -> TemplateScan:
     return total
 
 
+def check_partial_cycles(ctx: Context, loaded: Mapping[str, Loaded]) -> None:
+    """Partials must not include themselves, directly or through others."""
+    graph = {
+        a: sorted(r for r in item.resource.refs if r.startswith("partial:"))
+        for a, item in loaded.items()
+        if item.resource.kind is ResourceKind.PARTIAL
+    }
+    done: set[str] = set()
+    for start in sorted(graph):
+        _visit(ctx, start, graph, [], done, loaded)
+
+
+def _visit(
+    ctx: Context,
+    node: str,
+    graph: Mapping[str, list[str]],
+    trail: list[str],
+    done: set[str],
+    loaded: Mapping[str, Loaded],
+) -> None:
+    if node in trail:
+        cycle = [*trail[trail.index(node) :], node]
+        names = " -> ".join(a.removeprefix("partial:") for a in cycle)
+        ctx.error(f"partials include each other in a cycle ({names}): break the cycle", loaded[node].resource.location)
+        return
+    if node in done or node not in graph:
+        return
+    for target in graph[node]:
+        _visit(ctx, target, graph, [*trail, node], done, loaded)
+    done.add(node)
+
+
 def check_moved(ctx: Context, settings: Settings, declared: Mapping[str, str]) -> None:
     """``moved`` entries: the new address must be declared and the old one gone."""
     for entry, (source_at, target_at) in zip(settings.project.moved, settings.moved_at, strict=True):

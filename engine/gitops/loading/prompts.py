@@ -16,6 +16,7 @@ from engine.gitops.model import Location, Resource, ResourceKind, address
 from engine.gitops.schema import Message, PartialFrontMatter, PromptFile, Release
 from engine.gitops.templates import TemplateScan, line_col, scan
 
+_OPENING = re.compile(r"---[ \t]*(?:\n|\Z)")
 _FRONT_MATTER = re.compile(r"---[ \t]*\n(.*?)^---[ \t]*(?:\n|\Z)", re.DOTALL | re.MULTILINE)
 
 Where = Callable[[int], Location]
@@ -62,7 +63,7 @@ def load_partial(ctx: Context, settings: Settings, key: str, path: Path) -> Load
         return None
     doc = YamlDoc(file, {})
     body, first_line = text, 1
-    if text.startswith("---"):
+    if _OPENING.match(text):
         match = _FRONT_MATTER.match(text)
         if match is None:
             ctx.error("front matter is not closed: add a line '---' after it", Location(file, 1, 1))

@@ -1,0 +1,171 @@
+"""The portkey-gitops command line end to end against the embedded sandbox: output and exit codes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from engine.cli import main
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "prompts"
+SECRET = "sk-live-DO-NOT-LEAK-9c2f"
+
+
+class Run:
+    def __init__(self, code: int, out: str, err: str) -> None:
+        self.code, self.out, self.err = code, out, err
+
+
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):  # noqa: ANN201
+    """Run the real entry point with a private sandbox state file."""
+    monkeypatch.setenv("PORTKEY_SANDBOX_DB", str(tmp_path / "sandbox.sqlite3"))
+    monkeypatch.delenv("PORTKEY_API_KEY", raising=False)
+
+    def run(*args: str) -> Run:
+        monkeypatch.setattr(sys, "argv", ["portkey-gitops", *args])
+        code = 0
+        try:
+            main.run()
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        captured = capsys.readouterr()
+        return Run(code, captured.out, captured.err)
+
+    return run
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    shutil.copytree(EXAMPLE, root)
+    return root
+
+
+def test_readme_flow_apply_then_plan_shows_no_changes(cli, project: Path) -> None:  # noqa: ANN001
+    first = cli("plan", str(project), "--sandbox", "--detailed-exitcode")
+    assert first.code == 2 and "Plan: 12 to create" in first.out
+    applied = cli("apply", str(project), "--sandbox", "--auto-approve")
+    assert applied.code == 0, applied.err
+    assert "Apply complete: 13 write(s)" in applied.out
+    again = cli("plan", str(project), "--sandbox", "--detailed-exitcode")
+    assert again.code == 0
+    assert "No changes. The Portkey account matches the repository." in again.out
+
+
+def test_validate_reports_file_line_and_column(cli, project: Path) -> None:  # noqa: ANN001
+    assert cli("validate", str(project)).code == 0
+    path = project / "prompts/support/summarise.prompt.yaml"
+    path.write_text(path.read_text().replace("model:", "modle:"))
+    broken = cli("validate", str(project))
+    assert broken.code == 1
+    assert "prompts/support/summarise.prompt.yaml:2:1: error: unknown key 'modle'" in broken.err
+    planned = cli("plan", str(project), "--sandbox")
+    assert planned.code == 1 and "modle" in planned.out + planned.err
+
+
+def test_missing_project_and_missing_key_are_one_line_errors(cli, tmp_path: Path) -> None:  # noqa: ANN001
+    missing = cli("plan", str(tmp_path / "nope"), "--sandbox")
+    assert missing.code == 1 and "is not a directory" in missing.err and "Traceback" not in missing.err
+    no_key = cli("plan", str(EXAMPLE))
+    assert no_key.code == 1 and "PORTKEY_API_KEY is not set" in no_key.err
+
+
+def test_json_markdown_and_saved_plan(cli, project: Path, tmp_path: Path) -> None:  # noqa: ANN001
+    as_json = cli("plan", str(project), "--sandbox", "--json")
+    plan = json.loads(as_json.out)
+    assert plan["format_version"] == "1.0" and plan["summary"]["create"] == 12
+    saved, md = tmp_path / "plan.json", tmp_path / "plan.md"
+    assert cli("plan", str(project), "--sandbox", "--out", str(saved), "--markdown", str(md)).code == 0
+    assert md.read_text().startswith("<!-- portkey-gitops-plan -->")
+    assert cli("apply", str(project), "--sandbox", "--plan", str(saved), "--auto-approve").code == 0
+    stale = cli("apply", str(project), "--sandbox", "--plan", str(saved), "--auto-approve")
+    assert stale.code == 1 and "STALE_PLAN" in stale.err
+
+
+def test_apply_without_terminal_needs_auto_approve(cli, project: Path) -> None:  # noqa: ANN001
+    refused = cli("apply", str(project), "--sandbox")
+    assert refused.code == 1 and "--auto-approve" in refused.err
+    assert cli("plan", str(project), "--sandbox", "--detailed-exitcode").code == 2
+
+
+def test_safety_block_and_drift_exit_codes(cli, project: Path) -> None:  # noqa: ANN001
+    assert cli("apply", str(project), "--sandbox", "--auto-approve").code == 0
+    (project / "prompts/support/triage.prompt.yaml").unlink()
+    blocked = cli("plan", str(project), "--sandbox", "--prune")
+    assert blocked.code == 4 and "protected" in blocked.out
+    assert cli("drift", str(project), "--sandbox", "--detailed-exitcode").code == 0
+
+
+def test_export_then_plan_is_a_no_op(cli, project: Path, tmp_path: Path) -> None:  # noqa: ANN001
+    assert cli("apply", str(project), "--sandbox", "--auto-approve").code == 0
+    exported = tmp_path / "exported"
+    result = cli("export", str(exported), "--sandbox")
+    assert result.code == 0 and "unmanaged" not in result.out
+    assert (exported / "prompts/support/triage.prompt.yaml").exists()
+    again = cli("plan", str(exported), "--sandbox", "--detailed-exitcode")
+    assert again.code == 0, again.out
+
+
+def test_secrets_never_appear_in_any_output(
+    cli, project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch  # noqa: ANN001
+) -> None:
+    config = project / "configs/support-routing.config.yaml"
+    config.write_text(config.read_text().replace(
+        "      override_params: {model: gpt-4o}\n",
+        "      override_params: {model: gpt-4o}\n    - provider: openai\n      api_key: ${secret:OPENAI_KEY}\n",
+    ))
+    missing = cli("validate", str(project))
+    assert missing.code == 1 and "OPENAI_KEY" in missing.err
+    monkeypatch.setenv("OPENAI_KEY", SECRET)
+    outputs = [cli("plan", str(project), "--sandbox", "--json").out]
+    md, saved = tmp_path / "p.md", tmp_path / "p.json"
+    outputs.append(cli("plan", str(project), "--sandbox", "--markdown", str(md), "--out", str(saved)).out)
+    outputs += [md.read_text(), saved.read_text()]
+    applied = cli("apply", str(project), "--sandbox", "--auto-approve")
+    outputs += [applied.out, applied.err]
+    monkeypatch.setenv("OPENAI_KEY", SECRET + "-rotated")
+    rotated = cli("plan", str(project), "--sandbox")
+    outputs += [rotated.out, rotated.err]
+    assert "(secret" in rotated.out
+    for text in outputs:
+        assert SECRET not in text
+    assert applied.code == 0
+
+
+def test_sandbox_serve_prints_the_base_url_and_serves(tmp_path: Path) -> None:
+    port = _free_port()
+    exe = Path(sys.executable).with_name("portkey-gitops")
+    command = [str(exe)] if exe.exists() else [sys.executable, "-c", "from engine.cli.main import run; run()"]
+    proc = subprocess.Popen([*command, "sandbox", "serve", "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline().strip() if proc.stdout else ""
+        assert line == f"PORTKEY_BASE_URL=http://127.0.0.1:{port}/v1"
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                answer = httpx.get(f"http://127.0.0.1:{port}/v1/labels", headers={"x-portkey-api-key": "sandbox-key"})
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "sandbox did not start"
+                time.sleep(0.1)
+        assert answer.status_code == 200 and answer.json()["total"] >= 3
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
