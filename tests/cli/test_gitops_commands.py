@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -24,7 +25,7 @@ class Run:
 
 
 @pytest.fixture
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):  # noqa: ANN201
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Callable[..., Run]:
     """Run the real entry point with a private sandbox state file."""
     monkeypatch.setenv("PORTKEY_SANDBOX_DB", str(tmp_path / "sandbox.sqlite3"))
     monkeypatch.delenv("PORTKEY_API_KEY", raising=False)
@@ -49,7 +50,7 @@ def project(tmp_path: Path) -> Path:
     return root
 
 
-def test_readme_flow_apply_then_plan_shows_no_changes(cli, project: Path) -> None:  # noqa: ANN001
+def test_readme_flow_apply_then_plan_shows_no_changes(cli: Callable[..., Run], project: Path) -> None:
     first = cli("plan", str(project), "--sandbox", "--detailed-exitcode")
     assert first.code == 2 and "Plan: 12 to create" in first.out
     applied = cli("apply", str(project), "--sandbox", "--auto-approve")
@@ -60,7 +61,7 @@ def test_readme_flow_apply_then_plan_shows_no_changes(cli, project: Path) -> Non
     assert "No changes. The Portkey account matches the repository." in again.out
 
 
-def test_validate_reports_file_line_and_column(cli, project: Path) -> None:  # noqa: ANN001
+def test_validate_reports_file_line_and_column(cli: Callable[..., Run], project: Path) -> None:
     assert cli("validate", str(project)).code == 0
     path = project / "prompts/support/summarise.prompt.yaml"
     path.write_text(path.read_text().replace("model:", "modle:"))
@@ -71,14 +72,14 @@ def test_validate_reports_file_line_and_column(cli, project: Path) -> None:  # n
     assert planned.code == 1 and "modle" in planned.out + planned.err
 
 
-def test_missing_project_and_missing_key_are_one_line_errors(cli, tmp_path: Path) -> None:  # noqa: ANN001
+def test_missing_project_and_missing_key_are_one_line_errors(cli: Callable[..., Run], tmp_path: Path) -> None:
     missing = cli("plan", str(tmp_path / "nope"), "--sandbox")
     assert missing.code == 1 and "is not a directory" in missing.err and "Traceback" not in missing.err
     no_key = cli("plan", str(EXAMPLE))
     assert no_key.code == 1 and "PORTKEY_API_KEY is not set" in no_key.err
 
 
-def test_json_markdown_and_saved_plan(cli, project: Path, tmp_path: Path) -> None:  # noqa: ANN001
+def test_json_markdown_and_saved_plan(cli: Callable[..., Run], project: Path, tmp_path: Path) -> None:
     as_json = cli("plan", str(project), "--sandbox", "--json")
     plan = json.loads(as_json.out)
     assert plan["format_version"] == "1.0" and plan["summary"]["create"] == 12
@@ -90,13 +91,13 @@ def test_json_markdown_and_saved_plan(cli, project: Path, tmp_path: Path) -> Non
     assert stale.code == 1 and "STALE_PLAN" in stale.err
 
 
-def test_apply_without_terminal_needs_auto_approve(cli, project: Path) -> None:  # noqa: ANN001
+def test_apply_without_terminal_needs_auto_approve(cli: Callable[..., Run], project: Path) -> None:
     refused = cli("apply", str(project), "--sandbox")
     assert refused.code == 1 and "--auto-approve" in refused.err
     assert cli("plan", str(project), "--sandbox", "--detailed-exitcode").code == 2
 
 
-def test_safety_block_and_drift_exit_codes(cli, project: Path) -> None:  # noqa: ANN001
+def test_safety_block_and_drift_exit_codes(cli: Callable[..., Run], project: Path) -> None:
     assert cli("apply", str(project), "--sandbox", "--auto-approve").code == 0
     (project / "prompts/support/triage.prompt.yaml").unlink()
     blocked = cli("plan", str(project), "--sandbox", "--prune")
@@ -104,7 +105,7 @@ def test_safety_block_and_drift_exit_codes(cli, project: Path) -> None:  # noqa:
     assert cli("drift", str(project), "--sandbox", "--detailed-exitcode").code == 0
 
 
-def test_export_then_plan_is_a_no_op(cli, project: Path, tmp_path: Path) -> None:  # noqa: ANN001
+def test_export_then_plan_is_a_no_op(cli: Callable[..., Run], project: Path, tmp_path: Path) -> None:
     assert cli("apply", str(project), "--sandbox", "--auto-approve").code == 0
     exported = tmp_path / "exported"
     result = cli("export", str(exported), "--sandbox")
@@ -115,7 +116,7 @@ def test_export_then_plan_is_a_no_op(cli, project: Path, tmp_path: Path) -> None
 
 
 def test_secrets_never_appear_in_any_output(
-    cli, project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch  # noqa: ANN001
+    cli: Callable[..., Run], project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config = project / "configs/support-routing.config.yaml"
     config.write_text(config.read_text().replace(

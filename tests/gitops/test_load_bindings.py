@@ -48,9 +48,7 @@ def test_bound_value_is_validated(tmp_path: Path) -> None:
             "limits/r.rate-limit.yaml": "type: requests\nunit: rpm\nvalue: ${binding:model}\n",
         },
     )
-    assert messages(state) == [
-        "limits/r.rate-limit.yaml:3:8: error: value: expected a number"
-    ]
+    assert messages(state) == ["limits/r.rate-limit.yaml:3:8: error: value: expected a number"]
 
 
 def test_unknown_binding(tmp_path: Path) -> None:

@@ -69,16 +69,26 @@ def test_no_variable_warnings_without_declaration(tmp_path: Path) -> None:
     assert messages(state) == []
 
 
-def test_partial_cycle_terminates(tmp_path: Path) -> None:
+def test_partial_cycle_is_an_error(tmp_path: Path) -> None:
     state = load(
         tmp_path,
         {
             "partials/a.partial.md": "{{x}} {{>b}}\n",
             "partials/b.partial.md": "{{y}} {{>a}}\n",
+            "partials/c.partial.md": "{{>c}}\n",
             "prompts/p.prompt.yaml": "virtual_key: vk\ntemplate: '{{>a}}'\nvariables: [x, y]\n",
         },
     )
+    assert messages(state) == [
+        "partials/a.partial.md:1:1: error: partials include each other in a cycle (a -> b -> a): break the cycle",
+        "partials/c.partial.md:1:1: error: partials include each other in a cycle (c -> c): break the cycle",
+    ]
+
+
+def test_a_leading_horizontal_rule_is_not_front_matter(tmp_path: Path) -> None:
+    state = load(tmp_path, {"partials/a.partial.md": "----\ntext\n"})
     assert messages(state) == []
+    assert state.resources["partial:a"].spec["string"] == "----\ntext"
 
 
 def test_partial_body_is_exact_text_minus_one_newline(tmp_path: Path) -> None:
