@@ -135,6 +135,7 @@ def _plan_resource(ctx: _Context, resource: Resource) -> Change | None:
         change.actions.append(Action.CREATE)
         change.reasons.append("not in Portkey yet")
         if resource.kind is ResourceKind.PROMPT:
+            change.remote["next_version"] = 1
             change.reasons.append("Portkey publishes version 1 of a new prompt at once")
             _labels(ctx, resource, None, change, target="created")
         return change
@@ -163,7 +164,8 @@ def _diffs(resource: Resource, wanted: dict[str, Any], have: dict[str, Any], cha
     paths = _secret_paths(resource)
     before, after = redact(have, paths), redact(wanted, paths)
     if resource.kind in kinds.VERSIONED:
-        change.text_diffs.extend(_text_diffs(have.get("string"), wanted.get("string")))
+        label = "body" if resource.kind is ResourceKind.PARTIAL else "template"
+        change.text_diffs.extend(_text_diffs(have.get("string"), wanted.get("string"), label))
         before = {k: v for k, v in before.items() if k != "string"}
         after = {k: v for k, v in after.items() if k != "string"}
     change.diff.extend(field_diffs(before, after))
@@ -186,7 +188,7 @@ def _at(value: Any, dotted: str) -> Any:
     return value
 
 
-def _text_diffs(before: Any, after: Any) -> list[TextDiff]:
+def _text_diffs(before: Any, after: Any, label: str = "template") -> list[TextDiff]:
     """Per-message diffs for chat prompts, one diff for plain templates and partials."""
     if isinstance(before, list) or isinstance(after, list):
         old = before if isinstance(before, list) else []
@@ -205,7 +207,7 @@ def _text_diffs(before: Any, after: Any) -> list[TextDiff]:
             if diff is not None:
                 out.append(diff)
         return out
-    diff = text_diff("template", str(before or ""), str(after or ""))
+    diff = text_diff(label, str(before or ""), str(after or ""))
     return [diff] if diff else []
 
 
@@ -230,26 +232,21 @@ def _versioned(
     if wanted != have:
         change.actions.append(Action.NEW_VERSION)
         _diffs(resource, wanted, have, change)
-        change.reasons.append(
-            f"content differs from the latest version v{obj.version}: v{(obj.version or 0) + 1} "
-            "will be created unpublished"
-        )
+        change.reasons.append(f"content differs from the latest version v{obj.version}")
+        change.remote["next_version"] = (obj.version or 0) + 1
         if publish:
             change.actions.append(Action.PUBLISH)
             change.payload["publish"] = "new"
-            change.reasons.append(f"then published: the default moves v{obj.published_version} → new version")
             change.risks.append(Risk.PUBLISHES_DEFAULT)
         else:
-            change.reasons.append(f"not published (release.default is false): default stays v{obj.published_version}")
+            change.reasons.append("release.default is false: the new version is not published")
         target = "new"
     else:
         if publish and obj.version is not None and obj.published_version != obj.version:
             change.actions.append(Action.PUBLISH)
             change.payload["publish"] = obj.version
-            change.reasons.append(
-                f"the latest version v{obj.version} already matches but is not published "
-                f"(default is v{obj.published_version})"
-            )
+            change.reasons.append(f"the latest version v{obj.version} already matches but is not the default")
+            change.remote["next_version"] = obj.version
             change.risks.append(Risk.PUBLISHES_DEFAULT)
         target = obj.version
     if resource.kind is ResourceKind.PROMPT:
@@ -267,11 +264,10 @@ def _labels(ctx: _Context, resource: Resource, obj: LiveObject | None, change: C
     if moves:
         change.actions.append(Action.LABEL)
         change.payload["labels"] = moves
+        change.remote["labels"] = moves
         change.payload["label_target"] = target
         if obj is not None and isinstance(target, int):
             change.payload["label_version_id"] = obj.version_ids.get(target)
-        where = "the new version" if target in ("new", "created") else f"v{target}"
-        change.reasons.append(f"label {', '.join(moves)} → {where}")
         change.risks.append(Risk.MOVES_LABEL)
 
 
@@ -395,10 +391,4 @@ def _risks(ctx: _Context) -> None:
             for change in plan.changes:
                 if change.address == partial:
                     change.risks.append(Risk.AFFECTS_PROMPTS)
-    publishes = [c.address for c in plan.changes if Action.PUBLISH in c.actions and c.kind == "prompt"]
-    if publishes:
-        plan.risk_summary.append(f"{len(publishes)} prompt default(s) will move: {', '.join(publishes)}")
-    deletes = [c.address for c in plan.changes if set(c.actions) & {Action.DELETE, Action.ARCHIVE, Action.REPLACE}]
-    if deletes:
-        plan.risk_summary.append(f"{len(deletes)} object(s) will be deleted or replaced: {', '.join(deletes)}")
     plan.changes.sort(key=lambda c: c.order)
