@@ -301,3 +301,30 @@ async def test_unmanaged_object_with_the_same_name_is_adoptable(client: PortkeyC
     planned = await plan_project(client, project)
     assert {"address": "guardrail:pii-redaction",
             "remote": {"id": created["id"], "slug": created["slug"], "name": "pii-redaction"}} in planned.plan.adoptable
+
+
+async def test_environment_overlay_changes_bindings_only(client: PortkeyClient, sandbox: Sandbox,
+                                                        project: Path) -> None:
+    await converge(client, project)
+    (project / "environments/staging.yaml").write_text("bindings:\n  openai: vk-openai-staging\n")
+    planned = await plan_project(client, project, env="staging")
+    prompts = [c for c in planned.plan.changes if c.kind == "prompt" and not c.is_noop]
+    assert len(prompts) == 3
+    for change in prompts:
+        assert change.text_diffs == [], "an overlay must never change prose"
+        assert [(d.path, d.after) for d in change.diff] == [("virtual_key", "vk-openai-staging")]
+    config = next(c for c in planned.plan.changes if c.address == "config:support-routing")
+    assert {d.path for d in config.diff} == {"config.targets[0].virtual_key", "config.targets[1].virtual_key"}
+
+
+async def test_environment_workspace_gets_its_own_objects(client: PortkeyClient, sandbox: Sandbox,
+                                                          project: Path) -> None:
+    workspace = sandbox.add_workspace("Support prod")
+    overlay = project / "environments/prod.yaml"
+    overlay.write_text(overlay.read_text().replace("ws-support-prod", workspace["slug"]))
+    await converge(client, project, env="prod")
+    assert not (await plan_project(client, project, env="prod")).plan.has_changes
+    default_plan = await plan_project(client, project)
+    assert all(Action.CREATE in c.actions for c in default_plan.plan.changes), "default workspace is untouched"
+    in_prod = (await client.list_prompts(workspace_id=workspace["id"]))["data"]
+    assert len(in_prod) == 3
