@@ -105,6 +105,11 @@ def _match(ctx: _Context) -> None:
                 ctx.plan.adoptable.append(
                     {"address": resource.address, "remote": {"id": obj.id, "slug": obj.slug, "name": obj.name}}
                 )
+                if resource.kind is ResourceKind.LABEL:
+                    ctx.plan.errors.append(
+                        f"{resource.address}: an unmanaged label named {obj.name!r} already exists and label "
+                        f"names are unique; adopt it with `portkey-gitops import <dir> {resource.address} {obj.id}`"
+                    )
 
 
 def _resolved(ctx: _Context, resource: Resource) -> Resource:

@@ -328,3 +328,33 @@ async def test_environment_workspace_gets_its_own_objects(client: PortkeyClient,
     assert all(Action.CREATE in c.actions for c in default_plan.plan.changes), "default workspace is untouched"
     in_prod = (await client.list_prompts(workspace_id=workspace["id"]))["data"]
     assert len(in_prod) == 3
+
+
+async def test_two_marked_objects_for_one_key_stop_the_plan(client: PortkeyClient, sandbox: Sandbox,
+                                                            project: Path) -> None:
+    await converge(client, project)
+    await client.create_rate_limit(body={
+        "name": "gitops:per-user", "conditions": [{"key": "workspace_id", "value": "ws-support"}],
+        "group_by": [{"key": "api_key"}], "type": "requests", "unit": "rpm", "value": 1,
+        "workspace_id": sandbox.default_workspace_id,
+    })
+    planned = await plan_project(client, project)
+    assert any(e.startswith("rate_limit:per-user: 2 objects in Portkey carry this key") for e in planned.plan.errors)
+    with pytest.raises(Exception, match="errors"):
+        await apply_planned(client, planned)
+
+
+async def test_import_adopts_an_unmanaged_object_without_recreating_it(
+    client: PortkeyClient, sandbox: Sandbox, project: Path
+) -> None:
+    from engine.gitops.adopt import adopt
+
+    existing = await client.create_prompt_label(body={"name": "canary", "workspace_id": sandbox.default_workspace_id})
+    planned = await plan_project(client, project)
+    assert any(a["address"] == "label:canary" for a in planned.plan.adoptable)
+    assert any("already exists and label names are unique" in e for e in planned.plan.errors)
+    await adopt(client, "label:canary", existing["id"], "gitops:")
+    await converge(client, project)
+    labels = [label for label in (await client.list_prompt_labels())["data"] if label["name"] == "canary"]
+    assert [label["id"] for label in labels] == [existing["id"]]
+    assert not (await plan_project(client, project)).plan.has_changes
