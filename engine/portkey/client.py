@@ -12,6 +12,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import anyio
 import httpx
@@ -51,6 +52,8 @@ class PortkeyClient:
             follow_redirects=False,
         )
         self.requests_sent: Counter[str] = Counter()
+        parts = urlsplit(settings.base_url)
+        self._origin = f"{parts.scheme}://{parts.netloc}"
 
     def __repr__(self) -> str:
         return f"PortkeyClient(base_url={self.settings.base_url!r})"
@@ -91,13 +94,16 @@ class PortkeyClient:
         self, op: Operation, prepared: Prepared, attempt: int
     ) -> httpx.Response:
         """One HTTP attempt; raise Retryable for failures worth another try."""
+        target = self._origin + prepared.path if op.public else prepared.path.lstrip("/")
         request = self._http.build_request(
             prepared.method,
-            prepared.path.lstrip("/"),
+            target,
             params=prepared.query or None,
             content=prepared.body,
             headers={"content-type": "application/json"} if prepared.body is not None else None,
         )
+        if op.public:
+            del request.headers[API_KEY_HEADER]
         started = time.monotonic()
         self.requests_sent[op.name] += 1
         try:

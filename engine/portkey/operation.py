@@ -51,6 +51,8 @@ class Operation:
     creates_version: bool = False
     enterprise: bool = False
     in_spec: bool = True
+    public: bool = False  # served at the host root (no /v1) without the API key
+
 
     @property
     def path_params(self) -> tuple[str, ...]:
@@ -58,7 +60,7 @@ class Operation:
 
     @property
     def is_list(self) -> bool:
-        return self.name.startswith("list_")
+        return self.paging is not Paging.NONE or self.name.startswith("list_")
 
     @property
     def retry_safe(self) -> bool:

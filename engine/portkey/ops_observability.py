@@ -31,7 +31,7 @@ ONE_BASED = q(page=int, page_size=int)
 
 # Operations served from the API host's root (``https://api.portkey.ai``), not below ``/v1``,
 # without authentication. The client must resolve their paths against the origin of its base URL.
-ROOT_PATH_OPERATIONS = frozenset({"get_model_pricing"})
+ROOT_PATH_OPERATIONS = frozenset({"get_model_pricing"})  # declared public=True below
 
 
 def _graph(name: str, path: str) -> Operation:
@@ -123,7 +123,7 @@ LOGS: tuple[Operation, ...] = (
               required_query=("start_time", "end_time", "organisation_id"), paging=Paging.OFFSET,
               enterprise=True),
     # public model pricing (no /v1, no key): see ROOT_PATH_OPERATIONS
-    Operation("get_model_pricing", "pricing", R, "GET", "/model-configs/pricing/{provider}/{model}"),
+    Operation("get_model_pricing", "pricing", R, "GET", "/model-configs/pricing/{provider}/{model}", public=True),
 )
 
 ANALYTICS: tuple[Operation, ...] = (

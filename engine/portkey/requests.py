@@ -51,6 +51,10 @@ def _query_value(op: Operation, name: str, kind: type, value: Any) -> str:
         if not isinstance(value, bool):
             raise PortkeyUsageError(op.name, f"{name} must be true or false", name)
         return "true" if value else "false"
+    if kind is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise PortkeyUsageError(op.name, f"{name} must be a number, got {value!r}", name)
+        return str(value)
     if kind is int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise PortkeyUsageError(op.name, f"{name} must be an integer, got {value!r}", name)

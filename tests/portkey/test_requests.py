@@ -107,3 +107,23 @@ async def test_empty_success_body_is_an_empty_object() -> None:
     rec = Recorder(lambda request: reply(200, None))
     client, _ = make_client(rec)
     assert await client.delete_prompt(prompt_id="pp-1") == {}
+
+
+async def test_public_pricing_leaves_v1_and_the_key_out() -> None:
+    rec = ok_recorder({"pay_as_you_go": {}})
+    client, _ = make_client(rec)
+    await client.get_model_pricing(provider="openai", model="gpt-4o")
+    sent = rec.requests[0]
+    assert str(sent.url) == "https://api.portkey.ai/model-configs/pricing/openai/gpt-4o"
+    assert "x-portkey-api-key" not in sent.headers
+
+
+async def test_decimal_query_filters_are_sent() -> None:
+    rec = ok_recorder({"summary": {}, "data_points": []})
+    client, _ = make_client(rec)
+    await client.get_cost_analytics(workspace_slug="ws", time_of_generation_min="2026-01-01T00:00:00Z",
+                                    time_of_generation_max="2026-01-02T00:00:00Z", cost_min=0.5)
+    assert rec.requests[0].url.params["cost_min"] == "0.5"
+    with pytest.raises(PortkeyUsageError, match="cost_min must be a number"):
+        await client.get_cost_analytics(workspace_slug="ws", time_of_generation_min="a",
+                                        time_of_generation_max="b", cost_min="cheap")
