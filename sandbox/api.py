@@ -19,13 +19,14 @@ from starlette.types import Receive, Scope, Send
 from sandbox.context import Ctx, Org
 from sandbox.errors import ApiError
 from sandbox.faults import Decision, Faults
+from sandbox.handlers import audit
 from sandbox.requestlog import RequestLog, RequestRecord
 from sandbox.routes import Match, Router
 from sandbox.store import Store
 
 API_PREFIX = "/v1"
 KEY_HEADER = "x-portkey-api-key"
-_WRITE_METHODS = {"POST", "PUT", "PATCH"}
+_BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}  # DELETE: workspace force_delete (§3)
 logger = logging.getLogger("sandbox")
 
 
@@ -129,6 +130,8 @@ class PortkeyApi:
             with self._store.transaction() as tx:
                 ctx = Ctx(tx, self._org, match.params, request.query_params, body)
                 result = match.operation.handler(ctx)
+                if request.method != "GET":
+                    audit.record_write(ctx, request, match.operation)
         except ApiError as error:
             return error_response(error)
         except Exception as exc:  # a sandbox bug: answer 500 and keep serving
@@ -138,7 +141,7 @@ class PortkeyApi:
 
     @staticmethod
     async def _body(request: Request) -> dict[str, Any]:
-        if request.method not in _WRITE_METHODS:
+        if request.method not in _BODY_METHODS:
             return {}
         raw = await request.body()
         if not raw.strip():

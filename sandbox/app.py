@@ -14,7 +14,8 @@ from starlette.routing import Route
 
 from sandbox.api import API_PREFIX, PortkeyApi
 from sandbox.faults import Faults
-from sandbox.handlers import usage_limits
+from sandbox.handlers import invites, pricing, usage_limits
+from sandbox.handlers.users import check_email
 from sandbox.handlers.workspaces import add_workspace
 from sandbox.requestlog import RequestLog, RequestRecord
 from sandbox.routes import OPERATIONS
@@ -50,6 +51,7 @@ class Sandbox:
                 Route("/_sandbox/requests", self._delete_requests, methods=["DELETE"]),
                 Route("/_sandbox/faults", self._get_faults, methods=["GET"]),
                 Route("/_sandbox/faults", self._put_faults, methods=["PUT"]),
+                Route("/model-configs/pricing/{provider}/{model}", pricing.get_model_pricing, methods=["GET"]),
                 Route(API_PREFIX, api, methods=None),
                 Route(API_PREFIX + "/{rest:path}", api, methods=None),
             ],
@@ -105,6 +107,24 @@ class Sandbox:
         with self._store.transaction() as tx:
             ws = add_workspace(tx, self._org.organisation_id, name)
         return {"id": ws["id"], "slug": ws["slug"], "name": ws["name"]}
+
+    def add_user(self, email: str, role: str = "member") -> dict[str, Any]:
+        """Invite `email` to the organisation (no workspaces) and accept at once, as the user
+        would; returns `{id, email, role}`. ValueError on a bad role; ApiError
+        400 for a bad address, 409 if taken."""
+        if role not in ("admin", "member"):
+            raise ValueError("role must be admin or member")
+        with self._store.transaction() as tx:
+            invite = invites.new_invite(tx, self._org.owner_id, check_email(email), role, [])
+            user = invites.accept_invite(tx, invite["id"])
+        return {"id": user["id"], "email": user["email"], "role": user["role"]}
+
+    def accept_invite(self, invite_id: str) -> dict[str, Any]:
+        """Accept a pending invite as its recipient would: the user joins the organisation and
+        the invite's workspaces; returns `{id, email, role}`. KeyError/ValueError otherwise."""
+        with self._store.transaction() as tx:
+            user = invites.accept_invite(tx, invite_id)
+        return {"id": user["id"], "email": user["email"], "role": user["role"]}
 
     def close(self) -> None:
         """Close the database."""

@@ -1,10 +1,12 @@
 """The state a fresh sandbox starts with: one organisation, its owner, a default workspace
-with a default collection, and the universal labels production, staging and development."""
+with a default collection, the universal labels production, staging and development, and two
+SCIM groups as an identity provider would push them."""
 
 from __future__ import annotations
 
 from sandbox import ids
 from sandbox.context import Org
+from sandbox.handlers.scim import add_group
 from sandbox.handlers.workspaces import add_workspace
 from sandbox.store import Store
 
@@ -13,6 +15,7 @@ UNIVERSAL_LABELS = (
     ("staging", "Candidate under test", "#d97706"),
     ("development", "Work in progress", "#2563eb"),
 )
+SCIM_GROUPS = ("Engineering", "Support")
 
 
 def ensure_seeded(store: Store) -> Org:
@@ -51,6 +54,8 @@ def ensure_seeded(store: Store) -> Org:
                         "last_updated_at": now,
                     },
                 )
+            for group in SCIM_GROUPS:
+                add_group(tx, group)
             tx.put(
                 "org_settings",
                 {

@@ -1,6 +1,5 @@
-"""Workspaces: the seeded default one plus any added through the Python API.
-
-Read-only over HTTP."""
+"""Workspaces: the seeded default one plus any added through the Python API or over HTTP
+(writes in workspace_admin.py); the organisation owner is an admin member of each."""
 
 from __future__ import annotations
 
@@ -9,6 +8,7 @@ from typing import Any
 from sandbox import ids
 from sandbox.context import Ctx
 from sandbox.errors import invalid, not_found
+from sandbox.handlers.members import add_membership, member_views
 from sandbox.paging import page
 from sandbox.store import Doc, Tx
 
@@ -31,6 +31,9 @@ def add_workspace(tx: Tx, organisation_id: str, name: str, *, is_default: bool =
         "last_updated_at": now,
     }
     tx.put("workspace", workspace)
+    for user in tx.list("user"):
+        if user["role"] == "owner":
+            add_membership(tx, workspace["id"], user["id"], "admin")
     tx.put(
         "collection",
         {
@@ -63,31 +66,16 @@ def workspace_view(tx: Tx, ws: Doc, *, with_users: bool) -> dict[str, Any]:
         "created_at": ws["created_at"],
         "last_updated_at": ws["last_updated_at"],
         "defaults": defaults,
-        "usage_limits": [],
-        "rate_limits": [],
+        "usage_limits": ws.get("usage_limits", []),
+        "rate_limits": ws.get("rate_limits", []),
         "status": ws["status"],
         "object": "workspace",
     }
     if with_users:
         defaults["input_guardrails"] = ws["input_guardrails"]
         defaults["output_guardrails"] = ws["output_guardrails"]
-        defaults["user_api_key_config"] = None
-        view["users"] = [
-            {
-                "object": "workspace-user",
-                "id": user["id"],
-                "first_name": user["first_name"],
-                "last_name": user["last_name"],
-                "email": user["email"],
-                "org_role": "owner",
-                "role": "admin",
-                "status": "active",
-                "workspace_id": ws["id"],
-                "created_at": ws["created_at"],
-                "last_updated_at": ws["last_updated_at"],
-            }
-            for user in tx.list("user")
-        ]
+        defaults["user_api_key_config"] = ws.get("user_api_key_config")
+        view["users"] = member_views(tx, ws["id"])
     return view
 
 

@@ -1,0 +1,305 @@
+"""Every admin operation (users, workspaces, SCIM, API keys, virtual keys, providers,
+integrations, secrets), called with our client against the sandbox and checked against the spec.
+
+Same pattern as test_client_sandbox.py: one success call and one error call per operation;
+the recorder validates both sides against the official spec plus deviations*.yaml.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from engine.portkey import OPERATIONS, PortkeyAPIError, PortkeyClient, RetryPolicy, Secret, Settings, ops_admin
+from sandbox import Sandbox
+from tests.contract.recorder import ContractTransport
+
+pytestmark = pytest.mark.anyio
+
+KEY = "contract-key"
+MISSING = "00000000-0000-4000-8000-000000000000"
+GROUPS = {"users", "workspaces", "scim", "api_keys", "virtual_keys", "providers", "integrations", "secrets"}
+CORE = {"list_workspaces", "get_workspace"}  # covered by test_client_sandbox.py
+CATALOGUE = Path(__file__).resolve().parents[2] / "contracts" / "catalogue.tsv"
+AWS_AUTH = {"aws_auth_type": "accessKey", "aws_access_key_id": "AKIAEXAMPLEKEY123456",
+            "aws_secret_access_key": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "aws_region": "eu-west-1"}
+
+
+@dataclass
+class World:
+    """One object of every admin kind, created through the client."""
+
+    client: PortkeyClient
+    recorder: ContractTransport
+    sandbox: Sandbox
+    ws: str
+    team: dict[str, Any]
+    user_id: str
+    invite: dict[str, Any]
+    mapping: dict[str, Any]
+    api_key: dict[str, Any]
+    virtual_key: str
+    integration: dict[str, Any]
+    provider: dict[str, Any]
+    secret: dict[str, Any]
+
+
+@pytest.fixture
+async def world() -> AsyncIterator[World]:
+    sb = Sandbox(db=":memory:", api_key=KEY)
+    recorder = ContractTransport(httpx.ASGITransport(app=sb.app))
+    settings = Settings(api_key=Secret(KEY), base_url="http://127.0.0.1/v1", retry=RetryPolicy(max_retries=0))
+    client = PortkeyClient(settings, transport=recorder)
+    ws = sb.default_workspace_id
+    team = await client.create_workspace(body={"name": "Team B", "description": "second team"})
+    joined = await client.invite_user(body={"email": "ada@example.com", "role": "member",
+                                            "workspaces": [{"id": sb.default_workspace_slug, "role": "member"}]})
+    user = sb.accept_invite(joined["id"])
+    await client.add_workspace_member(workspace_id=team["id"], body={"users": [{"id": user["id"], "role": "member"}]})
+    invite = await client.invite_user(body={"email": "bob@example.com", "role": "admin", "workspaces": []})
+    mapping = await client.create_scim_workspace_mapping(body={"workspace_id": ws, "role": "member",
+                                                               "scim_group_name": "Engineering"})
+    api_key = await client.create_api_key(type="workspace", sub_type="service",
+                                          body={"name": "ci", "scopes": ["prompts.read"], "workspace_id": ws})
+    vk = await client.create_virtual_key(body={"name": "openai main", "provider": "openai", "key": "sk-test-123456789",
+                                               "workspace_id": ws})
+    integration = await client.create_integration(body={
+        "name": "OpenAI prod", "ai_provider_id": "openai", "key": "sk-live-abcdefghijkl",
+        "create_default_provider": False})
+    provider = await client.create_provider(body={"name": "openai-prod", "integration_id": integration["id"],
+                                                  "workspace_id": ws})
+    secret = await client.create_secret_reference(body={"name": "openai key", "manager_type": "aws_sm",
+                                                        "auth_config": AWS_AUTH, "secret_path": "prod/openai"})
+    recorder.clear()
+    yield World(client, recorder, sb, ws, team, user["id"], invite, mapping, api_key, vk["slug"], integration,
+                provider, secret)
+    await client.aclose()
+    sb.close()
+
+
+Call = Callable[[World], tuple[dict[str, Any], Any]]  # -> (arguments, body)
+
+SUCCESS: dict[str, Call] = {
+    # users and invites
+    "list_all_users": lambda w: ({"currentPage": 0, "pageSize": 10, "role": "member"}, None),
+    "get_user": lambda w: ({"user_id": w.user_id}, None),
+    "update_user": lambda w: ({"user_id": w.user_id}, {"role": "admin", "first_name": "Ada"}),
+    "delete_user": lambda w: ({"user_id": w.user_id}, None),
+    "invite_user": lambda w: ({}, {"email": "cy@example.com", "role": "member",
+                                   "workspaces": [{"id": w.team["slug"], "role": "manager"}],
+                                   "workspace_api_key_details": {"scopes": ["completions.write"]}}),
+    "list_user_invites": lambda w: ({"status": "pending", "pageSize": 5}, None),
+    "get_user_invite": lambda w: ({"invite_id": w.invite["id"]}, None),
+    "delete_user_invite": lambda w: ({"invite_id": w.invite["id"]}, None),
+    "resend_user_invite": lambda w: ({"invite_id": w.invite["id"]}, None),
+    # workspaces and members
+    "create_workspace": lambda w: ({}, {"name": "Team C", "defaults": {"metadata": {"env": "dev"}},
+                                        "usage_limits": [{"credit_limit": 100, "type": "cost"}]}),
+    "update_workspace": lambda w: ({"workspace_id": w.team["id"]},
+                                   {"name": "Team B2", "defaults": {"metadata": {"env": "prod"}},
+                                    "rate_limits": [{"type": "requests", "unit": "rpm", "value": 60}]}),
+    "delete_workspace": lambda w: ({"workspace_id": w.team["id"]}, None),
+    "add_workspace_member": lambda w: ({"workspace_id": w.ws}, {"user_id": w.user_id, "role": "manager"}),
+    "list_workspace_members": lambda w: ({"workspace_id": w.team["slug"], "current_page": 0, "page_size": 10},
+                                         None),
+    "get_workspace_member": lambda w: ({"workspace_id": w.team["id"], "user_id": w.user_id}, None),
+    "update_workspace_member": lambda w: ({"workspace_id": w.team["id"], "user_id": w.user_id}, {"role": "admin"}),
+    "remove_workspace_member": lambda w: ({"workspace_id": w.team["id"], "user_id": w.user_id}, None),
+    # SCIM
+    "list_scim_workspace_mappings": lambda w: ({"workspace_id": w.ws, "role": "member"}, None),
+    "create_scim_workspace_mapping": lambda w: ({}, {"workspace_id": w.team["id"], "role": "admin",
+                                                     "scim_group_id": w.mapping["scim_group_id"]}),
+    "delete_scim_workspace_mapping": lambda w: ({"mapping_id": w.mapping["id"]}, None),
+    "list_scim_groups": lambda w: ({"search": "eng", "page": 0, "page_size": 10}, None),
+    # API keys
+    "create_api_key": lambda w: ({"type": "workspace", "sub_type": "user"},
+                                 {"name": "ada", "scopes": ["prompts.read"], "workspace_id": w.ws,
+                                  "user_id": w.user_id, "usage_limits": {"credit_limit": 50, "alert_threshold": 40},
+                                  "rate_limits": [{"type": "requests", "unit": "rpm", "value": 10}]}),
+    "list_api_keys": lambda w: ({"workspace_id": w.ws, "page_size": 10}, None),
+    "get_api_key": lambda w: ({"id": w.api_key["id"]}, None),
+    "update_api_key": lambda w: ({"id": w.api_key["id"]}, {"name": "ci-2", "scopes": ["prompts.read", "logs.list"],
+                                                           "reset_usage": True}),
+    "delete_api_key": lambda w: ({"id": w.api_key["id"]}, None),
+    "rotate_api_key": lambda w: ({"id": w.api_key["id"]}, {"key_transition_period_ms": 3_600_000}),
+    # virtual keys
+    "list_virtual_keys": lambda w: ({"current_page": 0, "page_size": 10}, None),
+    "create_virtual_key": lambda w: ({}, {"name": "claude", "provider": "anthropic", "key": "sk-ant-0123456789",
+                                          "rate_limits": {"type": "requests", "unit": "rpm", "value": 30},
+                                          "usage_limits": {"credit_limit": 10, "periodic_reset": "monthly"}}),
+    "get_virtual_key": lambda w: ({"slug": w.virtual_key}, None),
+    "update_virtual_key": lambda w: ({"slug": w.virtual_key}, {"note": "rotated", "key": "sk-test-987654321"}),
+    "delete_virtual_key": lambda w: ({"slug": w.virtual_key}, None),
+    # providers
+    "list_providers": lambda w: ({"workspace_id": w.ws}, None),
+    "create_provider": lambda w: ({}, {"name": "openai-2", "integration_id": w.integration["slug"],
+                                       "workspace_id": w.ws, "rate_limits": {"type": "requests", "unit": "rph",
+                                                                             "value": 100}}),
+    "get_provider": lambda w: ({"slug": w.provider["slug"], "workspace_id": w.ws}, None),
+    "update_provider": lambda w: ({"slug": w.provider["slug"], "workspace_id": w.ws},
+                                  {"note": "main", "usage_limits": {"credit_limit": 20}}),
+    "delete_provider": lambda w: ({"slug": w.provider["slug"], "workspace_id": w.ws}, None),
+    # integrations
+    "list_integrations": lambda w: ({"type": "organisation", "workspace_id": w.ws}, None),
+    "create_integration": lambda w: ({}, {"name": "Bedrock", "ai_provider_id": "bedrock", "slug": "bedrock-eu",
+                                          "configurations": {"aws_auth_type": "accessKey", "aws_region": "eu-west-1",
+                                                             "aws_secret_access_key": "secret-abcdefghijkl"}}),
+    "get_integration": lambda w: ({"slug": w.integration["slug"]}, None),
+    "update_integration": lambda w: ({"slug": w.integration["slug"]}, {"description": "prod account"}),
+    "delete_integration": lambda w: ({"slug": w.integration["slug"]}, None),  # see _free_integration
+    "list_integration_models": lambda w: ({"slug": w.integration["slug"]}, None),
+    "update_integration_models": lambda w: ({"slug": w.integration["slug"]},
+                                            {"models": [{"slug": "gpt-4o", "enabled": False},
+                                                        {"slug": "my-ft", "enabled": True, "is_custom": True}],
+                                             "allow_all_models": False}),
+    "delete_integration_model": lambda w: ({"slug": w.integration["slug"], "slugs": "my-ft"}, None),
+    "list_integration_workspaces": lambda w: ({"slug": w.integration["slug"]}, None),
+    "update_integration_workspaces": lambda w: ({"slug": w.integration["slug"]},
+                                                {"workspaces": [{"id": w.team["id"], "enabled": True,
+                                                                 "usage_limits": [{"credit_limit": 5}]}]}),
+    # secret references
+    "create_secret_reference": lambda w: ({}, {"name": "vault", "manager_type": "hashicorp_vault",
+                                               "auth_config": {"vault_auth_type": "token",
+                                                               "vault_addr": "https://vault.example.com",
+                                                               "vault_token": "hvs.0123456789abcdef"},
+                                               "secret_path": "kv/openai", "tags": {"team": "ml"}}),
+    "list_secret_references": lambda w: ({"manager_type": "aws_sm", "tags": '{"team": "ml"}', "search": "openai",
+                                          "page_size": 20}, None),
+    "get_secret_reference": lambda w: ({"id": w.secret["id"]}, None),
+    "update_secret_reference": lambda w: ({"id": w.secret["id"]}, {"description": "rotated", "tags": {"team": "ml"}}),
+    "delete_secret_reference": lambda w: ({"id": w.secret["id"]}, None),
+}
+
+# Calls that need state the shared world lacks, prepared just before the call.
+PREPARE: dict[str, Callable[[World], Any]] = {}
+
+
+async def _free_integration(w: World) -> None:
+    await w.client.delete_provider(slug=w.provider["slug"], workspace_id=w.ws)
+
+
+async def _custom_model(w: World) -> None:
+    await w.client.update_integration_models(slug=w.integration["slug"],
+                                             body={"models": [{"slug": "my-ft", "enabled": True, "is_custom": True}]})
+
+
+PREPARE.update(delete_integration=_free_integration, delete_integration_model=_custom_model)
+
+
+def _path_params(name: str) -> tuple[str, ...]:
+    return next(o for o in OPERATIONS if o.name == name).path_params
+
+
+# Error calls: an unknown id (404) or input Portkey rejects (400/409).
+FAILURE: dict[str, Call] = {}
+for _name, _call in SUCCESS.items():
+    if _path_params(_name):
+        def _fail(w: World, call: Call = _call, name: str = _name) -> tuple[dict[str, Any], Any]:
+            args, body = call(w)
+            return {**args, **{p: MISSING for p in _path_params(name)}}, body
+        FAILURE[_name] = _fail
+FAILURE.update({
+    "list_all_users": lambda w: ({"role": "superuser"}, None),
+    "invite_user": lambda w: ({}, {"email": "ada@example.com", "role": "member", "workspaces": []}),
+    "list_user_invites": lambda w: ({"status": "lost"}, None),
+    "create_workspace": lambda w: ({}, {"name": "Dup", "slug": w.team["slug"]}),
+    "list_scim_workspace_mappings": lambda w: ({"role": "owner"}, None),
+    "create_scim_workspace_mapping": lambda w: ({}, {"workspace_id": w.ws, "role": "admin", "scim_group_id": MISSING}),
+    "list_scim_groups": lambda w: ({"page_size": 0}, None),
+    "create_api_key": lambda w: ({"type": "workspace", "sub_type": "user"},
+                                 {"name": "no user", "scopes": ["prompts.read"], "workspace_id": w.ws}),
+    "list_api_keys": lambda w: ({"workspace_id": MISSING}, None),
+    "rotate_api_key": lambda w: ({"id": MISSING}, None),
+    "list_virtual_keys": lambda w: ({"current_page": 0, "page_size": 0}, None),
+    "create_virtual_key": lambda w: ({}, {"name": "x", "provider": "openai", "key": "k", "workspace_id": MISSING}),
+    "list_providers": lambda w: ({"workspace_id": MISSING}, None),
+    "create_provider": lambda w: ({}, {"name": "x", "integration_id": MISSING, "workspace_id": w.ws}),
+    "list_integrations": lambda w: ({"type": "personal"}, None),
+    "create_integration": lambda w: ({}, {"name": "dup", "ai_provider_id": "openai", "slug": w.integration["slug"]}),
+    "delete_integration": lambda w: ({"slug": w.integration["slug"]}, None),  # a provider still uses it: 409
+    "delete_integration_model": lambda w: ({"slug": w.integration["slug"], "slugs": "no-such-model"}, None),
+    "create_secret_reference": lambda w: ({}, {"name": "bad", "manager_type": "azure_kv", "auth_config": AWS_AUTH,
+                                               "secret_path": "p"}),
+    "list_secret_references": lambda w: ({"tags": "{not json"}, None),
+})
+
+
+def _catalogue_names() -> set[str]:
+    with CATALOGUE.open(newline="") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    return {r["tool"] for r in rows if r["group"] in GROUPS and r["kind"] != "L" and ";" not in r["method"]} - CORE
+
+
+def test_every_admin_catalogue_row_is_declared_and_covered() -> None:
+    declared = {op.name for op in OPERATIONS if op.group in GROUPS} - CORE
+    assert declared == _catalogue_names() == {op.name for op in ops_admin.OPERATIONS}
+    assert set(SUCCESS) == declared
+    assert set(FAILURE) == declared
+    assert declared >= ops_admin.SECRET_RESULTS
+
+
+@pytest.mark.parametrize("name", sorted(SUCCESS))
+async def test_success_conforms_to_the_spec(world: World, name: str) -> None:
+    if name in PREPARE:
+        await PREPARE[name](world)
+        world.recorder.clear()
+    args, body = SUCCESS[name](world)
+    answer = await world.client.call(name, body=body, **args)
+    assert answer is not None
+    assert world.recorder.exchanges, "no request was made"
+    assert all(200 <= e.status < 300 for e in world.recorder.exchanges)
+    assert world.recorder.violations() == []
+
+
+@pytest.mark.parametrize("name", sorted(FAILURE))
+async def test_error_is_an_api_error_that_conforms(world: World, name: str) -> None:
+    args, body = FAILURE[name](world)
+    with pytest.raises(PortkeyAPIError) as caught:
+        await world.client.call(name, body=body, **args)
+    assert caught.value.status in (400, 404, 409), str(caught.value)
+    assert caught.value.message and caught.value.operation == name
+    assert world.recorder.violations("response") == []
+
+
+async def test_client_normalises_admin_deviations(world: World) -> None:
+    """Virtual-key create is unwrapped, reads list rate limits, resend also says invite_link."""
+    created = await world.client.create_virtual_key(body={
+        "name": "limited", "provider": "openai", "key": "sk-abcdefghijklmnop",
+        "rate_limits": {"type": "requests", "unit": "rpm", "value": 5}})
+    assert set(created) == {"slug"}
+    read = await world.client.get_virtual_key(slug=created["slug"])
+    assert read["rate_limits"] == [{"type": "requests", "unit": "rpm", "value": 5}]
+    assert read["key"] != "sk-abcdefghijklmnop"
+    resent = await world.client.resend_user_invite(invite_id=world.invite["id"])
+    assert resent["invite_link"] == resent["inviteLink"]
+
+
+async def test_paginate_walks_camel_case_users(world: World) -> None:
+    for n in range(3):
+        world.sandbox.add_user(f"user{n}@example.com")
+    pager = world.client.paginate("list_all_users", page_size=2)
+    emails = [u["email"] async for u in pager]
+    assert len(emails) == 5 and len(set(emails)) == 5 and pager.complete
+    assert {"currentPage=2", "pageSize=2"} <= set(world.recorder.exchanges[-1].url.split("?")[1].split("&"))
+
+
+async def test_force_delete_body_is_refused_only_by_the_spec(world: World) -> None:
+    """The live API takes {name, force_delete} on workspace delete ([tf], §3); the spec has no
+    request body there, so that is the one violation, and the response conforms."""
+    await world.client.create_api_key(type="workspace", sub_type="service",
+                                      body={"name": "k", "scopes": ["logs.list"], "workspace_id": world.team["id"]})
+    with pytest.raises(PortkeyAPIError) as caught:
+        await world.client.delete_workspace(workspace_id=world.team["id"])
+    assert caught.value.status == 409 and caught.value.error_code == "AB07"
+    world.recorder.clear()
+    await world.client.delete_workspace(workspace_id=world.team["id"],
+                                        body={"name": "Team B", "force_delete": True})
+    assert world.recorder.violations("response") == []
+    problems = [v.split("] ", 1)[1] for v in world.recorder.violations("request")]
+    assert len(problems) == 1 and problems[0].startswith("operation takes no body")
