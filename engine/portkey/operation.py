@@ -28,6 +28,7 @@ class Paging(StrEnum):
     OFFSET = "offset"  # current_page (0-based) + page_size
     OFFSET_CAMEL = "offset_camel"  # currentPage (0-based) + pageSize
     PAGE = "page"  # page (1-based) + page_size
+    PAGE0 = "page0"  # page (0-based) + page_size
 
 
 _PATH_PARAM = re.compile(r"\{([a-z_]+)\}")

@@ -49,7 +49,7 @@ OPERATIONS: tuple[Operation, ...] = (
               enterprise=True),
     # `page` is 0-based here, a dialect the pager lacks: one page per call.
     Operation("list_scim_groups", "scim", R, "GET", "/scim/groups", query=q(search=str, page=int, page_size=int),
-              enterprise=True, in_spec=False),
+              paging=Paging.PAGE0, enterprise=True, in_spec=False),
     # API keys
     Operation("create_api_key", "api_keys", W, "POST", "/api-keys/{type}/{sub_type}", body=b.ApiKeyCreate,
               body_required=True),

@@ -19,6 +19,7 @@ _DIALECTS: dict[Paging, tuple[str, str, int]] = {
     Paging.OFFSET: ("current_page", "page_size", 0),
     Paging.OFFSET_CAMEL: ("currentPage", "pageSize", 0),
     Paging.PAGE: ("page", "page_size", 1),
+    Paging.PAGE0: ("page", "page_size", 0),
 }
 
 

@@ -535,6 +535,14 @@ class ContractChecker:
     def _request_body_errors(self, op: Operation, headers: Mapping[str, str], body: bytes) -> list[str]:
         rb_pointer = f"{op.pointer}/requestBody"
         if "requestBody" not in self._at(op.pointer):
+            dev = self._override(op, "request-body")
+            if body and dev is not None:
+                try:
+                    instance = json.loads(body)
+                except ValueError as exc:
+                    return [f"{op.label} [request-body] not JSON: {exc}"]
+                errors = self._errors(OAS30WriteValidator, _absolute_refs(dev.schema), instance)
+                return [f"{op.label} [request-body (deviation {dev.id})] {m}" for m in errors]
             if body:
                 return [f"{op.label} [request-body] operation takes no body, got {len(body)} bytes"]
             return []
