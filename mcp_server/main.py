@@ -1,41 +1,173 @@
-"""``portkey-admin-mcp`` entry point.
+"""``portkey-admin-mcp``: start the MCP server over stdio (default) or streamable HTTP.
 
-The tools arrive with the MCP issue; until then the command parses its
-options, checks the Portkey settings and says plainly that no tools exist yet.
+The selection and safety options also read environment variables; a flag wins over its variable. Start-up
+problems (missing PORTKEY_API_KEY, unknown toolset, HTTP without a token) end with one line
+on stderr and exit code 1, never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import secrets
 import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
-from engine.portkey.errors import PortkeyConfigError
-from engine.portkey.settings import Settings
+import anyio
+import httpx
+
+from engine.portkey import PortkeyClient, PortkeyConfigError, Secret, Settings
+from engine.portkey.settings import is_loopback
+from mcp_server.http_transport import ENV_AUTH_TOKEN, http_app
+from mcp_server.logs import configure_logging
+from mcp_server.selection import ALL, ENV_READ_ONLY, Selection, SelectionError, split_names
+from mcp_server.server import ClientFactory, build_server
+from mcp_server.state import DEFAULT_REQUIRED_METADATA, ToolOptions
+
+PROG = "portkey-admin-mcp"
+ENV_REQUIRED_METADATA = "PORTKEY_REQUIRED_METADATA"
+ENV_CONFIRM_DESTRUCTIVE = "PORTKEY_MCP_CONFIRM_DESTRUCTIVE"
+ENV_LOG_LEVEL = "PORTKEY_MCP_LOG_LEVEL"
+SANDBOX_BASE_URL = "http://127.0.0.1/v1"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class StartupError(Exception):
+    """A problem the operator must fix; printed as one line."""
 
 
 def parser() -> argparse.ArgumentParser:
     """Command-line options of the MCP server."""
     cli = argparse.ArgumentParser(
-        prog="portkey-admin-mcp",
-        description="MCP server exposing the Portkey Admin API as tools. Reads PORTKEY_API_KEY "
-        "and PORTKEY_BASE_URL from the environment.",
+        prog=PROG,
+        description="MCP server for the Portkey Admin API plus GitOps plan/apply. Reads PORTKEY_API_KEY and "
+                    "PORTKEY_BASE_URL from the environment.",
     )
     cli.add_argument("--transport", choices=["stdio", "http"], default="stdio",
-                     help="stdio (default) or streamable HTTP")
+                     help="stdio (default) or streamable HTTP at /mcp")
+    cli.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default 127.0.0.1)")
+    cli.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
+    cli.add_argument("--insecure-no-auth", action="store_true",
+                     help="serve HTTP without MCP_AUTH_TOKEN (only on a loopback host)")
+    cli.add_argument("--allowed-hosts", help="extra Host header values for HTTP, comma-separated (host:port)")
+    cli.add_argument("--allowed-origins", help="extra Origin values for HTTP, comma-separated")
+    cli.add_argument("--read-only", action="store_true", default=None,
+                     help="register read-only tools only [PORTKEY_MCP_READ_ONLY]")
+    cli.add_argument("--toolsets", help="comma-separated toolsets, or all (default) [PORTKEY_MCP_TOOLSETS]")
+    cli.add_argument("--tools", help="extra tools by name, comma-separated [PORTKEY_MCP_TOOLS]")
+    cli.add_argument("--exclude-tools", help="tools never registered, comma-separated [PORTKEY_MCP_EXCLUDE_TOOLS]")
+    cli.add_argument("--confirm-destructive", action="store_true", default=None,
+                     help="ask the user before destructive tools run [PORTKEY_MCP_CONFIRM_DESTRUCTIVE]")
+    cli.add_argument("--required-metadata",
+                     help="billing metadata fields run_prompt_completion requires, comma-separated "
+                          f"(default {','.join(DEFAULT_REQUIRED_METADATA)}) [{ENV_REQUIRED_METADATA}]")
     cli.add_argument("--sandbox", action="store_true",
                      help="serve against an embedded Portkey sandbox; no Portkey key needed")
+    cli.add_argument("--sandbox-db", metavar="FILE", help="SQLite file for the sandbox (default: in memory)")
+    cli.add_argument("--log-level", default=None, help=f"stderr log level (default WARNING) [{ENV_LOG_LEVEL}]")
     return cli
+
+
+@dataclass(frozen=True)
+class Config:
+    """Parsed options, environment applied."""
+
+    args: argparse.Namespace
+    selection: Selection
+    options: ToolOptions
+    token: str | None
+    log_level: str
+
+
+def _flag(value: bool | None, env: Mapping[str, str], name: str) -> bool:
+    if value is not None:
+        return value
+    return env.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def configure(argv: Sequence[str] | None, env: Mapping[str, str]) -> Config:
+    """Parse ``argv`` over ``env``; raise StartupError for unusable combinations."""
+    args = parser().parse_args(argv)
+    from_env = Selection.from_env(env)
+    selection = Selection(
+        read_only=_flag(args.read_only, env, ENV_READ_ONLY),
+        toolsets=(split_names(args.toolsets) if args.toolsets is not None else from_env.toolsets) or (ALL,),
+        tools=split_names(args.tools) if args.tools is not None else from_env.tools,
+        exclude_tools=split_names(args.exclude_tools) if args.exclude_tools is not None else from_env.exclude_tools,
+    )
+    required = split_names(args.required_metadata if args.required_metadata is not None
+                           else env.get(ENV_REQUIRED_METADATA)) or DEFAULT_REQUIRED_METADATA
+    options = ToolOptions(required_metadata=required,
+                          confirm_destructive=_flag(args.confirm_destructive, env, ENV_CONFIRM_DESTRUCTIVE))
+    token = None
+    if args.transport == "http":
+        token = env.get(ENV_AUTH_TOKEN, "").strip() or None
+        if token is None and not args.insecure_no_auth:
+            raise StartupError(f"{ENV_AUTH_TOKEN} is not set: HTTP clients must send it as a bearer token "
+                               "(use --insecure-no-auth only for local experiments on a loopback host)")
+        if token is None and not is_loopback(args.host):
+            raise StartupError(f"--insecure-no-auth is allowed only on a loopback host, not {args.host}; set "
+                               f"{ENV_AUTH_TOKEN}")
+    if args.sandbox_db and not args.sandbox:
+        raise StartupError("--sandbox-db needs --sandbox")
+    log_level = (args.log_level or env.get(ENV_LOG_LEVEL) or "WARNING").upper()
+    if log_level not in LOG_LEVELS:
+        raise StartupError(f"log level {log_level!r} is not one of {', '.join(LOG_LEVELS)}")
+    return Config(args, selection, options, token, log_level)
+
+
+def client_factory(config: Config, env: Mapping[str, str]) -> tuple[ClientFactory, Any]:
+    """The Portkey client factory, and the embedded sandbox when ``--sandbox`` (else None)."""
+    if config.args.sandbox:
+        from sandbox import Sandbox
+
+        key = secrets.token_urlsafe(24)
+        sandbox = Sandbox(db=config.args.sandbox_db or ":memory:", api_key=key)
+        settings = Settings(api_key=Secret(key), base_url=SANDBOX_BASE_URL)
+        return (lambda: PortkeyClient(settings, transport=httpx.ASGITransport(app=sandbox.app))), sandbox
+    try:
+        settings = Settings.from_env(env)
+    except PortkeyConfigError as exc:
+        raise StartupError(str(exc)) from None
+    return (lambda: PortkeyClient(settings)), None
+
+
+def serve(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> None:
+    """Configure and run until the transport closes."""
+    env = os.environ if env is None else env
+    config = configure(argv, env)
+    factory, sandbox = client_factory(config, env)
+    configure_logging(config.log_level)
+    try:
+        server = build_server(factory, selection=config.selection, options=config.options)
+    except SelectionError as exc:
+        if sandbox is not None:
+            sandbox.close()
+        raise StartupError(str(exc)) from None
+    try:
+        if config.args.transport == "stdio":
+            anyio.run(server.run_stdio_async)
+        else:
+            import uvicorn
+
+            args = config.args
+            app = http_app(server, host=args.host, port=args.port, token=config.token,
+                           allowed_hosts=split_names(args.allowed_hosts),
+                           allowed_origins=split_names(args.allowed_origins))
+            uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    finally:
+        if sandbox is not None:
+            sandbox.close()
 
 
 def run(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
-    args = parser().parse_args(argv)
-    if not args.sandbox:
-        try:
-            Settings.from_env()
-        except PortkeyConfigError as exc:
-            print(f"portkey-admin-mcp: {exc}", file=sys.stderr)
-            sys.exit(1)
-    print("portkey-admin-mcp: the MCP tools are not built yet (tracked in the MCP issue).",
-          file=sys.stderr)
-    sys.exit(1)
+    try:
+        serve(argv)
+    except StartupError as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)

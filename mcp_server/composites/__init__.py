@@ -1,0 +1,1 @@
+"""Hand-written tools: prompt-as-code composites and the local metadata check."""

@@ -1,0 +1,49 @@
+"""``validate_completion_metadata``: the billing-metadata check, locally and without HTTP.
+
+The required fields come from ``PORTKEY_REQUIRED_METADATA`` or ``--required-metadata a,b``
+(default ``client_id,app,env``); ``run_prompt_completion`` refuses a call that lacks them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mcp.types import CallToolResult
+
+from mcp_server import results
+from mcp_server.composites.common import OptObject, OptStr
+from mcp_server.mappers import missing_metadata
+from mcp_server.state import ToolOptions
+
+RECOMMENDED = ("project_id",)
+
+
+def check_metadata(metadata: dict[str, Any], required: tuple[str, ...]) -> dict[str, Any]:
+    """``{valid, errors, warnings, metadata, required}`` for one metadata object."""
+    errors = [f"Missing required field: {name}" for name in missing_metadata(metadata, required)]
+    warnings = [f"Missing recommended field: {name}" for name in RECOMMENDED
+                if name not in required and not str(metadata.get(name) or "").strip()]
+    return {"valid": not errors, "errors": errors, "warnings": warnings, "metadata": metadata,
+            "required": list(required)}
+
+
+def make_validate(options: ToolOptions) -> Any:
+    """The tool function, bound to the server's required-field list."""
+
+    async def validate_completion_metadata(
+        client_id: OptStr = None,
+        app: OptStr = None,
+        env: OptStr = None,
+        project_id: OptStr = None,
+        feature: OptStr = None,
+        metadata: OptObject = None,
+    ) -> CallToolResult:
+        """Check billing metadata before run_prompt_completion; no Portkey call."""
+        merged = dict(metadata or {})
+        for name, value in (("client_id", client_id), ("app", app), ("env", env), ("project_id", project_id),
+                            ("feature", feature)):
+            if value is not None:
+                merged[name] = value
+        return results.ok("validate_completion_metadata", check_metadata(merged, options.required_metadata))
+
+    return validate_completion_metadata

@@ -1,0 +1,88 @@
+"""``--confirm-destructive``: ask the user before a destructive tool runs.
+
+A ``Resolve`` dependency returns ``Elicit(question, Confirmation)``; the SDK asks through an
+``InputRequiredResult`` on 2026-07-28 connections and a live ``elicitation/create`` request on
+handshake-era ones. The question is built only from the call's arguments, so it is identical
+in every round. A client that cannot elicit gets a refusal that says how to proceed.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any
+
+from mcp.server.mcpserver import AcceptedElicitation, Context, Elicit, ElicitationResult, Resolve
+from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import BaseModel, Field
+
+from mcp_server.schema import UNSET, bind_signature
+
+PARAMETER = "confirmation"
+UNSUPPORTED = "elicitation-unsupported"
+SHOWN_ARGUMENTS = ("name", "project_dir", "env", "plan_hash")
+
+
+class Confirmation(BaseModel):
+    confirm: bool = Field(description="Tick to go ahead with the change.")
+
+
+def can_elicit(ctx: Context[Any, Any]) -> bool:
+    """True when the client declared form elicitation (a bare ``elicitation: {}`` counts)."""
+    caps = ctx.client_capabilities
+    elicitation = caps.elicitation if caps is not None else None
+    return elicitation is not None and (elicitation.form is not None or elicitation.url is None)
+
+
+def question(tool: str, title: str, arguments: dict[str, Any]) -> str:
+    shown = ", ".join(f"{k}={v!r}" for k, v in arguments.items() if v is not UNSET and v is not None)
+    target = f" with {shown}" if shown else ""
+    return f"Allow {tool} ({title}){target}? It changes or removes data in Portkey and may not be reversible."
+
+
+def make_resolver(tool: str, title: str, argument_names: Sequence[str]) -> Callable[..., Any]:
+    """A resolver asking to confirm ``tool``; it reads the named tool arguments."""
+
+    async def ask(**kwargs: Any) -> Any:
+        ctx = kwargs.pop("ctx")
+        if not can_elicit(ctx):
+            return UNSUPPORTED
+        return Elicit(question(tool, title, kwargs), Confirmation)
+
+    params = [inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context)]
+    params += [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, annotation=Any) for n in argument_names]
+    bind_signature(ask, params)
+    ask.__name__ = ask.__qualname__ = f"confirm_{tool}"
+    return ask
+
+
+def parameter(tool: str, title: str, argument_names: Sequence[str]) -> inspect.Parameter:
+    """The hidden tool parameter that carries the user's answer."""
+    resolver = make_resolver(tool, title, argument_names)
+    annotation = Annotated[ElicitationResult[Confirmation], Resolve(resolver)]
+    return inspect.Parameter(PARAMETER, inspect.Parameter.KEYWORD_ONLY, annotation=annotation)
+
+
+def shown_arguments(names: Sequence[str], ids: Sequence[str]) -> list[str]:
+    """Arguments worth showing in the question: the ids, then a name or project if the tool has them."""
+    return [*ids, *(n for n in SHOWN_ARGUMENTS if n in names and n not in ids)]
+
+
+def require(outcome: Any, tool: str) -> None:
+    """Raise unless the user accepted; ``None`` means confirmation is not configured."""
+    if outcome is None:
+        return
+    if isinstance(outcome, AcceptedElicitation):
+        if outcome.data == UNSUPPORTED:
+            raise ToolError(
+                f"{tool} needs the user's confirmation (the server runs with --confirm-destructive), but this "
+                "client cannot show confirmation prompts (no elicitation support). Nothing was changed. Use a "
+                "client that supports elicitation, or ask the operator to restart the server without "
+                "--confirm-destructive (or with --read-only)."
+            )
+        if isinstance(outcome.data, Confirmation) and outcome.data.confirm:
+            return
+        raise ToolError(f"The user did not confirm {tool}; nothing was changed.")
+    action = {"decline": "declined", "cancel": "cancelled"}.get(getattr(outcome, "action", ""), "declined")
+    raise ToolError(f"The user {action} the confirmation for {tool}; nothing was changed. "
+                    "Do not retry unless the user asks.")

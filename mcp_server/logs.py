@@ -1,0 +1,80 @@
+"""Logging to stderr with secrets redacted.
+
+stdout is the stdio transport, so logs go to stderr only. Every log record, from our code or
+the SDK, passes :func:`redact` when it is created (a log-record factory, so handlers added
+later, pytest's caplog included, see redacted text too): the Portkey API key, every one-time
+secret a tool returned, and any ``key``/``api_key``/``x-portkey-api-key`` value or
+``Authorization`` header are replaced by ``[redacted]``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import threading
+
+REDACTED = "[redacted]"
+_lock = threading.Lock()
+_secrets: set[str] = set()
+_installed = False
+
+_KEY_VALUE = re.compile(
+    r"""(?ix)
+    (["']?\b(?:x-portkey-api-key|api[_-]?key|key|authorization|token)["']?\s*[:=]\s*)   # the name and separator
+    (?:"[^"]*"|'[^']*'|(?:bearer\s+)?[^\s,;}\]'"]+)                               # the value
+    """
+)
+
+
+def remember_secret(value: str) -> None:
+    """Redact ``value`` from every later log record."""
+    if value and len(value) >= 4:
+        with _lock:
+            _secrets.add(value)
+
+
+def redact(text: str) -> str:
+    """``text`` with known secrets and key-like values replaced."""
+    with _lock:
+        known = sorted(_secrets, key=len, reverse=True)
+    for secret in known:
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    return _KEY_VALUE.sub(lambda m: m.group(1) + REDACTED, text)
+
+
+def install_redaction() -> None:
+    """Wrap the log-record factory once per process so every record is redacted at creation."""
+    global _installed
+    with _lock:
+        if _installed:
+            return
+        _installed = True
+    previous = logging.getLogRecordFactory()
+
+    def factory(*args: object, **kwargs: object) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string: leave the record as it is
+            return record
+        cleaned = redact(message)
+        if cleaned != message or record.args:
+            record.msg, record.args = cleaned, None
+        return record
+
+    logging.setLogRecordFactory(factory)
+
+
+def configure_logging(level: str = "WARNING") -> None:
+    """Send our and the SDK's logs to stderr at ``level``, redacted."""
+    install_redaction()
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if getattr(h, "_portkey_admin_mcp", False)]:
+        root.removeHandler(old)
+    handler = logging.StreamHandler(sys.stderr)
+    handler._portkey_admin_mcp = True  # type: ignore[attr-defined]
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(level.upper())

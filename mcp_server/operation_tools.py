@@ -1,0 +1,218 @@
+"""One generic tool per declared operation: schema from the catalogue row, one shared handler.
+
+The handler drops arguments the caller did not give, applies the tool's mapper
+(:mod:`mcp_server.mappers`), routes the result (path parameters → path, declared query
+parameters → query, the rest → JSON body), calls the client, and returns Portkey's answer
+unchanged. List tools return a bounded page; ``dry_run`` tools return the request they would
+send (and, for prompt updates, what would change) without writing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.tools import Tool
+from mcp.types import CallToolResult
+
+from engine.portkey import Operation, PortkeyClient, PortkeyError, PortkeyUsageError
+from engine.portkey.requests import prepare
+from mcp_server import results
+from mcp_server.catalogue import Param, ParamType, Row
+from mcp_server.composites.common import latest_version
+from mcp_server.descriptions import param_description
+from mcp_server.errors import to_tool_error
+from mcp_server.listing import PAGE_PARAMS, list_all, list_page
+from mcp_server.mappers import MAPPED_TARGETS, MapContext, map_arguments
+from mcp_server.schema import bind_signature, given, paging_parameters, parameter, plain_parameter
+from mcp_server.state import AppState, ToolOptions, app_state
+from mcp_server.toolkit import ToolSpec, make_tool
+
+_QUERY_TYPES = {str: ParamType("string"), int: ParamType("int"), bool: ParamType("bool"),
+                float: ParamType("number")}
+_LIST_PARAMS = frozenset({"current_page", "page_size", "page"})
+
+
+async def _newest_prompt(client: PortkeyClient, params: dict[str, Any]) -> dict[str, Any]:
+    """The prompt at its newest version: an update patches that one, published or not."""
+    current, _ = await latest_version(client, params["prompt_id"])
+    return current
+
+
+# update tool → how a dry run reads the current state it compares against
+DRY_RUN_READS: dict[str, Callable[[PortkeyClient, dict[str, Any]], Awaitable[dict[str, Any]]]] = {
+    "update_prompt": _newest_prompt,
+}
+# request field → field of the read answer holding the same value, where the names differ
+_READ_NAMES = {"prompt_metadata": ("prompt_metadata", "template_metadata")}
+
+
+@dataclass(frozen=True)
+class Binding:
+    """A catalogue row bound to its declaration."""
+
+    row: Row
+    op: Operation
+    params: tuple[Param, ...]
+    finders: tuple[str, ...]
+
+    @property
+    def tool(self) -> str:
+        return self.row.tool
+
+    @property
+    def nullable(self) -> frozenset[str]:
+        return frozenset(p.name for p in self.params if p.type.nullable)
+
+    @property
+    def page_alias(self) -> bool:
+        """The row's lists take ``page`` (SCIM): accepted as an alias of ``current_page``."""
+        return self.op.is_list and self.row.param("page") is not None
+
+
+def tool_params(row: Row, op: Operation) -> tuple[Param, ...]:
+    """The row's parameters, plus declared path and query parameters the row does not name."""
+    params = [Param(p.name, p.type, True) if p.name in op.required_query else p
+              for p in row.params if not (op.is_list and p.name in _LIST_PARAMS)]
+    names = {p.name for p in params} | MAPPED_TARGETS.get(row.tool, frozenset())
+    for name in op.path_params:
+        if name not in names:
+            params.append(Param(name, ParamType(), True))
+            names.add(name)
+    for name, kind in op.query.items():
+        if name in names or (op.is_list and name in PAGE_PARAMS):
+            continue
+        params.append(Param(name, _QUERY_TYPES.get(kind, ParamType()), name in op.required_query))
+        names.add(name)
+    return tuple(params)
+
+
+def query_value(kind: type, value: Any) -> Any:
+    """A value as the client's query encoder takes it for a parameter declared as ``kind``: lists
+    comma-joined, objects as JSON, a whole float as an int for int parameters, numbers as text for
+    string parameters."""
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, separators=(",", ":"))
+    if isinstance(value, float) and kind is int and value.is_integer():
+        return int(value)
+    if isinstance(value, int | float) and not isinstance(value, bool) and kind is str:
+        return str(value)
+    return value
+
+
+def route(op: Operation, args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Split mapped arguments into client parameters (path and query) and the JSON body."""
+    params: dict[str, Any] = {}
+    body: dict[str, Any] = {}
+    for name, value in args.items():
+        if name in op.path_params:
+            params[name] = value
+        elif name in op.query:
+            params[name] = query_value(op.query[name], value)
+        else:
+            body[name] = value
+    if op.body is None:
+        if body:
+            first = sorted(body)[0]
+            raise PortkeyUsageError(op.name, f"{first} cannot be sent with {op.method} {op.path}", first)
+        return params, None
+    if not body and op.method == "PUT":
+        raise PortkeyUsageError(op.name, "nothing to change: give at least one field to update")
+    return params, body
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+async def preview(client: PortkeyClient, binding: Binding, params: dict[str, Any],
+                  body: dict[str, Any] | None) -> CallToolResult:
+    """What a write would send (checked like a real call), and for updates what would change."""
+    op = binding.op
+    prepared = prepare(op, body, params)
+    request = {"method": prepared.method, "path": prepared.path, "query": prepared.query,
+               "body": json.loads(prepared.body) if prepared.body else None}
+    result: dict[str, Any] = {"dry_run": True, "written": False, "request": request}
+    read = DRY_RUN_READS.get(binding.tool)
+    if read and body:
+        current = await read(client, params)
+        changes, unchanged = [], []
+        for name, value in body.items():
+            if name == "patch":
+                continue
+            keys = _READ_NAMES.get(name, (name,))
+            before = next((current.get(k) for k in keys if k in current), None)
+            if _canonical(before) == _canonical(value):
+                unchanged.append(name)
+            else:
+                changes.append({"field": name, "current": before, "new": value})
+        result.update(changes=changes, unchanged=unchanged, would_change=bool(changes),
+                      current_version=current.get("prompt_version"))
+    return results.ok(binding.tool, result)
+
+
+async def _list(state: AppState, binding: Binding, params: dict[str, Any], paging: tuple[int, int, bool]
+                ) -> CallToolResult:
+    current, size, everything = paging
+    client, op, cap = state.client, binding.op, state.options.list_cap
+    try:
+        if everything:
+            page = await list_all(client, op, params, cap)
+        else:
+            page = await list_page(client, op, params, current, size, cap)
+    except ValueError as exc:
+        if isinstance(exc, PortkeyError):
+            raise
+        raise ToolError(f"Portkey answered {binding.tool} with an unexpected shape: {exc}") from None
+    return results.page_result(page)
+
+
+async def run(binding: Binding, state: AppState, kwargs: dict[str, Any]) -> CallToolResult:
+    """The generic handler body."""
+    op, tool = binding.op, binding.tool
+    args = {k: v for k, v in given(kwargs).items() if v is not None or k in binding.nullable}
+    paging: tuple[int, int, bool] | None = None
+    if op.is_list:
+        page, current = args.pop("page", None), args.pop("current_page", 0)
+        paging = (current if page is None else page, args.pop("page_size"), args.pop("all", False))
+    dry_run = bool(args.pop("dry_run", False)) if binding.row.param("dry_run") else False
+    ctx = MapContext(tool, op, state.options.required_metadata, frozenset(op.query))
+    params, body = route(op, map_arguments(tool, args, ctx))
+    if dry_run:
+        return await preview(state.client, binding, params, body)
+    if paging is not None:
+        return await _list(state, binding, params, paging)
+    return results.ok(tool, await state.client.call(op.name, body=body, **params))
+
+
+def build_operation_tool(spec: ToolSpec, options: ToolOptions, binding: Binding) -> Tool:
+    """The SDK tool for one operation."""
+    sig = [parameter(p.name, p.type, required=p.required,
+                     description=param_description(binding.tool, p.name, binding.op.path))
+           for p in binding.params]
+    if binding.op.is_list:
+        sig += paging_parameters(options.list_cap)
+        if binding.page_alias:
+            sig.append(parameter("page", ParamType("int"), required=False,
+                                 description="Alias of current_page (0-based), kept for compatibility."))
+    sig.append(plain_parameter("ctx", Context))
+
+    async def handler(**kwargs: Any) -> CallToolResult:
+        state = app_state(kwargs.pop("ctx"))
+        try:
+            return await run(binding, state, kwargs)
+        except PortkeyError as exc:
+            raise to_tool_error(exc, binding.tool, binding.finders) from None
+
+    returns = results.ListPage if binding.op.is_list else CallToolResult
+    bind_signature(handler, sig, returns)
+    handler.__name__ = handler.__qualname__ = binding.tool
+    shown = [*binding.op.path_params, *(n for n in ("name",) if binding.row.param(n))]
+    return make_tool(spec, handler, options, shown=shown, structured_output=binding.op.is_list)
+

@@ -1,0 +1,190 @@
+"""``build_server``: the MCPServer with the selected tools, one Portkey client and the meta tools.
+
+The lifespan owns one :class:`~engine.portkey.PortkeyClient` (from ``client_factory``) shared
+by every tool. ``list_toolsets``/``enable_toolset`` let a client add a toolset at run time
+(respecting read-only mode and exclusions); the server advertises ``tools.listChanged`` in both
+protocol eras and notifies both when the list changes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from mcp.server import MCPServer, NotificationOptions
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.tools import Tool
+from mcp.types import CallToolResult
+from pydantic import Field
+
+from engine.portkey import PortkeyClient
+from mcp_server import results
+from mcp_server.descriptions import title
+from mcp_server.kinds import annotations_for
+from mcp_server.logs import install_redaction
+from mcp_server.registry import Registry, build_registry
+from mcp_server.selection import Selection, allowed, select, validate
+from mcp_server.state import AppState, ToolOptions
+from mcp_server.toolkit import ToolSpec, make_tool
+
+log = logging.getLogger("portkey_admin_mcp.server")
+
+NAME = "portkey-admin-mcp"
+META_TOOLS = ("list_toolsets", "enable_toolset")
+
+INSTRUCTIONS = """\
+Tools for the Portkey Admin API (prompts, partials, labels, collections, configs, guardrails, limits,
+keys, providers, integrations, workspaces, users, MCP gateway, logs, analytics) plus GitOps plan/apply.
+- Ids: most tools take the object's id or slug; call the matching list_* tool to find it.
+- Lists return one page (current_page from 0, page_size up to 100) or, with all=true, every item up to a cap;
+  has_more/complete tell whether anything is left.
+- Prompt updates create unpublished versions: publish_prompt makes one live (it takes the version number).
+- GitOps: call plan first, show the changes to the user, then apply with the plan_hash plan returned.
+- Errors carry the HTTP status, Portkey's errorCode and the next step; 403 on Enterprise-only tools means the
+  plan does not include them.
+- list_toolsets shows the toolsets; enable_toolset adds one if this client refreshes its tool list.
+"""
+
+ClientFactory = Callable[[], PortkeyClient]
+
+
+class ToolsetController:
+    """The registered tools of one server, and the runtime toolset switch."""
+
+    def __init__(self, registry: Registry, selection: Selection, options: ToolOptions) -> None:
+        self.server: MCPServer[Any] | None = None
+        self.registry = registry
+        self.selection = selection
+        self.options = options
+        self.registered: set[str] = set()
+
+    def initial_tools(self) -> list[Tool]:
+        """The tools to construct the server with: the selection, then the meta tools."""
+        specs = [*select(self.registry, self.selection),
+                 *(s for s in _meta_specs(self) if s.name not in self.selection.exclude_tools)]
+        self.registered.update(spec.name for spec in specs)
+        return [spec.tool(self.options) for spec in specs]
+
+    def add(self, spec: ToolSpec) -> None:
+        """Register one more tool on the running server."""
+        assert self.server is not None, "attach the server first"
+        tool = spec.tool(self.options)
+        self.server.add_tool(tool.fn, name=tool.name, title=tool.title, description=tool.description,
+                             annotations=tool.annotations, structured_output=tool.output_schema is not None)
+        self.registered.add(spec.name)
+
+    def overview(self) -> list[dict[str, Any]]:
+        rows = []
+        for toolset in self.registry.toolsets:
+            specs = self.registry.in_toolset(toolset)
+            available = [s.name for s in specs if allowed(s, self.selection)]
+            active = [name for name in available if name in self.registered]
+            rows.append({"toolset": toolset, "tools": len(specs), "available": len(available),
+                         "enabled": len(active), "read_only_tools": sum(s.read_only for s in specs)})
+        return rows
+
+    def enable(self, toolset: str) -> dict[str, Any]:
+        if toolset not in self.registry.toolsets:
+            raise ToolError(f"Invalid argument 'toolset': unknown toolset {toolset!r}; valid toolsets: "
+                            f"{', '.join(self.registry.toolsets)}.")
+        added, skipped = [], []
+        for spec in self.registry.in_toolset(toolset):
+            if spec.name in self.registered:
+                continue
+            if not allowed(spec, self.selection):
+                skipped.append(spec.name)
+                continue
+            self.add(spec)
+            added.append(spec.name)
+        return {"toolset": toolset, "added": added, "skipped": skipped,
+                "note": "Skipped tools are excluded or not read-only in read-only mode." if skipped else None}
+
+
+def _meta_specs(controller: ToolsetController) -> list[ToolSpec]:
+    async def list_toolsets() -> CallToolResult:
+        """The toolsets, their tool counts and how many are enabled."""
+        return results.ok("list_toolsets", {"toolsets": controller.overview(),
+                                             "read_only": controller.selection.read_only})
+
+    async def enable_toolset(
+        toolset: Annotated[str, Field(description="Toolset to add (see list_toolsets).")], ctx: Context
+    ) -> CallToolResult:
+        """Register the tools of one toolset now and tell the client its tool list changed."""
+        outcome = controller.enable(toolset)
+        if outcome["added"]:
+            await notify_tools_changed(ctx)
+        return results.ok("enable_toolset", outcome)
+
+    list_text = "List the toolsets (tool groups) with their tool counts and how many are enabled here."
+    enable_text = ("Add a toolset's tools to this server (read-only mode and exclusions still apply); "
+                   "the client must refresh its tool list to see them.")
+    specs = []
+    for name, fn, text, read_only in (("list_toolsets", list_toolsets, list_text, True),
+                                      ("enable_toolset", enable_toolset, enable_text, False)):
+        annotations = annotations_for(name, "L", "", title(name)).model_copy(
+            update={"read_only_hint": read_only})
+        specs.append(ToolSpec(name, "meta", "L", title(name), text, annotations,
+                              lambda spec, options, fn=fn: make_tool(spec, fn, options), "meta"))
+    return specs
+
+
+async def notify_tools_changed(ctx: Context[Any, Any]) -> None:
+    """Tell both protocol eras that the tool list changed."""
+    await ctx.notify_tools_changed()  # 2026-07-28: subscriptions/listen streams
+    session = ctx.session
+    if getattr(session, "can_send_request", True):
+        try:
+            await session.send_tool_list_changed()  # handshake era: notifications/tools/list_changed
+        except Exception as exc:  # a connection without a back-channel (stateless HTTP)
+            log.debug("could not send tools/list_changed: %s", type(exc).__name__)
+
+
+def advertise_list_changed(server: MCPServer[Any]) -> None:
+    """Advertise ``tools.listChanged`` to handshake-era clients too.
+
+    MCPServer offers no switch for it in mcp 2.3 (the 2026 era sets it itself), so the low-level
+    server's ``create_initialization_options`` is wrapped. Pinned SDK; covered by a test.
+    """
+    low = server._lowlevel_server
+    original = low.create_initialization_options
+
+    def with_tools_changed(notification_options: NotificationOptions | None = None, *args: Any,
+                           **kwargs: Any) -> Any:
+        options = notification_options or NotificationOptions()
+        options.tools_changed = True
+        return original(options, *args, **kwargs)
+
+    low.create_initialization_options = with_tools_changed  # type: ignore[method-assign]
+
+
+def build_server(
+    client_factory: ClientFactory,
+    *,
+    selection: Selection | None = None,
+    options: ToolOptions | None = None,
+    registry: Registry | None = None,
+) -> MCPServer[AppState]:
+    """The MCP server; ``client_factory`` makes the Portkey client when the server starts."""
+    install_redaction()
+    selection = selection or Selection()
+    options = options or ToolOptions()
+    registry = registry or build_registry()
+    validate(selection, registry, META_TOOLS)
+
+    @asynccontextmanager
+    async def lifespan(_: MCPServer[AppState]) -> AsyncIterator[AppState]:
+        client = client_factory()
+        try:
+            yield AppState(client, options)
+        finally:
+            await client.aclose()
+
+    controller = ToolsetController(registry, selection, options)
+    server: MCPServer[AppState] = MCPServer(NAME, instructions=INSTRUCTIONS, lifespan=lifespan,
+                                            tools=controller.initial_tools(), log_level="WARNING")
+    controller.server = server
+    advertise_list_changed(server)
+    return server

@@ -1,0 +1,132 @@
+"""Rules every tool obeys, checked over the whole tools/list, plus the tools/list golden file."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mcp import Client
+
+from engine.portkey import OPERATIONS
+from mcp_server.catalogue import catalogue_text, load_catalogue
+from mcp_server.kinds import annotations_for
+from mcp_server.mappers import MAPPED_TARGETS, MAPPERS
+from mcp_server.registry import build_registry
+
+pytestmark = pytest.mark.anyio
+
+ROOT = Path(__file__).resolve().parents[2]
+GOLDEN = Path(__file__).parent / "golden" / "tools_list.json"
+HINTS = ("read_only_hint", "destructive_hint", "idempotent_hint", "open_world_hint")
+
+
+def _walk(schema: Any) -> list[str]:
+    """Every key used anywhere in a JSON schema."""
+    if isinstance(schema, dict):
+        return [*schema, *(k for v in schema.values() for k in _walk(v))]
+    if isinstance(schema, list):
+        return [k for item in schema for k in _walk(item)]
+    return []
+
+
+def test_catalogue_copy_is_identical() -> None:
+    assert catalogue_text().encode() == (ROOT / "contracts" / "catalogue.tsv").read_bytes()
+
+
+def test_every_catalogue_row_has_a_tool() -> None:
+    registry = build_registry()
+    assert registry.missing == ()  # rows without a declaration (none left)
+    assert [row.tool for row in load_catalogue()] == [n for n in registry.specs if n not in ("plan", "apply")]
+
+
+def test_missing_declarations_are_skipped_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+    registry = build_registry(operations=[op for op in OPERATIONS if op.name != "get_prompt"])
+    assert registry.missing == ("get_prompt",)
+    assert "get_prompt" not in registry.specs
+    assert "get_prompt" in caplog.text
+
+
+def test_annotations_follow_the_catalogue_kind() -> None:
+    registry = build_registry()
+    for row in load_catalogue():
+        spec = registry.specs[row.tool]
+        hints = spec.annotations
+        if row.kind in ("R", "L"):
+            assert hints.read_only_hint and not hints.destructive_hint, row.tool
+            assert hints.open_world_hint is (row.kind == "R"), row.tool
+        elif row.kind == "D":
+            assert hints.destructive_hint and not hints.read_only_hint, row.tool
+        elif row.kind == "W$":
+            assert not (hints.read_only_hint or hints.destructive_hint or hints.idempotent_hint), row.tool
+        else:
+            put = row.method == "PUT"
+            assert not hints.read_only_hint and hints.destructive_hint is put and hints.idempotent_hint is put, row.tool
+    assert registry.specs["plan"].annotations.read_only_hint
+    assert registry.specs["apply"].annotations.destructive_hint
+    assert annotations_for("rotate_api_key", "D", "POST", "t").idempotent_hint is False
+
+
+def test_enterprise_tools_say_so() -> None:
+    registry = build_registry()
+    for op in OPERATIONS:
+        if op.name in registry.specs:
+            assert ("Enterprise plans only." in registry.specs[op.name].description) is op.enterprise, op.name
+
+
+def test_every_parameter_reaches_the_request() -> None:
+    """Without a mapper, a parameter must be a path or query parameter, or the operation must take a body."""
+    problems = []
+    for name, binding in build_registry().bindings.items():
+        if name in MAPPERS:
+            continue
+        op = binding.op
+        for param in binding.params:
+            routed = param.name in op.path_params or param.name in op.query or op.body is not None
+            if not routed and param.name not in MAPPED_TARGETS.get(name, ()):
+                problems.append(f"{name}.{param.name}")
+    assert problems == []
+
+
+async def test_tools_list_rules(client: Client) -> None:
+    tools = (await client.list_tools()).tools
+    names = [t.name for t in tools]
+    assert len(names) == len(set(names))
+    for tool in tools:
+        assert tool.title, tool.name
+        assert tool.description and len(tool.description) <= 1024, tool.name
+        hints = tool.annotations
+        assert hints is not None and all(getattr(hints, h) is not None for h in HINTS), tool.name
+        assert not (hints.read_only_hint and hints.destructive_hint), tool.name
+        keys = set(_walk(tool.input_schema))
+        assert not keys & {"anyOf", "oneOf", "allOf"}, tool.name
+        if tool.output_schema is not None:
+            assert set(tool.output_schema["properties"]) >= {"data", "has_more", "total", "complete"}, tool.name
+
+
+def _snapshot(tools: list[Any]) -> list[dict[str, Any]]:
+    return [
+        {"name": t.name, "title": t.title,
+         "annotations": {h: getattr(t.annotations, h) for h in HINTS},
+         "input_schema": t.input_schema, "has_output_schema": t.output_schema is not None}
+        for t in tools
+    ]
+
+
+async def test_tools_list_golden(client: Client) -> None:
+    """tools/list (names, titles, annotations, input schemas); UPDATE_SNAPSHOTS=1 rewrites the file."""
+    current = _snapshot((await client.list_tools()).tools)
+    if os.environ.get("UPDATE_SNAPSHOTS") == "1":
+        GOLDEN.parent.mkdir(exist_ok=True)
+        GOLDEN.write_text(json.dumps(current, indent=1, sort_keys=True) + "\n")
+    assert GOLDEN.exists(), "no golden file: run with UPDATE_SNAPSHOTS=1 and review it"
+    golden = json.loads(GOLDEN.read_text())
+    golden_by_name = {t["name"]: t for t in golden}
+    current_by_name = {t["name"]: t for t in current}
+    assert sorted(set(golden_by_name) - set(current_by_name)) == [], "tools disappeared"
+    assert sorted(set(current_by_name) - set(golden_by_name)) == [], "new tools: UPDATE_SNAPSHOTS=1"
+    changed_kind = [n for n in golden_by_name if golden_by_name[n]["annotations"] != current_by_name[n]["annotations"]]
+    assert changed_kind == [], "annotations changed"
+    assert current == golden

@@ -1,0 +1,121 @@
+"""stdio as a subprocess, streamable HTTP on 127.0.0.1 with a bearer token, and start-up errors."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from mcp import Client, StdioServerParameters
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared._httpx_utils import create_mcp_http_client
+
+from mcp_server.http_transport import http_app
+from mcp_server.main import run
+from mcp_server.selection import Selection
+from mcp_server.server import build_server
+from sandbox import Sandbox
+from tests.mcp_server.conftest import data
+from tests.mcp_server.world import engine_client
+
+pytestmark = pytest.mark.anyio
+
+ROOT = Path(__file__).resolve().parents[2]
+TOKEN = "test-token-0123456789"
+INIT = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+        "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}
+MCP_HEADERS = {"accept": "application/json, text/event-stream", "content-type": "application/json"}
+
+
+async def test_stdio_subprocess_with_embedded_sandbox() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "PORTKEY_API_KEY"}
+    params = StdioServerParameters(command=sys.executable, cwd=str(ROOT), env=env,
+                                   args=["-m", "mcp_server", "--sandbox", "--toolsets", "collections"])
+    async with Client(params) as client:
+        names = {t.name for t in (await client.list_tools()).tools}
+        assert {"list_collections", "create_collection", "list_toolsets"} <= names
+        listed = data(await client.call_tool("list_collections", {}))
+        assert listed["data"][0]["is_default"] is True
+
+
+@pytest.fixture
+def http_url(sandbox: Sandbox) -> Iterator[str]:
+    server = build_server(lambda: engine_client(sandbox), selection=Selection(toolsets=("collections",)))
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    app = http_app(server, host="127.0.0.1", port=port, token=TOKEN)
+    runner = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                           timeout_graceful_shutdown=1))
+    thread = threading.Thread(target=runner.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not runner.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "HTTP server did not start"
+        time.sleep(0.01)
+    yield f"http://127.0.0.1:{port}/mcp"
+    runner.should_exit = True
+    thread.join(5)
+    sock.close()
+
+
+async def test_http_with_token(http_url: str) -> None:
+    http = create_mcp_http_client(headers={"Authorization": f"Bearer {TOKEN}"})
+    async with Client(streamable_http_client(http_url, http_client=http)) as client:
+        names = {t.name for t in (await client.list_tools()).tools}
+        assert "list_collections" in names
+        assert not (await client.call_tool("list_collections", {})).is_error
+
+
+def test_http_refuses_missing_or_wrong_token_and_foreign_hosts(http_url: str) -> None:
+    with httpx.Client() as http:
+        missing = http.post(http_url, json=INIT, headers=MCP_HEADERS)
+        wrong = http.post(http_url, json=INIT, headers={**MCP_HEADERS, "Authorization": "Bearer nope"})
+        foreign = http.post(http_url, json=INIT, headers={**MCP_HEADERS, "Authorization": f"Bearer {TOKEN}",
+                                                          "Host": "evil.example:80"})
+        cross_site = http.post(http_url, json=INIT, headers={**MCP_HEADERS, "Authorization": f"Bearer {TOKEN}",
+                                                             "Origin": "https://evil.example"})
+        good = http.post(http_url, json=INIT, headers={**MCP_HEADERS, "Authorization": f"Bearer {TOKEN}",
+                                                       "Origin": "http://localhost:3000"})
+    assert missing.status_code == wrong.status_code == 401
+    assert "www-authenticate" in missing.headers
+    assert foreign.status_code in (400, 403, 421)
+    assert cross_site.status_code == 403
+    assert good.status_code == 200
+
+
+def _fails(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    with pytest.raises(SystemExit) as stopped:
+        run(argv)
+    assert stopped.value.code == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    return err
+
+
+def test_start_up_errors_are_one_line(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PORTKEY_API_KEY", raising=False)
+    monkeypatch.delenv("MCP_AUTH_TOKEN", raising=False)
+    assert "PORTKEY_API_KEY" in _fails([], capsys)
+    assert "MCP_AUTH_TOKEN" in _fails(["--transport", "http", "--sandbox"], capsys)
+    assert "loopback" in _fails(["--transport", "http", "--sandbox", "--insecure-no-auth", "--host", "0.0.0.0"],
+                                capsys)
+    assert "--sandbox-db needs --sandbox" in _fails(["--sandbox-db", "x.db"], capsys)
+    assert "log level 'LOUD'" in _fails(["--sandbox", "--log-level", "loud"], capsys)
+
+
+def test_sandbox_db_file_is_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mcp_server import main
+
+    served: dict[str, Any] = {}
+    monkeypatch.setattr(main.anyio, "run", lambda fn: served.setdefault("fn", fn))
+    main.serve(["--sandbox", "--sandbox-db", str(tmp_path / "state.db"), "--toolsets", "labels"], env={})
+    assert (tmp_path / "state.db").exists() and served["fn"].__name__ == "run_stdio_async"
