@@ -1,4 +1,4 @@
-"""docs/mcp.md: the toolset table is generated from the registry (UPDATE_SNAPSHOTS=1 rewrites it)."""
+"""README.md (MCP section): the toolset table is generated from the registry (UPDATE_SNAPSHOTS=1 rewrites it)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from mcp_server.main import parser
 from mcp_server.registry import build_registry
 from mcp_server.server import META_TOOLS
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "mcp.md"
+DOC = Path(__file__).resolve().parents[2] / "README.md"
 START, END = "<!-- toolsets:start -->", "<!-- toolsets:end -->"
 
 
@@ -38,7 +38,7 @@ def test_toolset_table_is_current() -> None:
     if os.environ.get("UPDATE_SNAPSHOTS") == "1":
         text = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: block, text, flags=re.S)
         DOC.write_text(text)
-    assert block in text, "docs/mcp.md toolset table is stale: run with UPDATE_SNAPSHOTS=1"
+    assert block in text, "README.md toolset table is stale: run with UPDATE_SNAPSHOTS=1"
 
 
 def test_every_flag_and_variable_is_documented() -> None:
