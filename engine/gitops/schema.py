@@ -58,6 +58,20 @@ class Safety(FileModel):
     mass_delete_threshold: int = Field(5, ge=0, description="More deletes than this need an explicit flag.")
 
 
+class PromptDefaults(FileModel):
+    """Values every prompt gets unless its own file sets them (parameters merge key by key)."""
+
+    model: str | None = None
+    virtual_key: str | None = Field(None, description="Usually ${binding:NAME}.")
+    parameters: dict[str, Any] = Field(default_factory=dict)
+
+
+class Defaults(FileModel):
+    """Project-wide defaults per kind."""
+
+    prompt: PromptDefaults = Field(default_factory=PromptDefaults)
+
+
 class MovedEntry(FileModel):
     """A rename: the remote object of ``from`` becomes ``to``, keeping its id and slug."""
 
@@ -82,6 +96,7 @@ class ProjectFile(FileModel):
         default_factory=dict, description="Values for ${binding:NAME} in resource files."
     )
     safety: Safety = Field(default_factory=Safety)
+    defaults: Defaults = Field(default_factory=Defaults)
     protected: list[str] = Field(default_factory=list, description="Addresses that are never deleted.")
     moved: list[MovedEntry] = Field(default_factory=list)
 
@@ -155,7 +170,9 @@ class PromptFile(FileModel):
     name: str | None = Field(None, min_length=1, description="Defaults to the key.")
     collection: str | None = Field(None, description="Collection key; default: the workspace's default.")
     model: str | None = None
-    virtual_key: str = Field(description="Provider/virtual key slug, usually ${binding:NAME}.")
+    virtual_key: str = Field(
+        description="Provider/virtual key slug, usually ${binding:NAME}; may come from defaults.prompt in portkey.yaml."
+    )
     parameters: dict[str, Any] = Field(default_factory=dict)
     messages: list[Message] | None = Field(None, min_length=1, description="A chat prompt.")
     template: str | None = Field(None, description="A completion prompt.")

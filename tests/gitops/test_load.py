@@ -186,7 +186,7 @@ def test_invalid_portkey_yaml(tmp_path: Path) -> None:
     assert messages(state) == [
         "portkey.yaml:1:10: error: version: input should be 1",
         "portkey.yaml:2:1: error: unknown key 'prune' (valid: version, workspace, naming, bindings, safety, "
-        "protected, moved)",
+        "defaults, protected, moved)",
     ]
 
 

@@ -63,6 +63,8 @@ def load_resource(ctx: Context, settings: Settings, kind: ResourceKind, key: str
     if not isinstance(doc.data, dict):
         ctx.error("a resource file must be a YAML mapping (key: value lines)", doc.location())
         return None
+    if kind is ResourceKind.PROMPT:
+        apply_prompt_defaults(doc.data, settings.prompt_defaults)
     secrets = substitute(ctx, settings.bindings, doc, RULES.get(kind))
     parsed, problems = validate(doc, KIND_MODELS[kind])
     ctx.diagnostics.extend(problems)
@@ -75,6 +77,21 @@ def load_resource(ctx: Context, settings: Settings, kind: ResourceKind, key: str
     if loaded is not None:
         loaded.resource.secrets = secrets
     return loaded
+
+
+def apply_prompt_defaults(data: dict[str, Any], defaults: dict[str, Any]) -> None:
+    """Fill a prompt file's missing model/virtual_key and parameter keys from portkey.yaml defaults."""
+    for name in ("model", "virtual_key"):
+        if name not in data and defaults.get(name) is not None:
+            data[name] = defaults[name]
+    base = defaults.get("parameters")
+    if isinstance(base, dict) and base:
+        own = data.get("parameters")
+        if own is None:
+            data["parameters"] = dict(base)
+        elif isinstance(own, dict):
+            for name, value in base.items():
+                own.setdefault(name, value)
 
 
 def _resource(kind: ResourceKind, key: str, doc: YamlDoc, spec: dict[str, Any]) -> Resource:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
@@ -39,6 +39,7 @@ class Settings:
     project: Project
     bindings: Bindings
     overlay: Overlay | None = None
+    prompt_defaults: dict[str, Any] = field(default_factory=dict)  # raw YAML values, bindings unresolved
     moved_at: list[tuple[Location, Location]] = field(default_factory=list)  # (from, to) per moved entry
 
 
@@ -95,6 +96,8 @@ def _apply_project(ctx: Context, settings: Settings, doc: YamlDoc, parsed: Proje
     project.mass_delete_threshold = parsed.safety.mass_delete_threshold
     project.bindings = dict(parsed.bindings)
     settings.bindings = Bindings(project.bindings, known=True)
+    raw_defaults = (doc.data.get("defaults") or {}).get("prompt") if isinstance(doc.data, dict) else None
+    settings.prompt_defaults = dict(raw_defaults or {})
     _add_protected(ctx, project, doc, parsed.protected)
     for index, entry in enumerate(parsed.moved):
         base = ("moved", index)
