@@ -358,3 +358,26 @@ async def test_import_adopts_an_unmanaged_object_without_recreating_it(
     labels = [label for label in (await client.list_prompt_labels())["data"] if label["name"] == "canary"]
     assert [label["id"] for label in labels] == [existing["id"]]
     assert not (await plan_project(client, project)).plan.has_changes
+
+
+async def test_every_kind_is_deleted_in_reverse_order_when_its_file_goes(
+    client: PortkeyClient, sandbox: Sandbox, project: Path
+) -> None:
+    await converge(client, project)
+    for path in list(project.rglob("*")):
+        if path.is_file() and path.parent != project and path.parent.name != "environments":
+            path.unlink()
+    (project / "portkey.yaml").write_text(
+        (project / "portkey.yaml").read_text().replace("protected:\n  - prompt:support/triage\n", "")
+    )
+    planned = await plan_project(client, project, prune=True, allow_mass_delete=True)
+    order = [c.address.split(":")[0] for c in planned.plan.changes if not c.is_noop]
+    assert order == ["usage_limit", "rate_limit", "config", "guardrail", "prompt", "prompt", "prompt",
+                     "partial", "partial", "collection", "collection", "label"]
+    sandbox.reset_requests()
+    await apply_planned(client, planned)
+    deleted = [r.operation for r in sandbox.requests() if r.method == "DELETE"]
+    assert deleted[:4] == ["delete_usage_limit", "delete_rate_limit", "delete_config", "delete_guardrail"]
+    assert deleted[-1] == "delete_prompt_label"
+    assert not (await plan_project(client, project, prune=True)).plan.has_changes
+    assert (await client.list_prompts())["total"] == 0

@@ -103,3 +103,16 @@ async def test_key_is_absent_from_logs_and_errors_over_http(
         with pytest.raises(PortkeyAPIError) as denied:
             await bad.list_prompts()
     assert denied.value.status == 401 and "wrong-key-123" not in str(denied.value)
+
+
+async def test_paging_walks_several_pages_of_the_sandbox(served: tuple[Sandbox, str]) -> None:
+    sb, base_url = served
+    async with client_for(base_url) as client:
+        for index in range(25):
+            await client.create_prompt_label(body={"name": f"label-{index:02d}"})
+        pager = client.paginate("list_prompt_labels", page_size=10)
+        names = [label["name"] async for label in pager]
+    assert pager.complete is True and pager.pages == 3 and pager.total == 28
+    assert len(names) == len(set(names)) == 28
+    pages = [r for r in sb.requests() if r.operation == "list_prompt_labels"]
+    assert len(pages) == 3
