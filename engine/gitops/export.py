@@ -18,7 +18,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.scalarstring import LiteralScalarString
 
-from engine.gitops.live import META_KEY, LiveObject, LiveState, strip_label_mark
+from engine.gitops.live import META_KEY, LiveObject, LiveState, default_display, display_part, strip_label_mark
 from engine.gitops.model import KIND_FILES, ResourceKind
 
 SECRET_KEYS = frozenset({
@@ -153,17 +153,25 @@ class Exporter:
             data["name"] = obj.name
         self._resource(ResourceKind.LABEL, key, _clean(data))
 
+    def _display(self, kind: ResourceKind, obj: LiveObject, key: str) -> dict[str, Any]:
+        """``{name: ...}`` when the object's name carries a display part (or, unmanaged, differs from its key)."""
+        display = display_part(obj.name) if obj.key is not None else obj.name
+        return {"name": display} if display and display != default_display(kind, key) else {}
+
     def _collection(self, obj: LiveObject, key: str) -> None:
-        self._resource(ResourceKind.COLLECTION, key, {"name": obj.name.removeprefix(self.prefix).split("/")[-1]})
+        self._resource(ResourceKind.COLLECTION, key, self._display(ResourceKind.COLLECTION, obj, key))
 
     def _partial(self, obj: LiveObject, key: str) -> None:
         body = self._unresolve(str(obj.latest.get("string") or ""))
-        front = "" if obj.published_version == obj.version else "---\npublish: false\n---\n"
+        meta = {**self._display(ResourceKind.PARTIAL, obj, key)}
+        if obj.published_version != obj.version:
+            meta["publish"] = False
+        front = f"---\n{dump_yaml(meta)}---\n" if meta else ""
         self._file(self._path(ResourceKind.PARTIAL, key), front + body + "\n")
 
     def _prompt(self, obj: LiveObject, key: str) -> None:
         latest = obj.latest
-        data: dict[str, Any] = {}
+        data: dict[str, Any] = self._display(ResourceKind.PROMPT, obj, key)
         collection = obj.raw.get("collection_id")
         if collection and collection != self.live.default_collection:
             data["collection"] = self.keys.get((ResourceKind.COLLECTION, str(collection)))
@@ -203,7 +211,8 @@ class Exporter:
             _clean({k: c.get(k) for k in ("id", "name", "parameters", "is_enabled")})
             for c in obj.raw.get("checks") or []
         ]
-        data = {"checks": self._secrets(checks, key, ["checks"]), "actions": obj.raw.get("actions") or {}}
+        data = {**self._display(ResourceKind.GUARDRAIL, obj, key),
+                "checks": self._secrets(checks, key, ["checks"]), "actions": obj.raw.get("actions") or {}}
         self._resource(ResourceKind.GUARDRAIL, key, data)
 
     def _config(self, obj: LiveObject, key: str) -> None:
@@ -214,7 +223,8 @@ class Exporter:
             except ValueError:
                 config = {}
         config = self._guardrail_refs(config or {})
-        data: dict[str, Any] = {"config": self._secrets(config, key, ["config"])}
+        data: dict[str, Any] = {**self._display(ResourceKind.CONFIG, obj, key),
+                                "config": self._secrets(config, key, ["config"])}
         if obj.raw.get("is_default"):
             data["is_default"] = True
         self._resource(ResourceKind.CONFIG, key, data)
@@ -247,12 +257,14 @@ class Exporter:
         return value
 
     def _rate_limit(self, obj: LiveObject, key: str) -> None:
+        fields = ("conditions", "group_by", "type", "unit", "value")
         self._resource(ResourceKind.RATE_LIMIT, key,
-                       {k: obj.raw.get(k) for k in ("conditions", "group_by", "type", "unit", "value")})
+                       {**self._display(ResourceKind.RATE_LIMIT, obj, key), **{k: obj.raw.get(k) for k in fields}})
 
     def _usage_limit(self, obj: LiveObject, key: str) -> None:
         fields = ("conditions", "group_by", "type", "credit_limit", "alert_threshold", "periodic_reset")
-        self._resource(ResourceKind.USAGE_LIMIT, key, _clean({k: obj.raw.get(k) for k in fields}))
+        values = _clean({k: obj.raw.get(k) for k in fields})
+        self._resource(ResourceKind.USAGE_LIMIT, key, {**self._display(ResourceKind.USAGE_LIMIT, obj, key), **values})
 
 
 def _messages(text: str) -> list[dict[str, Any]] | None:

@@ -20,6 +20,7 @@ from engine.gitops.model import ResourceKind
 from engine.portkey import PortkeyClient
 
 LABEL_MARK = "[managed by portkey-gitops]"
+DISPLAY_SEPARATOR = " · "
 META_KEY = "portkey_gitops"
 BUILTIN_LABELS = frozenset({"production", "staging", "development"})
 
@@ -78,15 +79,29 @@ def marker_key(kind: ResourceKind, name: str, description: str | None, prefix: s
             return name
         return None
     if prefix and name.startswith(prefix) and len(name) > len(prefix):
-        return name[len(prefix):]
+        return name[len(prefix):].split(DISPLAY_SEPARATOR, 1)[0].strip() or None
     return None
 
 
+def default_display(kind: ResourceKind, key: str) -> str:
+    """The display name a resource has when its file sets none."""
+    return key.rpartition("/")[2] if kind is ResourceKind.COLLECTION else key
+
+
 def remote_name(kind: ResourceKind, key: str, prefix: str, spec: dict[str, Any]) -> str:
-    """The name a managed object carries in Portkey."""
+    """The name a managed object carries in Portkey: ``<prefix><key>``, then `` · <name>`` when the
+    file gives a display name of its own (keys hold no spaces, so the key stays readable)."""
     if kind is ResourceKind.LABEL:
         return str(spec.get("name") or key)
+    display = spec.get("name")
+    if display and display != default_display(kind, key):
+        return f"{prefix}{key}{DISPLAY_SEPARATOR}{display}"
     return f"{prefix}{key}"
+
+
+def display_part(name: str) -> str | None:
+    """The display name inside a managed name, if any."""
+    return name.split(DISPLAY_SEPARATOR, 1)[1] if DISPLAY_SEPARATOR in name else None
 
 
 def label_description(description: str | None) -> str:

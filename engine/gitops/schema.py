@@ -45,6 +45,12 @@ class FileModel(BaseModel):
 # ---- project and environments -------------------------------------------------------------
 
 
+DISPLAY_NAME = (
+    "Display name (default: the key). Portkey shows '<prefix><key> · <name>'; the prefix and key mark the object "
+    "as managed, so only the part after ' · ' is free text."
+)
+
+
 class Naming(FileModel):
     """How managed objects are named in Portkey."""
 
@@ -131,7 +137,7 @@ class EnvironmentFile(FileModel):
 class LabelFile(FileModel):
     """labels/<key>.label.yaml: a prompt label."""
 
-    name: str | None = Field(None, min_length=1, description="Defaults to the key.")
+    name: str | None = Field(None, min_length=1, description="The label name callers use (@name); defaults to the key.")
     description: str | None = None
     color_code: str | None = Field(None, pattern=COLOR_PATTERN, description="#RRGGBB")
 
@@ -139,13 +145,13 @@ class LabelFile(FileModel):
 class CollectionFile(FileModel):
     """collections/<key>.collection.yaml: a prompt collection; its parent is the parent directory."""
 
-    name: str | None = Field(None, min_length=1, description="Defaults to the last key segment.")
+    name: str | None = Field(None, min_length=1, description=DISPLAY_NAME)
 
 
 class PartialFrontMatter(FileModel):
     """Front matter of partials/<key>.partial.md (YAML between --- lines); the body is the partial."""
 
-    name: str | None = Field(None, min_length=1, description="Defaults to the key.")
+    name: str | None = Field(None, min_length=1, description=DISPLAY_NAME)
     version_description: str | None = None
     publish: bool = Field(True, description="Publish new versions (updates every prompt using it).")
 
@@ -167,7 +173,7 @@ class Message(FileModel):
 class PromptFile(FileModel):
     """prompts/<key>.prompt.yaml: a prompt; give exactly one of messages, template, template_file."""
 
-    name: str | None = Field(None, min_length=1, description="Defaults to the key.")
+    name: str | None = Field(None, min_length=1, description=DISPLAY_NAME)
     collection: str | None = Field(None, description="Collection key; default: the workspace's default.")
     model: str | None = None
     virtual_key: str = Field(
@@ -208,7 +214,7 @@ class GuardrailCheck(FileModel):
 class GuardrailFile(FileModel):
     """guardrails/<key>.guardrail.yaml: a guardrail."""
 
-    name: str | None = Field(None, min_length=1, description="Defaults to the key.")
+    name: str | None = Field(None, min_length=1, description=DISPLAY_NAME)
     checks: list[GuardrailCheck] = Field(min_length=1)
     actions: dict[str, Any]
 
@@ -216,7 +222,7 @@ class GuardrailFile(FileModel):
 class ConfigFile(FileModel):
     """configs/<key>.config.yaml: a gateway config; `guardrail:<key>` strings inside refer to guardrails."""
 
-    name: str | None = Field(None, min_length=1, description="Defaults to the key.")
+    name: str | None = Field(None, min_length=1, description=DISPLAY_NAME)
     config: dict[str, Any] = Field(description="The Portkey gateway config JSON.")
     is_default: bool = Field(False, description="Make this the workspace's default config.")
 
@@ -237,7 +243,7 @@ class GroupBy(FileModel):
 class RateLimitFile(FileModel):
     """limits/<key>.rate-limit.yaml: a rate-limit policy."""
 
-    name: str | None = Field(None, min_length=1, description="Defaults to the key.")
+    name: str | None = Field(None, min_length=1, description=DISPLAY_NAME)
     conditions: list[Condition] = Field(default_factory=list)
     group_by: list[GroupBy] = Field(default_factory=list)
     type: Literal["requests", "tokens"]
@@ -248,7 +254,7 @@ class RateLimitFile(FileModel):
 class UsageLimitFile(FileModel):
     """limits/<key>.usage-limit.yaml: a usage-limit (budget) policy."""
 
-    name: str | None = Field(None, min_length=1, description="Defaults to the key.")
+    name: str | None = Field(None, min_length=1, description=DISPLAY_NAME)
     conditions: list[Condition] = Field(default_factory=list)
     group_by: list[GroupBy] = Field(default_factory=list)
     type: Literal["cost", "tokens"]
