@@ -381,3 +381,16 @@ async def test_every_kind_is_deleted_in_reverse_order_when_its_file_goes(
     assert deleted[-1] == "delete_prompt_label"
     assert not (await plan_project(client, project, prune=True)).plan.has_changes
     assert (await client.list_prompts())["total"] == 0
+
+
+async def test_display_name_change_renames_in_place(client: PortkeyClient, project: Path) -> None:
+    await converge(client, project)
+    edit(project / "prompts/support/triage.prompt.yaml", "name: Support triage", "name: Triage v2")
+    planned = await plan_project(client, project)
+    change = next(c for c in planned.plan.changes if c.address == "prompt:support/triage")
+    assert change.actions == [Action.MOVE]
+    assert "'gitops:support/triage · Support triage' → 'gitops:support/triage · Triage v2'" in change.reasons[0]
+    await apply_planned(client, planned)
+    prompt = await client.get_prompt(prompt_id=change.remote["id"])
+    assert prompt["name"] == "gitops:support/triage · Triage v2" and prompt["slug"] == change.remote["slug"]
+    assert [v["prompt_version"] for v in await client.list_prompt_versions(prompt_id=prompt["id"])] == [1]
