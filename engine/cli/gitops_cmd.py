@@ -22,6 +22,12 @@ EnvOpt = Annotated[str | None, typer.Option("--env", help="Environment overlay: 
 SandboxOpt = Annotated[
     bool, typer.Option("--sandbox", help="Use the embedded Portkey sandbox (no key needed).")
 ]
+LockOpt = Annotated[
+    Path | None,
+    typer.Option("--lock", help="Lock file: apply records what it left in Portkey; plan and drift report "
+                 "objects edited or deleted there since. Optional cache, safe to commit (no secrets).",
+                 envvar="PORTKEY_GITOPS_LOCK"),
+]
 SandboxDbOpt = Annotated[
     Path | None,
     typer.Option("--sandbox-db", help="Sandbox state file (default .portkey/sandbox.sqlite3).",
@@ -31,6 +37,18 @@ SandboxDbOpt = Annotated[
 
 def _color() -> bool:
     return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def _read_lock(path: Path | None) -> Any:
+    from engine.gitops.lock import Lock
+
+    if path is None:
+        return None
+    try:
+        return Lock.read(path)
+    except ValueError as exc:
+        terminal.error(str(exc))
+        raise typer.Exit(EXIT_ERROR) from None
 
 
 def _require_dir(root: Path) -> None:
@@ -88,16 +106,20 @@ def plan(
     detailed_exitcode: Annotated[
         bool, typer.Option("--detailed-exitcode", help="Exit 0 no changes, 2 changes, 1 error.")
     ] = False,
+    lock: LockOpt = None,
 ) -> None:
     """Show what apply would change. Exit codes: 0 ok (or no changes), 1 error, 2 changes (with
     --detailed-exitcode), 4 blocked by a safety rule."""
     from engine.gitops.engine import plan_project
 
     _require_dir(root)
+    applied = _read_lock(lock)
 
     async def run() -> dict[str, Any]:
         async with open_client(sandbox=sandbox, sandbox_db=sandbox_db) as client:
-            planned = await plan_project(client, root, env=env, prune=prune, allow_mass_delete=allow_mass_delete)
+            planned = await plan_project(
+                client, root, env=env, prune=prune, allow_mass_delete=allow_mass_delete, lock=applied
+            )
             return planned.plan.to_json()
 
     plan_json = anyio.run(run)
@@ -123,6 +145,7 @@ def apply(
     auto_approve: Annotated[bool, typer.Option(help="Do not ask for confirmation (CI).")] = False,
     prune: Annotated[bool, typer.Option(help="Delete managed objects that left the repo.")] = False,
     allow_mass_delete: Annotated[bool, typer.Option(help="Allow more deletes than the threshold.")] = False,
+    lock: LockOpt = None,
 ) -> None:
     """Plan, confirm, then apply in two phases (stage everything, then publish and move labels).
     Exit codes: 0 applied (or nothing to do), 1 error before any write or stale plan, 4 blocked by a
@@ -144,7 +167,7 @@ def apply(
                 planned = await check_saved_plan(client, loaded, root)
             else:
                 planned = await plan_project(
-                    client, root, env=env, prune=prune, allow_mass_delete=allow_mass_delete
+                    client, root, env=env, prune=prune, allow_mass_delete=allow_mass_delete, lock=_read_lock(lock)
                 )
             plan_json = planned.plan.to_json()
             _show(plan_json)
@@ -153,6 +176,10 @@ def apply(
             if plan_json["blocked"]:
                 return EXIT_BLOCKED
             if not plan_json["has_changes"]:
+                if lock is not None:
+                    from engine.gitops.engine import current_lock
+
+                    current_lock(planned).write(lock)
                 return 0
             if not auto_approve and not _confirm():
                 terminal.error("apply cancelled; nothing was changed")
@@ -164,6 +191,8 @@ def apply(
                 done = exc.result.writes
                 terminal.info(f"{done} write(s) completed before the failure; {exc.result.requests} HTTP requests.")
                 return EXIT_PARTIAL if done else EXIT_ERROR
+            if lock is not None and result.lock is not None:
+                result.lock.write(lock)
             terminal.out().print(
                 f"Apply complete: {result.writes} write(s), {result.requests} HTTP requests "
                 f"(plus {plan_json['requests']} to read live state)."
@@ -214,15 +243,18 @@ def drift(
     detailed_exitcode: Annotated[
         bool, typer.Option("--detailed-exitcode", help="Exit 3 when drift is found.")
     ] = False,
+    lock: LockOpt = None,
 ) -> None:
-    """Report what changed in Portkey outside git (edits made in the Portkey UI or API)."""
+    """Report what changed in Portkey outside git (edits made in the Portkey UI or API). Prompt edits are
+    always seen; other kinds need the --lock file the last apply wrote."""
     from engine.gitops.engine import plan_project
 
     _require_dir(root)
+    applied = _read_lock(lock)
 
     async def run() -> dict[str, Any]:
         async with open_client(sandbox=sandbox, sandbox_db=sandbox_db) as client:
-            return (await plan_project(client, root, env=env)).plan.to_json()
+            return (await plan_project(client, root, env=env, lock=applied)).plan.to_json()
 
     plan_json = anyio.run(run)
     if plan_json["errors"]:

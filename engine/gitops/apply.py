@@ -49,6 +49,7 @@ class ApplyResult:
     steps: list[Step] = field(default_factory=list)
     failed: Step | None = None
     requests: int = 0
+    lock: Any = None  # the Lock describing what is now applied (set after a successful run)
 
     @property
     def writes(self) -> int:

@@ -15,12 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from engine import __version__
+from engine.gitops import kinds
 from engine.gitops.apply import Applier, ApplyResult, Hook
 from engine.gitops.live import LiveState, Reader
 from engine.gitops.load import load_project, resolve_secrets
+from engine.gitops.lock import Lock
 from engine.gitops.model import DesiredState, Resource, ResourceKind
 from engine.gitops.plan import Plan
-from engine.gitops.planner import PlanOptions, build_plan, live_refs
+from engine.gitops.planner import PlanOptions, applied_hash, build_plan, live_refs
 from engine.portkey import PortkeyClient, PortkeyError
 
 
@@ -81,6 +83,7 @@ async def plan_project(
     allow_mass_delete: bool = False,
     environ: Mapping[str, str] | None = None,
     concurrency: int = 8,
+    lock: Lock | None = None,
 ) -> Planned:
     """Load, read live state, diff. File errors stop before any HTTP request."""
     environ = os.environ if environ is None else environ
@@ -98,7 +101,7 @@ async def plan_project(
     live.requests = client.request_count - before
     plan = build_plan(
         state, live,
-        PlanOptions(prune=prune, allow_mass_delete=allow_mass_delete, secrets=_secrets(environ)),
+        PlanOptions(prune=prune, allow_mass_delete=allow_mass_delete, secrets=_secrets(environ), lock=lock),
     )
     _stamp(plan, state, root)
     plan.warnings = [str(d) for d in state.warnings] + plan.warnings
@@ -128,7 +131,25 @@ async def apply_planned(
         default_collection=planned.live.default_collection,
         secrets=_secrets(environ), hook=hook,
     )
-    return await applier.run(planned.plan)
+    result = await applier.run(planned.plan)
+    result.lock = lock_after(planned, applier.refs)
+    return result
+
+
+def lock_after(planned: Planned, refs: Mapping[str, str]) -> Lock:
+    """The lock describing the account right after a successful apply."""
+    entries = {}
+    for address, resource in planned.state.resources.items():
+        if address in refs:
+            content = kinds.desired(resource, refs)
+            entries[address] = {"ref": refs[address], "hash": applied_hash(content, resource)}
+    return Lock(workspace=planned.workspace_id, entries=entries)
+
+
+def current_lock(planned: Planned) -> Lock:
+    """The lock for an account that already matches the plan's desired state."""
+    assert planned.live is not None
+    return lock_after(planned, live_refs(planned.live, _matched(planned)))
 
 
 def _matched(planned: Planned) -> dict[str, Any]:

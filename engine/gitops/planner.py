@@ -10,6 +10,7 @@ from typing import Any
 from engine.gitops import kinds
 from engine.gitops.canonical import SECRET_MARK, content_hash, field_diffs, redact, text_diff
 from engine.gitops.live import LiveObject, LiveState, remote_name
+from engine.gitops.lock import Lock
 from engine.gitops.model import DesiredState, Resource, ResourceKind, address, split_address
 from engine.gitops.plan import Action, Change, FieldDiff, Plan, Risk, TextDiff
 
@@ -22,6 +23,7 @@ class PlanOptions:
     prune: bool = False
     allow_mass_delete: bool = False
     secrets: Callable[[Resource], dict[str, Any]] | None = None  # spec with secrets resolved
+    lock: Lock | None = None  # what the last apply left, for drift of kinds without a content stamp
 
 
 @dataclass
@@ -137,6 +139,7 @@ def _plan_resource(ctx: _Context, resource: Resource) -> Change | None:
         payload={"name": name},
     )
     if obj is None:
+        _lock_drift(ctx, resource, None)
         change.actions.append(Action.CREATE)
         change.reasons.append("not in Portkey yet")
         if resource.kind is ResourceKind.PROMPT:
@@ -151,6 +154,8 @@ def _plan_resource(ctx: _Context, resource: Resource) -> Change | None:
         change.reasons.append(f"renamed: {obj.name!r} → {name!r} (id and slug are kept)")
     have = kinds.live(obj, ctx.collection_keys)
     change.before = redact(have, _secret_paths(resource))
+    if resource.kind is not ResourceKind.PROMPT:
+        _lock_drift(ctx, resource, change.before)
     if resource.kind in kinds.VERSIONED:
         _versioned(ctx, resource, obj, wanted, have, change)
     else:
@@ -288,6 +293,29 @@ def _collection_change(ctx: _Context, resource: Resource, obj: LiveObject, chang
         change.actions.append(Action.UPDATE)
         change.payload["collection"] = collection
         change.reasons.append(f"moves to new collection {collection}")
+
+
+def applied_hash(content: dict[str, Any], resource: Resource) -> str:
+    """Hash of comparable content with secrets masked: what the lock file records."""
+    return content_hash(redact(content, _secret_paths(resource)))
+
+
+def _lock_drift(ctx: _Context, resource: Resource, masked_live: Any) -> None:
+    """Objects edited or deleted in Portkey since the last apply that wrote the lock file."""
+    entry = ctx.options.lock.entries.get(resource.address) if ctx.options.lock else None
+    if not entry:
+        return
+    if masked_live is None:
+        ctx.plan.drift.append({
+            "address": resource.address,
+            "detail": f"deleted in Portkey outside git (was {entry.get('ref')}); it will be created again",
+        })
+    elif content_hash(masked_live) != entry.get("hash"):
+        ctx.plan.drift.append({
+            "address": resource.address,
+            "detail": "changed in Portkey outside git since the last apply",
+            "suggestion": "apply re-asserts the repository; or export and commit the live version",
+        })
 
 
 def _prompt_drift(ctx: _Context, resource: Resource, obj: LiveObject, have: dict[str, Any]) -> None:

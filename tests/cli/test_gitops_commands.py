@@ -170,3 +170,23 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def test_lock_file_makes_drift_of_configs_visible(cli: Callable[..., Run], project: Path, tmp_path: Path) -> None:
+    import anyio
+
+    from engine.cli.connect import open_client
+
+    lock = tmp_path / "portkey.lock.json"
+    assert cli("apply", str(project), "--sandbox", "--auto-approve", "--lock", str(lock)).code == 0
+    assert json.loads(lock.read_text())["entries"]["config:support-routing"]["hash"]
+    assert cli("drift", str(project), "--sandbox", "--lock", str(lock), "--detailed-exitcode").code == 0
+
+    async def edit_in_portkey() -> None:
+        async with open_client(sandbox=True, sandbox_db=tmp_path / "sandbox.sqlite3") as client:
+            items, _ = await client.list_all("list_configs")
+            await client.update_config(slug=items[0]["slug"], body={"config": {"retry": {"attempts": 1}}})
+
+    anyio.run(edit_in_portkey)
+    drifted = cli("drift", str(project), "--sandbox", "--lock", str(lock), "--detailed-exitcode")
+    assert drifted.code == 3 and "config:support-routing: changed in Portkey outside git" in drifted.out

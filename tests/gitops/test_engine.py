@@ -394,3 +394,31 @@ async def test_display_name_change_renames_in_place(client: PortkeyClient, proje
     prompt = await client.get_prompt(prompt_id=change.remote["id"])
     assert prompt["name"] == "gitops:support/triage · Triage v2" and prompt["slug"] == change.remote["slug"]
     assert [v["prompt_version"] for v in await client.list_prompt_versions(prompt_id=prompt["id"])] == [1]
+
+
+async def test_lock_file_reveals_edits_and_deletes_of_kinds_without_a_stamp(
+    client: PortkeyClient, project: Path, tmp_path: Path
+) -> None:
+    from engine.gitops.lock import Lock
+
+    planned = await plan_project(client, project)
+    result = await apply_planned(client, planned)
+    path = tmp_path / "lock.json"
+    result.lock.write(path)
+    lock = Lock.read(path)
+    assert lock is not None and "config:support-routing" in lock.entries
+    assert "sk-" not in path.read_text()
+    clean = await plan_project(client, project, lock=lock)
+    assert clean.plan.drift == [] and not clean.plan.has_changes
+    config = next(c for c in clean.plan.changes if c.address == "config:support-routing")
+    await client.update_config(slug=config.remote["slug"], body={"config": {"retry": {"attempts": 1}}})
+    limit = next(c for c in clean.plan.changes if c.address == "rate_limit:per-user")
+    await client.delete_rate_limit(id=limit.remote["id"])
+    drifted = await plan_project(client, project, lock=lock)
+    details = {d["address"]: d["detail"] for d in drifted.plan.drift}
+    assert details["config:support-routing"].startswith("changed in Portkey outside git")
+    assert details["rate_limit:per-user"].startswith("deleted in Portkey outside git")
+    assert actions(drifted.plan) == {"config:support-routing": ["update"], "rate_limit:per-user": ["create"]}
+    path.write_text("{not json")
+    with pytest.raises(ValueError, match="delete it, the next apply rewrites it"):
+        Lock.read(path)
