@@ -35,6 +35,11 @@ class _Context:
     refs: dict[str, str] = field(default_factory=dict)
     matched: dict[str, LiveObject] = field(default_factory=dict)  # address -> live object
     collection_keys: dict[str, str] = field(default_factory=dict)  # collection id -> key
+    failed: set[str] = field(default_factory=set)  # addresses with an error: not planned
+
+    def error(self, address: str, message: str) -> None:
+        self.failed.add(address)
+        self.plan.errors.append(f"{address}: {message}")
 
 
 def order_of(kind: ResourceKind, key: str) -> int:
@@ -90,10 +95,8 @@ def _match(ctx: _Context) -> None:
         found = managed.get(resource.key, [])
         if len(found) > 1:
             ids = ", ".join(o.id for o in found)
-            ctx.plan.errors.append(
-                f"{resource.address}: {len(found)} objects in Portkey carry this key ({ids}); "
-                "delete or rename all but one, then plan again"
-            )
+            ctx.error(resource.address, f"{len(found)} objects in Portkey carry this key ({ids}); "
+                      "delete or rename all but one, then plan again")
             continue
         if not found and resource.address in moved_from:
             _, old_key = split_address(moved_from[resource.address])
@@ -108,10 +111,8 @@ def _match(ctx: _Context) -> None:
                     {"address": resource.address, "remote": {"id": obj.id, "slug": obj.slug, "name": obj.name}}
                 )
                 if resource.kind is ResourceKind.LABEL:
-                    ctx.plan.errors.append(
-                        f"{resource.address}: an unmanaged label named {obj.name!r} already exists and label "
-                        f"names are unique; adopt it with `portkey-gitops import <dir> {resource.address} {obj.id}`"
-                    )
+                    ctx.error(resource.address, f"an unmanaged label named {obj.name!r} already exists and label "
+                              f"names are unique; adopt it with `portkey-gitops import <dir> {resource.address} {obj.id}`")
 
 
 def _resolved(ctx: _Context, resource: Resource) -> Resource:
@@ -124,14 +125,14 @@ def _resolved(ctx: _Context, resource: Resource) -> Resource:
 
 
 def _plan_resource(ctx: _Context, resource: Resource) -> Change | None:
-    if any(resource.address in e for e in ctx.plan.errors):
+    if resource.address in ctx.failed:
         return None
     prefix = ctx.state.project.name_prefix
     name = remote_name(resource.kind, resource.key, prefix, resource.spec)
     obj = ctx.matched.get(resource.address)
     compare = _resolved(ctx, resource)
     wanted = kinds.desired(compare, ctx.refs)
-    after = redact(kinds.desired(resource, ctx.refs), resource.secrets | _secret_paths(resource))
+    after = redact(kinds.desired(resource, ctx.refs), resource.secrets)
     change = Change(
         address=resource.address, kind=resource.kind.value, key=resource.key, actions=[],
         order=order_of(resource.kind, resource.key), after=after,
@@ -153,7 +154,7 @@ def _plan_resource(ctx: _Context, resource: Resource) -> Change | None:
         change.actions.append(Action.MOVE)
         change.reasons.append(f"renamed: {obj.name!r} → {name!r} (id and slug are kept)")
     have = kinds.live(obj, ctx.collection_keys)
-    change.before = redact(have, _secret_paths(resource))
+    change.before = redact(have, resource.secrets)
     if resource.kind is not ResourceKind.PROMPT:
         _lock_drift(ctx, resource, change.before)
     if resource.kind in kinds.VERSIONED:
@@ -165,13 +166,8 @@ def _plan_resource(ctx: _Context, resource: Resource) -> Change | None:
     return change
 
 
-def _secret_paths(resource: Resource) -> set[str]:
-    """Secret paths of the spec, re-rooted at the comparable content (which keeps the same keys)."""
-    return set(resource.secrets)
-
-
 def _diffs(resource: Resource, wanted: dict[str, Any], have: dict[str, Any], change: Change) -> None:
-    paths = _secret_paths(resource)
+    paths = resource.secrets
     before, after = redact(have, paths), redact(wanted, paths)
     if resource.kind in kinds.VERSIONED:
         label = "body" if resource.kind is ResourceKind.PARTIAL else "template"
@@ -297,7 +293,7 @@ def _collection_change(ctx: _Context, resource: Resource, obj: LiveObject, chang
 
 def applied_hash(content: dict[str, Any], resource: Resource) -> str:
     """Hash of comparable content with secrets masked: what the lock file records."""
-    return content_hash(redact(content, _secret_paths(resource)))
+    return content_hash(redact(content, resource.secrets))
 
 
 def _lock_drift(ctx: _Context, resource: Resource, masked_live: Any) -> None:
@@ -338,10 +334,8 @@ def _in_place(
     frozen = [f for f in kinds.IMMUTABLE.get(resource.kind, ()) if wanted.get(f) != have.get(f)]
     if frozen:
         if resource.kind is ResourceKind.COLLECTION:
-            ctx.plan.errors.append(
-                f"{resource.address}: Portkey cannot move a collection under another parent; "
-                "create a new collection file instead"
-            )
+            ctx.error(resource.address, "Portkey cannot move a collection under another parent; "
+                      "create a new collection file instead")
             return
         change.actions = [Action.REPLACE]
         change.reasons.append(
