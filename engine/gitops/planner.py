@@ -111,8 +111,9 @@ def _match(ctx: _Context) -> None:
                     {"address": resource.address, "remote": {"id": obj.id, "slug": obj.slug, "name": obj.name}}
                 )
                 if resource.kind is ResourceKind.LABEL:
+                    hint = f"portkey-gitops import <dir> {resource.address} {obj.id}"
                     ctx.error(resource.address, f"an unmanaged label named {obj.name!r} already exists and label "
-                              f"names are unique; adopt it with `portkey-gitops import <dir> {resource.address} {obj.id}`")
+                              f"names are unique; adopt it with `{hint}`")
 
 
 def _resolved(ctx: _Context, resource: Resource) -> Resource:
