@@ -41,9 +41,6 @@ def run() -> None:
     """Console-script entry point: expected failures become one line and exit code 1."""
     try:
         code = app(standalone_mode=False)
-    except PortkeyError as exc:
-        terminal.error(str(exc))
-        sys.exit(EXIT_ERROR)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:
@@ -52,11 +49,23 @@ def run() -> None:
     except KeyboardInterrupt:
         terminal.error("interrupted")
         sys.exit(130)
-    except Exception as exc:  # click's own usage errors
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+    except typer.TyperException as exc:  # usage errors: bad option, missing argument, wrong path type
+        show = getattr(exc, "show", None)
+        if show is None:
+            raise
+        show()
+        sys.exit(getattr(exc, "exit_code", 2))
+    except BaseException as exc:
+        failure = first_failure(exc)
+        if isinstance(failure, PortkeyError):
+            terminal.error(str(failure))
+            sys.exit(EXIT_ERROR)
         raise
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def first_failure(exc: BaseException) -> BaseException:
+    """The first real failure inside (possibly nested) exception groups from concurrent work."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return exc

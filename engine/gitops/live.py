@@ -10,6 +10,7 @@ An unmarked object whose name equals a desired key is *adoptable*.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -160,9 +161,7 @@ class Reader:
             state.objects[kind] = objects
             state.complete[kind] = complete
 
-        async with anyio.create_task_group() as group:
-            for kind in wanted:
-                group.start_soon(run, kind)
+        await gather(run(kind) for kind in wanted)
         state.requests = self.client.request_count - before
         return state
 
@@ -195,11 +194,8 @@ class Reader:
     async def _with_details(
         self, objects: list[LiveObject], detail: Any
     ) -> list[LiveObject]:
-        """Read details of marked objects (and same-named candidates) concurrently."""
-        async with anyio.create_task_group() as group:
-            for obj in objects:
-                if obj.key is not None:
-                    group.start_soon(detail, obj)
+        """Read details of marked objects concurrently."""
+        await gather(detail(obj) for obj in objects if obj.key is not None)
         return objects
 
     async def _partials(self, state: LiveState) -> tuple[list[LiveObject], bool]:
@@ -289,6 +285,23 @@ class Reader:
     async def _usage_limits(self, state: LiveState) -> tuple[list[LiveObject], bool]:
         items, complete = await self._list("list_usage_limits", **self._ws(), status="active")
         return [self._obj(ResourceKind.USAGE_LIMIT, item) for item in items], complete
+
+
+async def gather(jobs: Iterable[Awaitable[None]]) -> None:
+    """Run ``jobs`` concurrently; the first failure is raised as itself, not wrapped in a group."""
+    try:
+        async with anyio.create_task_group() as group:
+            for job in jobs:
+                group.start_soon(_await, job)
+    except BaseExceptionGroup as grouped:
+        leaf: BaseException = grouped
+        while isinstance(leaf, BaseExceptionGroup) and leaf.exceptions:
+            leaf = leaf.exceptions[0]
+        raise leaf from None
+
+
+async def _await(job: Awaitable[None]) -> None:
+    await job
 
 
 PROMPT_VERSION_FIELDS = (

@@ -190,3 +190,17 @@ def test_lock_file_makes_drift_of_configs_visible(cli: Callable[..., Run], proje
     anyio.run(edit_in_portkey)
     drifted = cli("drift", str(project), "--sandbox", "--lock", str(lock), "--detailed-exitcode")
     assert drifted.code == 3 and "config:support-routing: changed in Portkey outside git" in drifted.out
+
+
+def test_unreachable_portkey_is_one_line_not_a_traceback(
+    cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PORTKEY_API_KEY", "pk-unreachable-secret")
+    monkeypatch.setenv("PORTKEY_BASE_URL", f"http://127.0.0.1:{_free_port()}/v1")
+    monkeypatch.setenv("PORTKEY_MAX_RETRIES", "0")
+    result = cli("plan", str(EXAMPLE))
+    assert result.code == 1
+    assert "no answer from Portkey" in result.err and "Traceback" not in result.err
+    assert "pk-unreachable-secret" not in result.err + result.out
+    usage = cli("validate", "/etc/hostname")
+    assert usage.code == 2 and "is a file" in usage.err
