@@ -28,6 +28,9 @@ LockOpt = Annotated[
                  "objects edited or deleted there since. Optional cache, safe to commit (no secrets).",
                  envvar="PORTKEY_GITOPS_LOCK"),
 ]
+ParallelOpt = Annotated[
+    int, typer.Option("--parallelism", min=1, max=64, help="Concurrent reads of live state (a rate-limit knob).")
+]
 SandboxDbOpt = Annotated[
     Path | None,
     typer.Option("--sandbox-db", help="Sandbox state file (default .portkey/sandbox.sqlite3).",
@@ -107,6 +110,7 @@ def plan(
         bool, typer.Option("--detailed-exitcode", help="Exit 0 no changes, 2 changes, 1 error.")
     ] = False,
     lock: LockOpt = None,
+    parallelism: ParallelOpt = 8,
 ) -> None:
     """Show what apply would change. Exit codes: 0 ok (or no changes), 1 error, 2 changes (with
     --detailed-exitcode), 4 blocked by a safety rule."""
@@ -118,7 +122,8 @@ def plan(
     async def run() -> dict[str, Any]:
         async with open_client(sandbox=sandbox, sandbox_db=sandbox_db) as client:
             planned = await plan_project(
-                client, root, env=env, prune=prune, allow_mass_delete=allow_mass_delete, lock=applied
+                client, root, env=env, prune=prune, allow_mass_delete=allow_mass_delete, lock=applied,
+                concurrency=parallelism,
             )
             return planned.plan.to_json()
 
@@ -146,6 +151,7 @@ def apply(
     prune: Annotated[bool, typer.Option(help="Delete managed objects that left the repo.")] = False,
     allow_mass_delete: Annotated[bool, typer.Option(help="Allow more deletes than the threshold.")] = False,
     lock: LockOpt = None,
+    parallelism: ParallelOpt = 8,
 ) -> None:
     """Plan, confirm, then apply in two phases (stage everything, then publish and move labels).
     Exit codes: 0 applied (or nothing to do), 1 error before any write or stale plan, 4 blocked by a
@@ -167,7 +173,8 @@ def apply(
                 planned = await check_saved_plan(client, loaded, root)
             else:
                 planned = await plan_project(
-                    client, root, env=env, prune=prune, allow_mass_delete=allow_mass_delete, lock=_read_lock(lock)
+                    client, root, env=env, prune=prune, allow_mass_delete=allow_mass_delete, lock=_read_lock(lock),
+                    concurrency=parallelism,
                 )
             plan_json = planned.plan.to_json()
             _show(plan_json)
