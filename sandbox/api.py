@@ -1,5 +1,5 @@
-"""The `/v1` ASGI app: routing, fault injection, authentication, one transaction per request
-and the request log, in that order."""
+"""The API's ASGI app: routing, fault injection, authentication, one transaction per request and
+the request log, in that order. One instance serves `/v1`; a keyless one the public routes."""
 
 from __future__ import annotations
 
@@ -26,6 +26,9 @@ from sandbox.store import Store
 
 API_PREFIX = "/v1"
 KEY_HEADER = "x-portkey-api-key"
+# Our client names the catalogue operation it calls here; where one route serves two
+# operations (`get_log` and `get_trace`), the request log and fault rules use that name.
+OPERATION_HEADER = "x-gitops-operation"
 _BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}  # DELETE: workspace force_delete (§3)
 logger = logging.getLogger("sandbox")
 
@@ -58,16 +61,17 @@ def _fault_response(decision: Decision) -> JSONResponse:
 
 
 class PortkeyApi:
-    """ASGI app for every path under `/v1`."""
+    """ASGI app for every path under `prefix` (`/v1`); `api_key=None` serves without a key."""
 
     def __init__(
         self,
         store: Store,
         org: Org,
-        api_key: str,
+        api_key: str | None,
         faults: Callable[[], Faults],
         log: RequestLog,
         router: Router | None = None,
+        prefix: str = API_PREFIX,
     ):
         self._store = store
         self._org = org
@@ -75,14 +79,16 @@ class PortkeyApi:
         self._faults = faults
         self._log = log
         self._router = router or Router()
+        self._prefix = prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
         started = perf_counter()
         path = scope["path"]
         method = request.method
-        match = self._router.match(method, path[len(API_PREFIX) :])
-        operation = match.operation.name if match.operation else None
+        match = self._router.match(method, path[len(self._prefix) :])
+        claimed = request.headers.get(OPERATION_HEADER)
+        operation = match.operation.called_as(claimed) if match.operation else None
         decision = self._faults().decide(operation)
         if decision.latency_ms:
             await anyio.sleep(decision.latency_ms / 1000)
@@ -113,7 +119,7 @@ class PortkeyApi:
 
     async def _answer(self, request: Request, match: Match) -> Response:
         given = request.headers.get(KEY_HEADER, "")
-        if not hmac.compare_digest(given.encode(), self._api_key.encode()):
+        if self._api_key is not None and not hmac.compare_digest(given.encode(), self._api_key.encode()):
             return error_response(ApiError(401, "SB401", f"missing or invalid {KEY_HEADER}"))
         if match.operation is None:
             if match.allowed:

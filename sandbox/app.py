@@ -14,22 +14,23 @@ from starlette.routing import Route
 
 from sandbox.api import API_PREFIX, PortkeyApi
 from sandbox.faults import Faults
-from sandbox.handlers import invites, pricing, usage_limits
+from sandbox.handlers import invites, usage_limits
 from sandbox.handlers.users import check_email
 from sandbox.handlers.workspaces import add_workspace
 from sandbox.requestlog import RequestLog, RequestRecord
-from sandbox.routes import OPERATIONS
+from sandbox.routes import OPERATIONS, PUBLIC_OPERATIONS, Router
 from sandbox.seed import ensure_seeded
 from sandbox.store import Store
 
-OPERATION_NAMES = frozenset(op.name for op in OPERATIONS)
+OPERATION_NAMES = frozenset(name for op in OPERATIONS + PUBLIC_OPERATIONS for name in op.names)
 
 
 class Sandbox:
     """A local Portkey Admin API with state in SQLite (`db` is a file path or ":memory:").
 
-    `app` is the ASGI app: the API under `/v1`, plus keyless control routes
-    `GET /_sandbox/health`, `GET|DELETE /_sandbox/requests` and `GET|PUT /_sandbox/faults`.
+    `app` is the ASGI app: the API under `/v1`, the public routes at the root (model pricing),
+    plus keyless control routes `GET /_sandbox/health`, `GET|DELETE /_sandbox/requests` and
+    `GET|PUT /_sandbox/faults`.
     """
 
     def __init__(
@@ -44,6 +45,9 @@ class Sandbox:
         self._faults = Faults()
         self.faults = faults
         api = PortkeyApi(self._store, self._org, api_key, lambda: self._faults, self._log)
+        public = PortkeyApi(
+            self._store, self._org, None, lambda: self._faults, self._log, Router(PUBLIC_OPERATIONS), prefix=""
+        )
         self.app = Starlette(
             routes=[
                 Route("/_sandbox/health", self._health, methods=["GET"]),
@@ -51,7 +55,7 @@ class Sandbox:
                 Route("/_sandbox/requests", self._delete_requests, methods=["DELETE"]),
                 Route("/_sandbox/faults", self._get_faults, methods=["GET"]),
                 Route("/_sandbox/faults", self._put_faults, methods=["PUT"]),
-                Route("/model-configs/pricing/{provider}/{model}", pricing.get_model_pricing, methods=["GET"]),
+                *(Route(op.path, public, methods=None) for op in PUBLIC_OPERATIONS),
                 Route(API_PREFIX, api, methods=None),
                 Route(API_PREFIX + "/{rest:path}", api, methods=None),
             ],
@@ -89,7 +93,7 @@ class Sandbox:
         return self._org.default_workspace_slug
 
     def requests(self) -> list[RequestRecord]:
-        """Every API request so far (not `/_sandbox` ones), oldest first."""
+        """Every API request so far (public routes too, not `/_sandbox` ones), oldest first."""
         return self._log.snapshot()
 
     def reset_requests(self) -> None:

@@ -16,14 +16,17 @@ def require(body: Mapping[str, Any], name: str) -> Any:
     return value
 
 
-def opt_str(body: Mapping[str, Any], name: str, *, required: bool = False) -> str | None:
-    """A string field; empty strings are refused for required fields."""
+def opt_str(
+    body: Mapping[str, Any], name: str, *, required: bool = False, nonblank: bool = False
+) -> str | None:
+    """A string field; blank strings are refused for required fields and, with `nonblank`,
+    whenever the field is given (e.g. a rename)."""
     value = require(body, name) if required else body.get(name)
     if value is None:
         return None
     if not isinstance(value, str):
         raise invalid(name, "must be a string")
-    if required and not value.strip():
+    if (required or nonblank) and not value.strip():
         raise invalid(name, "must not be empty")
     return value
 

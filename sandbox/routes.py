@@ -219,6 +219,8 @@ CORE: tuple[Operation, ...] = (
 
 # Groups added beside the core, each in its own module.
 OPERATIONS: tuple[Operation, ...] = CORE + routes_admin.ROUTES + routes_observability.ROUTES
+# Served at the host root without a key.
+PUBLIC_OPERATIONS: tuple[Operation, ...] = routes_observability.PUBLIC
 
 
 @dataclass(frozen=True)

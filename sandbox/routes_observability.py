@@ -1,10 +1,11 @@
 """Route rows for MCP integrations and servers, logs, log exports, feedback, audit logs, analytics,
 model pricing.
 
-Catalogue tools that share one endpoint have one row: `get_log` also serves `get_trace`
-(`GET /logs/{id}`), `get_analytics_group_users` also serves `get_user_stats`. `GET /logs`
-(`list_traces`) has no row: the live API answers it with 405 (portkey-api.md §10, last
-paragraph), and so does the router. The public pricing route lives outside `/v1` (see app.py).
+Catalogue tools that share one endpoint have one row with aliases: `get_log` also serves
+`get_trace` (`GET /logs/{id}`), `get_analytics_group_users` also serves `get_user_stats`.
+`GET /logs` (`list_traces`) has no row: the live API answers it with 405 (portkey-api.md §10,
+last paragraph), and so does the router. `PUBLIC` rows live at the host root, outside `/v1`,
+and need no key (see app.py).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sandbox.handlers import (
     logs,
     mcp_integrations,
     mcp_servers,
+    pricing,
 )
 from sandbox.routing import Operation
 
@@ -63,7 +65,7 @@ MCP: tuple[Operation, ...] = (
 
 LOGS: tuple[Operation, ...] = (
     Operation("insert_log", "POST", "/logs", logs.insert_log),
-    Operation("get_log", "GET", "/logs/{log_id}", logs.get_log),
+    Operation("get_log", "GET", "/logs/{log_id}", logs.get_log, aliases=("get_trace",)),
     Operation("create_feedback", "POST", "/feedback", feedback.create_feedback),
     Operation("update_feedback", "PUT", "/feedback/{feedback_id}", feedback.update_feedback),
     Operation("create_log_export", "POST", "/logs/exports", log_exports.create_log_export),
@@ -102,7 +104,7 @@ ANALYTICS: tuple[Operation, ...] = (
     *(Operation(handler.__name__, "GET", f"/analytics/graphs/{path}", handler) for path, handler in _GRAPHS.items()),
     Operation("get_cache_summary_analytics", "GET", "/analytics/summary/cache", analytics.get_cache_summary_analytics),
     Operation("get_analytics_group_users", "GET", "/analytics/groups/users",
-              analytics_groups.get_analytics_group_users),
+              analytics_groups.get_analytics_group_users, aliases=("get_user_stats",)),
     Operation("get_analytics_group_models", "GET", "/analytics/groups/ai-models",
               analytics_groups.get_analytics_group_models),
     Operation("get_analytics_group_metadata", "GET", "/analytics/groups/metadata/{metadata_key}",
@@ -110,3 +112,7 @@ ANALYTICS: tuple[Operation, ...] = (
 )
 
 ROUTES: tuple[Operation, ...] = MCP + LOGS + ANALYTICS
+
+PUBLIC: tuple[Operation, ...] = (
+    Operation("get_model_pricing", "GET", "/model-configs/pricing/{provider}/{model}", pricing.get_model_pricing),
+)

@@ -11,6 +11,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,7 +29,16 @@ from engine.portkey.settings import Settings
 log = logging.getLogger("portkey_gitops.client")
 
 API_KEY_HEADER = "x-portkey-api-key"
+OPERATION_HEADER = "x-gitops-operation"  # the catalogue name; lets the sandbox log shared routes exactly
 USER_AGENT = "portkey-gitops/0.1"
+
+
+@dataclass
+class _Tries:
+    """What the attempts of one call have done so far."""
+
+    count: int = 0
+    may_have_acted: bool = False  # an attempt may have reached Portkey without a usable answer
 
 
 class PortkeyClient:
@@ -70,41 +80,38 @@ class PortkeyClient:
         await self.aclose()
 
     async def aclose(self) -> None:
+        """Close the HTTP connections."""
         await self._http.aclose()
 
     async def call(self, name: str, /, body: Any = None, **params: Any) -> Any:
         """Run operation ``name`` and return its decoded, normalised answer."""
         op = operations.get(name)
         prepared = prepare(op, body, params)
-        attempts = 0
+        tries = _Tries()
         try:
             async for attempt in retrying(self.settings.retry, self._sleep):
                 with attempt:
-                    attempts += 1
-                    response = await self._send_once(op, prepared, attempts)
-                    return self._decode(op, prepared.path, response)
+                    return await self._attempt(op, prepared, tries)
         except Retryable as failure:
             if failure.response is not None:
-                raise self._api_error(op, prepared.path, failure.response, attempts) from None
+                raise self._api_error(op, prepared.path, failure.response, tries.count) from None
             assert failure.error is not None
-            raise self._request_error(op, prepared.path, failure.error, attempts) from None
+            raise self._request_error(op, prepared.path, failure.error, tries.count) from None
         raise AssertionError("unreachable: the retry loop returns or raises")
 
-    async def _send_once(
-        self, op: Operation, prepared: Prepared, attempt: int
-    ) -> httpx.Response:
+    async def _attempt(self, op: Operation, prepared: Prepared, tries: _Tries) -> Any:
         """One HTTP attempt; raise Retryable for failures worth another try."""
         target = self._origin + prepared.path if op.public else prepared.path.lstrip("/")
+        headers = {OPERATION_HEADER: op.name}
+        if prepared.body is not None:
+            headers["content-type"] = "application/json"
         request = self._http.build_request(
-            prepared.method,
-            target,
-            params=prepared.query or None,
-            content=prepared.body,
-            headers={"content-type": "application/json"} if prepared.body is not None else None,
+            prepared.method, target, params=prepared.query or None, content=prepared.body, headers=headers
         )
         if op.public:
             del request.headers[API_KEY_HEADER]
         started = time.monotonic()
+        tries.count += 1
         self.requests_sent[op.name] += 1
         try:
             response = await self._http.send(request)
@@ -112,19 +119,25 @@ class PortkeyClient:
         except httpx.TransportError as exc:
             log.info("%s %s: %s", op.method, prepared.path, type(exc).__name__)
             verdict = judge_error(op, exc)
+            tries.may_have_acted |= verdict.sent
             if verdict.retry:
                 raise Retryable(error=exc) from None
-            raise self._request_error(op, prepared.path, exc, attempt, sent=verdict.sent) from None
+            raise self._request_error(op, prepared.path, exc, tries.count, sent=verdict.sent) from None
         log.debug(
             "%s %s -> %d in %.0f ms", op.method, prepared.path, response.status_code,
             (time.monotonic() - started) * 1000,
         )
         if response.is_success:
-            return response
+            return self._decode(op, prepared.path, response)
         verdict = judge_response(op, response)
         if verdict.retry:
+            tries.may_have_acted |= response.status_code != 429
             raise Retryable(response=response, retry_after=verdict.retry_after)
-        raise self._api_error(op, prepared.path, response, attempt)
+        error = self._api_error(op, prepared.path, response, tries.count)
+        if op.method == "DELETE" and tries.may_have_acted and error.not_found:
+            log.info("%s %s: gone after a retry, so an earlier attempt deleted it", op.method, prepared.path)
+            return {}
+        raise error
 
     def paginate(
         self, name: str, /, *, page_size: int = 100, limit: int | None = None, **params: Any

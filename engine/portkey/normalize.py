@@ -1,7 +1,14 @@
 """Portkey's known response-shape deviations, smoothed out in one place.
 
-Each function takes a decoded JSON answer and returns the shape the rest of
-the product relies on. Sources are in ``reference/portkey-api.md`` §10.
+Each function takes a decoded JSON answer and returns the shape the rest of the product relies
+on; a declaration names its function in ``Operation.normalize``. Sources are in
+``reference/portkey-api.md`` §4, §6 and §10 (row numbers below).
+
+- envelopes: :func:`unwrap_data` (``{success, data}``), :func:`list_items` (every list envelope);
+- prompts, partials, configs, guardrails: :func:`prompt`, :func:`partial_versions`, :func:`config`,
+  :func:`config_list`, :func:`guardrail`;
+- admin resources: :func:`limited`, :func:`limited_list`, :func:`invite_resent`;
+- MCP: :func:`mcp_integration_workspaces`.
 """
 
 from __future__ import annotations
@@ -10,85 +17,20 @@ import contextlib
 import json
 from typing import Any
 
+# --------------------------------------------------------------------------- envelopes
+
+ITEM_KEYS = ("data", "records", "models", "workspaces", "mappings", "groups")
+
 
 def unwrap_data(payload: Any) -> Any:
-    """``{success, data: {...}}`` → ``{...}`` (the spec's config wrappers); other shapes pass."""
+    """``{success, data: {...}}`` → ``{...}`` (config wrappers, virtual-key create); other shapes pass."""
     if isinstance(payload, dict) and "success" in payload and isinstance(payload.get("data"), dict):
         return payload["data"]
     return payload
 
 
-def _json_field(obj: dict[str, Any], key: str) -> None:
-    value = obj.get(key)
-    if isinstance(value, str) and value.strip().startswith(("{", "[")):
-        with contextlib.suppress(ValueError):
-            obj[key] = json.loads(value)
-
-
-def config(payload: Any) -> Any:
-    """A config read: flat or wrapped, with ``config`` as an object or a JSON string."""
-    payload = unwrap_data(payload)
-    if isinstance(payload, dict):
-        payload = dict(payload)
-        _json_field(payload, "config")
-    return payload
-
-
-def config_list(payload: Any) -> Any:
-    """Config or config-version lists: ``{success, data:[…]}`` or ``{object, total, data}``."""
-    if isinstance(payload, dict) and isinstance(payload.get("data"), list):
-        items = [config(item) for item in payload["data"]]
-        return {**payload, "data": items, "total": payload.get("total", len(items))}
-    if isinstance(payload, list):
-        return [config(item) for item in payload]
-    return payload
-
-
-def prompt(payload: Any) -> Any:
-    """A prompt or prompt version: ``parameters`` as an object, ``is_raw_template`` as bool."""
-    if isinstance(payload, dict):
-        payload = dict(payload)
-        _json_field(payload, "parameters")
-        if "is_raw_template" in payload and payload["is_raw_template"] is not None:
-            payload["is_raw_template"] = bool(payload["is_raw_template"])
-    return payload
-
-
-def guardrail(payload: Any) -> Any:
-    """A guardrail: checks without ``is_enabled`` are enabled (the API omits the default)."""
-    if isinstance(payload, dict) and isinstance(payload.get("checks"), list):
-        checks = [
-            {**check, "is_enabled": check.get("is_enabled", True)} if isinstance(check, dict)
-            else check
-            for check in payload["checks"]
-        ]
-        payload = {**payload, "checks": checks}
-    return payload
-
-
-def _int_version(item: Any) -> Any:
-    if isinstance(item, dict) and isinstance(item.get("version"), str) and item["version"].isdigit():
-        return {**item, "version": int(item["version"])}
-    return item
-
-
-def partial_versions(payload: Any) -> Any:
-    """Partial versions: ``version`` is a string in the spec, a number elsewhere."""
-    if isinstance(payload, list):
-        return [_int_version(item) for item in payload]
-    if isinstance(payload, dict) and isinstance(payload.get("data"), list):
-        return {**payload, "data": [_int_version(item) for item in payload["data"]]}
-    return payload
-
-
-def rate_limits(value: Any) -> list[Any]:
-    """``rate_limits`` is an object on some writes and a list on reads: always a list."""
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
-
-
-ITEM_KEYS = ("data", "records", "models", "workspaces", "mappings", "groups")
+def _count(value: Any) -> int | None:
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def list_items(payload: Any) -> tuple[list[Any], int | None, bool | None]:
@@ -102,16 +44,132 @@ def list_items(payload: Any) -> tuple[list[Any], int | None, bool | None]:
         return payload, None, None
     if not isinstance(payload, dict):
         raise ValueError(f"expected a list answer, got {type(payload).__name__}")
-    for key in ITEM_KEYS:
-        if isinstance(payload.get(key), list):
-            items = payload[key]
-            break
-    else:
+    items = next((payload[key] for key in ITEM_KEYS if isinstance(payload.get(key), list)), None)
+    if items is None:
         raise ValueError(f"no list of items in answer with keys {sorted(payload)}")
-    total = payload.get("total", payload.get("total_count"))
+    total = _count(payload.get("total", payload.get("total_count")))
     has_more = payload.get("has_more")
-    return (
-        items,
-        int(total) if isinstance(total, (int, float)) and not isinstance(total, bool) else None,
-        has_more if isinstance(has_more, bool) else None,
-    )
+    return items, total, has_more if isinstance(has_more, bool) else None
+
+
+def _each(payload: Any, fix: Any) -> Any:
+    """Apply ``fix`` to every item of a bare array or of ``{…, data: [...]}``."""
+    if isinstance(payload, list):
+        return [fix(item) for item in payload]
+    if isinstance(payload, dict) and isinstance(payload.get("data"), list):
+        return {**payload, "data": [fix(item) for item in payload["data"]]}
+    return payload
+
+
+# --------------------------------------------------------------------------- prompts and partials
+
+
+def _json_field(obj: dict[str, Any], key: str) -> None:
+    value = obj.get(key)
+    if isinstance(value, str) and value.strip().startswith(("{", "[")):
+        with contextlib.suppress(ValueError):
+            obj[key] = json.loads(value)
+
+
+def prompt(payload: Any) -> Any:
+    """A prompt or prompt version: ``parameters`` as an object, ``is_raw_template`` as bool (row 8)."""
+    if isinstance(payload, dict):
+        payload = dict(payload)
+        _json_field(payload, "parameters")
+        if payload.get("is_raw_template") is not None:
+            payload["is_raw_template"] = bool(payload["is_raw_template"])
+    return payload
+
+
+def _int_version(item: Any) -> Any:
+    if isinstance(item, dict) and isinstance(item.get("version"), str) and item["version"].isdigit():
+        return {**item, "version": int(item["version"])}
+    return item
+
+
+def partial_versions(payload: Any) -> Any:
+    """Partial versions: ``version`` is a string in the spec, a number elsewhere (row 6)."""
+    return _each(payload, _int_version)
+
+
+# --------------------------------------------------------------------------- configs and guardrails
+
+
+def config(payload: Any) -> Any:
+    """A config read: flat or wrapped, with ``config`` as an object or a JSON string (rows 1, 2)."""
+    payload = unwrap_data(payload)
+    if isinstance(payload, dict):
+        payload = dict(payload)
+        _json_field(payload, "config")
+    return payload
+
+
+def config_list(payload: Any) -> Any:
+    """Config or config-version lists: ``{success, data:[…]}`` or ``{object, total, data}`` (row 3)."""
+    payload = _each(payload, config)
+    if isinstance(payload, dict) and isinstance(payload.get("data"), list):
+        payload.setdefault("total", len(payload["data"]))
+    return payload
+
+
+def guardrail(payload: Any) -> Any:
+    """A guardrail: checks without ``is_enabled`` are enabled (the API omits the default, §8)."""
+    if isinstance(payload, dict) and isinstance(payload.get("checks"), list):
+        checks = [
+            {**check, "is_enabled": check.get("is_enabled", True)} if isinstance(check, dict) else check
+            for check in payload["checks"]
+        ]
+        payload = {**payload, "checks": checks}
+    return payload
+
+
+# --------------------------------------------------------------------------- admin resources
+
+
+def rate_limits(value: Any) -> list[Any]:
+    """``rate_limits`` is an object on some writes and a list on reads: always a list (row 16)."""
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def limited(payload: Any) -> Any:
+    """A provider or virtual key with ``rate_limits`` always a list."""
+    if isinstance(payload, dict) and "rate_limits" in payload:
+        return {**payload, "rate_limits": rate_limits(payload["rate_limits"])}
+    return payload
+
+
+def limited_list(payload: Any) -> Any:
+    """A list of providers or virtual keys, each through :func:`limited`."""
+    return _each(payload, limited)
+
+
+def invite_resent(payload: Any) -> Any:
+    """Resend answers ``{inviteLink}`` in camelCase (§6); add the create's ``invite_link``."""
+    if isinstance(payload, dict) and "inviteLink" in payload and "invite_link" not in payload:
+        return {**payload, "invite_link": payload["inviteLink"]}
+    return payload
+
+
+# --------------------------------------------------------------------------- MCP
+
+
+def mcp_integration_workspaces(payload: Any) -> Any:
+    """``{workspaces, global_workspace_access}`` (no ``version`` query) or
+    ``{data, global_workspace_access, total}`` (with it) → always the latter (row 18)."""
+    if not isinstance(payload, dict):
+        return payload
+    items = payload.get("data")
+    if not isinstance(items, list):
+        items = payload.get("workspaces")
+    if not isinstance(items, list):
+        return payload
+    rest = {k: v for k, v in payload.items() if k not in ("data", "workspaces")}
+    total = _count(payload.get("total"))
+    return {
+        **rest,
+        "data": items,
+        "global_workspace_access": payload.get("global_workspace_access"),
+        "total": len(items) if total is None else total,
+    }

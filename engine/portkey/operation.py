@@ -53,14 +53,16 @@ class Operation:
     enterprise: bool = False
     in_spec: bool = True
     public: bool = False  # served at the host root (no /v1) without the API key
-
+    secret_fields: tuple[str, ...] = ()  # answer fields holding a secret shown only this once
 
     @property
     def path_params(self) -> tuple[str, ...]:
+        """Names of the ``{…}`` placeholders of ``path``, in order."""
         return tuple(_PATH_PARAM.findall(self.path))
 
     @property
     def is_list(self) -> bool:
+        """True for operations answering with a list (paged or not)."""
         return self.paging is not Paging.NONE or self.name.startswith("list_")
 
     @property
@@ -78,6 +80,7 @@ WS_QUERY: Mapping[str, type] = {"workspace_id": str}
 
 
 def q(*parts: Mapping[str, type], **extra: type) -> Mapping[str, type]:
+    """Merge query-parameter tables into one read-only mapping."""
     merged: dict[str, type] = {}
     for part in parts:
         merged.update(part)

@@ -4,7 +4,7 @@ integrations and secret references."""
 from __future__ import annotations
 
 from engine.portkey import bodies_admin as b
-from engine.portkey import normalize_admin as n
+from engine.portkey import normalize as n
 from engine.portkey.operation import PAGE_QUERY, WS_QUERY, D, Operation, Paging, R, W, q
 
 CAMEL_PAGE_QUERY = q(currentPage=int, pageSize=int)  # users and invites (portkey-api.md §5)
@@ -47,23 +47,24 @@ OPERATIONS: tuple[Operation, ...] = (
               body_required=True, enterprise=True),
     Operation("delete_scim_workspace_mapping", "scim", D, "DELETE", "/scim/workspaces/{mapping_id}",
               enterprise=True),
-    # `page` is 0-based here, a dialect the pager lacks: one page per call.
+    # `page` is 0-based here (the successor's SCIM tools), unlike MCP capabilities
     Operation("list_scim_groups", "scim", R, "GET", "/scim/groups", query=q(search=str, page=int, page_size=int),
               paging=Paging.PAGE0, enterprise=True, in_spec=False),
     # API keys
     Operation("create_api_key", "api_keys", W, "POST", "/api-keys/{type}/{sub_type}", body=b.ApiKeyCreate,
-              body_required=True),
+              body_required=True, secret_fields=("key",)),
     Operation("list_api_keys", "api_keys", R, "GET", "/api-keys", query=q(PAGE_QUERY, WS_QUERY),
               paging=Paging.OFFSET),
     Operation("get_api_key", "api_keys", R, "GET", "/api-keys/{id}"),
     Operation("update_api_key", "api_keys", W, "PUT", "/api-keys/{id}", body=b.ApiKeyUpdate, body_required=True),
     Operation("delete_api_key", "api_keys", D, "DELETE", "/api-keys/{id}"),
-    Operation("rotate_api_key", "api_keys", D, "POST", "/api-keys/{id}/rotate", body=b.ApiKeyRotate),
+    Operation("rotate_api_key", "api_keys", D, "POST", "/api-keys/{id}/rotate", body=b.ApiKeyRotate,
+              secret_fields=("key",)),
     # virtual keys (the spec marks both paging parameters required, §10 row 15)
     Operation("list_virtual_keys", "virtual_keys", R, "GET", "/virtual-keys", query=q(PAGE_QUERY),
               required_query=("current_page", "page_size"), paging=Paging.OFFSET, normalize=n.limited_list),
     Operation("create_virtual_key", "virtual_keys", W, "POST", "/virtual-keys", body=b.VirtualKeyCreate,
-              body_required=True, normalize=n.virtual_key_created),
+              body_required=True, normalize=n.unwrap_data),
     Operation("get_virtual_key", "virtual_keys", R, "GET", "/virtual-keys/{slug}", normalize=n.limited),
     Operation("update_virtual_key", "virtual_keys", W, "PUT", "/virtual-keys/{slug}", body=b.VirtualKeyUpdate,
               body_required=True),
@@ -107,6 +108,3 @@ OPERATIONS: tuple[Operation, ...] = (
               body=b.SecretReferenceUpdate, body_required=True),
     Operation("delete_secret_reference", "secrets", D, "DELETE", "/secret-references/{id}"),
 )
-
-SECRET_RESULTS: frozenset[str] = frozenset({"create_api_key", "rotate_api_key"})
-"""Operations whose answer carries a secret shown only once (the new API key)."""

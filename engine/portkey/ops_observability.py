@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from engine.portkey import bodies_observability as b
-from engine.portkey import normalize_observability as n
+from engine.portkey import normalize as n
 from engine.portkey.operation import PAGE_QUERY, WS_QUERY, D, Operation, Paging, R, W, q
 
 # The optional analytics filters of the spec (portkey-api.md §12 preamble); list-valued ones
@@ -28,10 +28,6 @@ AUDIT_QUERY = q(
     resource_type=str, action=str, client_ip=str, country=str,
 )
 ONE_BASED = q(page=int, page_size=int)
-
-# Operations served from the API host's root (``https://api.portkey.ai``), not below ``/v1``,
-# without authentication. The client must resolve their paths against the origin of its base URL.
-ROOT_PATH_OPERATIONS = frozenset({"get_model_pricing"})  # declared public=True below
 
 
 def _graph(name: str, path: str) -> Operation:
@@ -122,7 +118,7 @@ LOGS: tuple[Operation, ...] = (
     Operation("list_audit_logs", "audit", R, "GET", "/audit-logs", query=AUDIT_QUERY,
               required_query=("start_time", "end_time", "organisation_id"), paging=Paging.OFFSET,
               enterprise=True),
-    # public model pricing (no /v1, no key): see ROOT_PATH_OPERATIONS
+    # public model pricing: served at the host root (no /v1) without the key
     Operation("get_model_pricing", "pricing", R, "GET", "/model-configs/pricing/{provider}/{model}", public=True),
 )
 

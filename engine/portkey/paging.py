@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
-from engine.portkey.errors import PortkeyUsageError
+from engine.portkey.errors import PortkeyError, PortkeyUsageError
 from engine.portkey.normalize import list_items
 from engine.portkey.operations import Operation, Paging
 
@@ -42,7 +42,7 @@ class Pager:
         limit: int | None = None,
     ) -> None:
         if not op.is_list:
-            raise PortkeyUsageError(op.name, "is not a list operation")
+            raise PortkeyUsageError(op.name, "is not a list operation; call it directly instead of paginating")
         if page_size < 1:
             raise PortkeyUsageError(op.name, "page_size must be at least 1", "page_size")
         dialect = _DIALECTS.get(op.paging)
@@ -73,7 +73,10 @@ class Pager:
                 params[dialect[1]] = self._page_size
             answer = await self._client.call(self._op.name, **params)
             self.pages += 1
-            items, total, has_more = list_items(answer)
+            try:
+                items, total, has_more = list_items(answer)
+            except ValueError as exc:
+                raise PortkeyError(f"{self._op.name} ({self._op.method} {self._op.path}): {exc}") from None
             if total is not None:
                 self.total = total
             for item in items:

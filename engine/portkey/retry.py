@@ -8,6 +8,9 @@ Rules:
   operations that are safe to repeat (GET, DELETE, PUTs that make no
   version). A create (POST) is never repeated after it may have arrived,
   so retries never create duplicates.
+- A DELETE repeated after an attempt that may have arrived, and answered
+  "not found", succeeded: the earlier attempt deleted the object (the
+  client returns ``{}`` instead of a misleading 404).
 """
 
 from __future__ import annotations
@@ -51,6 +54,8 @@ class Retryable(Exception):
 
 @dataclass(frozen=True)
 class Verdict:
+    """Whether to try again, whether Portkey may have acted, and how long it asked us to wait."""
+
     retry: bool
     sent: bool
     retry_after: float | None = None

@@ -58,10 +58,8 @@ def _transition_ms(body: dict[str, Any], field: str = "key_transition_period_ms"
 def _apply(ctx: Ctx, key: Doc) -> None:
     """Copy the fields shared by create and update onto `key`."""
     body = ctx.body
-    name = opt_str(body, "name")
+    name = opt_str(body, "name", nonblank=True)
     if name is not None:
-        if not name.strip():
-            raise invalid("name", "must not be empty")
         key["name"] = name
     if "description" in body:
         key["description"] = opt_str(body, "description")

@@ -1,4 +1,4 @@
-"""Gateway configs: every update with `config` makes a new version that is live at once.
+"""Gateway configs: every update makes a new version that is live at once.
 
 The spec wraps config responses in `{success, data}`; the live API answers flat objects
 (portkey-api.md §10 rows 1-4), which the sandbox follows.
@@ -145,13 +145,11 @@ def get_config(ctx: Ctx) -> Any:
 
 
 def update_config(ctx: Ctx) -> Any:
-    """PUT /configs/{slug} {name, config, status}: `config` makes a new live version →
-    flat {version_id, object: "config"}; a name/status-only update answers {}."""
+    """PUT /configs/{slug} {name, config, status}: every update makes a new version, live at once
+    (a rename keeps the content) → flat {version_id, object: "config"}."""
     config = find_config(ctx.tx, ctx.params["slug"])
-    name = opt_str(ctx.body, "name")
+    name = opt_str(ctx.body, "name", nonblank=True)
     if name is not None:
-        if not name.strip():
-            raise invalid("name", "must not be empty")
         config["name"] = name
     status = opt_enum(ctx.body, "status", ("active", "inactive"))
     if status is not None:
@@ -159,14 +157,11 @@ def update_config(ctx: Ctx) -> Any:
     if _is_default(ctx.body):
         _set_default(ctx.tx, config)
     content = _config_body(ctx.body, required=False)
-    answer: dict[str, Any] = {}
-    if content is not None:
-        version = _new_version(ctx.tx, config, content)
-        answer = {"version_id": version["id"], "object": "config"}
+    version = _new_version(ctx.tx, config, config["config"] if content is None else content)
     config["last_updated_at"] = ids.now_iso()
     config["updated_by"] = ctx.org.owner_id
     ctx.tx.put("config", config)
-    return answer
+    return {"version_id": version["id"], "object": "config"}
 
 
 def delete_config(ctx: Ctx) -> Any:

@@ -146,10 +146,8 @@ def update_guardrail(ctx: Ctx) -> Any:
     """PUT /guardrails/{id} {name, checks, actions}: a new version, live at once →
     {id, slug, version_id}."""
     g = find_guardrail(ctx.tx, ctx.params["guardrail_id"])
-    name = opt_str(ctx.body, "name")
+    name = opt_str(ctx.body, "name", nonblank=True)
     if name is not None:
-        if not name.strip():
-            raise invalid("name", "must not be empty")
         g["name"] = name
     if ctx.body.get("checks") is not None:
         g["checks"] = _checks(ctx.body)

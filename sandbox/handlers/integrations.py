@@ -55,10 +55,8 @@ def _check_slug(value: str | None, field: str) -> str | None:
 
 def _apply(ctx: Ctx, integration: Doc) -> None:
     body = ctx.body
-    name = opt_str(body, "name")
+    name = opt_str(body, "name", nonblank=True)
     if name is not None:
-        if not name.strip():
-            raise invalid("name", "must not be empty")
         integration["name"] = name
     if "description" in body:
         integration["description"] = opt_str(body, "description")

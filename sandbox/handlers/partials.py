@@ -6,24 +6,13 @@ from typing import Any
 
 from sandbox import ids
 from sandbox.context import Ctx
-from sandbox.errors import invalid, not_found
+from sandbox.errors import invalid
 from sandbox.fields import opt_enum, opt_str
 from sandbox.handlers.collections import default_collection
-from sandbox.handlers.prompts import version_number
+from sandbox.handlers.versions import Versioned
 from sandbox.store import Doc, Tx
 
-
-def find_partial(tx: Tx, ident: str) -> Doc:
-    """A partial by UUID or slug; 404 if unknown."""
-    found = tx.find("partial", ident)
-    if found is None:
-        raise not_found("prompt partial", ident)
-    return found
-
-
-def partial_versions(tx: Tx, partial: Doc) -> list[Doc]:
-    """All versions of `partial`, oldest first."""
-    return sorted(tx.list("partial_version", parent_id=partial["id"]), key=lambda v: v["version"])
+PARTIALS = Versioned("partial", "prompt partial", "partial_id")
 
 
 def partial_text(tx: Tx, ref: str) -> str:
@@ -32,34 +21,16 @@ def partial_text(tx: Tx, ref: str) -> str:
     partial = tx.find("partial", slug)
     if partial is None:
         raise invalid("string", f"unknown partial '{slug}' in {{{{>{ref}}}}}")
-    versions = partial_versions(tx, partial)
-    if not pin:
-        number = partial["published_version"]
-    elif pin == "latest":
-        number = versions[-1]["version"]
-    elif pin.isdigit():
-        number = int(pin)
-    else:
+    if pin and pin != "latest" and not pin.isdigit():
         raise invalid("string", f"bad partial version in {{{{>{ref}}}}}")
-    for version in versions:
-        if version["version"] == number:
-            return version["string"]
-    raise invalid("string", f"partial '{slug}' has no version {number}")
+    version = PARTIALS.at(tx, partial, pin)
+    if version is None:
+        raise invalid("string", f"partial '{slug}' has no version {pin}")
+    return version["string"]
 
 
 def _new_version(tx: Tx, partial: Doc, string: str, description: str | None) -> Doc:
-    partial["last_version"] += 1
-    version = {
-        "id": ids.new_uuid(),
-        "partial_id": partial["id"],
-        "version": partial["last_version"],
-        "string": string,
-        "description": description,
-        "status": "active",
-        "created_at": ids.now_iso(),
-    }
-    tx.put("partial_version", version, parent_id=partial["id"])
-    return version
+    return PARTIALS.new_version(tx, partial, {"string": string, "description": description})
 
 
 def create_prompt_partial(ctx: Ctx) -> Any:
@@ -88,30 +59,16 @@ def create_prompt_partial(ctx: Ctx) -> Any:
 
 def list_prompt_partials(ctx: Ctx) -> Any:
     """GET /prompts/partials?collection_id&workspace_id: a bare array, no paging."""
-    collection_ref = ctx.query.get("collection_id")
-    if collection_ref:
-        collection = ctx.tx.find("collection", collection_ref)
-        if collection is None:
-            raise invalid("collection_id", f"no collection '{collection_ref}'")
-        items = [
-            p
-            for p in ctx.tx.list("partial", workspace_id=collection["workspace_id"])
-            if p["collection_id"] == collection["id"]
-        ]
-    else:
-        items = ctx.tx.list(
-            "partial", workspace_id=ctx.workspace(ctx.query.get("workspace_id"))["id"]
-        )
+    items = PARTIALS.listed(ctx)
     keys = ("id", "slug", "name", "collection_id", "created_at", "last_updated_at", "status")
     return [{**{k: p[k] for k in keys}, "object": "partial"} for p in items]
 
 
 def get_prompt_partial(ctx: Ctx) -> Any:
     """GET /prompts/partials/{id}: the partial at its published version."""
-    partial = find_partial(ctx.tx, ctx.params["partial_id"])
-    version = next(
-        v for v in partial_versions(ctx.tx, partial) if v["version"] == partial["published_version"]
-    )
+    partial = PARTIALS.find(ctx.tx, ctx.params["partial_id"])
+    version = PARTIALS.at(ctx.tx, partial, "")
+    assert version is not None, "published version missing"
     view = {
         "id": partial["id"],
         "slug": partial["slug"],
@@ -131,11 +88,9 @@ def get_prompt_partial(ctx: Ctx) -> Any:
 def update_prompt_partial(ctx: Ctx) -> Any:
     """PUT /prompts/partials/{id} {name, string, description | version_description, status}:
     a new `string` makes a new unpublished version → {prompt_partial_version_id}; else {}."""
-    partial = find_partial(ctx.tx, ctx.params["partial_id"])
-    name = opt_str(ctx.body, "name")
+    partial = PARTIALS.find(ctx.tx, ctx.params["partial_id"])
+    name = opt_str(ctx.body, "name", nonblank=True)
     if name is not None:
-        if not name.strip():
-            raise invalid("name", "must not be empty")
         partial["name"] = name
     status = opt_enum(ctx.body, "status", ("active", "archived"))
     if status is not None:
@@ -153,19 +108,15 @@ def update_prompt_partial(ctx: Ctx) -> Any:
     return answer
 
 
-def delete_prompt_partial(ctx: Ctx) -> Any:
-    """DELETE /prompts/partials/{id}: the partial and its versions."""
-    partial = find_partial(ctx.tx, ctx.params["partial_id"])
-    ctx.tx.delete_children("partial_version", partial["id"])
-    ctx.tx.delete("partial", partial["id"])
-    return {}
+delete_prompt_partial = PARTIALS.delete  # DELETE /prompts/partials/{id}: the partial and its versions
+publish_partial = PARTIALS.publish  # PUT /prompts/partials/{id}/makeDefault {version: N}
 
 
 def list_partial_versions(ctx: Ctx) -> Any:
     """GET /prompts/partials/{id}/versions: a bare array of PromptPartialVersion."""
-    partial = find_partial(ctx.tx, ctx.params["partial_id"])
+    partial = PARTIALS.find(ctx.tx, ctx.params["partial_id"])
     out = []
-    for v in partial_versions(ctx.tx, partial):
+    for v in PARTIALS.versions(ctx.tx, partial):
         item = {
             "prompt_partial_id": partial["id"],
             "prompt_partial_version_id": v["id"],
@@ -180,15 +131,3 @@ def list_partial_versions(ctx: Ctx) -> Any:
         }
         out.append({k: x for k, x in item.items() if x is not None})
     return out
-
-
-def publish_partial(ctx: Ctx) -> Any:
-    """PUT /prompts/partials/{id}/makeDefault {version: N}."""
-    partial = find_partial(ctx.tx, ctx.params["partial_id"])
-    number = version_number(ctx.body)
-    if not any(v["version"] == number for v in partial_versions(ctx.tx, partial)):
-        raise not_found("prompt partial version", f"{partial['slug']}@{number}")
-    partial["published_version"] = number
-    partial["last_updated_at"] = ids.now_iso()
-    ctx.tx.put("partial", partial)
-    return {}

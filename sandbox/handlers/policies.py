@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from sandbox import ids
+from sandbox.context import Ctx
 from sandbox.errors import invalid, not_found
-from sandbox.fields import opt_list, opt_str
+from sandbox.fields import opt_enum, opt_list, opt_str
+from sandbox.paging import page
 from sandbox.store import Doc, Tx
 
 # `conditions[].key` and `group_by[].key`:
@@ -77,3 +80,46 @@ def policy_name(body: dict[str, Any]) -> str | None:
     if name is not None and len(name) > 255:
         raise invalid("name", "must be at most 255 characters")
     return name
+
+
+def create_policy(
+    ctx: Ctx, kind: str, types: tuple[str, ...], limits: Callable[[dict[str, Any]], dict[str, Any]]
+) -> Doc:
+    """Check a create body (`conditions`, `group_by`, `type`, then what `limits` reads from the
+    body, then `name` and the scope) and store the new active policy of `kind`."""
+    body = ctx.body
+    policy_conditions = conditions(body)
+    policy_group_by = group_by(body)
+    policy_type = opt_enum(body, "type", types, required=True)
+    fields = limits(body)
+    name = policy_name(body)
+    ctx.check_organisation()
+    ws = ctx.workspace(body.get("workspace_id"))
+    now = ids.now_iso()
+    policy = {
+        "id": ids.new_uuid(),
+        "name": name,
+        "conditions": policy_conditions,
+        "group_by": policy_group_by,
+        "type": policy_type,
+        **fields,
+        "status": "active",
+        "workspace_id": ws["id"],
+        "organisation_id": ctx.org.organisation_id,
+        "created_at": now,
+        "last_updated_at": now,
+    }
+    return ctx.tx.put(kind, policy)
+
+
+def list_policies(ctx: Ctx, kind: str, filters: dict[str, tuple[str, ...]]) -> tuple[list[Doc], int]:
+    """The requested page of a workspace's policies with `?status` (default active) and the
+    enum query `filters` applied, and how many match in all."""
+    ws = ctx.workspace(ctx.query.get("workspace_id"))
+    wanted = {"status": opt_enum(ctx.query, "status", ("active", "archived")) or "active"}
+    for field, choices in filters.items():
+        value = opt_enum(ctx.query, field, choices)
+        if value is not None:
+            wanted[field] = value
+    items = [p for p in ctx.tx.list(kind, workspace_id=ws["id"]) if all(p[k] == v for k, v in wanted.items())]
+    return page(items, ctx.query), len(items)

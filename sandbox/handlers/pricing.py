@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.requests import Request
-from starlette.responses import JSONResponse
+from sandbox.context import Ctx
+from sandbox.errors import not_found
 
 _CALCULATE = {
     "request": {
@@ -61,11 +61,10 @@ def pricing(provider: str, model: str) -> dict[str, Any] | None:
     }
 
 
-async def get_model_pricing(request: Request) -> JSONResponse:
+def get_model_pricing(ctx: Ctx) -> Any:
     """GET /model-configs/pricing/{provider}/{model} (public, no key) → ModelPricingConfig."""
-    provider, model = request.path_params["provider"], request.path_params["model"]
+    provider, model = ctx.params["provider"], ctx.params["model"]
     found = pricing(provider, model)
     if found is None:
-        body = {"errorCode": "AB08", "message": f"pricing not found: {provider}/{model}"}
-        return JSONResponse(body, status_code=404)
-    return JSONResponse(found)
+        raise not_found("pricing", f"{provider}/{model}")
+    return found

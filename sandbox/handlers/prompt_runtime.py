@@ -13,7 +13,7 @@ from sandbox.errors import invalid, not_found
 from sandbox.fields import opt_bool, opt_dict
 from sandbox.handlers.labels import visible_labels
 from sandbox.handlers.partials import partial_text
-from sandbox.handlers.prompts import find_prompt, published_version, versions_of
+from sandbox.handlers.prompts import PROMPTS
 from sandbox.mustache import TemplateError, expand_partials, render
 from sandbox.store import Doc, Tx
 
@@ -24,21 +24,14 @@ _NOT_HYPER = {"variables", "hyperparameters", "stream", "metadata"}
 def _resolve(tx: Tx, ref: str) -> tuple[Doc, Doc]:
     """Prompt and version for `pp-x` (published), `pp-x@N`, `pp-x@latest` or `pp-x@<label>`."""
     ident, _, pin = ref.partition("@")
-    prompt = find_prompt(tx, ident)
-    versions = versions_of(tx, prompt)
-    if not pin:
-        return prompt, published_version(tx, prompt)
-    if pin == "latest":
-        return prompt, versions[-1]
-    if pin.isdigit():
-        match = [v for v in versions if v["version"] == int(pin)]
-    else:
-        visible = visible_labels(tx, prompt["workspace_id"])
-        labels = {lb["id"] for lb in visible if lb["name"] == pin}
-        match = [v for v in versions if labels & set(v["label_ids"])]
-    if not match:
+    prompt = PROMPTS.find(tx, ident)
+    version = PROMPTS.at(tx, prompt, pin)
+    if version is None and pin and pin != "latest" and not pin.isdigit():
+        labels = {lb["id"] for lb in visible_labels(tx, prompt["workspace_id"]) if lb["name"] == pin}
+        version = next((v for v in PROMPTS.versions(tx, prompt) if labels & set(v["label_ids"])), None)
+    if version is None:
         raise not_found("prompt version", ref)
-    return prompt, match[0]
+    return prompt, version
 
 
 def _fill(text: str, tx: Tx, variables: dict[str, Any]) -> str:

@@ -10,8 +10,11 @@ from sandbox.context import Ctx
 from sandbox.errors import invalid, not_found
 from sandbox.fields import opt_bool, opt_dict, opt_list, opt_str
 from sandbox.handlers.labels import find_label
+from sandbox.handlers.versions import Versioned
 from sandbox.paging import page
 from sandbox.store import Doc, Tx
+
+PROMPTS = Versioned("prompt", "prompt", "prompt_id")
 
 # Fields whose presence in an update makes a new version. `prompt_metadata` is the update
 # body's name for what create and read call `template_metadata`; both are accepted.
@@ -32,27 +35,9 @@ VERSION_FIELDS = (
 STRICT_FIELDS = ("string", "parameters", "virtual_key")
 
 
-def find_prompt(tx: Tx, ident: str) -> Doc:
-    """A prompt by UUID or `pp-…` slug; 404 if unknown."""
-    found = tx.find("prompt", ident)
-    if found is None:
-        raise not_found("prompt", ident)
-    return found
-
-
-def versions_of(tx: Tx, prompt: Doc) -> list[Doc]:
-    """All versions of `prompt`, oldest first."""
-    return sorted(tx.list("prompt_version", parent_id=prompt["id"]), key=lambda v: v["version"])
-
-
-def version_by_number(tx: Tx, prompt: Doc, number: int) -> Doc | None:
-    """Version `number` of `prompt`."""
-    return next((v for v in versions_of(tx, prompt) if v["version"] == number), None)
-
-
 def published_version(tx: Tx, prompt: Doc) -> Doc:
     """The default (published) version."""
-    version = version_by_number(tx, prompt, prompt["published_version"])
+    version = PROMPTS.at(tx, prompt, "")
     assert version is not None, "published version missing"
     return version
 
@@ -83,18 +68,7 @@ def _version_values(body: dict[str, Any], base: Doc | None) -> dict[str, Any]:
 
 
 def _new_version(tx: Tx, prompt: Doc, values: dict[str, Any]) -> Doc:
-    prompt["last_version"] += 1
-    version = {
-        "id": ids.new_uuid(),
-        "prompt_id": prompt["id"],
-        "version": prompt["last_version"],
-        **values,
-        "label_ids": [],
-        "status": "active",
-        "created_at": ids.now_iso(),
-    }
-    tx.put("prompt_version", version, parent_id=prompt["id"])
-    return version
+    return PROMPTS.new_version(tx, prompt, {**values, "label_ids": []})
 
 
 def prompt_view(prompt: Doc, version: Doc) -> dict[str, Any]:
@@ -199,19 +173,7 @@ def create_prompt(ctx: Ctx) -> Any:
 
 def list_prompts(ctx: Ctx) -> Any:
     """GET /prompts?collection_id&workspace_id&search&current_page&page_size → {data, total}."""
-    collection_ref = ctx.query.get("collection_id")
-    if collection_ref:
-        collection = ctx.tx.find("collection", collection_ref)
-        if collection is None:
-            raise invalid("collection_id", f"no collection '{collection_ref}'")
-        items = [
-            p
-            for p in ctx.tx.list("prompt", workspace_id=collection["workspace_id"])
-            if p["collection_id"] == collection["id"]
-        ]
-    else:
-        ws = ctx.workspace(ctx.query.get("workspace_id"))
-        items = ctx.tx.list("prompt", workspace_id=ws["id"])
+    items = PROMPTS.listed(ctx)
     search = (ctx.query.get("search") or "").lower()
     if search:
         items = [p for p in items if search in p["name"].lower()]
@@ -235,15 +197,11 @@ def list_prompts(ctx: Ctx) -> Any:
 
 def get_prompt(ctx: Ctx) -> Any:
     """GET /prompts/{id}[?version=N|latest]: the published version unless `version` is given."""
-    prompt = find_prompt(ctx.tx, ctx.params["prompt_id"])
-    wanted = ctx.query.get("version")
-    if not wanted:
-        return prompt_view(prompt, published_version(ctx.tx, prompt))
-    if wanted == "latest":
-        return prompt_view(prompt, versions_of(ctx.tx, prompt)[-1])
-    if not wanted.isdigit():
+    prompt = PROMPTS.find(ctx.tx, ctx.params["prompt_id"])
+    wanted = ctx.query.get("version") or ""
+    if wanted and wanted != "latest" and not wanted.isdigit():
         raise invalid("version", "must be a version number or 'latest'")
-    version = version_by_number(ctx.tx, prompt, int(wanted))
+    version = PROMPTS.at(ctx.tx, prompt, wanted)
     if version is None:
         raise not_found("prompt version", f"{prompt['slug']}@{wanted}")
     return prompt_view(prompt, version)
@@ -251,13 +209,11 @@ def get_prompt(ctx: Ctx) -> Any:
 
 def update_prompt(ctx: Ctx) -> Any:
     """PUT /prompts/{id}: metadata in place; any version field makes a new, unpublished version."""
-    prompt = find_prompt(ctx.tx, ctx.params["prompt_id"])
+    prompt = PROMPTS.find(ctx.tx, ctx.params["prompt_id"])
     body = ctx.body
     patch = opt_bool(body, "patch") or False
-    name = opt_str(body, "name")
+    name = opt_str(body, "name", nonblank=True)
     if name is not None:
-        if not name.strip():
-            raise invalid("name", "must not be empty")
         prompt["name"] = name
     collection_ref = opt_str(body, "collection_id")
     if collection_ref:
@@ -275,7 +231,7 @@ def update_prompt(ctx: Ctx) -> Any:
                         "field required unless patch is true "
                         "(all version fields must be sent together)",
                     )
-        base = versions_of(ctx.tx, prompt)[-1] if patch else None
+        base = PROMPTS.at(ctx.tx, prompt, "latest") if patch else None
         version = _new_version(ctx.tx, prompt, _version_values(body, base))
         answer = {"id": prompt["id"], "slug": prompt["slug"], "prompt_version_id": version["id"]}
     prompt["last_updated_at"] = ids.now_iso()
@@ -283,40 +239,14 @@ def update_prompt(ctx: Ctx) -> Any:
     return answer
 
 
-def delete_prompt(ctx: Ctx) -> Any:
-    """DELETE /prompts/{id}: the prompt and all its versions."""
-    prompt = find_prompt(ctx.tx, ctx.params["prompt_id"])
-    ctx.tx.delete_children("prompt_version", prompt["id"])
-    ctx.tx.delete("prompt", prompt["id"])
-    return {}
-
-
-def version_number(body: dict[str, Any]) -> int:
-    """The `version` of a makeDefault body: a whole number."""
-    value = body.get("version")
-    if value is None:
-        raise invalid("version", "field required")
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
-        raise invalid("version", "must be a version number (integer)")
-    return int(value)
-
-
-def publish_prompt(ctx: Ctx) -> Any:
-    """PUT /prompts/{id}/makeDefault {version: N}: make version N the published one."""
-    prompt = find_prompt(ctx.tx, ctx.params["prompt_id"])
-    number = version_number(ctx.body)
-    if version_by_number(ctx.tx, prompt, number) is None:
-        raise not_found("prompt version", f"{prompt['slug']}@{number}")
-    prompt["published_version"] = number
-    prompt["last_updated_at"] = ids.now_iso()
-    ctx.tx.put("prompt", prompt)
-    return {}
+delete_prompt = PROMPTS.delete  # DELETE /prompts/{id}: the prompt and all its versions
+publish_prompt = PROMPTS.publish  # PUT /prompts/{id}/makeDefault {version: N}
 
 
 def list_prompt_versions(ctx: Ctx) -> Any:
     """GET /prompts/{id}/versions: a bare array of PromptVersionSummary, oldest first."""
-    prompt = find_prompt(ctx.tx, ctx.params["prompt_id"])
-    return [_version_summary(v) for v in versions_of(ctx.tx, prompt)]
+    prompt = PROMPTS.find(ctx.tx, ctx.params["prompt_id"])
+    return [_version_summary(v) for v in PROMPTS.versions(ctx.tx, prompt)]
 
 
 def _find_version(tx: Tx, prompt: Doc, version_id: str) -> Doc:
@@ -328,14 +258,14 @@ def _find_version(tx: Tx, prompt: Doc, version_id: str) -> Doc:
 
 def get_prompt_version(ctx: Ctx) -> Any:
     """GET /prompts/{id}/versions/{version_id}: the flat Prompt at that version (by UUID)."""
-    prompt = find_prompt(ctx.tx, ctx.params["prompt_id"])
+    prompt = PROMPTS.find(ctx.tx, ctx.params["prompt_id"])
     return prompt_view(prompt, _find_version(ctx.tx, prompt, ctx.params["version_id"]))
 
 
 def update_prompt_version(ctx: Ctx) -> Any:
     """PUT /prompts/{id}/versions/{version_id} {label_id}: attach a label, moving it off the
     prompt's other versions; `label_id: null` clears the version's labels."""
-    prompt = find_prompt(ctx.tx, ctx.params["prompt_id"])
+    prompt = PROMPTS.find(ctx.tx, ctx.params["prompt_id"])
     version = _find_version(ctx.tx, prompt, ctx.params["version_id"])
     if "label_id" not in ctx.body:
         raise invalid("label_id", "field required (versions are immutable; only labels change)")
@@ -349,7 +279,7 @@ def update_prompt_version(ctx: Ctx) -> Any:
     label = find_label(ctx.tx, label_ref, field="label_id")
     if label["workspace_id"] not in (None, prompt["workspace_id"]):
         raise invalid("label_id", "label belongs to another workspace")
-    for other in versions_of(ctx.tx, prompt):
+    for other in PROMPTS.versions(ctx.tx, prompt):
         if other["id"] != version["id"] and label["id"] in other["label_ids"]:
             other["label_ids"].remove(label["id"])
             ctx.tx.put("prompt_version", other)

@@ -86,10 +86,8 @@ def find_provider(ctx: Ctx) -> Doc:
 
 def _apply(ctx: Ctx, provider: Doc) -> None:
     body = ctx.body
-    name = opt_str(body, "name")
+    name = opt_str(body, "name", nonblank=True)
     if name is not None:
-        if not name.strip():
-            raise invalid("name", "must not be empty")
         provider["name"] = name
     if "note" in body:
         provider["note"] = opt_str(body, "note")

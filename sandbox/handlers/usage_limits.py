@@ -12,13 +12,7 @@ from sandbox import ids
 from sandbox.context import Ctx
 from sandbox.errors import forbidden, invalid, not_found
 from sandbox.fields import opt_enum, opt_number, opt_str
-from sandbox.handlers.policies import (
-    check_update_fields,
-    conditions,
-    find_policy,
-    group_by,
-    policy_name,
-)
+from sandbox.handlers.policies import check_update_fields, create_policy, find_policy, list_policies, policy_name
 from sandbox.paging import page
 from sandbox.store import Doc, Tx
 
@@ -101,56 +95,32 @@ def _policy_view(tx: Tx, policy: Doc, include_usage: bool) -> dict[str, Any]:
     return view
 
 
-def create_usage_limit(ctx: Ctx) -> Any:
-    """POST /policies/usage-limits {conditions*, group_by*, type*, credit_limit*, name,
-    alert_threshold, periodic_reset, workspace_id, organisation_id} → {id, object}."""
-    body = ctx.body
-    policy_conditions = conditions(body)
-    policy_group_by = group_by(body)
-    kind = opt_enum(body, "type", TYPES, required=True)
+def _limits(body: dict[str, Any]) -> dict[str, Any]:
     credit_limit = opt_number(body, "credit_limit", required=True, minimum=0)
     assert credit_limit is not None
     alert_threshold = opt_number(body, "alert_threshold", minimum=0)
     _check_threshold(credit_limit, alert_threshold)
-    periodic_reset = opt_enum(body, "periodic_reset", RESETS)
-    name = policy_name(body)
-    ctx.check_organisation()
-    ws = ctx.workspace(body.get("workspace_id"))
-    now = ids.now_iso()
-    policy = {
-        "id": ids.new_uuid(),
-        "name": name,
-        "conditions": policy_conditions,
-        "group_by": policy_group_by,
-        "type": kind,
+    return {
         "credit_limit": credit_limit,
         "alert_threshold": alert_threshold,
-        "periodic_reset": periodic_reset,
+        "periodic_reset": opt_enum(body, "periodic_reset", RESETS),
         "periodic_reset_days": None,
         "next_usage_reset_at": None,
         "last_reset_at": None,
-        "status": "active",
-        "workspace_id": ws["id"],
-        "organisation_id": ctx.org.organisation_id,
-        "created_at": now,
-        "last_updated_at": now,
     }
-    ctx.tx.put(KIND, policy)
+
+
+def create_usage_limit(ctx: Ctx) -> Any:
+    """POST /policies/usage-limits {conditions*, group_by*, type*, credit_limit*, name,
+    alert_threshold, periodic_reset, workspace_id, organisation_id} → {id, object}."""
+    policy = create_policy(ctx, KIND, TYPES, _limits)
     return {"id": policy["id"], "object": "policy_usage_limits"}
 
 
 def list_usage_limits(ctx: Ctx) -> Any:
     """GET /policies/usage-limits?workspace_id&status(active)&type&current_page&page_size."""
-    ws = ctx.workspace(ctx.query.get("workspace_id"))
-    status = opt_enum(ctx.query, "status", ("active", "archived")) or "active"
-    kind = opt_enum(ctx.query, "type", TYPES)
-    items = [
-        p
-        for p in ctx.tx.list(KIND, workspace_id=ws["id"])
-        if p["status"] == status and kind in (None, p["type"])
-    ]
-    data = [_policy_view(ctx.tx, p, False) for p in page(items, ctx.query)]
-    return {"object": "list", "data": data, "total": len(items)}
+    data, total = list_policies(ctx, KIND, {"type": TYPES})
+    return {"object": "list", "data": [_policy_view(ctx.tx, p, False) for p in data], "total": total}
 
 
 def get_usage_limit(ctx: Ctx) -> Any:

@@ -33,10 +33,8 @@ def find_virtual_key(tx: Tx, ident: str) -> Doc:
 
 def _apply(ctx: Ctx, vk: Doc) -> None:
     body = ctx.body
-    name = opt_str(body, "name")
+    name = opt_str(body, "name", nonblank=True)
     if name is not None:
-        if not name.strip():
-            raise invalid("name", "must not be empty")
         vk["name"] = name
     key = opt_str(body, "key")
     if key is not None:

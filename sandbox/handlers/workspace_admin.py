@@ -62,10 +62,8 @@ def _guardrails(tx: Tx, defaults: dict[str, Any], name: str) -> list[str] | None
 
 def _apply(ctx: Ctx, ws: Doc) -> None:
     """Copy the fields shared by create and update onto `ws`."""
-    name = opt_str(ctx.body, "name")
+    name = opt_str(ctx.body, "name", nonblank=True)
     if name is not None:
-        if not name.strip():
-            raise invalid("name", "must not be empty")
         ws["name"] = name
     slug = _slug(ctx.tx, ws, opt_str(ctx.body, "slug"))
     if slug:

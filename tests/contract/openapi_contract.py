@@ -282,6 +282,7 @@ class Operation:
     template: str
     pointer: str  # JSON pointer of the operation object ("" when not in the spec)
     not_in_spec: bool = False
+    at_root: bool = False  # served at the host root (PublicServers), not below /v1
 
     @property
     def label(self) -> str:
@@ -340,8 +341,10 @@ class ContractChecker:
             for method in HTTP_METHODS:
                 if method in item:
                     pointer = f"#/paths/{_escape(template)}/{method}"
+                    servers = item[method].get("servers") or item.get("servers") or ()
+                    at_root = bool(servers) and all(urlsplit(s["url"]).path in ("", "/") for s in servers)
                     by_template.setdefault(template, {})[method.upper()] = Operation(
-                        method.upper(), template, pointer
+                        method.upper(), template, pointer, at_root=at_root
                     )
         for dev in deviations:
             if dev.not_in_spec and dev.operation:
@@ -363,9 +366,8 @@ class ContractChecker:
         """Find the operation for a URL, or return a violation message."""
         parts = urlsplit(url)
         path = parts.path
-        if path != API_PREFIX and not path.startswith(API_PREFIX + "/"):
-            return f"{method.upper()} {path}: no operation (path is not under {API_PREFIX})"
-        rel = path[len(API_PREFIX) :] or "/"
+        below_prefix = path == API_PREFIX or path.startswith(API_PREFIX + "/")
+        rel = (path[len(API_PREFIX) :] or "/") if below_prefix else path
         segments = tuple(rel[1:].split("/"))
         for template, methods in self._routes.get(len(segments), []):
             params: dict[str, str] = {}
@@ -383,6 +385,9 @@ class ContractChecker:
                         f"{method.upper()} {rel}: no operation (path matches "
                         f"/{'/'.join(template)}, which has only {sorted(methods)})"
                     )
+                if op.at_root == below_prefix:
+                    where = "the host root" if op.at_root else API_PREFIX
+                    return f"{method.upper()} {path}: no operation ({op.label} is served at {where})"
                 return Match(op, params, parse_qs(parts.query, keep_blank_values=True))
         return f"{method.upper()} {rel}: no operation in the spec matches this path"
 

@@ -13,17 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from engine.portkey import OPERATIONS, PortkeyAPIError, PortkeyClient, RetryPolicy, Secret, Settings, ops_admin
-from sandbox import Sandbox
-from tests.contract.recorder import ContractTransport
+from engine.portkey import OPERATIONS, PortkeyAPIError, PortkeyUsageError, ops_admin
+from tests.contract import harness
+from tests.contract.harness import MISSING, Call
 
 pytestmark = pytest.mark.anyio
 
-KEY = "contract-key"
-MISSING = "00000000-0000-4000-8000-000000000000"
 GROUPS = {"users", "workspaces", "scim", "api_keys", "virtual_keys", "providers", "integrations", "secrets"}
 CORE = {"list_workspaces", "get_workspace"}  # covered by test_client_sandbox.py
 CATALOGUE = Path(__file__).resolve().parents[2] / "contracts" / "catalogue.tsv"
@@ -32,12 +29,9 @@ AWS_AUTH = {"aws_auth_type": "accessKey", "aws_access_key_id": "AKIAEXAMPLEKEY12
 
 
 @dataclass
-class World:
+class World(harness.World):
     """One object of every admin kind, created through the client."""
 
-    client: PortkeyClient
-    recorder: ContractTransport
-    sandbox: Sandbox
     ws: str
     team: dict[str, Any]
     user_id: str
@@ -52,38 +46,33 @@ class World:
 
 @pytest.fixture
 async def world() -> AsyncIterator[World]:
-    sb = Sandbox(db=":memory:", api_key=KEY)
-    recorder = ContractTransport(httpx.ASGITransport(app=sb.app))
-    settings = Settings(api_key=Secret(KEY), base_url="http://127.0.0.1/v1", retry=RetryPolicy(max_retries=0))
-    client = PortkeyClient(settings, transport=recorder)
-    ws = sb.default_workspace_id
-    team = await client.create_workspace(body={"name": "Team B", "description": "second team"})
-    joined = await client.invite_user(body={"email": "ada@example.com", "role": "member",
-                                            "workspaces": [{"id": sb.default_workspace_slug, "role": "member"}]})
-    user = sb.accept_invite(joined["id"])
-    await client.add_workspace_member(workspace_id=team["id"], body={"users": [{"id": user["id"], "role": "member"}]})
-    invite = await client.invite_user(body={"email": "bob@example.com", "role": "admin", "workspaces": []})
-    mapping = await client.create_scim_workspace_mapping(body={"workspace_id": ws, "role": "member",
-                                                               "scim_group_name": "Engineering"})
-    api_key = await client.create_api_key(type="workspace", sub_type="service",
-                                          body={"name": "ci", "scopes": ["prompts.read"], "workspace_id": ws})
-    vk = await client.create_virtual_key(body={"name": "openai main", "provider": "openai", "key": "sk-test-123456789",
-                                               "workspace_id": ws})
-    integration = await client.create_integration(body={
-        "name": "OpenAI prod", "ai_provider_id": "openai", "key": "sk-live-abcdefghijkl",
-        "create_default_provider": False})
-    provider = await client.create_provider(body={"name": "openai-prod", "integration_id": integration["id"],
-                                                  "workspace_id": ws})
-    secret = await client.create_secret_reference(body={"name": "openai key", "manager_type": "aws_sm",
-                                                        "auth_config": AWS_AUTH, "secret_path": "prod/openai"})
-    recorder.clear()
-    yield World(client, recorder, sb, ws, team, user["id"], invite, mapping, api_key, vk["slug"], integration,
-                provider, secret)
-    await client.aclose()
-    sb.close()
+    async with harness.connect() as (sb, recorder, client):
+        ws = sb.default_workspace_id
+        team = await client.create_workspace(body={"name": "Team B", "description": "second team"})
+        joined = await client.invite_user(body={
+            "email": "ada@example.com", "role": "member",
+            "workspaces": [{"id": sb.default_workspace_slug, "role": "member"}]})
+        user = sb.accept_invite(joined["id"])
+        await client.add_workspace_member(workspace_id=team["id"],
+                                          body={"users": [{"id": user["id"], "role": "member"}]})
+        invite = await client.invite_user(body={"email": "bob@example.com", "role": "admin", "workspaces": []})
+        mapping = await client.create_scim_workspace_mapping(body={"workspace_id": ws, "role": "member",
+                                                                   "scim_group_name": "Engineering"})
+        api_key = await client.create_api_key(type="workspace", sub_type="service",
+                                              body={"name": "ci", "scopes": ["prompts.read"], "workspace_id": ws})
+        vk = await client.create_virtual_key(body={"name": "openai main", "provider": "openai",
+                                                   "key": "sk-test-123456789", "workspace_id": ws})
+        integration = await client.create_integration(body={
+            "name": "OpenAI prod", "ai_provider_id": "openai", "key": "sk-live-abcdefghijkl",
+            "create_default_provider": False})
+        provider = await client.create_provider(body={"name": "openai-prod", "integration_id": integration["id"],
+                                                      "workspace_id": ws})
+        secret = await client.create_secret_reference(body={"name": "openai key", "manager_type": "aws_sm",
+                                                            "auth_config": AWS_AUTH, "secret_path": "prod/openai"})
+        recorder.clear()
+        yield World(client, recorder, sb, ws, team, user["id"], invite, mapping, api_key, vk["slug"], integration,
+                    provider, secret)
 
-
-Call = Callable[[World], tuple[dict[str, Any], Any]]  # -> (arguments, body)
 
 SUCCESS: dict[str, Call] = {
     # users and invites
@@ -192,18 +181,8 @@ async def _custom_model(w: World) -> None:
 PREPARE.update(delete_integration=_free_integration, delete_integration_model=_custom_model)
 
 
-def _path_params(name: str) -> tuple[str, ...]:
-    return next(o for o in OPERATIONS if o.name == name).path_params
-
-
 # Error calls: an unknown id (404) or input Portkey rejects (400/409).
-FAILURE: dict[str, Call] = {}
-for _name, _call in SUCCESS.items():
-    if _path_params(_name):
-        def _fail(w: World, call: Call = _call, name: str = _name) -> tuple[dict[str, Any], Any]:
-            args, body = call(w)
-            return {**args, **{p: MISSING for p in _path_params(name)}}, body
-        FAILURE[_name] = _fail
+FAILURE: dict[str, Call] = harness.unknown_ids(SUCCESS)
 FAILURE.update({
     "list_all_users": lambda w: ({"role": "superuser"}, None),
     "invite_user": lambda w: ({}, {"email": "ada@example.com", "role": "member", "workspaces": []}),
@@ -241,7 +220,6 @@ def test_every_admin_catalogue_row_is_declared_and_covered() -> None:
     assert declared == _catalogue_names() == {op.name for op in ops_admin.OPERATIONS}
     assert set(SUCCESS) == declared
     assert set(FAILURE) == declared
-    assert declared >= ops_admin.SECRET_RESULTS
 
 
 @pytest.mark.parametrize("name", sorted(SUCCESS))
@@ -249,22 +227,12 @@ async def test_success_conforms_to_the_spec(world: World, name: str) -> None:
     if name in PREPARE:
         await PREPARE[name](world)
         world.recorder.clear()
-    args, body = SUCCESS[name](world)
-    answer = await world.client.call(name, body=body, **args)
-    assert answer is not None
-    assert world.recorder.exchanges, "no request was made"
-    assert all(200 <= e.status < 300 for e in world.recorder.exchanges)
-    assert world.recorder.violations() == []
+    await harness.assert_success(world, name, SUCCESS[name])
 
 
 @pytest.mark.parametrize("name", sorted(FAILURE))
 async def test_error_is_an_api_error_that_conforms(world: World, name: str) -> None:
-    args, body = FAILURE[name](world)
-    with pytest.raises(PortkeyAPIError) as caught:
-        await world.client.call(name, body=body, **args)
-    assert caught.value.status in (400, 404, 409), str(caught.value)
-    assert caught.value.message and caught.value.operation == name
-    assert world.recorder.violations("response") == []
+    await harness.assert_error(world, name, FAILURE[name])
 
 
 async def test_client_normalises_admin_deviations(world: World) -> None:
@@ -301,3 +269,25 @@ async def test_force_delete_body_conforms_through_its_deviation(world: World) ->
     await world.client.delete_workspace(workspace_id=world.team["id"],
                                         body={"name": "Team B", "force_delete": True})
     assert world.recorder.violations() == []
+
+
+@pytest.mark.parametrize("name", sorted(op.name for op in OPERATIONS if op.secret_fields))
+async def test_declared_secrets_are_shown_once(world: World, name: str) -> None:
+    """Operations declaring ``secret_fields`` answer with the secret; a later read masks it."""
+    op = next(o for o in OPERATIONS if o.name == name)
+    answer = await harness.assert_success(world, name, SUCCESS[name])
+    secrets = {field: answer[field] for field in op.secret_fields}
+    assert all(isinstance(value, str) and len(value) >= 20 for value in secrets.values()), secrets
+    read = await world.client.get_api_key(id=answer["id"])
+    assert not set(secrets.values()) & {str(value) for value in read.values()}
+
+
+async def test_dot_dot_member_id_cannot_remove_a_user_from_the_organisation(world: World) -> None:
+    """``/admin/workspaces/{ws}/users/..`` would resolve to ``/admin/workspaces/{ws}``: refused unsent."""
+    world.sandbox.reset_requests()
+    with pytest.raises(PortkeyUsageError, match="user_id"):
+        await world.client.remove_workspace_member(workspace_id=world.team["id"], user_id="..")
+    assert world.sandbox.requests() == []
+    assert (await world.client.get_user(user_id=world.user_id))["id"] == world.user_id
+    members = await world.client.list_workspace_members(workspace_id=world.team["id"])
+    assert world.user_id in {m["id"] for m in members["data"]}

@@ -20,7 +20,8 @@ from .openapi_contract import (
     load_deviations,
 )
 
-BASE = "http://sandbox/v1"
+ROOT = "http://sandbox"
+BASE = ROOT + "/v1"
 KEY = {"x-portkey-api-key": "pk-test", "content-type": "application/json"}
 JSON = {"content-type": "application/json"}
 UUID1 = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
@@ -104,8 +105,16 @@ def test_partials_literal_wins_over_prompt_id(checker: ContractChecker) -> None:
 
 def test_every_operation_routes_to_itself(checker: ContractChecker) -> None:
     for op in checker.iter_operations():
-        url = BASE + re.sub(r"\{[^}]+\}", UUID1, op.template)
+        url = (ROOT if op.at_root else BASE) + re.sub(r"\{[^}]+\}", UUID1, op.template)
         assert checker.match(op.method, url).operation == op
+
+
+def test_public_operations_live_at_the_host_root(checker: ContractChecker) -> None:
+    assert check_request("GET", f"{ROOT}/model-configs/pricing/openai/gpt-4o", {}, None) == []
+    [violation] = check_request("GET", f"{BASE}/model-configs/pricing/openai/gpt-4o", {}, None)
+    assert "served at the host root" in violation
+    [violation] = check_request("GET", f"{ROOT}/prompts", KEY, None)
+    assert "served at /v1" in violation
 
 
 def test_path_parameter_format_is_enforced(checker: ContractChecker) -> None:

@@ -8,25 +8,19 @@ API answers `GET /logs` with 405 (portkey-api.md §10), and so does the sandbox.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-import httpx
 import pytest
 
-from engine.portkey import OPERATIONS, PortkeyAPIError, PortkeyClient, RetryPolicy, Secret, Settings
-from engine.portkey.ops_observability import ROOT_PATH_OPERATIONS
-from sandbox import Sandbox
-from tests.contract.openapi_contract import check_request, check_response
-from tests.contract.recorder import ContractTransport
+from engine.portkey import OPERATIONS, PortkeyAPIError
+from tests.contract import harness
+from tests.contract.harness import MISSING, Call
 
 pytestmark = pytest.mark.anyio
 
-KEY = "contract-key"
-MISSING = "00000000-0000-4000-8000-000000000000"
 GROUPS = {"mcp", "logging", "tracing", "audit", "analytics", "pricing"}
 MINE = {op.name for op in OPERATIONS if op.group in GROUPS}
 LIVE_405 = {"list_traces"}  # GET /logs: 405 live (portkey-api.md §10, last paragraph)
@@ -40,12 +34,9 @@ CHAT = {
 
 
 @dataclass
-class World:
+class World(harness.World):
     """One object of every kind, created through the client."""
 
-    client: PortkeyClient
-    recorder: ContractTransport
-    sandbox: Sandbox
     ws: str
     ws_slug: str
     org: str
@@ -65,48 +56,39 @@ class World:
                 "time_of_generation_max": self.t1, **extra}
 
 
-def _settings(base_url: str) -> Settings:
-    return Settings(api_key=Secret(KEY), base_url=base_url, retry=RetryPolicy(max_retries=0))
-
-
 @pytest.fixture
 async def world() -> AsyncIterator[World]:
-    sb = Sandbox(db=":memory:", api_key=KEY)
-    recorder = ContractTransport(httpx.ASGITransport(app=sb.app))
-    client = PortkeyClient(_settings("http://127.0.0.1/v1"), transport=recorder)
-    ws = sb.default_workspace_id
-    now = datetime.now(UTC)
-    t0, t1 = (now - timedelta(hours=1)).isoformat(), (now + timedelta(hours=1)).isoformat()
-    integration = await client.create_mcp_integration(body={
-        "name": "Linear", "url": "https://mcp.linear.example/mcp", "auth_type": "headers", "transport": "http",
-        "configurations": {"custom_headers": {"Authorization": "Bearer x"}},
-    })
-    await client.update_mcp_integration_workspaces(id=integration["id"], body={
-        "workspaces": [{"id": ws, "enabled": True}]})
-    spare = await client.create_mcp_integration(body={
-        "name": "Spare", "url": "https://mcp.spare.example/sse", "auth_type": "none", "transport": "sse",
-        "workspace_id": ws})
-    server = await client.create_mcp_server(body={"name": "Linear", "mcp_integration_id": integration["slug"],
-                                                  "workspace_id": ws})
-    await client.test_mcp_server(id=server["id"])
-    access = await client.list_mcp_server_user_access(id=server["id"])
-    inserted = await client.insert_log(body=CHAT)
-    feedback = await client.create_feedback(body={"trace_id": "trace-contract", "value": 5})
-    export_body = {"workspace_id": ws, "filters": {"time_of_generation_min": t0, "time_of_generation_max": t1},
-                   "requested_data": ["id", "cost", "ai_model"]}
-    export = await client.create_log_export(body=export_body)
-    finished = await client.create_log_export(body=export_body)
-    await client.start_log_export(export_id=finished["id"])
-    await client.get_log_export(export_id=finished["id"])
-    recorder.clear()
-    yield World(client, recorder, sb, ws, sb.default_workspace_slug, sb.organisation_id,
-                access["data"][0]["user_id"], integration, spare, server, inserted["log_ids"][0],
-                feedback["feedback_ids"][0], export, finished, t0, t1)
-    await client.aclose()
-    sb.close()
+    async with harness.connect() as (sb, recorder, client):
+        ws = sb.default_workspace_id
+        now = datetime.now(UTC)
+        t0, t1 = (now - timedelta(hours=1)).isoformat(), (now + timedelta(hours=1)).isoformat()
+        integration = await client.create_mcp_integration(body={
+            "name": "Linear", "url": "https://mcp.linear.example/mcp", "auth_type": "headers", "transport": "http",
+            "configurations": {"custom_headers": {"Authorization": "Bearer x"}},
+        })
+        await client.update_mcp_integration_workspaces(id=integration["id"], body={
+            "workspaces": [{"id": ws, "enabled": True}]})
+        spare = await client.create_mcp_integration(body={
+            "name": "Spare", "url": "https://mcp.spare.example/sse", "auth_type": "none", "transport": "sse",
+            "workspace_id": ws})
+        server = await client.create_mcp_server(body={"name": "Linear", "mcp_integration_id": integration["slug"],
+                                                      "workspace_id": ws})
+        await client.test_mcp_server(id=server["id"])
+        access = await client.list_mcp_server_user_access(id=server["id"])
+        inserted = await client.insert_log(body=CHAT)
+        feedback = await client.create_feedback(body={"trace_id": "trace-contract", "value": 5})
+        export_body = {"workspace_id": ws, "filters": {"time_of_generation_min": t0, "time_of_generation_max": t1},
+                       "requested_data": ["id", "cost", "ai_model"]}
+        export = await client.create_log_export(body=export_body)
+        finished = await client.create_log_export(body=export_body)
+        await client.start_log_export(export_id=finished["id"])
+        await client.get_log_export(export_id=finished["id"])
+        recorder.clear()
+        yield World(client, recorder, sb, ws, sb.default_workspace_slug, sb.organisation_id,
+                    access["data"][0]["user_id"], integration, spare, server, inserted["log_ids"][0],
+                    feedback["feedback_ids"][0], export, finished, t0, t1)
 
 
-Call = Callable[[World], tuple[dict[str, Any], Any]]  # -> (arguments, body)
 
 ANALYTICS = sorted(op.name for op in OPERATIONS if op.group == "analytics")
 SUCCESS: dict[str, Call] = {name: (lambda w: (w.window(), None)) for name in ANALYTICS}
@@ -175,18 +157,8 @@ for _name in LIVE_405:
     SUCCESS.pop(_name, None)
 
 
-def _path_params(name: str) -> tuple[str, ...]:
-    return next(op for op in OPERATIONS if op.name == name).path_params
-
-
 # Error calls: an unknown id (404) or input Portkey rejects (400/409).
-FAILURE: dict[str, Call] = {}
-for _name, _call in SUCCESS.items():
-    if _path_params(_name):
-        def _fail(w: World, call: Call = _call, name: str = _name) -> tuple[dict[str, Any], Any]:
-            args, body = call(w)
-            return {**args, **{p: MISSING for p in _path_params(name)}}, body
-        FAILURE[_name] = _fail
+FAILURE: dict[str, Call] = harness.unknown_ids(SUCCESS)
 FAILURE.update({name: (lambda w: (w.window(workspace_slug="ws-missing-000000"), None)) for name in ANALYTICS})
 FAILURE.update({
     "list_mcp_integrations": lambda w: ({"workspace_id": MISSING}, None),
@@ -207,31 +179,6 @@ FAILURE.update({
 NO_ERROR_PATH: set[str] = set()  # every operation here has input Portkey can reject
 
 
-def _client(w: World, name: str) -> PortkeyClient:
-    """Every operation goes through the one client; public ones leave /v1 and the key out."""
-    return w.client
-
-
-def _in_v1(url: str) -> str:
-    """A root-path URL as the checker addresses spec paths (below /v1; the spec gives these
-    operations their own server, https://api.portkey.ai)."""
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path="/v1" + parts.path))
-
-
-def _violations(w: World, name: str, kind: str | None = None) -> list[str]:
-    if name not in ROOT_PATH_OPERATIONS:
-        return w.recorder.violations(kind)  # type: ignore[arg-type]
-    out: list[str] = []
-    for e in w.recorder.exchanges:
-        if kind in (None, "request"):
-            out += check_request(e.method, _in_v1(e.url), e.request_headers, e.request_body)
-        if kind in (None, "response"):
-            out += check_response(e.method, _in_v1(e.url), e.request_body, e.status, e.response_headers,
-                                  e.response_body)
-    return out
-
-
 def test_every_operation_of_these_groups_has_a_success_and_an_error_call() -> None:
     assert len(MINE) >= 60
     assert set(SUCCESS) | LIVE_405 == MINE
@@ -240,22 +187,12 @@ def test_every_operation_of_these_groups_has_a_success_and_an_error_call() -> No
 
 @pytest.mark.parametrize("name", sorted(SUCCESS))
 async def test_success_conforms_to_the_spec(world: World, name: str) -> None:
-    args, body = SUCCESS[name](world)
-    answer = await _client(world, name).call(name, body=body, **args)
-    assert answer is not None
-    assert world.recorder.exchanges, "no request was made"
-    assert all(200 <= e.status < 300 for e in world.recorder.exchanges)
-    assert _violations(world, name) == []
+    await harness.assert_success(world, name, SUCCESS[name])
 
 
 @pytest.mark.parametrize("name", sorted(set(FAILURE) - NO_ERROR_PATH))
 async def test_error_is_an_api_error_that_conforms(world: World, name: str) -> None:
-    args, body = FAILURE[name](world)
-    with pytest.raises(PortkeyAPIError) as caught:
-        await _client(world, name).call(name, body=body, **args)
-    assert caught.value.status in (400, 404, 409), str(caught.value)
-    assert caught.value.message and caught.value.operation == name
-    assert _violations(world, name, "response") == []
+    await harness.assert_error(world, name, FAILURE[name])
 
 
 async def test_list_traces_is_405_as_live(world: World) -> None:
@@ -283,3 +220,16 @@ async def test_both_workspace_shapes_normalise_alike(world: World) -> None:
     assert legacy == current and current["total"] == len(current["data"]) == 1
     assert [e.status for e in world.recorder.exchanges] == [200, 200]
     assert world.recorder.violations() == []
+
+
+async def test_request_log_names_the_operation_the_client_called(world: World) -> None:
+    """Shared routes (GET /logs/{id}, GET /analytics/groups/users) and the public route are logged
+    under the catalogue name the client used."""
+    world.sandbox.reset_requests()
+    await world.client.get_trace(id=world.log_id)
+    await world.client.get_log(log_id=world.log_id)
+    await world.client.get_user_stats(**world.window())
+    await world.client.get_analytics_group_users(**world.window())
+    await world.client.get_model_pricing(provider="openai", model="gpt-4o")
+    assert [r.operation for r in world.sandbox.requests()] == [
+        "get_trace", "get_log", "get_user_stats", "get_analytics_group_users", "get_model_pricing"]

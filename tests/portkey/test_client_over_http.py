@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -116,3 +117,16 @@ async def test_paging_walks_several_pages_of_the_sandbox(served: tuple[Sandbox, 
     assert len(names) == len(set(names)) == 28
     pages = [r for r in sb.requests() if r.operation == "list_prompt_labels"]
     assert len(pages) == 3
+
+
+async def test_timeout_from_the_environment_cuts_a_slow_answer(served: tuple[Sandbox, str]) -> None:
+    sb, base_url = served
+    sb.faults = Faults(per_operation={"list_prompts": FaultRule(latency_ms=800)})
+    settings = Settings.from_env({"PORTKEY_API_KEY": KEY, "PORTKEY_BASE_URL": base_url,
+                                  "PORTKEY_TIMEOUT": "0.1", "PORTKEY_MAX_RETRIES": "0"})
+    started = time.monotonic()
+    async with PortkeyClient(settings) as client:
+        with pytest.raises(PortkeyRequestError) as caught:
+            await client.list_prompts()
+    assert time.monotonic() - started < 0.6
+    assert caught.value.operation == "list_prompts" and caught.value.sent is True

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from engine.portkey import PortkeyUsageError
+from engine.portkey import PortkeyError, PortkeyUsageError
 from tests.portkey.helpers import Recorder, make_client, reply
 
 pytestmark = pytest.mark.anyio
@@ -87,3 +87,9 @@ async def test_empty_listing_is_complete() -> None:
     client, _ = make_client(paged([]))
     items, complete = await client.list_all("list_collections", workspace_id="ws")
     assert items == [] and complete is True
+
+
+async def test_an_answer_without_a_list_names_the_operation() -> None:
+    client, _ = make_client(Recorder(lambda request: reply(200, {"message": "maintenance"})))
+    with pytest.raises(PortkeyError, match=r"list_prompts \(GET /prompts\): no list of items"):
+        await client.list_all("list_prompts")

@@ -22,8 +22,10 @@ async def test_key_travels_only_in_its_header() -> None:
     await client.get_prompt(prompt_id="pp-abc")
     sent = rec.requests[0]
     assert sent.headers["x-portkey-api-key"] == KEY
+    assert [name for name, value in sent.headers.items() if KEY in value] == ["x-portkey-api-key"]
     assert KEY not in str(sent.url)
     assert sent.url.path == "/v1/prompts/pp-abc"
+    assert sent.headers["x-gitops-operation"] == "get_prompt"
 
 
 async def test_path_params_are_encoded_as_one_segment() -> None:

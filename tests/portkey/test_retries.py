@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+
 import httpx
 import pytest
 
@@ -102,3 +105,27 @@ async def test_client_errors_are_not_retried() -> None:
     with pytest.raises(PortkeyAPIError):
         await client.get_prompt(prompt_id="p")
     assert len(rec.requests) == 1 and sleeps == []
+
+
+async def test_retry_after_as_an_http_date_is_honoured() -> None:
+    when = format_datetime(datetime.now(UTC) + timedelta(seconds=20), usegmt=True)
+    rec = scripted(reply(429, {}, {"retry-after": when}), reply(200, {}))
+    client, sleeps = make_client(rec)
+    await client.get_prompt(prompt_id="p")
+    assert len(sleeps) == 1 and 15 <= sleeps[0] <= 20
+
+
+async def test_delete_retried_after_a_lost_answer_that_finds_nothing_succeeded() -> None:
+    """The first attempt deleted the prompt but its answer was lost; the retry's 404 means done."""
+    rec = scripted(reply(503, {}), reply(404, {"errorCode": "AB08", "message": "prompt not found"}))
+    client, _ = make_client(rec)
+    assert await client.delete_prompt(prompt_id="pp-1") == {}
+    assert len(rec.requests) == 2
+
+
+async def test_delete_of_a_missing_object_still_fails_when_nothing_was_lost() -> None:
+    rec = scripted(reply(429, {}, {"retry-after": "0"}), reply(404, {"errorCode": "AB08", "message": "not found"}))
+    client, _ = make_client(rec)
+    with pytest.raises(PortkeyAPIError) as caught:
+        await client.delete_prompt(prompt_id="pp-1")
+    assert caught.value.status == 404 and caught.value.not_found

@@ -129,3 +129,14 @@ def test_faults_round_trip_as_json():
 def test_serve_refuses_non_loopback_hosts():
     with pytest.raises(ValueError, match="non-loopback"):
         serve(host="0.0.0.0", port=0)
+
+
+async def test_faults_follow_the_operation_the_caller_names_and_cover_public_routes(sb, api):
+    sb.faults = Faults(per_operation={
+        "get_trace": FaultRule(script=("503",)), "get_model_pricing": FaultRule(script=("429",), retry_after_s=2),
+    })
+    log_path = "/logs/0b6d4cbb-0000-4000-8000-000000000000"
+    assert (await api.get(log_path, headers={"x-gitops-operation": "get_trace"})).status_code == 503
+    assert (await api.get(log_path, headers={"x-gitops-operation": "get_log"})).status_code == 404
+    priced = await api.get("http://sandbox/model-configs/pricing/openai/gpt-4o", headers={})
+    assert priced.status_code == 429 and priced.headers["retry-after"] == "2"

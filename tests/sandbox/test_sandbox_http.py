@@ -145,6 +145,20 @@ async def test_request_log_names_operations_and_resets(sb, api):
     assert sb.requests() == []  # /_sandbox routes are not logged
 
 
+async def test_request_log_covers_public_routes_and_names_shared_routes_by_caller(sb, api):
+    sb.reset_requests()
+    async with client_for(sb, headers={}) as anon:
+        ok(await anon.get("http://sandbox/model-configs/pricing/openai/gpt-4o"))
+    for claimed in ("get_trace", "get_log", "delete_prompt", None):
+        headers = {"x-gitops-operation": claimed} if claimed else {}
+        await api.get("/logs/0b6d4cbb-0000-4000-8000-000000000000", headers=headers)
+    records = sb.requests()
+    assert [(r.operation, r.status) for r in records] == [
+        ("get_model_pricing", 200), ("get_trace", 404), ("get_log", 404), ("get_log", 404), ("get_log", 404)
+    ]
+    assert records[0].path == "/model-configs/pricing/openai/gpt-4o"
+
+
 def _catalogue() -> dict[str, tuple[str, str]]:
     with CATALOGUE.open(newline="") as handle:
         rows = csv.DictReader(handle, delimiter="\t")

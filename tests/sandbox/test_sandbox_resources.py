@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from sandbox_testkit import default_collection, error, make_prompt, ok
@@ -32,6 +33,44 @@ ACTIONS = {
     "on_success": {"feedback": {"value": 5, "weight": 1, "metadata": ""}},
     "on_fail": {"feedback": {"value": -5, "weight": 1, "metadata": ""}},
 }
+
+
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
+TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
+
+
+async def test_creates_answer_ids_only_in_portkey_formats_and_reads_are_full(api, sb):
+    prompt = await make_prompt(api, "Support Bot")
+    config = ok(await api.post("/configs", json={"name": "Fallback", "config": {"retry": {"attempts": 2}}}))
+    guardrail = ok(await api.post("/guardrails", json={"name": "PII", "checks": CHECKS, "actions": ACTIONS}))
+    label = ok(await api.post("/labels", json={"name": "canary"}))
+    collection = ok(await api.post("/collections", json={"name": "Team"}))
+    rate = ok(await api.post("/policies/rate-limits", json=RATE))
+    assert set(prompt) == {"id", "slug", "version_id", "object"} and set(config) == {*prompt}
+    assert set(guardrail) == {"id", "slug", "version_id"} and set(collection) == {"id", "slug"}
+    assert set(label) == {"id"} and set(rate) == {"id", "object"}
+    for answer in (prompt, config, guardrail, label, collection, rate):
+        assert UUID.fullmatch(answer["id"]), answer
+    workspace = ok(await api.get(f"/admin/workspaces/{sb.default_workspace_id}"))
+    for slug, pattern in (
+        (prompt["slug"], r"pp-support-[0-9a-f]{6}"),
+        (config["slug"], r"pc-fallba-[0-9a-f]{6}"),
+        (guardrail["slug"], r"guard_pii-[0-9a-f]{6}"),
+        (workspace["slug"], r"ws-shared-[0-9a-f]{6}"),
+    ):
+        assert re.fullmatch(pattern, slug), slug
+    for path in (
+        f"/prompts/{prompt['slug']}",
+        f"/configs/{config['slug']}",
+        f"/guardrails/{guardrail['slug']}",
+        f"/labels/{label['id']}",
+        f"/collections/{collection['id']}",
+        f"/policies/rate-limits/{rate['id']}",
+    ):
+        read = ok(await api.get(path))
+        assert read["id"] in {a["id"] for a in (prompt, config, guardrail, label, collection, rate)}, path
+        assert TIMESTAMP.fullmatch(read["created_at"]) and TIMESTAMP.fullmatch(read["last_updated_at"]), path
+        assert len(read) > 6, path  # the full object, not the create's ids
 
 
 async def test_label_names_reserved_unique_and_universal_protected(api):
@@ -118,8 +157,10 @@ async def test_config_versions_hold_json_strings(api, sb):
     ]
     assert {v["format"] for v in versions["data"]} == {"json"}
     assert {v["type"] for v in versions["data"]} == {"ORG_CONFIG"}
-    assert ok(await api.put(f"/configs/{slug}", json={"name": "Renamed"})) == {}
-    assert ok(await api.get(f"/configs/{slug}/versions"))["total"] == 2
+    renamed = ok(await api.put(f"/configs/{slug}", json={"name": "Renamed"}))
+    versions = ok(await api.get(f"/configs/{slug}/versions"))["data"]
+    assert [v["version_id"] for v in versions][1:] == [update["version_id"], renamed["version_id"]]
+    assert json.loads(versions[-1]["config"]) == {"retry": {"attempts": 5}}  # a rename keeps the content
     listed = ok(await api.get("/configs", params={"workspace_id": sb.default_workspace_id}))
     assert listed["object"] == "list" and listed["total"] == 1
     assert listed["data"][0]["name"] == "Renamed"

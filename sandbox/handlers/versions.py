@@ -1,0 +1,103 @@
+"""What prompts and partials share: numbered, immutable versions of which one is published
+(`makeDefault`), lookup by UUID or slug, listing by collection or workspace, and delete."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sandbox import ids
+from sandbox.context import Ctx
+from sandbox.errors import invalid, not_found
+from sandbox.store import Doc, Tx
+
+
+def version_number(body: dict[str, Any]) -> int:
+    """The `version` of a makeDefault body: a whole number."""
+    value = body.get("version")
+    if value is None:
+        raise invalid("version", "field required")
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+        raise invalid("version", "must be a version number (integer)")
+    return int(value)
+
+
+@dataclass(frozen=True)
+class Versioned:
+    """A kind of document (`prompt`, `partial`) whose content lives in `<kind>_version` documents.
+
+    The document keeps `last_version` (the highest number given out) and `published_version`
+    (the number served when a caller names no version); `param` is the route's path parameter.
+    """
+
+    kind: str
+    title: str
+    param: str
+
+    @property
+    def version_kind(self) -> str:
+        return f"{self.kind}_version"
+
+    def find(self, tx: Tx, ident: str) -> Doc:
+        """The document by UUID or slug; 404 if unknown."""
+        found = tx.find(self.kind, ident)
+        if found is None:
+            raise not_found(self.title, ident)
+        return found
+
+    def versions(self, tx: Tx, doc: Doc) -> list[Doc]:
+        """All versions of `doc`, oldest first."""
+        return sorted(tx.list(self.version_kind, parent_id=doc["id"]), key=lambda v: v["version"])
+
+    def at(self, tx: Tx, doc: Doc, pin: str) -> Doc | None:
+        """The version `pin` names: "" the published one, "latest", or a number; else None."""
+        versions = self.versions(tx, doc)
+        if pin == "latest":
+            return versions[-1]
+        if pin and not pin.isdigit():
+            return None
+        number = int(pin) if pin else doc["published_version"]
+        return next((v for v in versions if v["version"] == number), None)
+
+    def new_version(self, tx: Tx, doc: Doc, values: dict[str, Any]) -> Doc:
+        """Store the next version of `doc` holding `values`; the caller stores `doc` itself."""
+        doc["last_version"] += 1
+        version = {
+            "id": ids.new_uuid(),
+            f"{self.kind}_id": doc["id"],
+            "version": doc["last_version"],
+            **values,
+            "status": "active",
+            "created_at": ids.now_iso(),
+        }
+        tx.put(self.version_kind, version, parent_id=doc["id"])
+        return version
+
+    def listed(self, ctx: Ctx) -> list[Doc]:
+        """The documents of `?collection_id`, else of `?workspace_id` (default: the default workspace)."""
+        ref = ctx.query.get("collection_id")
+        if not ref:
+            return ctx.tx.list(self.kind, workspace_id=ctx.workspace(ctx.query.get("workspace_id"))["id"])
+        collection = ctx.tx.find("collection", ref)
+        if collection is None:
+            raise invalid("collection_id", f"no collection '{ref}'")
+        docs = ctx.tx.list(self.kind, workspace_id=collection["workspace_id"])
+        return [d for d in docs if d["collection_id"] == collection["id"]]
+
+    def publish(self, ctx: Ctx) -> Any:
+        """PUT …/makeDefault {version: N}: make version N the published one."""
+        doc = self.find(ctx.tx, ctx.params[self.param])
+        number = version_number(ctx.body)
+        if self.at(ctx.tx, doc, str(number)) is None:
+            raise not_found(f"{self.title} version", f"{doc['slug']}@{number}")
+        doc["published_version"] = number
+        doc["last_updated_at"] = ids.now_iso()
+        ctx.tx.put(self.kind, doc)
+        return {}
+
+    def delete(self, ctx: Ctx) -> Any:
+        """DELETE: the document and all its versions."""
+        doc = self.find(ctx.tx, ctx.params[self.param])
+        ctx.tx.delete_children(self.version_kind, doc["id"])
+        ctx.tx.delete(self.kind, doc["id"])
+        return {}
