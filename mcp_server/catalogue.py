@@ -100,8 +100,3 @@ def catalogue_text() -> str:
 def load_catalogue() -> tuple[Row, ...]:
     """Every catalogue row, in file order."""
     return read_catalogue(catalogue_text())
-
-
-def groups() -> tuple[str, ...]:
-    """Catalogue groups (toolsets) in order of first appearance."""
-    return tuple(dict.fromkeys(row.group for row in load_catalogue()))

@@ -19,8 +19,6 @@ from pydantic import BaseModel, Field
 from mcp_server.schema import UNSET, bind_signature
 
 PARAMETER = "confirmation"
-UNSUPPORTED = "elicitation-unsupported"
-SHOWN_ARGUMENTS = ("name", "project_dir", "env", "plan_hash")
 
 
 class Confirmation(BaseModel):
@@ -46,7 +44,12 @@ def make_resolver(tool: str, title: str, argument_names: Sequence[str]) -> Calla
     async def ask(**kwargs: Any) -> Any:
         ctx = kwargs.pop("ctx")
         if not can_elicit(ctx):
-            return UNSUPPORTED
+            raise ToolError(
+                f"{tool} needs the user's confirmation (the server runs with --confirm-destructive), but this "
+                "client cannot show confirmation prompts (no elicitation support). Nothing was changed. Use a "
+                "client that supports elicitation, or ask the operator to restart the server without "
+                "--confirm-destructive (or with --read-only)."
+            )
         return Elicit(question(tool, title, kwargs), Confirmation)
 
     params = [inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context)]
@@ -63,23 +66,9 @@ def parameter(tool: str, title: str, argument_names: Sequence[str]) -> inspect.P
     return inspect.Parameter(PARAMETER, inspect.Parameter.KEYWORD_ONLY, annotation=annotation)
 
 
-def shown_arguments(names: Sequence[str], ids: Sequence[str]) -> list[str]:
-    """Arguments worth showing in the question: the ids, then a name or project if the tool has them."""
-    return [*ids, *(n for n in SHOWN_ARGUMENTS if n in names and n not in ids)]
-
-
 def require(outcome: Any, tool: str) -> None:
-    """Raise unless the user accepted; ``None`` means confirmation is not configured."""
-    if outcome is None:
-        return
+    """Raise unless the user accepted and ticked the box."""
     if isinstance(outcome, AcceptedElicitation):
-        if outcome.data == UNSUPPORTED:
-            raise ToolError(
-                f"{tool} needs the user's confirmation (the server runs with --confirm-destructive), but this "
-                "client cannot show confirmation prompts (no elicitation support). Nothing was changed. Use a "
-                "client that supports elicitation, or ask the operator to restart the server without "
-                "--confirm-destructive (or with --read-only)."
-            )
         if isinstance(outcome.data, Confirmation) and outcome.data.confirm:
             return
         raise ToolError(f"The user did not confirm {tool}; nothing was changed.")

@@ -15,72 +15,196 @@ ENTERPRISE = "Enterprise plans only."
 
 # Tools whose purpose a template cannot say.
 SUMMARIES: dict[str, str] = {
-    "invite_user": "Invite a person to the organisation by email, with a role and workspace access; Portkey "
-                   "sends the invite email.",
     "get_user_stats": "Per-user usage (requests, tokens, cost) over a time window; get_analytics_group_users "
                       "takes the full filter set.",
     "resend_user_invite": "Send a pending invite's email again; find the invite with list_user_invites.",
     "add_workspace_member": "Give an existing organisation user access to a workspace with a role; find user ids "
                             "with list_all_users.",
-    "remove_workspace_member": "Remove a user's access to one workspace (the user stays in the organisation).",
     "publish_prompt": "Make a prompt version the published default that callers get; the version is the number "
                       "from list_prompt_versions, not its id.",
-    "render_prompt": "Render a prompt template with variables without calling a model (no tokens spent).",
     "run_prompt_completion": "Run a prompt against its model and return the completion; spends tokens. Needs "
                              "billing metadata (check it with validate_completion_metadata).",
-    "publish_partial": "Make a partial version the published default; every prompt that uses the partial "
-                       "without a version pin changes at once.",
+    "publish_partial": "Make a partial version (a number from list_partial_versions) the published default; "
+                       "every prompt that uses the partial without a version pin changes at once.",
     "rotate_api_key": "Rotate an API key: Portkey issues a new secret, shown only once in the result; the old "
-                      "one keeps working for the transition period.",
+                      "one keeps working for the transition period. delete_api_key revokes at once.",
     "reset_usage_limit_entity": "Reset the usage counted for one entity of a usage-limit policy to zero "
                                 "(cannot be undone); find entities with list_usage_limit_entities.",
-    "get_organisation_defaults": "Read the organisation-wide default input and output guardrails.",
-    "update_organisation_defaults": "Replace the organisation-wide default input and output guardrails.",
-    "insert_log": "Write a request/response log entry into Portkey's logs (for calls made outside the "
-                  "gateway).",
+    "get_organisation_defaults": "Read the organisation-wide default input and output guardrails; "
+                                 "update_organisation_defaults replaces them.",
+    "update_organisation_defaults": "Replace the organisation-wide default input and output guardrails (slugs "
+                                    "from list_guardrails); workspaces can opt out via the exclusion tools.",
     "start_log_export": "Start a created log export job; poll it with get_log_export, then download_log_export.",
-    "cancel_log_export": "Stop a running log export job.",
-    "download_log_export": "Get a signed URL to download a finished log export.",
-    "get_log": "Get one request log (a trace) by id, optionally with its guardrail hook results.",
-    "get_log_export_field_restrictions": "List which log fields a workspace is allowed to export.",
-    "create_feedback": "Attach feedback (a score from -10 to 10, optional weight and metadata) to a trace.",
-    "update_feedback": "Change the value, weight or metadata of a feedback entry.",
     "list_traces": "List request logs (traces); kept for compatibility, get_log reads one log.",
     "get_trace": "Get one request log by id; kept for compatibility, prefer get_log.",
-    "test_mcp_server": "Make Portkey connect to a registered MCP server and report whether it answers.",
     "disconnect_mcp_server_connection": "Disconnect a user's (or workspace's) connection to an MCP server; they "
-                                        "must authenticate again.",
+                                        "must authenticate again. Find connections with list_mcp_server_connections.",
     "get_mcp_integration_metadata": "Read what Portkey learnt from an MCP integration's server (name, version, "
-                                    "capabilities, last sync).",
-    "get_model_pricing": "Get Portkey's public price sheet for one provider model.",
-    "delete_integration_model": "Remove one model from an integration's model list.",
-    "update_integration_models": "Enable, disable or add models on an integration.",
+                                    "last sync); list_mcp_integration_capabilities lists its tools.",
     "update_integration_workspaces": "Set which workspaces may use an integration, with optional per-workspace "
-                                     "limits; can switch access off.",
+                                     "limits; can switch access off. list_integration_workspaces shows the current "
+                                     "state.",
     "validate_completion_metadata": "Check billing metadata locally (no Portkey call) before "
                                     "run_prompt_completion: reports missing required fields and warnings.",
     "migrate_prompt": "Create or update a prompt by exact name within a collection (prompt-as-code): compares "
-                      "every version field and writes only on a change; stamps app/env metadata.",
-    "promote_prompt": "Copy a prompt's current version to another environment's prompt (e.g. -staging to "
-                      "-prod), creating the target when missing.",
-    "get_cache_summary_analytics": "Cache summary (hits, latency, speed-up) over a time window.",
+                      "every version field and writes only on a change; stamps app/env metadata. For a whole "
+                      "project directory use plan and apply.",
+    "promote_prompt": "Copy a prompt's published version to another environment's prompt (e.g. -staging to "
+                      "-prod), creating the target when missing; migrate_prompt writes from your own fields "
+                      "instead.",
+    "get_cache_summary_analytics": "Cache totals over a time window: hits, their latency and the speed-up over "
+                                   "misses; get_cache_hit_rate and get_cache_hit_latency show them over time.",
     "update_mcp_integration_capabilities": "Switch tools, prompts or resources of an MCP integration on or off; "
                                            "list them first with list_mcp_integration_capabilities.",
     "update_mcp_server_capabilities": "Switch tools, prompts or resources of an MCP server on or off; list them "
                                       "first with list_mcp_server_capabilities.",
-    "update_mcp_integration_workspaces": "Set which workspaces may use an MCP integration; can revoke access.",
-    "update_mcp_server_user_access": "Allow or deny users access to an MCP server; can revoke access.",
+    "update_mcp_integration_workspaces": "Set which workspaces may use an MCP integration; can revoke access. "
+                                         "list_mcp_integration_workspaces shows the current state.",
+    "update_mcp_server_user_access": "Allow or deny users access to an MCP server; can revoke access. "
+                                     "list_mcp_server_user_access shows the current state.",
     "update_input_guardrail_workspace_exclusions": "Exclude workspaces from (or include them in) the "
-                                                   "organisation's default input guardrails.",
+                                                   "organisation's default input guardrails "
+                                                   "(get_organisation_defaults shows them).",
     "update_output_guardrail_workspace_exclusions": "Exclude workspaces from (or include them in) the "
-                                                    "organisation's default output guardrails.",
+                                                    "organisation's default output guardrails "
+                                                    "(get_organisation_defaults shows them).",
     "list_input_guardrail_workspace_exclusions": "Which workspaces skip the organisation's default input "
-                                                 "guardrails.",
+                                                 "guardrails; update_input_guardrail_workspace_exclusions changes "
+                                                 "it.",
     "list_output_guardrail_workspace_exclusions": "Which workspaces skip the organisation's default output "
-                                                  "guardrails.",
+                                                  "guardrails; update_output_guardrail_workspace_exclusions "
+                                                  "changes it.",
+    # neighbours a template cannot name
+    "remove_workspace_member": "Remove a user's access to one workspace (the user stays in the organisation; "
+                               "delete_user removes them everywhere). Find members with list_workspace_members.",
+    "render_prompt": "Render a prompt template with variables without calling a model (no tokens spent); "
+                     "run_prompt_completion also calls the model.",
+    "list_config_versions": "List a config's versions (every update_config makes one), newest last; get_config "
+                            "reads the current one.",
+    "list_partial_versions": "List a partial's versions; publish_partial makes one the default.",
+    "list_audit_logs": "List the organisation's audit log: who changed what through the Admin API, filtered by "
+                       "time, user, method or resource. get_log reads request logs instead.",
+    "create_feedback": "Attach feedback (a score from -10 to 10, optional weight and metadata) to a trace; "
+                       "update_feedback changes it later.",
+    "update_feedback": "Change the value, weight or metadata of a feedback entry (its id comes from "
+                       "create_feedback).",
+    "insert_log": "Write a request/response log entry into Portkey's logs (for calls made outside the "
+                  "gateway); read it back with get_log.",
+    "cancel_log_export": "Stop a running log export job (see get_log_export for its status).",
+    "download_log_export": "Get a signed URL to download a finished log export (get_log_export shows whether it "
+                           "has finished).",
+    "list_integration_models": "List the models an integration offers and whether each is enabled; change them "
+                               "with update_integration_models.",
+    "update_integration_models": "Enable, disable or add models on an integration (list them with "
+                                 "list_integration_models).",
+    "delete_integration_model": "Remove one custom model from an integration's model list; "
+                                "update_integration_models can disable a built-in one instead.",
+    "list_integration_workspaces": "List the workspaces that may use an integration, with their limits; change "
+                                   "them with update_integration_workspaces.",
+    "list_scim_workspace_mappings": "List which SCIM groups map to which workspace roles; add one with "
+                                    "create_scim_workspace_mapping.",
+    "list_scim_groups": "List the SCIM groups your identity provider pushed; map one to a workspace with "
+                        "create_scim_workspace_mapping.",
+    "list_usage_limit_entities": "List the entities (e.g. API keys) a usage-limit policy counts separately, with "
+                                 "their usage; reset_usage_limit_entity zeroes one.",
+    "get_log": "Get one request log (a trace) by id, optionally with its guardrail hook results; "
+               "create_log_export exports many.",
+    "get_log_export_field_restrictions": "List which log fields a workspace is allowed to export (the "
+                                         "requested_fields of create_log_export).",
+    "get_model_pricing": "Get Portkey's public price sheet for one provider model (no key needed); "
+                         "get_cost_analytics shows what you actually spent.",
+    "list_mcp_server_connections": "List the users and workspaces connected to an MCP server; "
+                                   "disconnect_mcp_server_connection ends one.",
+    "test_mcp_server": "Make Portkey connect to a registered MCP server and report whether it answers (after "
+                       "create_mcp_server or update_mcp_server).",
     "list_all_users": "List the organisation's users, one page at a time or every page with all=true. Use "
-                      "get_user for one in full.",
+                      "get_user for one in full, list_workspace_members for one workspace's people.",
+    # keys and providers: which of the neighbours to use
+    "create_virtual_key": "Store a provider's API key in Portkey under a virtual-key slug that prompts and configs "
+                          "call (the older form; create_provider over an integration is the newer one).",
+    "create_provider": "Make an integration (an org-level provider credential, see create_integration) usable in "
+                       "a workspace under a provider slug; prompts and configs call that slug.",
+    "create_integration": "Store a provider credential once for the organisation; then expose it to workspaces "
+                          "with update_integration_workspaces or create_provider.",
+    "create_api_key": "Create a Portkey API key (organisation or workspace; service or user) with scopes and "
+                      "optional limits. To store a model provider's key use create_virtual_key or "
+                      "create_integration instead.",
+    "create_workspace": "Create a workspace (a team's space for prompts, configs, keys and providers); add people "
+                        "with add_workspace_member.",
+    "invite_user": "Invite a person to the organisation by email, with a role and workspace access; Portkey "
+                   "sends the invite email. add_workspace_member gives an existing user access instead.",
+    "create_collection": "Create a collection (a folder of prompts in a workspace); create_prompt and "
+                         "migrate_prompt put prompts in it.",
+    "create_config": "Create a gateway config (cache, retry, fallback/loadbalance targets) that requests "
+                     "reference by slug; change it with update_config.",
+    "create_prompt": "Create a prompt (version 1) in a collection. For create-or-update by name from files or CI "
+                     "use migrate_prompt.",
+    "update_prompt": "Write a new version of a prompt; only the fields you pass change. The version is not live "
+                     "until publish_prompt; dry_run=true shows what would change.",
+    "create_guardrail": "Create a guardrail (checks plus the action on failure) that configs attach as hooks; "
+                        "update_organisation_defaults applies it to every request.",
+    "create_usage_limit": "Create a usage-limit policy: a cost or token budget for the requests matching "
+                          "conditions, counted per group_by key (see list_usage_limit_entities).",
+    "create_rate_limit": "Create a rate-limit policy: requests or tokens per minute/hour/day for the requests "
+                         "matching conditions, counted per group_by key. For spend budgets use "
+                         "create_usage_limit.",
+    "create_prompt_partial": "Create a partial: a reusable template block that prompts include as {{>name}}; "
+                             "update_prompt_partial makes new versions.",
+    "create_prompt_label": "Create a label (e.g. staging) that marks a prompt version; set it with "
+                           "update_prompt_version.",
+    "create_log_export": "Define a log export job (time window, filters, fields); start it with start_log_export.",
+    "create_secret_reference": "Point Portkey at a secret kept in AWS Secrets Manager, Azure Key Vault or "
+                               "HashiCorp Vault, so create_integration can use it without Portkey storing the "
+                               "value.",
+    "create_mcp_integration": "Register a remote MCP server (URL, transport, auth) with Portkey's MCP gateway; "
+                              "expose it to a workspace with create_mcp_server.",
+    "create_mcp_server": "Expose an MCP integration (see list_mcp_integrations) in a workspace as a gateway MCP "
+                         "server that users connect to.",
+    "create_scim_workspace_mapping": "Map a SCIM group (see list_scim_groups) to a workspace role, so group "
+                                     "members get access automatically.",
+    "list_configs": "List gateway configs; get_config reads one with its JSON, list_config_versions its history.",
+    "list_prompts": "List prompts (filter by collection or search text); get_prompt reads one in full, "
+                    "list_prompt_versions its versions.",
 }
+
+# Analytics graphs: what each measures, and which neighbour answers the next question.
+GRAPHS: dict[str, tuple[str, str]] = {
+    "get_request_analytics": ("Requests", "per model or per user: get_analytics_group_models or "
+                                          "get_analytics_group_users"),
+    "get_cost_analytics": ("Spend (total and per request)", "per model or per user: get_analytics_group_models or "
+                                                            "get_analytics_group_users"),
+    "get_token_analytics": ("Tokens (total and per request)", "get_cost_analytics turns them into spend"),
+    "get_latency_analytics": ("Response time (average and percentiles)", "get_cache_hit_latency covers cached "
+                                                                         "answers"),
+    "get_users_analytics": ("Distinct users (the _user metadata)", "get_user_requests_analytics gives requests per "
+                                                                   "user, get_analytics_group_users the users"),
+    "get_user_requests_analytics": ("Requests per user", "get_users_analytics counts the users"),
+    "get_error_analytics": ("Failed requests", "get_error_rate_analytics gives their share, "
+                                               "get_error_status_codes_analytics their status codes"),
+    "get_error_rate_analytics": ("Share of failed requests", "get_error_analytics gives the counts"),
+    "get_error_stacks_analytics": ("Failed requests by status code, per interval",
+                                   "get_error_status_codes_analytics gives one total per code"),
+    "get_error_status_codes_analytics": ("Failed requests per HTTP status code (one total per code)",
+                                         "get_error_stacks_analytics shows them per interval"),
+    "get_rescued_requests_analytics": ("Requests a config's retry or fallback saved",
+                                       "get_error_analytics shows the ones that still failed"),
+    "get_cache_hit_rate": ("Cache hits (simple and semantic) and hit rate",
+                           "get_cache_summary_analytics gives the totals"),
+    "get_cache_hit_latency": ("Latency of cache hits", "compare with get_latency_analytics"),
+    "get_feedback_analytics": ("Feedback entries", "get_feedback_scores_analytics gives the score distribution"),
+    "get_feedback_scores_analytics": ("Feedback entries per score (-10 to 10)",
+                                      "get_feedback_weighted_analytics gives the weighted average over time"),
+    "get_feedback_weighted_analytics": ("Weighted average feedback score", "get_feedback_models_analytics splits it "
+                                                                           "by model"),
+    "get_feedback_models_analytics": ("Feedback per model (count and weighted average score)",
+                                      "get_feedback_analytics shows all feedback over time"),
+}
+GROUPS: dict[str, str] = {
+    "get_analytics_group_users": "Totals per user (requests, tokens, cost)",
+    "get_analytics_group_models": "Totals per model (requests, tokens, cost)",
+    "get_analytics_group_metadata": "Totals per value of one metadata key (metadata_key, e.g. team)",
+}
+WINDOW = "over time_of_generation_min/max (filters narrow it)"
 
 # Behaviour worth knowing, appended to the templated or summarised sentence.
 EXTRAS: dict[str, str] = {
@@ -92,9 +216,7 @@ EXTRAS: dict[str, str] = {
     "delete_virtual_key": "Prompts and configs that use the slug stop working.",
     "create_api_key": "The new key is returned once: store it immediately.",
     "delete_api_key": "Access stops immediately.",
-    "create_prompt": "Creates version 1; dry_run=true previews without calling Portkey.",
-    "update_prompt": "A change makes a new unpublished version (publish it with publish_prompt); dry_run=true "
-                     "compares with the current version.",
+    "create_prompt": "dry_run=true previews without calling Portkey.",
     "delete_prompt": "Deletes every version; callers using the slug break.",
     "update_prompt_version": "Only the label can change (label_id null removes it).",
     "update_prompt_partial": "A new string makes a new unpublished version (publish it with publish_partial).",
@@ -104,7 +226,6 @@ EXTRAS: dict[str, str] = {
     "delete_usage_limit": "Archives the policy (list archived ones with status=archived).",
     "create_prompt_label": "Give workspace_id or organisation_id.",
     "delete_prompt_label": "Built-in labels cannot be removed.",
-    "create_secret_reference": "Points Portkey at a secret in AWS, Azure or Vault.",
 }
 
 _CREATE_VERBS = {"create", "add", "invite"}
@@ -140,26 +261,31 @@ def _article(text: str) -> str:
 
 
 def describe(name: str, group: str, *, tools: Collection[str], finders: Sequence[str] = (),
-             enterprise: bool = False, list_cap: int = 1000) -> str:
-    """One or two sentences for tool ``name``; ``finders`` list the tools that find its ids."""
+             enterprise: bool = False, list_cap: int = 1000, id_params: Sequence[str] = ()) -> str:
+    """One or two sentences for tool ``name``; ``finders`` list the tools that find its ids, ``id_params``
+    are the path parameters naming the object."""
     verb = name.split("_", 1)[0]
     thing = noun(name)
-    find = f" Find the id with {finders[0]}." if finders else ""
+    key = id_params[-1] if id_params else "id"
+    find = f" Find the {key} with {finders[0]}." if finders else ""
     if name in SUMMARIES:
         text = SUMMARIES[name]
-    elif name.startswith("get_analytics_group_"):
-        by = name.removeprefix("get_analytics_group_").replace("_", " ")
-        text = (f"Analytics grouped by {by}: one row per {by.removesuffix('s')} with its totals over a time window "
-                "(time_of_generation_min/max), paged.")
+    elif name in GROUPS:
+        text = (f"{GROUPS[name]}, one row each, paged, {WINDOW}. For one figure over time use a graph tool such "
+                "as get_cost_analytics.")
+    elif name in GRAPHS:
+        what, neighbour = GRAPHS[name]
+        text = f"{what} {WINDOW}: a summary plus data points per interval; {neighbour}."
     elif group == "analytics":
-        text = (f"Analytics graph of {thing.removesuffix(' analytics')} over a time window "
-                "(time_of_generation_min/max): a summary plus data points; optional filters narrow it.")
+        raise ValueError(f"{name}: an analytics tool needs its own sentence in GRAPHS, GROUPS or SUMMARIES")
     elif verb == "list":
         getter = _sibling(name, "get", tools)
-        more = f" Use {getter} for one in full." if getter else ""
+        updater = _sibling(name, "update", tools)
+        more = (f" Use {getter} for one in full." if getter
+                else f" Change them with {updater}." if updater else "")
         text = f"List {thing}, one page at a time or every page with all=true (up to {list_cap}).{more}"
     elif verb == "get":
-        text = f"Get one {thing} by id.{find}"
+        text = f"Get one {thing} by {' and '.join(id_params) or 'id'}.{find}"
     elif verb in _CREATE_VERBS:
         updater = _sibling(name, "update", tools)
         more = f" Change it later with {updater}." if updater else ""

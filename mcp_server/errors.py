@@ -59,8 +59,11 @@ def api_error_text(exc: PortkeyAPIError, tool: str, finders: Sequence[str] = ())
     elif status >= 500:
         tried = f" after {exc.attempts} attempt(s)" if exc.attempts > 1 else ""
         step = f"Portkey failed{tried}; try again later."
+    elif status == 405:
+        step = (f"This Portkey deployment does not offer {tool} (method not allowed); retrying will not help. Use "
+                "a neighbouring tool named in its description.")
     else:
-        step = "See Portkey's message above."
+        step = "Portkey refused the request: read its message, correct the call and retry once."
     return f"{head} {step}"
 
 
@@ -81,10 +84,5 @@ def to_tool_error(exc: PortkeyError, tool: str, finders: Sequence[str] = ()) -> 
             return ToolError(f"Invalid argument '{exc.argument}': {message}. Nothing was sent to Portkey.")
         return ToolError(f"Invalid arguments: {message}. Nothing was sent to Portkey.")
     if isinstance(exc, PortkeyConfigError):
-        return ToolError(f"Configuration problem: {exc}")
+        return ToolError(f"The server is misconfigured: {exc}. The operator must fix it and restart the server.")
     return ToolError(str(exc))
-
-
-def argument_error(tool: str, argument: str, message: str) -> PortkeyUsageError:
-    """A local argument check failed (raised before any request)."""
-    return PortkeyUsageError(tool, message, argument)

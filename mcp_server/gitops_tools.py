@@ -22,8 +22,8 @@ from engine.gitops.engine import apply_planned, plan_project
 from engine.gitops.render import render_markdown
 from engine.portkey import PortkeyError
 from mcp_server import results
-from mcp_server.composites.common import OptStr
 from mcp_server.errors import to_tool_error
+from mcp_server.schema import opt_str
 from mcp_server.state import app_state
 
 VOLATILE = ("created_at", "requests")
@@ -33,6 +33,7 @@ MARKDOWN_LIMIT = 8_000
 BULKY = ("payload", "before", "after")
 
 ProjectDir = Annotated[str, Field(description="Path of the GitOps project (the directory holding portkey.yaml).")]
+Env = opt_str("Environment overlay to plan for (environments/<env>.yaml over portkey.yaml); default: none.")
 Prune = Annotated[bool, Field(description="Also delete Portkey objects the project no longer declares.")]
 
 
@@ -62,14 +63,15 @@ def shown_plan(plan: dict[str, Any]) -> dict[str, Any]:
 def _project(project_dir: str) -> Path:
     root = Path(project_dir).expanduser().resolve()
     if not root.is_dir():
-        raise ToolError(f"Invalid argument 'project_dir': {project_dir!r} is not a directory.")
+        raise ToolError(f"Invalid argument 'project_dir': {project_dir!r} is not a directory; give the directory that "
+                        "holds portkey.yaml.")
     return root
 
 
 async def plan(
     project_dir: ProjectDir,
     ctx: Context,
-    env: OptStr = None,
+    env: Env = None,
     prune: Prune = False,
 ) -> CallToolResult:
     """Plan a project: what apply would create, update, publish or delete. Writes nothing."""
@@ -96,7 +98,7 @@ async def apply(
     project_dir: ProjectDir,
     plan_hash: Annotated[str, Field(description="plan_hash from the plan you reviewed.")],
     ctx: Context,
-    env: OptStr = None,
+    env: Env = None,
     prune: Prune = False,
 ) -> CallToolResult:
     """Apply a reviewed plan; refuses when the project or Portkey changed since that plan."""

@@ -28,23 +28,26 @@ class BearerAuth:
 
     def __init__(self, app: ASGIApp, token: str) -> None:
         self.app = app
-        self._expected = f"Bearer {token}".encode()
+        self._token = token.encode()
+
+    def _authorised(self, header: bytes) -> bool:
+        scheme, _, credentials = header.strip().partition(b" ")
+        return scheme.lower() == b"bearer" and hmac.compare_digest(credentials.strip(), self._token)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            given = dict(scope.get("headers") or []).get(b"authorization", b"")
-            if not hmac.compare_digest(given, self._expected):
-                body = json.dumps({"error": "unauthorized",
-                                   "message": "send Authorization: Bearer <MCP_AUTH_TOKEN>"}).encode()
-                await send({"type": "http.response.start", "status": 401,
-                            "headers": [(b"content-type", b"application/json"),
-                                        (b"www-authenticate", b'Bearer realm="portkey-admin-mcp"')]})
-                await send({"type": "http.response.body", "body": body})
-                return
+        header = dict(scope.get("headers") or []).get(b"authorization", b"")
+        if scope["type"] == "http" and not self._authorised(header):
+            body = json.dumps({"error": "unauthorized",
+                               "message": "send Authorization: Bearer <MCP_AUTH_TOKEN>"}).encode()
+            await send({"type": "http.response.start", "status": 401,
+                        "headers": [(b"content-type", b"application/json"),
+                                    (b"www-authenticate", b'Bearer realm="portkey-admin-mcp"')]})
+            await send({"type": "http.response.body", "body": body})
+            return
         await self.app(scope, receive, send)
 
 
-def transport_security(host: str, port: int, allowed_hosts: Sequence[str] = (),
+def transport_security(host: str, allowed_hosts: Sequence[str] = (),
                        allowed_origins: Sequence[str] = ()) -> TransportSecuritySettings:
     """Host and Origin allow-lists for DNS-rebinding protection."""
     names = list(LOOPBACK_HOSTS) if is_loopback(host) else [host]
@@ -54,10 +57,9 @@ def transport_security(host: str, port: int, allowed_hosts: Sequence[str] = (),
                                      allowed_origins=origins)
 
 
-def http_app(server: MCPServer[Any], *, host: str, port: int, token: str | None,
+def http_app(server: MCPServer[Any], *, host: str, token: str | None,
              allowed_hosts: Sequence[str] = (), allowed_origins: Sequence[str] = ()) -> ASGIApp:
     """The ASGI app to serve: MCP at ``/mcp``, behind the bearer check unless ``token`` is None."""
-    app = server.streamable_http_app(streamable_http_path=MCP_PATH, host=host,
-                                     transport_security=transport_security(host, port, allowed_hosts,
-                                                                           allowed_origins))
+    security = transport_security(host, allowed_hosts, allowed_origins)
+    app = server.streamable_http_app(streamable_http_path=MCP_PATH, host=host, transport_security=security)
     return BearerAuth(app, token) if token is not None else app

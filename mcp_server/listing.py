@@ -1,8 +1,8 @@
 """Bounded list results: one page (``current_page``/``page_size``) or every page up to a cap.
 
 Each declaration says how its list pages (``Operation.paging``): 0-based ``current_page``,
-camelCase ``currentPage``, 1-based ``page``, or not at all (Portkey returns everything, which
-is then sliced here so the caller still gets bounded pages).
+camelCase ``currentPage``, 1-based or 0-based ``page``, or not at all (Portkey returns everything,
+which is then sliced here so the caller still gets bounded pages).
 """
 
 from __future__ import annotations
@@ -18,7 +18,10 @@ DIALECTS: dict[Paging, tuple[str, str, int]] = {
     Paging.OFFSET: ("current_page", "page_size", 0),
     Paging.OFFSET_CAMEL: ("currentPage", "pageSize", 0),
     Paging.PAGE: ("page", "page_size", 1),
+    Paging.PAGE0: ("page", "page_size", 0),
 }
+# A list the client does not page (Paging.NONE) that still declares 0-based paging parameters.
+MANUAL_DIALECT = ("current_page", "page_size", 0)
 PAGE_PARAMS = frozenset(name for dialect in DIALECTS.values() for name in dialect[:2])
 ALL_PAGE_SIZE = 100
 
@@ -35,17 +38,11 @@ def _note(page: int | None, cap: int) -> str:
     return f"More items exist: call again with current_page={page + 1}, or all=true for up to {cap} items."
 
 
-# Lists the client does not page (Paging.NONE) that still declare 0-based paging parameters.
-MANUAL_DIALECTS = (("current_page", "page_size", 0), ("page", "page_size", 0))
-
-
 def dialect_of(op: Operation) -> tuple[str, str, int] | None:
     """The paging parameters the declaration both uses and declares, if any."""
-    dialect = DIALECTS.get(op.paging)
+    dialect = MANUAL_DIALECT if op.paging is Paging.NONE else DIALECTS.get(op.paging)
     if dialect and dialect[0] in op.query and dialect[1] in op.query:
         return dialect
-    if op.paging is Paging.NONE:
-        return next((d for d in MANUAL_DIALECTS if d[0] in op.query and d[1] in op.query), None)
     return None
 
 
@@ -100,6 +97,7 @@ async def list_page(
         page_param, size_param, first = dialect
         answer = await client.call(op.name, **params, **{page_param: first + current_page, size_param: page_size})
         data, total, more = list_items(answer)
+        envelope = _envelope(answer, data)
         seen = current_page * page_size + len(data)
         if more is not None:
             has_more = more
@@ -114,18 +112,9 @@ async def list_page(
         data = items[start:start + page_size]
         has_more = start + page_size < len(items) or bool(more)
         total = total if total is not None else len(items)
-        answer = {"data": items} if not isinstance(answer, dict) else answer
         envelope = _envelope(answer, items)
-        return ListPage(data=data, returned=len(data), total=total, has_more=has_more,
-                        complete=current_page == 0 and not has_more, current_page=current_page,
-                        page_size=page_size, envelope=envelope,
-                        note=_note(current_page, cap) if has_more else None)
-    else:  # a dialect this module does not know: let the client's pager walk to the page
-        pager = client.paginate(op.name, page_size=page_size, limit=(current_page + 1) * page_size, **params)
-        items = [item async for item in pager]
-        data = items[current_page * page_size:]
-        total, has_more = pager.total, not pager.complete
-        answer = None
+    else:
+        raise RuntimeError(f"{op.name} declares {op.paging} paging without its page parameters")
     return ListPage(data=data, returned=len(data), total=total, has_more=has_more,
                     complete=current_page == 0 and not has_more, current_page=current_page, page_size=page_size,
-                    envelope=_envelope(answer, data), note=_note(current_page, cap) if has_more else None)
+                    envelope=envelope, note=_note(current_page, cap) if has_more else None)

@@ -3,8 +3,9 @@
 stdout is the stdio transport, so logs go to stderr only. Every log record, from our code or
 the SDK, passes :func:`redact` when it is created (a log-record factory, so handlers added
 later, pytest's caplog included, see redacted text too): the Portkey API key, every one-time
-secret a tool returned, and any ``key``/``api_key``/``x-portkey-api-key`` value or
-``Authorization`` header are replaced by ``[redacted]``.
+secret a tool returned, and the value of any name ending in ``key``, ``token``, ``secret`` or
+``password`` (``api_key``, ``x-portkey-api-key``, ``aws_secret_access_key``, ``vault_token``) and
+of an ``Authorization`` header are replaced by ``[redacted]``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ _installed = False
 
 _KEY_VALUE = re.compile(
     r"""(?ix)
-    (["']?\b(?:x-portkey-api-key|api[_-]?key|key|authorization|token)["']?\s*[:=]\s*)   # the name and separator
+    (["']?\b(?:[\w-]*[_-])?(?:key|token|secret|password|authorization)["']?\s*[:=]\s*)  # name, separator
     (?:"[^"]*"|'[^']*'|(?:bearer\s+)?[^\s,;}\]'"]+)                               # the value
     """
 )

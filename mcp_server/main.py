@@ -22,7 +22,7 @@ from engine.portkey import PortkeyClient, PortkeyConfigError, Secret, Settings
 from engine.portkey.settings import is_loopback
 from mcp_server.http_transport import ENV_AUTH_TOKEN, http_app
 from mcp_server.logs import configure_logging
-from mcp_server.selection import ALL, ENV_READ_ONLY, Selection, SelectionError, split_names
+from mcp_server.selection import ALL, Selection, SelectionError, env_flag, split_names
 from mcp_server.server import ClientFactory, build_server
 from mcp_server.state import DEFAULT_REQUIRED_METADATA, ToolOptions
 
@@ -81,26 +81,20 @@ class Config:
     log_level: str
 
 
-def _flag(value: bool | None, env: Mapping[str, str], name: str) -> bool:
-    if value is not None:
-        return value
-    return env.get(name, "").strip().lower() in ("1", "true", "yes", "on")
-
-
 def configure(argv: Sequence[str] | None, env: Mapping[str, str]) -> Config:
     """Parse ``argv`` over ``env``; raise StartupError for unusable combinations."""
     args = parser().parse_args(argv)
     from_env = Selection.from_env(env)
     selection = Selection(
-        read_only=_flag(args.read_only, env, ENV_READ_ONLY),
+        read_only=from_env.read_only if args.read_only is None else args.read_only,
         toolsets=(split_names(args.toolsets) if args.toolsets is not None else from_env.toolsets) or (ALL,),
         tools=split_names(args.tools) if args.tools is not None else from_env.tools,
         exclude_tools=split_names(args.exclude_tools) if args.exclude_tools is not None else from_env.exclude_tools,
     )
     required = split_names(args.required_metadata if args.required_metadata is not None
                            else env.get(ENV_REQUIRED_METADATA)) or DEFAULT_REQUIRED_METADATA
-    options = ToolOptions(required_metadata=required,
-                          confirm_destructive=_flag(args.confirm_destructive, env, ENV_CONFIRM_DESTRUCTIVE))
+    confirm = env_flag(env, ENV_CONFIRM_DESTRUCTIVE) if args.confirm_destructive is None else args.confirm_destructive
+    options = ToolOptions(required_metadata=required, confirm_destructive=confirm)
     token = None
     if args.transport == "http":
         token = env.get(ENV_AUTH_TOKEN, "").strip() or None
@@ -153,7 +147,7 @@ def serve(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = Non
             import uvicorn
 
             args = config.args
-            app = http_app(server, host=args.host, port=args.port, token=config.token,
+            app = http_app(server, host=args.host, token=config.token,
                            allowed_hosts=split_names(args.allowed_hosts),
                            allowed_origins=split_names(args.allowed_origins))
             uvicorn.run(app, host=args.host, port=args.port, log_level="warning")

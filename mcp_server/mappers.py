@@ -235,7 +235,9 @@ def tool_choice(value: Any) -> Any:
     return value
 
 
-def _template(args: dict[str, Any], ctx: MapContext, *, required: bool) -> None:
+def template_fields(args: dict[str, Any], ctx: MapContext, *, required: bool) -> None:
+    """In place: ``messages`` → the JSON-string template ``string`` (not both; one of them when
+    ``required``), and ``tool_choice`` in the spec's form."""
     if "messages" in args:
         if "string" in args:
             raise ctx.fail("messages", "give string or messages, not both")
@@ -248,13 +250,13 @@ def _template(args: dict[str, Any], ctx: MapContext, *, required: bool) -> None:
 
 @mapper("create_prompt")
 def _create_prompt(args: dict[str, Any], ctx: MapContext) -> dict[str, Any]:
-    _template(args, ctx, required=True)
+    template_fields(args, ctx, required=True)
     return args
 
 
 @mapper("update_prompt")
 def _update_prompt(args: dict[str, Any], ctx: MapContext) -> dict[str, Any]:
-    _template(args, ctx, required=False)
+    template_fields(args, ctx, required=False)
     if "template_metadata" in args:
         args["prompt_metadata"] = args.pop("template_metadata")
     if set(args) - {"prompt_id"}:

@@ -23,14 +23,14 @@ from engine.portkey import Operation, PortkeyClient, PortkeyError, PortkeyUsageE
 from engine.portkey.requests import prepare
 from mcp_server import results
 from mcp_server.catalogue import Param, ParamType, Row
-from mcp_server.composites.common import latest_version
 from mcp_server.descriptions import param_description
 from mcp_server.errors import to_tool_error
 from mcp_server.listing import PAGE_PARAMS, list_all, list_page
 from mcp_server.mappers import MAPPED_TARGETS, MapContext, map_arguments
+from mcp_server.prompt_versions import canonical, latest_version
 from mcp_server.schema import bind_signature, given, paging_parameters, parameter, plain_parameter
 from mcp_server.state import AppState, ToolOptions, app_state
-from mcp_server.toolkit import ToolSpec, make_tool
+from mcp_server.tool_spec import ToolSpec, make_tool
 
 _QUERY_TYPES = {str: ParamType("string"), int: ParamType("int"), bool: ParamType("bool"),
                 float: ParamType("number")}
@@ -120,15 +120,11 @@ def route(op: Operation, args: dict[str, Any]) -> tuple[dict[str, Any], dict[str
     if op.body is None:
         if body:
             first = sorted(body)[0]
-            raise PortkeyUsageError(op.name, f"{first} cannot be sent with {op.method} {op.path}", first)
+            raise PortkeyUsageError(op.name, f"{op.method} {op.path} takes no {first}; leave it out", first)
         return params, None
     if not body and op.method == "PUT":
         raise PortkeyUsageError(op.name, "nothing to change: give at least one field to update")
     return params, body
-
-
-def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
 async def preview(client: PortkeyClient, binding: Binding, params: dict[str, Any],
@@ -148,7 +144,7 @@ async def preview(client: PortkeyClient, binding: Binding, params: dict[str, Any
                 continue
             keys = _READ_NAMES.get(name, (name,))
             before = next((current.get(k) for k in keys if k in current), None)
-            if _canonical(before) == _canonical(value):
+            if canonical(before) == canonical(value):
                 unchanged.append(name)
             else:
                 changes.append({"field": name, "current": before, "new": value})
@@ -166,10 +162,11 @@ async def _list(state: AppState, binding: Binding, params: dict[str, Any], pagin
             page = await list_all(client, op, params, cap)
         else:
             page = await list_page(client, op, params, current, size, cap)
-    except ValueError as exc:
-        if isinstance(exc, PortkeyError):
-            raise
-        raise ToolError(f"Portkey answered {binding.tool} with an unexpected shape: {exc}") from None
+    except PortkeyError:
+        raise
+    except ValueError as exc:  # the answer holds no recognisable item list
+        raise ToolError(f"Portkey answered {binding.tool} with an unexpected shape ({exc}); retrying will not "
+                        f"help: read the objects one by one with a get tool, or report this.") from None
     return results.page_result(page)
 
 

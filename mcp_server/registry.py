@@ -23,7 +23,7 @@ from mcp_server.composites import metadata, prompts
 from mcp_server.kinds import annotations_for
 from mcp_server.operation_tools import Binding, build_operation_tool, tool_params
 from mcp_server.state import DEFAULT_LIST_CAP, ToolOptions
-from mcp_server.toolkit import ToolSpec, make_tool
+from mcp_server.tool_spec import ToolSpec, make_tool
 
 log = logging.getLogger("portkey_admin_mcp.registry")
 
@@ -45,7 +45,6 @@ COMPOSITES: dict[str, Callable[[ToolSpec, ToolOptions], Tool]] = {
     "promote_prompt": _composite(prompts.promote_prompt),
     "validate_completion_metadata": lambda spec, options: make_tool(spec, metadata.make_validate(options), options),
 }
-COMPOSITE_FINDERS = {"migrate_prompt": ("list_prompts",), "promote_prompt": ("list_prompts",)}
 
 
 @dataclass(frozen=True)
@@ -88,13 +87,13 @@ def finders_for(op: Operation, lists: Sequence[Operation]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
-def _spec(row: Row, kind: str, method: str, enterprise: bool, build: Callable[[ToolSpec, ToolOptions], Tool],
-          tools: Iterable[str], finders: Sequence[str], source: str) -> ToolSpec:
+def _spec(row: Row, method: str, enterprise: bool, build: Callable[[ToolSpec, ToolOptions], Tool],
+          tools: Iterable[str], finders: Sequence[str], id_params: Sequence[str] = ()) -> ToolSpec:
     title = descriptions.title(row.tool)
     text = descriptions.describe(row.tool, row.group, tools=set(tools), finders=finders, enterprise=enterprise,
-                                 list_cap=DEFAULT_LIST_CAP)
-    return ToolSpec(row.tool, row.group, kind, title, text, annotations_for(row.tool, kind, method, title), build,
-                    source)
+                                 list_cap=DEFAULT_LIST_CAP, id_params=id_params)
+    return ToolSpec(row.tool, row.group, row.kind, title, text, annotations_for(row.tool, row.kind, method, title),
+                    build)
 
 
 def gitops_specs() -> list[ToolSpec]:
@@ -110,7 +109,7 @@ def gitops_specs() -> list[ToolSpec]:
     ):
         title = descriptions.title(name) + " GitOps project"
         specs.append(ToolSpec(name, GITOPS, kind, title, text, annotations_for(name, kind, method, title),
-                              _composite(fn, shown), "gitops"))
+                              _composite(fn, shown)))
     return specs
 
 
@@ -127,9 +126,7 @@ def build_registry(
     missing: list[str] = []
     for row in rows:
         if row.tool in COMPOSITES:
-            finders = COMPOSITE_FINDERS.get(row.tool, ())
-            specs[row.tool] = _spec(row, row.kind, _last_method(row.method), row.enterprise,
-                                    COMPOSITES[row.tool], names, finders, "composite")
+            specs[row.tool] = _spec(row, _last_method(row.method), row.enterprise, COMPOSITES[row.tool], names, ())
             continue
         op = ops.get(row.tool)
         if op is None:
@@ -137,15 +134,11 @@ def build_registry(
             continue
         binding = Binding(row, op, tool_params(row, op), finders_for(op, lists))
         bindings[row.tool] = binding
-        specs[row.tool] = _spec(row, row.kind, op.method, op.enterprise or row.enterprise,
-                                partial(_build_operation, binding=binding), names, binding.finders, "operation")
+        specs[row.tool] = _spec(row, op.method, op.enterprise or row.enterprise,
+                                partial(build_operation_tool, binding=binding), names, binding.finders, op.path_params)
     if missing:
         log.warning("%d catalogue tools have no operation declaration yet and are skipped: %s",
                     len(missing), ", ".join(missing))
     for spec in gitops_specs():
         specs[spec.name] = spec
     return Registry(specs, tuple(missing), bindings)
-
-
-def _build_operation(spec: ToolSpec, options: ToolOptions, *, binding: Binding) -> Tool:
-    return build_operation_tool(spec, options, binding)

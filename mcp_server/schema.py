@@ -150,3 +150,30 @@ def bind_signature(
     if return_annotation is not inspect.Signature.empty:
         annotations["return"] = return_annotation
     fn.__annotations__ = annotations
+
+
+# Optional arguments of the hand-written tools: ``None`` means "not given"; the schema is a plain type.
+
+def _optional(runtime: Any, schema: dict[str, Any], description: str) -> Any:
+    advertised = {**schema, "description": description} if description else schema
+    return Annotated[runtime | None, WithJsonSchema(advertised)]
+
+
+def opt_str(description: str = "") -> Any:
+    """An optional string argument."""
+    return _optional(str, {"type": "string"}, description)
+
+
+def opt_object(description: str = "") -> Any:
+    """An optional JSON-object argument."""
+    return _optional(dict[str, Any], {"type": "object", "additionalProperties": True}, description)
+
+
+def opt_objects(description: str = "") -> Any:
+    """An optional array-of-objects argument."""
+    return _optional(list[dict[str, Any]],
+                     {"type": "array", "items": {"type": "object", "additionalProperties": True}}, description)
+
+
+OptStr = opt_str()
+OptObject = opt_object()

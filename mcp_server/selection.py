@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from mcp_server.registry import Registry
-from mcp_server.toolkit import ToolSpec
+from mcp_server.tool_spec import ToolSpec
 
 ALL = "all"
 ENV_READ_ONLY = "PORTKEY_MCP_READ_ONLY"
@@ -38,11 +38,16 @@ class Selection:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Selection:
         env = os.environ if env is None else env
         return cls(
-            read_only=env.get(ENV_READ_ONLY, "").strip().lower() in TRUE,
+            read_only=env_flag(env, ENV_READ_ONLY),
             toolsets=split_names(env.get(ENV_TOOLSETS)) or (ALL,),
             tools=split_names(env.get(ENV_TOOLS)),
             exclude_tools=split_names(env.get(ENV_EXCLUDE_TOOLS)),
         )
+
+
+def env_flag(env: Mapping[str, str], name: str) -> bool:
+    """True when variable ``name`` is 1/true/yes/on (any case)."""
+    return env.get(name, "").strip().lower() in TRUE
 
 
 def split_names(text: str | None) -> tuple[str, ...]:

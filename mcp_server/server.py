@@ -17,18 +17,17 @@ from mcp.server import MCPServer, NotificationOptions
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
-from mcp.types import CallToolResult
+from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import Field
 
 from engine.portkey import PortkeyClient
 from mcp_server import results
 from mcp_server.descriptions import title
-from mcp_server.kinds import annotations_for
 from mcp_server.logs import install_redaction
 from mcp_server.registry import Registry, build_registry
 from mcp_server.selection import Selection, allowed, select, validate
 from mcp_server.state import AppState, ToolOptions
-from mcp_server.toolkit import ToolSpec, make_tool
+from mcp_server.tool_spec import ToolSpec, make_tool
 
 log = logging.getLogger("portkey_admin_mcp.server")
 
@@ -118,16 +117,18 @@ def _meta_specs(controller: ToolsetController) -> list[ToolSpec]:
             await notify_tools_changed(ctx)
         return results.ok("enable_toolset", outcome)
 
-    list_text = "List the toolsets (tool groups) with their tool counts and how many are enabled here."
+    list_text = ("List the toolsets (tool groups) with their tool counts and how many are enabled here; "
+                 "enable_toolset adds a missing one.")
     enable_text = ("Add a toolset's tools to this server (read-only mode and exclusions still apply); "
                    "the client must refresh its tool list to see them.")
     specs = []
+    # Both act on this server only (closed world); enable_toolset changes its tool list, no Portkey data.
     for name, fn, text, read_only in (("list_toolsets", list_toolsets, list_text, True),
                                       ("enable_toolset", enable_toolset, enable_text, False)):
-        annotations = annotations_for(name, "L", "", title(name)).model_copy(
-            update={"read_only_hint": read_only})
-        specs.append(ToolSpec(name, "meta", "L", title(name), text, annotations,
-                              lambda spec, options, fn=fn: make_tool(spec, fn, options), "meta"))
+        annotations = ToolAnnotations(title=title(name), read_only_hint=read_only, destructive_hint=False,
+                                      idempotent_hint=True, open_world_hint=False)
+        specs.append(ToolSpec(name, "meta", "M", title(name), text, annotations,
+                              lambda spec, options, fn=fn: make_tool(spec, fn, options)))
     return specs
 
 

@@ -11,11 +11,14 @@ from typing import Any
 from mcp.types import CallToolResult
 
 from mcp_server import results
-from mcp_server.composites.common import OptObject, OptStr
 from mcp_server.mappers import missing_metadata
+from mcp_server.schema import opt_object, opt_str
 from mcp_server.state import ToolOptions
 
 RECOMMENDED = ("project_id",)
+
+Field = opt_str("Billing metadata field (overrides the same key in metadata).")
+Metadata = opt_object("The whole metadata object, as run_prompt_completion would send it.")
 
 
 def check_metadata(metadata: dict[str, Any], required: tuple[str, ...]) -> dict[str, Any]:
@@ -31,12 +34,12 @@ def make_validate(options: ToolOptions) -> Any:
     """The tool function, bound to the server's required-field list."""
 
     async def validate_completion_metadata(
-        client_id: OptStr = None,
-        app: OptStr = None,
-        env: OptStr = None,
-        project_id: OptStr = None,
-        feature: OptStr = None,
-        metadata: OptObject = None,
+        client_id: Field = None,
+        app: Field = None,
+        env: Field = None,
+        project_id: Field = None,
+        feature: Field = None,
+        metadata: Metadata = None,
     ) -> CallToolResult:
         """Check billing metadata before run_prompt_completion; no Portkey call."""
         merged = dict(metadata or {})

@@ -1,15 +1,20 @@
 """``migrate_prompt`` and ``promote_prompt``: prompt-as-code create-or-update and environment promotion.
 
 Fixes over the existing servers (``seed-servers.md`` §4): the name lookup pages through every
-search result; every supplied version field is compared canonically (key order does not
-matter) against the newest version; publishing happens only when asked; ``promote_prompt``
-honours every override (``virtual_key`` included) on both paths, has ``dry_run`` and refuses a
+search result; every supplied version field (template, parameters, model, virtual key, functions,
+tools, tool_choice, the caller's own template_metadata keys) is compared canonically, so key order
+does not matter, against the newest version; ``app``/``env`` are free strings; a dry run writes
+nothing and says what it would do, publishing included; publishing happens only with
+``publish=true``. ``promote_prompt`` applies every override (``target_name``, ``virtual_key``,
+``model``) on both the create and the update path, has ``dry_run`` and ``publish``, and refuses a
 target that is the source.
+
+``version_description`` is deliberately not compared: CI passes a new one (a commit id) on every
+run, and a description alone must not make a new version.
 """
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -20,23 +25,34 @@ from pydantic import Field
 
 from engine.portkey import PortkeyClient, PortkeyError
 from mcp_server import results
-from mcp_server.composites.common import (
-    ENV_SUFFIXES,
-    OptObject,
-    OptObjects,
-    OptStr,
-    canonical,
-    latest_version,
-    prompts_named,
-    version_number,
-)
 from mcp_server.errors import to_tool_error
-from mcp_server.mappers import tool_choice as normal_tool_choice
+from mcp_server.mappers import MapContext, template_fields
+from mcp_server.prompt_versions import canonical, latest_version, prompts_named, version_number
+from mcp_server.schema import opt_object, opt_objects, opt_str
 from mcp_server.state import app_state
 
 FINDERS = ("list_prompts", "list_collections")
-# fields of a prompt version compared by migrate_prompt (when the caller supplies them)
-COMPARED = ("string", "parameters", "model", "virtual_key", "functions", "tools", "tool_choice")
+# the fields of a prompt version that migrate_prompt compares and promote_prompt copies
+VERSION_FIELDS = ("string", "parameters", "model", "virtual_key", "functions", "tools", "tool_choice")
+# template_metadata keys the tools stamp themselves (never compared)
+STAMPS = ("app", "env", "migrated_at", "promoted_from", "promoted_from_version", "promoted_at")
+ENV_SUFFIXES = ("-dev", "-staging", "-prod")
+
+Template = opt_str("Prompt template text (mustache variables {{name}}); give this or messages.")
+Messages = opt_objects("Chat messages [{role, content}] instead of string; stored as the JSON template.")
+Model = opt_str("Model name, e.g. gpt-4o-mini.")
+VersionDescription = opt_str("Note stored with a new version (not compared: a new note alone writes nothing).")
+TemplateMetadata = opt_object("Your metadata for the version; its keys are compared. app, env and migrated_at "
+                              "are stamped by the tool.")
+Functions = opt_objects("Function definitions [{name, description, parameters}].")
+Tools = opt_objects("Tool definitions [{type: function, function: {name, description, parameters}}].")
+ToolChoice = opt_object("Tool choice: {mode: auto|none|function, function_name} or the spec's object.")
+TargetName = opt_str("Target prompt name (default: the source name with -dev/-staging/-prod replaced by "
+                     "-<target_env>).")
+TargetVirtualKey = opt_str("Virtual key (or provider) slug for the target (default: the source version's).")
+TargetModel = opt_str("Model for the target (default: the source version's).")
+DryRun = Annotated[bool, Field(description="Report what would happen (publishing included); write nothing.")]
+Publish = Annotated[bool, Field(description="Also make the written version the published default callers get.")]
 
 
 def _now() -> str:
@@ -59,22 +75,27 @@ async def _publish(client: PortkeyClient, prompt_id: str, number: int | None) ->
     return True
 
 
-def _desired(string: str | None, messages: list[dict[str, Any]] | None, parameters: dict[str, Any],
-             virtual_key: str, model: str | None, functions: Any, tools: Any, tool_choice: Any) -> dict[str, Any]:
-    if string is not None and messages is not None:
-        raise ToolError("Invalid argument 'messages': give string or messages, not both.")
-    if string is None and messages is None:
-        raise ToolError("Invalid argument 'string': give the template as string or as messages.")
-    fields: dict[str, Any] = {
-        "string": string if string is not None else json.dumps(messages, ensure_ascii=False),
-        "parameters": parameters,
-        "virtual_key": virtual_key,
-    }
-    for name, value in (("model", model), ("functions", functions), ("tools", tools),
-                        ("tool_choice", normal_tool_choice(tool_choice))):
-        if value is not None:
-            fields[name] = value
+def _version_fields(supplied: dict[str, Any]) -> dict[str, Any]:
+    """The given version fields as Portkey stores them (messages → the JSON template string)."""
+    fields = {name: value for name, value in supplied.items() if value is not None}
+    template_fields(fields, MapContext("migrate_prompt"), required=True)
     return fields
+
+
+def changed_fields(current: dict[str, Any], desired: dict[str, Any], metadata: dict[str, Any]) -> list[str]:
+    """The supplied fields whose canonical value differs from ``current`` (a prompt version)."""
+    changed = [name for name in VERSION_FIELDS
+               if name in desired and canonical(current.get(name)) != canonical(desired[name])]
+    held = current.get("template_metadata") or current.get("prompt_metadata") or {}
+    if any(canonical(held.get(key)) != canonical(value) for key, value in metadata.items() if key not in STAMPS):
+        changed.append("template_metadata")
+    return changed
+
+
+def _publish_note(answer: dict[str, Any]) -> str:
+    if answer.get("would_publish"):
+        return "; would publish it."
+    return "; published." if answer["published"] else "; not published (publish=false)."
 
 
 async def migrate_prompt(
@@ -85,41 +106,53 @@ async def migrate_prompt(
     parameters: Annotated[dict[str, Any], Field(description="Model parameters, e.g. {\"temperature\": 0.2}.")],
     virtual_key: Annotated[str, Field(description="Virtual key (or provider) slug the prompt calls.")],
     ctx: Context,
-    string: OptStr = None,
-    messages: OptObjects = None,
-    model: OptStr = None,
-    version_description: OptStr = None,
-    template_metadata: OptObject = None,
-    functions: OptObjects = None,
-    tools: OptObjects = None,
-    tool_choice: OptObject = None,
-    dry_run: Annotated[bool, Field(description="Report what would happen; write nothing.")] = False,
-    publish: Annotated[bool, Field(description="Make the new version the published default.")] = False,
+    string: Template = None,
+    messages: Messages = None,
+    model: Model = None,
+    version_description: VersionDescription = None,
+    template_metadata: TemplateMetadata = None,
+    functions: Functions = None,
+    tools: Tools = None,
+    tool_choice: ToolChoice = None,
+    dry_run: DryRun = False,
+    publish: Publish = False,
 ) -> CallToolResult:
     """Create or update a prompt by name; writes only when a supplied field differs."""
-    state = app_state(ctx)
-    client = state.client
-    desired = _desired(string, messages, parameters, virtual_key, model, functions, tools, tool_choice)
-    metadata = {**(template_metadata or {}), "app": app, "env": env, "migrated_at": _now()}
+    client = app_state(ctx).client
+    own_metadata = template_metadata or {}
     try:
+        desired = _version_fields({"string": string, "messages": messages, "parameters": parameters,
+                                   "virtual_key": virtual_key, "model": model, "functions": functions,
+                                   "tools": tools, "tool_choice": tool_choice})
+        metadata = {**own_metadata, "app": app, "env": env, "migrated_at": _now()}
         found = _single(await prompts_named(client, name, collection_id), name)
         if found is None:
             return await _create(client, name, collection_id, desired, version_description, metadata,
                                  dry_run=dry_run, publish=publish)
         prompt_id = str(found["id"])
         current, published = await latest_version(client, prompt_id)
-        changed = [f for f in COMPARED if f in desired and canonical(current.get(f)) != canonical(desired[f])]
-        base = {"prompt_id": prompt_id, "slug": current.get("slug", found.get("slug")), "dry_run": dry_run}
+        changed = changed_fields(current, desired, own_metadata)
+        base = {"prompt_id": prompt_id, "slug": current.get("slug", found.get("slug")), "dry_run": dry_run,
+                "published": False}
         newest = current.get("prompt_version")
         if not changed:
-            answer = {**base, "action": "unchanged", "version": newest, "published": False}
-            if publish and newest is not None and newest != published:
-                answer["published"] = dry_run or await _publish(client, prompt_id, newest)
-            answer["message"] = f"Prompt {name!r} is up to date (version {newest})."
+            answer = {**base, "action": "unchanged", "version": newest}
+            note = "."
+            if publish and newest is not None and newest == published:
+                note = "; it is already the published version."
+            elif publish:
+                if dry_run:
+                    answer["would_publish"] = True
+                else:
+                    answer["published"] = await _publish(client, prompt_id, newest)
+                note = _publish_note(answer)
+            answer["message"] = f"Prompt {name!r} is up to date (version {newest}){note}"
             return results.ok("migrate_prompt", answer)
-        answer = {**base, "action": "updated", "changed_fields": changed, "published": False}
+        answer = {**base, "action": "updated", "changed_fields": changed}
         if dry_run:
-            answer["message"] = f"Would write a new version of {name!r}: {', '.join(changed)} changed."
+            answer["would_publish"] = publish
+            answer["message"] = (f"Would write a new version of {name!r} ({', '.join(changed)} changed)"
+                                 + _publish_note(answer))
             return results.ok("migrate_prompt", answer)
         body = {**desired, "prompt_metadata": metadata, "patch": True}
         if version_description is not None:
@@ -130,8 +163,7 @@ async def migrate_prompt(
         if publish:
             answer["published"] = await _publish(client, prompt_id,
                                                  await version_number(client, prompt_id, version_id))
-        answer["message"] = (f"Wrote a new version of {name!r} ({', '.join(changed)} changed)"
-                             + ("; published." if answer["published"] else "; not published (publish=false)."))
+        answer["message"] = f"Wrote a new version of {name!r} ({', '.join(changed)} changed)" + _publish_note(answer)
         return results.ok("migrate_prompt", answer)
     except PortkeyError as exc:
         raise to_tool_error(exc, "migrate_prompt", FINDERS) from None
@@ -143,7 +175,8 @@ async def _create(client: PortkeyClient, name: str, collection_id: str, desired:
     answer: dict[str, Any] = {"action": "created", "prompt_id": "", "slug": "", "dry_run": dry_run,
                               "published": False}
     if dry_run:
-        answer["message"] = f"Would create prompt {name!r}."
+        answer["would_publish"] = publish
+        answer["message"] = f"Would create prompt {name!r}" + _publish_note(answer)
         return results.ok("migrate_prompt", answer)
     body = {"name": name, "collection_id": collection_id, **desired, "template_metadata": metadata}
     if version_description is not None:
@@ -152,7 +185,7 @@ async def _create(client: PortkeyClient, name: str, collection_id: str, desired:
     answer.update(prompt_id=created.get("id"), slug=created.get("slug"), version_id=created.get("version_id"))
     if publish:
         answer["published"] = await _publish(client, str(created["id"]), 1)
-    answer["message"] = f"Created prompt {name!r}."
+    answer["message"] = f"Created prompt {name!r}" + _publish_note(answer)
     return results.ok("migrate_prompt", answer)
 
 
@@ -171,10 +204,11 @@ async def promote_prompt(
     target_collection_id: Annotated[str, Field(description="Collection id or slug of the target environment.")],
     target_env: Annotated[str, Field(description="Target environment name (dev, staging, prod, ...).")],
     ctx: Context,
-    target_name: OptStr = None,
-    virtual_key: OptStr = None,
-    dry_run: Annotated[bool, Field(description="Report what would happen; write nothing.")] = False,
-    publish: Annotated[bool, Field(description="Make the promoted version the target's published default.")] = False,
+    target_name: TargetName = None,
+    virtual_key: TargetVirtualKey = None,
+    model: TargetModel = None,
+    dry_run: DryRun = False,
+    publish: Publish = False,
 ) -> CallToolResult:
     """Copy the source prompt's published version into the target environment's prompt."""
     client = app_state(ctx).client
@@ -187,9 +221,11 @@ async def promote_prompt(
         if found is not None and str(found.get("id")) == source_id:
             raise ToolError(f"The target {name!r} is the source prompt itself: choose another target_name or "
                             "target_collection_id. Nothing was changed.")
-        fields = {k: source[k] for k in COMPARED if source.get(k) is not None}
-        if virtual_key is not None:
-            fields["virtual_key"] = virtual_key
+        fields = {k: source[k] for k in VERSION_FIELDS if source.get(k) is not None}
+        fields.update({k: v for k, v in (("virtual_key", virtual_key), ("model", model)) if v is not None})
+        if not fields.get("virtual_key"):
+            raise ToolError("Invalid argument 'virtual_key': the source version has none, so give the target's "
+                            "virtual_key. Nothing was changed.")
         promoted_at = _now()
         metadata = {**(source.get("template_metadata") or {}), "env": target_env, "promoted_from": source_slug,
                     "promoted_from_version": str(number), "promoted_at": promoted_at}
@@ -197,14 +233,13 @@ async def promote_prompt(
         answer: dict[str, Any] = {
             "action": "updated" if found else "created", "source_prompt_id": source_id, "source_version": number,
             "target_name": name, "target_prompt_id": found.get("id") if found else "",
-            "virtual_key": fields.get("virtual_key"), "promoted_at": promoted_at, "dry_run": dry_run,
-            "published": False,
+            "virtual_key": fields["virtual_key"], "model": fields.get("model"), "promoted_at": promoted_at,
+            "dry_run": dry_run, "published": False,
         }
-        if not fields.get("virtual_key"):
-            raise ToolError("Cannot promote: the source version has no virtual_key and none was given; pass "
-                            "virtual_key.")
         if dry_run:
-            answer["message"] = f"Would {'update' if found else 'create'} {name!r} from {source_slug} v{number}."
+            answer["would_publish"] = publish
+            answer["message"] = (f"Would {'update' if found else 'create'} {name!r} from {source_slug} v{number}"
+                                 + _publish_note(answer))
             return results.ok("promote_prompt", answer)
         if found:
             target_id = str(found["id"])
@@ -220,8 +255,7 @@ async def promote_prompt(
         answer.update(target_prompt_id=target_id, target_slug=written.get("slug"), target_version_id=version_id)
         if publish:
             answer["published"] = await _publish(client, target_id, target_number)
-        answer["message"] = f"Promoted {source_slug} v{number} to {name!r}" + (
-            "; published." if answer["published"] else "; not published (publish=false).")
+        answer["message"] = f"Promoted {source_slug} v{number} to {name!r}" + _publish_note(answer)
         return results.ok("promote_prompt", answer)
     except PortkeyError as exc:
         raise to_tool_error(exc, "promote_prompt", FINDERS) from None

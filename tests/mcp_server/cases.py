@@ -94,7 +94,7 @@ VALID.update({
                                         "metadata": {"client_id": "c1", "app": "support", "env": "dev"}},
     "migrate_prompt": lambda w: {"name": "triage", "app": "support", "env": "dev",
                                  "collection_id": w.collection["id"], "parameters": {"temperature": 0.1},
-                                 "virtual_key": "vk-1", "string": "Hello {{name}}", "model": "gpt-4o-mini"},
+                                 "virtual_key": "vk-1", "string": "Hello again {{name}}", "model": "gpt-4o-mini"},
     "promote_prompt": lambda w: {"source_prompt_id": w.prompt["id"], "target_collection_id": w.empty_collection["id"],
                                  "target_env": "prod"},
     "validate_completion_metadata": lambda w: {"client_id": "c1", "app": "support", "env": "dev"},

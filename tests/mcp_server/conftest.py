@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 from collections.abc import AsyncIterator, Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -62,12 +64,31 @@ def world(world_template: tuple[Path, World]) -> World:
 
 
 @pytest.fixture
-def sandbox(world_template: tuple[Path, World], tmp_path: Path) -> Iterator[Sandbox]:
+def sandbox_db(world_template: tuple[Path, World], tmp_path: Path) -> Path:
+    """This test's copy of the world database."""
     copy = tmp_path / "sandbox.db"
     shutil.copyfile(world_template[0], copy)
-    sb = Sandbox(db=copy, api_key=KEY)
+    return copy
+
+
+@pytest.fixture
+def sandbox(sandbox_db: Path) -> Iterator[Sandbox]:
+    sb = Sandbox(db=sandbox_db, api_key=KEY)
     yield sb
     sb.close()
+
+
+def stored_objects(db: Path) -> dict[tuple[str, str], str]:
+    """Every object the sandbox holds, read from its database file (audit-log entries left out: every
+    request adds one)."""
+    with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
+        rows = conn.execute("SELECT kind, id, doc FROM objects WHERE kind != 'audit_log'").fetchall()
+    return {(kind, ident): doc for kind, ident, doc in rows}
+
+
+def changed_objects(before: dict[tuple[str, str], str], after: dict[tuple[str, str], str]) -> set[tuple[str, str]]:
+    """Objects created, changed or removed between two :func:`stored_objects` snapshots."""
+    return {key for key in before.keys() | after.keys() if before.get(key) != after.get(key)}
 
 
 @pytest.fixture(scope="session")

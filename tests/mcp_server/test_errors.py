@@ -34,6 +34,8 @@ def error(status: int, code: str | None = "AB01", message: str = "nope", **kw: A
     (error(429, None, "Too many requests", attempts=5), ["HTTP 429: Too many requests.", "5 attempt(s)"]),
     (error(500, None, "boom", attempts=3), ["HTTP 500", "after 3 attempt(s)"]),
     (error(400, "AB01", "name: required"), ["HTTP 400 AB01: name: required.", "fix the field"]),
+    (error(405, None, "Method not allowed"), ["HTTP 405", "retrying will not help", "neighbouring tool"]),
+    (error(418, None, "teapot"), ["HTTP 418: teapot.", "correct the call"]),
 ])
 def test_api_error_texts(exc: PortkeyAPIError, expected: list[str]) -> None:
     message = api_error_text(exc, "get_prompt", ("list_prompts",))

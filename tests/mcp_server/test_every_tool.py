@@ -1,13 +1,16 @@
 """Every registered tool, called through the official MCP client against the sandbox.
 
-For each tool: one call with valid arguments (result shape, the request it made, and for writes
-the state it changed), and one call with a bad id (or other bad input) that must be ``isError``.
+For each tool: one call with valid arguments (result shape, the request it made, and the sandbox
+state: a write changes at least one stored object, a read changes none; many writes also read the
+changed object back), and one call with a bad id (or other bad input) that must be ``isError``,
+say what went wrong, and change nothing.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,13 +22,19 @@ from mcp_server.registry import build_registry
 from mcp_server.server import META_TOOLS
 from sandbox import Sandbox
 from tests.mcp_server.cases import BAD, EXPECTED_ERRORS, NO_BAD_CALL, PENDING, VALID
-from tests.mcp_server.conftest import SandboxSwitch, data, text
+from tests.mcp_server.conftest import SandboxSwitch, changed_objects, data, stored_objects, text
 from tests.mcp_server.world import KEY, MISSING, World
 
 pytestmark = pytest.mark.anyio
 
 OPS = {op.name: op for op in OPERATIONS}
-TOOLS = [*build_registry().specs, *META_TOOLS]
+SPECS = build_registry().specs
+TOOLS = [*SPECS, *META_TOOLS]
+WRITE_KINDS = ("W", "D", "W$")
+# reads that legitimately change stored state, and why
+READ_SIDE_EFFECTS = {"get_log_export": "polling advances the export job (created → started → finished)"}
+# writes after which the sandbox stores nothing new, and why
+STATELESS_WRITES = {"run_prompt_completion": "the sandbox answers a completion without storing a log of it"}
 # tools whose route the sandbox logs under another catalogue name (same method and path)
 SAME_ROUTE = {"get_trace": {"get_log"}, "get_user_stats": {"get_analytics_group_users"}}
 # public routes outside /v1, which the sandbox does not log
@@ -126,6 +135,14 @@ async def _created_collection(p: PortkeyClient, w: World, out: dict[str, Any]) -
     assert (await p.get_collection(collection_id=out["id"]))["name"] == "Billing"
 
 
+async def _migrated(p: PortkeyClient, w: World, out: dict[str, Any]) -> None:
+    assert out["action"] == "updated" and out["changed_fields"] == ["string"] and out["published"] is False
+    versions = await p.list_prompt_versions(prompt_id=w.prompt["id"])
+    newest = await p.get_prompt(prompt_id=w.prompt["id"], version=versions[-1]["prompt_version"])
+    assert newest["string"] == "Hello again {{name}}"
+    assert {"app": "support", "env": "dev"}.items() <= newest["template_metadata"].items()
+
+
 async def _promoted(p: PortkeyClient, w: World, out: dict[str, Any]) -> None:
     target = await p.get_prompt(prompt_id=out["target_prompt_id"])
     assert target["name"] == "triage-prod"
@@ -150,6 +167,7 @@ FOLLOW_UPS: dict[str, Check] = {
     "update_collection": _renamed_collection,
     "create_collection": _created_collection,
     "promote_prompt": _promoted,
+    "migrate_prompt": _migrated,
     "delete_collection": lambda p, w, out: _gone(p.get_collection(collection_id=w.empty_collection["id"])),
     "delete_prompt": lambda p, w, out: _gone(p.get_prompt(prompt_id=w.prompt["id"])),
     "delete_config": lambda p, w, out: _gone(p.get_config(slug=w.config["slug"])),
@@ -208,9 +226,18 @@ async def _gitops(name: str, server: MCPServer[Any], switch: SandboxSwitch, worl
             assert failed.is_error and "project_dir" in text(failed)
 
 
+def _check_state_change(name: str, changed: set[tuple[str, str]]) -> None:
+    """A write changed some stored object; a read (or a failed call) changed none."""
+    kind = SPECS[name].kind if name in SPECS else "L"
+    if name in EXPECTED_ERRORS or (kind not in WRITE_KINDS and name not in READ_SIDE_EFFECTS):
+        assert changed == set(), f"{name} changed {sorted(changed)}"
+    elif kind in WRITE_KINDS and name not in STATELESS_WRITES:
+        assert changed, f"{name} ({kind}) changed nothing in the sandbox"
+
+
 @pytest.mark.parametrize("name", TOOLS)
-async def test_tool(name: str, client: Client, sandbox: Sandbox, world: World, portkey: PortkeyClient,
-                    default_server: MCPServer[Any], switch: SandboxSwitch) -> None:
+async def test_tool(name: str, client: Client, sandbox: Sandbox, sandbox_db: Path, world: World,
+                    portkey: PortkeyClient, default_server: MCPServer[Any], switch: SandboxSwitch) -> None:
     if name in PENDING:
         pytest.xfail(PENDING[name])
     if name in ("plan", "apply"):
@@ -220,7 +247,9 @@ async def test_tool(name: str, client: Client, sandbox: Sandbox, world: World, p
         await PREPARE[name](portkey, world)
     args = VALID[name](world)
     sandbox.reset_requests()
+    before = stored_objects(sandbox_db)
     result = await client.call_tool(name, args)
+    _check_state_change(name, changed_objects(before, stored_objects(sandbox_db)))
     if name in EXPECTED_ERRORS:
         assert result.is_error and EXPECTED_ERRORS[name] in text(result)
     else:
@@ -238,5 +267,25 @@ async def test_tool(name: str, client: Client, sandbox: Sandbox, world: World, p
     if bad is None:
         assert name in NO_BAD_CALL, f"{name} needs a bad-argument case"
         return
+    before = stored_objects(sandbox_db)
     failed = await client.call_tool(name, bad)
     assert failed.is_error, text(failed)
+    message = text(failed)
+    # the text says what failed: Portkey's status, the argument at fault, or a local refusal
+    assert "HTTP 4" in message or "Invalid argument" in message or "validation error" in message, message
+    if "HTTP 404" in message:  # the next step names the list tool that finds a valid id
+        assert "call list_" in message or "check the id" in message, message
+    assert changed_objects(before, stored_objects(sandbox_db)) == set(), f"failed {name} still wrote"
+
+
+@pytest.mark.parametrize(("tool", "arguments"), [
+    ("get_config", lambda w: {"slug": w.config["slug"]}),
+    ("get_prompt", lambda w: {"prompt_id": w.prompt["id"]}),
+    ("get_guardrail", lambda w: {"guardrail_id": w.guardrail["id"]}),
+    ("get_integration", lambda w: {"slug": w.integration["slug"]}),
+])
+async def test_answers_pass_through_unchanged(tool: str, arguments: Callable[[World], dict[str, Any]],
+                                              client: Client, portkey: PortkeyClient, world: World) -> None:
+    """Every field Portkey returns reaches the client (the seed's get_config kept four)."""
+    args = arguments(world)
+    assert data(await client.call_tool(tool, args)) == await portkey.call(tool, **args)

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 from mcp import Client
 
-from engine.portkey import OPERATIONS
+from engine.portkey import OPERATIONS, Paging
 from mcp_server.catalogue import catalogue_text, load_catalogue
 from mcp_server.kinds import annotations_for
+from mcp_server.listing import dialect_of
 from mcp_server.mappers import MAPPED_TARGETS, MAPPERS
 from mcp_server.registry import build_registry
 
@@ -76,6 +78,14 @@ def test_enterprise_tools_say_so() -> None:
             assert ("Enterprise plans only." in registry.specs[op.name].description) is op.enterprise, op.name
 
 
+def test_every_description_says_which_neighbour_to_use() -> None:
+    """What it does and when to use which neighbour: each description names at least one other tool."""
+    specs = build_registry().specs
+    lonely = [name for name, spec in specs.items()
+              if not (set(re.findall(r"[a-z][a-z_]+", spec.description)) & (set(specs) - {name}))]
+    assert lonely == []
+
+
 def test_every_parameter_reaches_the_request() -> None:
     """Without a mapper, a parameter must be a path or query parameter, or the operation must take a body."""
     problems = []
@@ -88,6 +98,12 @@ def test_every_parameter_reaches_the_request() -> None:
             if not routed and param.name not in MAPPED_TARGETS.get(name, ()):
                 problems.append(f"{name}.{param.name}")
     assert problems == []
+
+
+def test_every_list_pages_in_a_known_dialect() -> None:
+    """list_page can serve current_page/page_size for every list tool (or slices an unpaged answer)."""
+    lists = [b.op for b in build_registry().bindings.values() if b.op.is_list]
+    assert lists and [op.name for op in lists if dialect_of(op) is None and op.paging is not Paging.NONE] == []
 
 
 async def test_tools_list_rules(client: Client) -> None:
@@ -106,27 +122,49 @@ async def test_tools_list_rules(client: Client) -> None:
             assert set(tool.output_schema["properties"]) >= {"data", "has_more", "total", "complete"}, tool.name
 
 
+KINDS = {**{name: spec.kind for name, spec in build_registry().specs.items()},
+         "list_toolsets": "M", "enable_toolset": "M"}
+
+
 def _snapshot(tools: list[Any]) -> list[dict[str, Any]]:
     return [
-        {"name": t.name, "title": t.title,
+        {"name": t.name, "title": t.title, "kind": KINDS[t.name],
          "annotations": {h: getattr(t.annotations, h) for h in HINTS},
          "input_schema": t.input_schema, "has_output_schema": t.output_schema is not None}
         for t in tools
     ]
 
 
+def snapshot_problems(golden: list[dict[str, Any]], current: list[dict[str, Any]]) -> list[str]:
+    """What differs between the golden tools/list and the current one, most serious first."""
+    old = {t["name"]: t for t in golden}
+    new = {t["name"]: t for t in current}
+    problems = [f"disappeared: {name}" for name in old if name not in new]
+    problems += [f"new (run with UPDATE_SNAPSHOTS=1 and review): {name}" for name in new if name not in old]
+    for name in old.keys() & new.keys():
+        for part in ("kind", "annotations", "title", "input_schema", "has_output_schema"):
+            if old[name].get(part) != new[name].get(part):
+                problems.append(f"{part} changed: {name}")
+    return sorted(problems, key=lambda p: (not p.startswith("disappeared"), not p.startswith("kind"), p))
+
+
 async def test_tools_list_golden(client: Client) -> None:
-    """tools/list (names, titles, annotations, input schemas); UPDATE_SNAPSHOTS=1 rewrites the file."""
+    """tools/list (names, titles, kinds, annotations, input schemas); UPDATE_SNAPSHOTS=1 rewrites the file."""
     current = _snapshot((await client.list_tools()).tools)
     if os.environ.get("UPDATE_SNAPSHOTS") == "1":
         GOLDEN.parent.mkdir(exist_ok=True)
         GOLDEN.write_text(json.dumps(current, indent=1, sort_keys=True) + "\n")
     assert GOLDEN.exists(), "no golden file: run with UPDATE_SNAPSHOTS=1 and review it"
+    assert snapshot_problems(json.loads(GOLDEN.read_text()), current) == []
+
+
+def test_the_golden_check_catches_a_lost_tool_and_a_changed_kind() -> None:
     golden = json.loads(GOLDEN.read_text())
-    golden_by_name = {t["name"]: t for t in golden}
-    current_by_name = {t["name"]: t for t in current}
-    assert sorted(set(golden_by_name) - set(current_by_name)) == [], "tools disappeared"
-    assert sorted(set(current_by_name) - set(golden_by_name)) == [], "new tools: UPDATE_SNAPSHOTS=1"
-    changed_kind = [n for n in golden_by_name if golden_by_name[n]["annotations"] != current_by_name[n]["annotations"]]
-    assert changed_kind == [], "annotations changed"
-    assert current == golden
+    lost = [t for t in golden if t["name"] != "delete_prompt"]
+    assert snapshot_problems(golden, lost) == ["disappeared: delete_prompt"]
+    # W (POST) and W$ have the same four hints: the kind itself must be compared
+    spent = [{**t, "kind": "W$"} if t["name"] == "create_prompt" else t for t in golden]
+    assert snapshot_problems(golden, spent) == ["kind changed: create_prompt"]
+    read = [{**t, "annotations": {**t["annotations"], "read_only_hint": True}} if t["name"] == "delete_prompt"
+            else t for t in golden]
+    assert snapshot_problems(golden, read) == ["annotations changed: delete_prompt"]

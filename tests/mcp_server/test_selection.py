@@ -45,8 +45,29 @@ def test_toolsets_tools_and_exclusions() -> None:
 def test_unknown_names_are_refused_with_the_valid_ones() -> None:
     with pytest.raises(SelectionError, match=r"unknown toolset 'nope'.*valid toolsets: all, users"):
         validate(Selection(toolsets=("nope",)), REGISTRY)
-    with pytest.raises(SelectionError, match="unknown tool 'get_nothing'"):
+    with pytest.raises(SelectionError, match=r"unknown tool 'get_nothing'; valid tools: list_all_users, "):
         validate(Selection(tools=("get_nothing",)), REGISTRY)
+    with pytest.raises(SelectionError, match=r"unknown tool 'delete_everything'.*get_prompt"):
+        validate(Selection(exclude_tools=("delete_everything",)), REGISTRY)
+
+
+@pytest.mark.parametrize(("argv", "env", "words"), [
+    (["--tools", "get_nothing"], {}, "unknown tool 'get_nothing'"),
+    (["--exclude-tools", "nope_tool"], {}, "unknown tool 'nope_tool'"),
+    ([], {"PORTKEY_MCP_TOOLSETS": "prompts,bogus"}, "unknown toolset 'bogus'"),
+])
+def test_unknown_names_stop_start_up_from_flags_and_env(
+    argv: list[str], env: dict[str, str], words: str, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mcp_server.main import run
+
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SystemExit) as stopped:
+        run(["--sandbox", *argv])
+    err = capsys.readouterr().err
+    assert stopped.value.code == 1 and err.count("\n") == 1 and words in err and "valid tool" in err
 
 
 def test_environment_variables_and_flags() -> None:
@@ -74,13 +95,17 @@ def test_unknown_toolset_stops_start_up(capsys: pytest.CaptureFixture[str]) -> N
     assert err.count("\n") == 1 and "unknown toolset 'nope'" in err and "prompts" in err
 
 
-async def test_read_only_server_lists_no_writes(make_server: Any) -> None:
-    server = make_server(Selection(read_only=True, toolsets=("prompts", "gitops")))
+async def test_read_only_server_registers_no_write_at_all(make_server: Any) -> None:
+    """Every toolset, --read-only: by catalogue kind, not by annotation, no W, D or W$ tool is listed."""
+    server = make_server(Selection(read_only=True, tools=("delete_prompt", "apply")))
     async with Client(server, raise_exceptions=True) as client:
-        tools = (await client.list_tools()).tools
-        assert {t.name for t in tools} >= {"plan", "get_prompt", "list_toolsets", "enable_toolset"}
-        assert "apply" not in {t.name for t in tools}
-        assert all(t.annotations.read_only_hint for t in tools if t.name != "enable_toolset")
+        listed = {t.name: t for t in (await client.list_tools()).tools}
+    reads = {name for name, spec in REGISTRY.specs.items() if spec.kind in ("R", "L")}
+    assert set(listed) == reads | {"list_toolsets", "enable_toolset"}
+    assert {"plan", "get_prompt", "validate_completion_metadata"} <= set(listed)
+    assert all(listed[name].annotations.read_only_hint for name in reads)
+    # enable_toolset only changes this server's tool list, and honours read-only (test below)
+    assert listed["enable_toolset"].annotations.open_world_hint is False
 
 
 async def test_enable_toolset_adds_tools_and_notifies_legacy_clients(make_server: Any) -> None:

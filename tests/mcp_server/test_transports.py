@@ -8,10 +8,12 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
+import httpx2
 import pytest
 import uvicorn
 from mcp import Client, StdioServerParameters
@@ -19,7 +21,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 
 from mcp_server.http_transport import http_app
-from mcp_server.main import run
+from mcp_server.main import configure, run
 from mcp_server.selection import Selection
 from mcp_server.server import build_server
 from sandbox import Sandbox
@@ -46,13 +48,12 @@ async def test_stdio_subprocess_with_embedded_sandbox() -> None:
         assert listed["data"][0]["is_default"] is True
 
 
-@pytest.fixture
-def http_url(sandbox: Sandbox) -> Iterator[str]:
-    server = build_server(lambda: engine_client(sandbox), selection=Selection(toolsets=("collections",)))
+@contextmanager
+def serving(app: Any) -> Iterator[str]:
+    """Serve ``app`` with uvicorn on a free 127.0.0.1 port; yields the MCP URL."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    app = http_app(server, host="127.0.0.1", port=port, token=TOKEN)
     runner = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                                            timeout_graceful_shutdown=1))
     thread = threading.Thread(target=runner.run, kwargs={"sockets": [sock]}, daemon=True)
@@ -61,10 +62,22 @@ def http_url(sandbox: Sandbox) -> Iterator[str]:
     while not runner.started:
         assert thread.is_alive() and time.monotonic() < deadline, "HTTP server did not start"
         time.sleep(0.01)
-    yield f"http://127.0.0.1:{port}/mcp"
-    runner.should_exit = True
-    thread.join(5)
-    sock.close()
+    try:
+        yield f"http://127.0.0.1:{port}/mcp"
+    finally:
+        runner.should_exit = True
+        thread.join(5)
+        sock.close()
+
+
+def _server(sandbox: Sandbox) -> Any:
+    return build_server(lambda: engine_client(sandbox), selection=Selection(toolsets=("collections",)))
+
+
+@pytest.fixture
+def http_url(sandbox: Sandbox) -> Iterator[str]:
+    with serving(http_app(_server(sandbox), host="127.0.0.1", token=TOKEN)) as url:
+        yield url
 
 
 async def test_http_with_token(http_url: str) -> None:
@@ -75,6 +88,40 @@ async def test_http_with_token(http_url: str) -> None:
         assert not (await client.call_tool("list_collections", {})).is_error
 
 
+class StatusRecorder(httpx2.Auth):
+    """Sends no credentials; records the status of every response the MCP client gets."""
+
+    def __init__(self) -> None:
+        self.statuses: list[int] = []
+
+    def auth_flow(self, request: httpx2.Request) -> Iterator[httpx2.Request]:
+        response = yield request
+        self.statuses.append(response.status_code)
+
+
+async def test_http_official_client_without_the_token_is_refused(http_url: str) -> None:
+    recorder = StatusRecorder()
+    with pytest.raises(BaseException, match="unhandled errors"):  # the SDK raises its errors in a task group
+        async with Client(streamable_http_client(http_url, http_client=create_mcp_http_client(auth=recorder))):
+            pass
+    assert recorder.statuses and set(recorder.statuses) == {401}
+
+
+async def test_http_insecure_no_auth_serves_loopback_without_a_token(sandbox: Sandbox) -> None:
+    config = configure(["--transport", "http", "--insecure-no-auth"], {})
+    assert config.token is None and config.args.host == "127.0.0.1"
+    with serving(http_app(_server(sandbox), host=config.args.host, token=config.token)) as url:
+        async with Client(streamable_http_client(url, http_client=create_mcp_http_client())) as client:
+            assert not (await client.call_tool("list_collections", {})).is_error
+
+
+def test_http_binds_loopback_unless_told_otherwise() -> None:
+    config = configure(["--transport", "http"], {"MCP_AUTH_TOKEN": TOKEN})
+    assert config.args.host == "127.0.0.1" and config.token == TOKEN
+    wide = configure(["--transport", "http", "--host", "0.0.0.0"], {"MCP_AUTH_TOKEN": TOKEN})
+    assert wide.args.host == "0.0.0.0" and wide.token == TOKEN  # with a token, any host the operator names
+
+
 def test_http_refuses_missing_or_wrong_token_and_foreign_hosts(http_url: str) -> None:
     with httpx.Client() as http:
         missing = http.post(http_url, json=INIT, headers=MCP_HEADERS)
@@ -83,9 +130,10 @@ def test_http_refuses_missing_or_wrong_token_and_foreign_hosts(http_url: str) ->
                                                           "Host": "evil.example:80"})
         cross_site = http.post(http_url, json=INIT, headers={**MCP_HEADERS, "Authorization": f"Bearer {TOKEN}",
                                                              "Origin": "https://evil.example"})
-        good = http.post(http_url, json=INIT, headers={**MCP_HEADERS, "Authorization": f"Bearer {TOKEN}",
+        good = http.post(http_url, json=INIT, headers={**MCP_HEADERS, "Authorization": f"bearer {TOKEN}",
                                                        "Origin": "http://localhost:3000"})
-    assert missing.status_code == wrong.status_code == 401
+        prefix = http.post(http_url, json=INIT, headers={**MCP_HEADERS, "Authorization": f"Bearer {TOKEN[:-1]}"})
+    assert missing.status_code == wrong.status_code == prefix.status_code == 401
     assert "www-authenticate" in missing.headers
     assert foreign.status_code in (400, 403, 421)
     assert cross_site.status_code == 403

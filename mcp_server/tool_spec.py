@@ -22,12 +22,11 @@ class ToolSpec:
 
     name: str
     group: str  # the toolset
-    kind: str  # R, W, D, W$, L (or M for the server's own meta tools)
+    kind: str  # the catalogue kind: R, W, D, W$, L (M for the server's own meta tools)
     title: str
     description: str
     annotations: ToolAnnotations
     build: Callable[[ToolSpec, ToolOptions], Tool]
-    source: str = "operation"  # operation | composite | gitops | meta
 
     @property
     def read_only(self) -> bool:

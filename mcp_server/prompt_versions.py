@@ -1,23 +1,20 @@
-"""Shared pieces of the hand-written tools: optional-argument aliases, prompt lookups, comparison."""
+"""Reading prompts for the tools that compare or publish versions.
+
+``prompts_named`` finds a prompt by exact name over every search page; ``latest_version`` reads the
+newest version (published or not), which is what an update patches and what a comparison must use;
+``version_number`` turns the version id an update answers with into the number publishing needs;
+``canonical`` is the comparison text of a field (key order and JSON whitespace do not matter).
+"""
 
 from __future__ import annotations
 
 import contextlib
 import json
-from typing import Annotated, Any
-
-from pydantic import WithJsonSchema
+from typing import Any
 
 from engine.portkey import PortkeyClient
 
-# Optional arguments that advertise a plain type (no nullable anyOf); None means "not given".
-OptStr = Annotated[str | None, WithJsonSchema({"type": "string"})]
-OptObject = Annotated[dict[str, Any] | None, WithJsonSchema({"type": "object", "additionalProperties": True})]
-OptObjects = Annotated[list[dict[str, Any]] | None, WithJsonSchema(
-    {"type": "array", "items": {"type": "object", "additionalProperties": True}})]
-
 SEARCH_PAGE_SIZE = 100
-ENV_SUFFIXES = ("-dev", "-staging", "-prod")
 
 
 def canonical(value: Any) -> str:
@@ -46,13 +43,18 @@ async def prompts_named(client: PortkeyClient, name: str, collection_id: str) ->
     return matches
 
 
+async def _versions(client: PortkeyClient, prompt_id: str) -> list[dict[str, Any]]:
+    answer = await client.call("list_prompt_versions", prompt_id=prompt_id)
+    items = answer.get("data", []) if isinstance(answer, dict) else answer
+    return [item for item in items if isinstance(item, dict)]
+
+
 async def latest_version(client: PortkeyClient, prompt_id: str) -> tuple[dict[str, Any], int | None]:
     """The prompt at its newest version (published or not) and the published version number."""
     published = await client.call("get_prompt", prompt_id=prompt_id)
     published_number = _number(published.get("prompt_version"))
-    versions = await client.call("list_prompt_versions", prompt_id=prompt_id)
-    items = versions.get("data", []) if isinstance(versions, dict) else versions
-    numbers = [n for n in (_number(v.get("prompt_version", v.get("version"))) for v in items) if n is not None]
+    numbers = [n for n in (_number(v.get("prompt_version", v.get("version")))
+                           for v in await _versions(client, prompt_id)) if n is not None]
     newest = max(numbers, default=published_number)
     if newest is None or newest == published_number:
         return published, published_number
@@ -63,9 +65,7 @@ async def version_number(client: PortkeyClient, prompt_id: str, version_id: str 
     """The number of version ``version_id`` (updates answer with the id; publishing needs the number)."""
     if not version_id:
         return None
-    versions = await client.call("list_prompt_versions", prompt_id=prompt_id)
-    items = versions.get("data", []) if isinstance(versions, dict) else versions
-    for item in items:
+    for item in await _versions(client, prompt_id):
         if item.get("id") == version_id:
             return _number(item.get("prompt_version", item.get("version")))
     return None
