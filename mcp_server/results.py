@@ -15,14 +15,12 @@ from typing import Any
 from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, Field
 
+from engine.portkey.operations import OPERATIONS
 from mcp_server.logs import remember_secret
 
 # tool → fields of its answer that hold a secret shown only once
-SECRET_FIELDS: dict[str, tuple[str, ...]] = {
-    "create_api_key": ("key",),
-    "rotate_api_key": ("key",),
-    "create_virtual_key": ("key",),
-}
+# One-time secrets per tool, from the operation declarations (Operation.secret_fields).
+SECRET_FIELDS: dict[str, tuple[str, ...]] = {op.name: op.secret_fields for op in OPERATIONS if op.secret_fields}
 
 SECRET_WARNING = (
     "SECRET: {fields} in this result is shown only once and cannot be read back from Portkey. Store it in a "

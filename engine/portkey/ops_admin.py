@@ -64,7 +64,7 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("list_virtual_keys", "virtual_keys", R, "GET", "/virtual-keys", query=q(PAGE_QUERY),
               required_query=("current_page", "page_size"), paging=Paging.OFFSET, normalize=n.limited_list),
     Operation("create_virtual_key", "virtual_keys", W, "POST", "/virtual-keys", body=b.VirtualKeyCreate,
-              body_required=True, normalize=n.unwrap_data),
+              body_required=True, normalize=n.unwrap_data, secret_fields=("key",)),
     Operation("get_virtual_key", "virtual_keys", R, "GET", "/virtual-keys/{slug}", normalize=n.limited),
     Operation("update_virtual_key", "virtual_keys", W, "PUT", "/virtual-keys/{slug}", body=b.VirtualKeyUpdate,
               body_required=True),
