@@ -18,13 +18,11 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.scalarstring import LiteralScalarString
 
+from engine.gitops.kinds import RATE_FIELDS, USAGE_FIELDS
 from engine.gitops.live import META_KEY, LiveObject, LiveState, default_display, display_part, strip_label_mark
+from engine.gitops.load import SECRET_KEYS
 from engine.gitops.model import KIND_FILES, ResourceKind
 
-SECRET_KEYS = frozenset({
-    "api_key", "aws_access_key_id", "aws_secret_access_key", "aws_session_token",
-    "vertex_service_account_json", "azure_ad_token", "credentials", "token", "password",
-})
 _PARTIAL_TAG = re.compile(r"\{\{>\s*([A-Za-z0-9_\-.]+?)(@\d+)?\s*\}\}")
 
 
@@ -257,13 +255,11 @@ class Exporter:
         return value
 
     def _rate_limit(self, obj: LiveObject, key: str) -> None:
-        fields = ("conditions", "group_by", "type", "unit", "value")
-        self._resource(ResourceKind.RATE_LIMIT, key,
-                       {**self._display(ResourceKind.RATE_LIMIT, obj, key), **{k: obj.raw.get(k) for k in fields}})
+        values = {k: obj.raw.get(k) for k in RATE_FIELDS}
+        self._resource(ResourceKind.RATE_LIMIT, key, {**self._display(ResourceKind.RATE_LIMIT, obj, key), **values})
 
     def _usage_limit(self, obj: LiveObject, key: str) -> None:
-        fields = ("conditions", "group_by", "type", "credit_limit", "alert_threshold", "periodic_reset")
-        values = _clean({k: obj.raw.get(k) for k in fields})
+        values = _clean({k: obj.raw.get(k) for k in USAGE_FIELDS})
         self._resource(ResourceKind.USAGE_LIMIT, key, {**self._display(ResourceKind.USAGE_LIMIT, obj, key), **values})
 
 

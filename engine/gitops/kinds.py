@@ -81,16 +81,7 @@ def desired(resource: Resource, refs: Refs) -> dict[str, Any]:
     spec = resource.spec
     kind = resource.kind
     if kind is ResourceKind.PROMPT:
-        return strip_nulls({
-            "string": _decode_string(prompt_string(spec, refs)),
-            "parameters": spec.get("parameters") or {},
-            "model": spec.get("model"),
-            "virtual_key": spec.get("virtual_key"),
-            "functions": spec.get("functions") or None,
-            "tools": spec.get("tools") or None,
-            "tool_choice": spec.get("tool_choice") or None,
-            "metadata": spec.get("metadata") or {},
-        })
+        return _prompt_content(spec, prompt_string(spec, refs), spec.get("metadata") or {})
     if kind is ResourceKind.PARTIAL:
         return {"string": resolve_partials(spec.get("string") or "", refs)}
     if kind is ResourceKind.LABEL:
@@ -101,12 +92,32 @@ def desired(resource: Resource, refs: Refs) -> dict[str, Any]:
         return {"config": _resolve_guardrails(spec.get("config") or {}, refs)}
     if kind is ResourceKind.GUARDRAIL:
         return {"checks": _checks(spec.get("checks") or []), "actions": spec.get("actions") or {}}
+    return _limit_fields(kind, spec)
+
+
+RATE_FIELDS = ("conditions", "group_by", "type", "unit", "value")
+USAGE_FIELDS = ("conditions", "group_by", "type", "credit_limit", "alert_threshold", "periodic_reset")
+
+
+def _limit_fields(kind: ResourceKind, source: Mapping[str, Any]) -> dict[str, Any]:
+    """A rate or usage limit's comparable fields (absent usage fields and null compare equal)."""
     if kind is ResourceKind.RATE_LIMIT:
-        return {k: spec.get(k) for k in ("conditions", "group_by", "type", "unit", "value")}
-    return strip_nulls(
-        {k: spec.get(k) for k in ("conditions", "group_by", "type", "credit_limit", "alert_threshold",
-                                   "periodic_reset")}
-    )
+        return {k: source.get(k) for k in RATE_FIELDS}
+    return strip_nulls({k: source.get(k) for k in USAGE_FIELDS})
+
+
+def _prompt_content(source: Mapping[str, Any], string: Any, metadata: dict[str, Any]) -> dict[str, Any]:
+    """A prompt version's comparable fields; empty lists and missing fields compare equal."""
+    return strip_nulls({
+        "string": _decode_string(string),
+        "parameters": source.get("parameters") or {},
+        "model": source.get("model"),
+        "virtual_key": source.get("virtual_key"),
+        "functions": source.get("functions") or None,
+        "tools": source.get("tools") or None,
+        "tool_choice": source.get("tool_choice") or None,
+        "metadata": metadata,
+    })
 
 
 def _checks(checks: list[Any]) -> list[Any]:
@@ -124,16 +135,7 @@ def live(obj: LiveObject, collection_keys: Mapping[str, str] | None = None) -> d
         latest = obj.latest
         metadata = dict(latest.get("template_metadata") or {})
         metadata.pop(META_KEY, None)
-        return strip_nulls({
-            "string": _decode_string(latest.get("string")),
-            "parameters": latest.get("parameters") or {},
-            "model": latest.get("model"),
-            "virtual_key": latest.get("virtual_key"),
-            "functions": latest.get("functions") or None,
-            "tools": latest.get("tools") or None,
-            "tool_choice": latest.get("tool_choice") or None,
-            "metadata": metadata,
-        })
+        return _prompt_content(latest, latest.get("string"), metadata)
     if kind is ResourceKind.PARTIAL:
         return {"string": obj.latest.get("string") or ""}
     if kind is ResourceKind.LABEL:
@@ -148,12 +150,7 @@ def live(obj: LiveObject, collection_keys: Mapping[str, str] | None = None) -> d
         return {"config": config if isinstance(config, dict) else {}}
     if kind is ResourceKind.GUARDRAIL:
         return {"checks": _checks(raw.get("checks") or []), "actions": raw.get("actions") or {}}
-    if kind is ResourceKind.RATE_LIMIT:
-        return {k: raw.get(k) for k in ("conditions", "group_by", "type", "unit", "value")}
-    return strip_nulls(
-        {k: raw.get(k) for k in ("conditions", "group_by", "type", "credit_limit", "alert_threshold",
-                                  "periodic_reset")}
-    )
+    return _limit_fields(kind, raw)
 
 
 def prompt_metadata(resource: Resource, content: dict[str, Any]) -> dict[str, Any]:
