@@ -53,7 +53,7 @@ class Operation:
     enterprise: bool = False
     in_spec: bool = True
     public: bool = False  # served at the host root (no /v1) without the API key
-    secret_fields: tuple[str, ...] = ()  # answer fields holding a secret shown only this once
+    secret_fields: tuple[str, ...] = ()  # answer fields that hold (or may hold) a secret shown only this once
 
     @property
     def path_params(self) -> tuple[str, ...]:

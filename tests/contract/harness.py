@@ -1,10 +1,10 @@
 """What the client-against-sandbox contract tests share.
 
 Each test module builds a :class:`World` subclass (a sandbox, our client wired to it through a
-:class:`ContractTransport`, plus the objects the module creates first) inside :func:`connect`,
-and gives every operation a success call and an error call. :func:`unknown_ids` derives the
-error call of each operation with path parameters; :func:`assert_success` and
-:func:`assert_error` hold each outcome to the spec.
+:class:`ContractTransport`, plus the objects the module creates first with the builders of
+:mod:`tests.worlds`) inside :func:`connect`, and gives every operation a success call and an
+error call. :func:`unknown_ids` derives the error call of each operation with path parameters;
+:func:`assert_success` and :func:`assert_error` hold each outcome to the spec.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ MISSING = "00000000-0000-4000-8000-000000000000"
 Call = Callable[[Any], tuple[dict[str, Any], Any]]  # world -> (arguments, body)
 
 
-@dataclass
+@dataclass(frozen=True)
 class World:
     """The client, its recording transport and the sandbox behind them."""
 

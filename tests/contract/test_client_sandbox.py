@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
 
 import pytest
 
@@ -17,68 +16,25 @@ from engine.portkey import OPERATIONS, PortkeyUsageError
 from engine.portkey.operations import CORE
 from sandbox.routes import OPERATIONS as ROUTES
 from sandbox.routes import PUBLIC_OPERATIONS
+from tests import worlds
 from tests.contract import harness
 from tests.contract.harness import MISSING, Call
+from tests.worlds import GUARD_ACTIONS
 
 pytestmark = pytest.mark.anyio
 
-GUARD_ACTIONS = {
-    "deny": True, "async": False,
-    "on_success": {"feedback": {"value": 5, "weight": 1, "metadata": ""}},
-    "on_fail": {"feedback": {"value": -5, "weight": 1, "metadata": ""}},
-}
 
-
-@dataclass
-class World(harness.World):
+@dataclass(frozen=True)
+class World(harness.World, worlds.DefaultWorkspace, worlds.CoreObjects):
     """One object of every kind, created through the client."""
-
-    ws: str
-    org: str
-    collection: dict[str, Any]
-    empty_collection: dict[str, Any]
-    prompt: dict[str, Any]
-    version_id: str
-    partial: dict[str, Any]
-    label: dict[str, Any]
-    config: dict[str, Any]
-    guardrail: dict[str, Any]
-    rate: dict[str, Any]
-    usage: dict[str, Any]
-    entity_id: str
 
 
 @pytest.fixture
 async def world() -> AsyncIterator[World]:
     async with harness.connect() as (sb, recorder, client):
-        ws = sb.default_workspace_id
-        collection = await client.create_collection(body={"name": "Support", "workspace_id": ws})
-        empty = await client.create_collection(body={"name": "Empty", "workspace_id": ws})
-        partial = await client.create_prompt_partial(body={"name": "tone", "string": "Be kind.", "workspace_id": ws})
-        prompt = await client.create_prompt(body={
-            "name": "triage", "collection_id": collection["id"],
-            "string": "Hi {{name}} {{>" + partial["slug"] + "}}",
-            "parameters": {"temperature": 0.1}, "virtual_key": "vk-1", "model": "gpt-4o-mini",
-        })
-        await client.update_prompt(prompt_id=prompt["id"], body={"string": "Hello {{name}}", "patch": True})
-        versions = await client.list_prompt_versions(prompt_id=prompt["id"])
-        label = await client.create_prompt_label(body={"name": "canary", "workspace_id": ws,
-                                                       "color_code": "#aabbcc"})
-        config = await client.create_config(body={"name": "routing", "config": {"retry": {"attempts": 2}},
-                                                  "workspace_id": ws})
-        guardrail = await client.create_guardrail(body={
-            "name": "pii", "workspace_id": ws, "actions": GUARD_ACTIONS,
-            "checks": [{"id": "default.regexMatch", "parameters": {"rule": "\\d+"}}],
-        })
-        limit = {"conditions": [{"key": "workspace_id", "value": ws}], "group_by": [{"key": "api_key"}]}
-        rate = await client.create_rate_limit(body={**limit, "type": "requests", "unit": "rpm", "value": 10,
-                                                    "workspace_id": ws})
-        usage = await client.create_usage_limit(body={**limit, "type": "cost", "credit_limit": 100,
-                                                      "workspace_id": ws})
-        entity = sb.record_usage(usage["id"], "key-1", 3.5)
+        core = await worlds.create_core_objects(client, sb, first_version_includes_partial=True)
         recorder.clear()
-        yield World(client, recorder, sb, ws, sb.organisation_id, collection, empty, prompt, versions[-1]["id"],
-                    partial, label, config, guardrail, rate, usage, str(entity["id"]))
+        yield World(client=client, recorder=recorder, sandbox=sb, **vars(worlds.default_workspace(sb)), **vars(core))
 
 
 SUCCESS: dict[str, Call] = {

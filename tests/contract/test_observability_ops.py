@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from engine.portkey import OPERATIONS, PortkeyAPIError
+from tests import worlds
 from tests.contract import harness
 from tests.contract.harness import MISSING, Call
 
@@ -24,32 +24,12 @@ pytestmark = pytest.mark.anyio
 GROUPS = {"mcp", "logging", "tracing", "audit", "analytics", "pricing"}
 MINE = {op.name for op in OPERATIONS if op.group in GROUPS}
 LIVE_405 = {"list_traces"}  # GET /logs: 405 live (portkey-api.md §10, last paragraph)
-CHAT = {
-    "request": {"url": "https://api.openai.com/v1/chat/completions", "method": "POST",
-                "body": {"model": "gpt-4o", "messages": [{"role": "user", "content": "Hi"}]}},
-    "response": {"status": 200, "response_time": 320,
-                 "body": {"model": "gpt-4o", "usage": {"prompt_tokens": 1200, "completion_tokens": 300}}},
-    "metadata": {"trace_id": "trace-contract", "_user": "ada", "team": "support"},
-}
+CHAT = worlds.chat_log("trace-contract")
 
 
-@dataclass
-class World(harness.World):
+@dataclass(frozen=True)
+class World(harness.World, worlds.DefaultWorkspace, worlds.McpObjects, worlds.LogObjects):
     """One object of every kind, created through the client."""
-
-    ws: str
-    ws_slug: str
-    org: str
-    user_id: str
-    integration: dict[str, Any]
-    spare_integration: dict[str, Any]
-    server: dict[str, Any]
-    log_id: str
-    feedback_id: str
-    export: dict[str, Any]
-    finished_export: dict[str, Any]
-    t0: str
-    t1: str
 
     def window(self, **extra: Any) -> dict[str, Any]:
         return {"workspace_slug": self.ws_slug, "time_of_generation_min": self.t0,
@@ -59,35 +39,11 @@ class World(harness.World):
 @pytest.fixture
 async def world() -> AsyncIterator[World]:
     async with harness.connect() as (sb, recorder, client):
-        ws = sb.default_workspace_id
-        now = datetime.now(UTC)
-        t0, t1 = (now - timedelta(hours=1)).isoformat(), (now + timedelta(hours=1)).isoformat()
-        integration = await client.create_mcp_integration(body={
-            "name": "Linear", "url": "https://mcp.linear.example/mcp", "auth_type": "headers", "transport": "http",
-            "configurations": {"custom_headers": {"Authorization": "Bearer x"}},
-        })
-        await client.update_mcp_integration_workspaces(id=integration["id"], body={
-            "workspaces": [{"id": ws, "enabled": True}]})
-        spare = await client.create_mcp_integration(body={
-            "name": "Spare", "url": "https://mcp.spare.example/sse", "auth_type": "none", "transport": "sse",
-            "workspace_id": ws})
-        server = await client.create_mcp_server(body={"name": "Linear", "mcp_integration_id": integration["slug"],
-                                                      "workspace_id": ws})
-        await client.test_mcp_server(id=server["id"])
-        access = await client.list_mcp_server_user_access(id=server["id"])
-        inserted = await client.insert_log(body=CHAT)
-        feedback = await client.create_feedback(body={"trace_id": "trace-contract", "value": 5})
-        export_body = {"workspace_id": ws, "filters": {"time_of_generation_min": t0, "time_of_generation_max": t1},
-                       "requested_data": ["id", "cost", "ai_model"]}
-        export = await client.create_log_export(body=export_body)
-        finished = await client.create_log_export(body=export_body)
-        await client.start_log_export(export_id=finished["id"])
-        await client.get_log_export(export_id=finished["id"])
+        mcp = await worlds.create_mcp_objects(client, sb)
+        logs = await worlds.create_log_objects(client, sb, trace_id="trace-contract")
         recorder.clear()
-        yield World(client, recorder, sb, ws, sb.default_workspace_slug, sb.organisation_id,
-                    access["data"][0]["user_id"], integration, spare, server, inserted["log_ids"][0],
-                    feedback["feedback_ids"][0], export, finished, t0, t1)
-
+        yield World(client=client, recorder=recorder, sandbox=sb, **vars(worlds.default_workspace(sb)),
+                    **vars(mcp), **vars(logs))
 
 
 ANALYTICS = sorted(op.name for op in OPERATIONS if op.group == "analytics")
