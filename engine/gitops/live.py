@@ -203,22 +203,26 @@ class Reader:
         objects = [self._obj(ResourceKind.PARTIAL, item) for item in items]
 
         async def detail(obj: LiveObject) -> None:
-            published = await self._call("get_prompt_partial", prompt_partial_id=obj.id)
-            versions = await self._call("list_partial_versions", prompt_partial_id=obj.id)
-            rows = versions if isinstance(versions, list) else versions.get("data", [])
-            obj.raw = published
-            obj.published_version = _int(published.get("version"))
+            rows = _rows(await self._call("list_partial_versions", prompt_partial_id=obj.id))
+            latest_row = None
             for row in rows:
                 number = _int(row.get("version"))
                 if number is None:
                     continue
                 obj.version_ids[number] = str(row.get("prompt_partial_version_id") or "")
-                if obj.version is None or number > obj.version:
-                    obj.version = number
-                    obj.latest = {"string": row.get("string")}
-            if obj.version is None:
-                obj.version = obj.published_version
-                obj.latest = {"string": published.get("string")}
+                if latest_row is None or number > (obj.version or 0):
+                    latest_row, obj.version = row, number
+            obj.published_version = _only_active(rows, "prompt_version_status", "version")
+            if latest_row is not None and obj.published_version is not None:
+                obj.latest = {"string": latest_row.get("string")}
+                return
+            published = await self._call("get_prompt_partial", prompt_partial_id=obj.id)  # inconclusive list
+            obj.raw = {**obj.raw, **published}
+            obj.published_version = _int(published.get("version"))
+            if latest_row is None:
+                obj.version, obj.latest = obj.published_version, {"string": published.get("string")}
+            else:
+                obj.latest = {"string": latest_row.get("string")}
 
         return await self._with_details(objects, detail), complete
 
@@ -227,12 +231,7 @@ class Reader:
         objects = [self._obj(ResourceKind.PROMPT, item) for item in items]
 
         async def detail(obj: LiveObject) -> None:
-            published = await self._call("get_prompt", prompt_id=obj.id)
-            versions = await self._call("list_prompt_versions", prompt_id=obj.id)
-            rows = versions if isinstance(versions, list) else versions.get("data", [])
-            obj.raw = published
-            obj.slug = published.get("slug", obj.slug)
-            obj.published_version = _int(published.get("prompt_version"))
+            rows = _rows(await self._call("list_prompt_versions", prompt_id=obj.id))
             latest_row: dict[str, Any] | None = None
             for row in rows:
                 number = _int(row.get("prompt_version"))
@@ -242,20 +241,22 @@ class Reader:
                 label_ids = row.get("label_ids") or ([row["label_id"]] if row.get("label_id") else [])
                 for label_id in label_ids:
                     obj.labels[str(label_id)] = number
-                if latest_row is None or number > _int(latest_row.get("prompt_version")):  # type: ignore[operator]
-                    latest_row = row
-            if latest_row is None:
-                obj.version, obj.latest = obj.published_version, _prompt_fields(published)
+                if latest_row is None or number > (obj.version or 0):
+                    latest_row, obj.version = row, number
+            obj.published_version = _only_active(rows, "status", "prompt_version")
+            template = latest_row.get("prompt_template") if latest_row else None
+            if obj.published_version is not None and isinstance(template, dict) and "string" in template:
+                obj.latest = _prompt_fields(template)  # one detail read: the versions list says it all
                 return
-            obj.version = _int(latest_row.get("prompt_version"))
-            template = latest_row.get("prompt_template")
-            if obj.version == obj.published_version:
-                obj.latest = _prompt_fields(published)
+            published = await self._call("get_prompt", prompt_id=obj.id)  # inconclusive list: ask
+            obj.raw = {**obj.raw, **published}
+            obj.published_version = _int(published.get("prompt_version"))
+            if latest_row is None or obj.version == obj.published_version:
+                obj.version, obj.latest = obj.published_version, _prompt_fields(published)
             elif isinstance(template, dict) and "string" in template:
                 obj.latest = _prompt_fields(template)
             else:
-                latest = await self._call("get_prompt", prompt_id=obj.id, version=obj.version)
-                obj.latest = _prompt_fields(latest)
+                obj.latest = _prompt_fields(await self._call("get_prompt", prompt_id=obj.id, version=obj.version))
 
         return await self._with_details(objects, detail), complete
 
@@ -308,6 +309,24 @@ PROMPT_VERSION_FIELDS = (
     "string", "parameters", "model", "virtual_key", "functions", "tools", "tool_choice",
     "template_metadata",
 )
+
+
+def _rows(answer: Any) -> list[dict[str, Any]]:
+    """A versions list, bare or wrapped in ``{data: [...]}``."""
+    rows = answer if isinstance(answer, list) else answer.get("data", []) if isinstance(answer, dict) else []
+    return [row for row in rows if isinstance(row, dict)]
+
+
+def _only_active(rows: list[dict[str, Any]], status_key: str, number_key: str) -> int | None:
+    """The published version number when exactly one version is ``active`` (the others ``archived``).
+
+    Portkey marks unpublished versions archived (the successor MCP server: "creates a new archived
+    version … publish is what makes the new version active"); anything else is inconclusive.
+    """
+    active = [row for row in rows if row.get(status_key) == "active"]
+    if len(active) == 1 and all(row.get(status_key) in ("active", "archived") for row in rows):
+        return _int(active[0].get(number_key))
+    return None
 
 
 def _prompt_fields(source: dict[str, Any]) -> dict[str, Any]:

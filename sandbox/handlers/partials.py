@@ -9,7 +9,7 @@ from sandbox.context import Ctx
 from sandbox.errors import invalid
 from sandbox.fields import opt_enum, opt_str
 from sandbox.handlers.collections import default_collection
-from sandbox.handlers.versions import Versioned
+from sandbox.handlers.versions import Versioned, version_status
 from sandbox.store import Doc, Tx
 
 PARTIALS = Versioned("partial", "prompt partial", "partial_id")
@@ -126,7 +126,7 @@ def list_partial_versions(ctx: Ctx) -> Any:
             "string": v["string"],
             "description": v["description"],
             "created_at": v["created_at"],
-            "prompt_version_status": v["status"],
+            "prompt_version_status": version_status(partial, v),
             "object": "partial",
         }
         out.append({k: x for k, x in item.items() if x is not None})

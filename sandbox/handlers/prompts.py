@@ -10,7 +10,7 @@ from sandbox.context import Ctx
 from sandbox.errors import invalid, not_found
 from sandbox.fields import opt_bool, opt_dict, opt_list, opt_str
 from sandbox.handlers.labels import find_label
-from sandbox.handlers.versions import Versioned
+from sandbox.handlers.versions import Versioned, version_status
 from sandbox.paging import page
 from sandbox.store import Doc, Tx
 
@@ -89,7 +89,7 @@ def prompt_view(prompt: Doc, version: Doc) -> dict[str, Any]:
         "is_raw_template": version["is_raw_template"],
         "prompt_version": version["version"],
         "prompt_version_id": version["id"],
-        "prompt_version_status": version["status"],
+        "prompt_version_status": version_status(prompt, version),
         "prompt_version_description": version["description"],
         "prompt_version_label_id": version["label_ids"][-1] if version["label_ids"] else None,
         "status": prompt["status"],
@@ -100,7 +100,7 @@ def prompt_view(prompt: Doc, version: Doc) -> dict[str, Any]:
     return {k: v for k, v in view.items() if v is not None}
 
 
-def _version_summary(version: Doc) -> dict[str, Any]:
+def _version_summary(prompt: Doc, version: Doc) -> dict[str, Any]:
     template = {
         k: version[k]
         for k in (
@@ -126,7 +126,7 @@ def _version_summary(version: Doc) -> dict[str, Any]:
         # Sandbox extension: a version may carry several labels; `label_id` shows the last one.
         "label_ids": list(version["label_ids"]),
         "created_at": version["created_at"],
-        "status": version["status"],
+        "status": version_status(prompt, version),
         "object": "prompt",
     }
     return {k: v for k, v in summary.items() if v is not None}
@@ -246,7 +246,7 @@ publish_prompt = PROMPTS.publish  # PUT /prompts/{id}/makeDefault {version: N}
 def list_prompt_versions(ctx: Ctx) -> Any:
     """GET /prompts/{id}/versions: a bare array of PromptVersionSummary, oldest first."""
     prompt = PROMPTS.find(ctx.tx, ctx.params["prompt_id"])
-    return [_version_summary(v) for v in PROMPTS.versions(ctx.tx, prompt)]
+    return [_version_summary(prompt, v) for v in PROMPTS.versions(ctx.tx, prompt)]
 
 
 def _find_version(tx: Tx, prompt: Doc, version_id: str) -> Doc:

@@ -12,6 +12,16 @@ from sandbox.errors import invalid, not_found
 from sandbox.store import Doc, Tx
 
 
+def version_status(doc: Doc, version: Doc) -> str:
+    """`active` for the published version, `archived` for every other one.
+
+    The successor MCP server describes Portkey's update as "creates a new archived version …
+    publish_prompt is what makes the new version active" (reference/gitops-design.md §0.2), so the
+    versions list tells which version callers are served.
+    """
+    return "active" if version["version"] == doc["published_version"] else "archived"
+
+
 def version_number(body: dict[str, Any]) -> int:
     """The `version` of a makeDefault body: a whole number."""
     value = body.get("version")

@@ -422,3 +422,40 @@ async def test_lock_file_reveals_edits_and_deletes_of_kinds_without_a_stamp(
     path.write_text("{not json")
     with pytest.raises(ValueError, match="delete it, the next apply rewrites it"):
         Lock.read(path)
+
+
+class AllActive(httpx.AsyncBaseTransport):
+    """Marks every version active, as an API that does not flag the published one would."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if request.method == "GET" and request.url.path.endswith("/versions"):
+            rows = json.loads(await response.aread())
+            for row in rows:
+                row["status"] = row["prompt_version_status"] = "active"
+            return httpx.Response(200, json=rows)
+        return response
+
+
+async def test_one_detail_read_per_prompt_and_a_fallback_when_the_list_is_inconclusive(
+    sandbox: Sandbox, client: PortkeyClient, project: Path
+) -> None:
+    await converge(client, project)
+    edit(project / "prompts/support/summarise.prompt.yaml", "three bullet points", "five bullet points")
+    await converge(client, project)  # v2 of summarise exists, unpublished (release.default is false)
+    sandbox.reset_requests()
+    planned = await plan_project(client, project)
+    assert not planned.plan.has_changes
+    details = [r.operation for r in sandbox.requests() if r.operation in ("get_prompt", "get_prompt_partial")]
+    assert details == [], "the versions lists alone answer which version is published"
+    async with make_client(sandbox, AllActive(httpx.ASGITransport(app=sandbox.app))) as vague:
+        sandbox.reset_requests()
+        fallback = await plan_project(vague, project)
+    assert not fallback.plan.has_changes
+    summarise = next(c for c in fallback.plan.changes if c.address == "prompt:support/summarise")
+    assert (summarise.remote["version"], summarise.remote["published_version"]) == (2, 1)
+    # Only summarise has two "active" versions; single-version lists stay conclusive.
+    assert [r.operation for r in sandbox.requests()].count("get_prompt") == 1

@@ -190,3 +190,14 @@ async def test_create_validates_fields(api):
         "workspace_id",
     )
     assert ok(await api.get("/prompts"))["total"] == 0
+
+
+async def test_versions_list_marks_the_published_version_active(api):
+    pid = (await make_prompt(api))["id"]
+    ok(await api.put(f"/prompts/{pid}", json={"string": "v2", "patch": True}))
+    versions = ok(await api.get(f"/prompts/{pid}/versions"))
+    assert [(v["prompt_version"], v["status"]) for v in versions] == [(1, "active"), (2, "archived")]
+    ok(await api.put(f"/prompts/{pid}/makeDefault", json={"version": 2}))
+    versions = ok(await api.get(f"/prompts/{pid}/versions"))
+    assert [(v["prompt_version"], v["status"]) for v in versions] == [(1, "archived"), (2, "active")]
+    assert ok(await api.get(f"/prompts/{pid}", params={"version": 1}))["prompt_version_status"] == "archived"
