@@ -18,7 +18,7 @@ from pathlib import Path
 import anyio
 import httpx
 
-from engine.gitops.engine import apply_planned, plan_project
+from engine.gitops.workflow import apply_planned, plan_project
 from engine.portkey import PortkeyClient, Secret, Settings
 from sandbox import FaultRule, Faults, Sandbox
 

@@ -18,8 +18,8 @@ from mcp.types import CallToolResult
 from pydantic import Field
 
 from engine.gitops.apply import ApplyError
-from engine.gitops.engine import apply_planned, plan_project
 from engine.gitops.render import render_markdown
+from engine.gitops.workflow import apply_planned, plan_project
 from engine.portkey import PortkeyError
 from mcp_server import results
 from mcp_server.errors import to_tool_error

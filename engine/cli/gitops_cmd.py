@@ -114,7 +114,7 @@ def plan(
 ) -> None:
     """Show what apply would change. Exit codes: 0 ok (or no changes), 1 error, 2 changes (with
     --detailed-exitcode), 4 blocked by a safety rule."""
-    from engine.gitops.engine import plan_project
+    from engine.gitops.workflow import plan_project
 
     _require_dir(root)
     applied = _read_lock(lock)
@@ -157,8 +157,8 @@ def apply(
     Exit codes: 0 applied (or nothing to do), 1 error before any write or stale plan, 4 blocked by a
     safety rule, 5 stopped part-way (re-run apply to converge)."""
     from engine.gitops.apply import ApplyError
-    from engine.gitops.engine import check_saved_plan, plan_project
     from engine.gitops.plan import Plan
+    from engine.gitops.workflow import check_saved_plan, plan_project
 
     _require_dir(root)
 
@@ -184,7 +184,7 @@ def apply(
                 return EXIT_BLOCKED
             if not plan_json["has_changes"]:
                 if lock is not None:
-                    from engine.gitops.engine import current_lock
+                    from engine.gitops.workflow import current_lock
 
                     current_lock(planned).write(lock)
                 return 0
@@ -222,7 +222,7 @@ def _confirm() -> bool:
 async def _apply_with_progress(client: Any, planned: Any) -> Any:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from engine.gitops.engine import apply_planned
+    from engine.gitops.workflow import apply_planned
 
     total = sum(len(c.actions) for c in planned.plan.changes if not c.is_noop)
     progress = Progress(
@@ -254,7 +254,7 @@ def drift(
 ) -> None:
     """Report what changed in Portkey outside git (edits made in the Portkey UI or API). Prompt edits are
     always seen; other kinds need the --lock file the last apply wrote."""
-    from engine.gitops.engine import plan_project
+    from engine.gitops.workflow import plan_project
 
     _require_dir(root)
     applied = _read_lock(lock)
@@ -293,10 +293,10 @@ def export(
 ) -> None:
     """Write the live account as desired-state files; a plan right after shows no changes."""
     from engine.gitops.adopt import adopt
-    from engine.gitops.engine import resolve_workspace
     from engine.gitops.export import Exporter
     from engine.gitops.live import Reader
     from engine.gitops.model import ResourceKind
+    from engine.gitops.workflow import resolve_workspace
 
     if target.exists() and any(target.iterdir()):
         terminal.error(f"{target} is not empty; export into a new directory so nothing is overwritten")

@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from engine.gitops.apply import ApplyError
-from engine.gitops.engine import StalePlanError, apply_planned, check_saved_plan, plan_project
 from engine.gitops.plan import Action, Plan
+from engine.gitops.workflow import StalePlanError, apply_planned, check_saved_plan, plan_project
 from engine.portkey import PortkeyClient
 from sandbox import FaultRule, Faults, Sandbox
 from tests.gitops.conftest import make_client

@@ -1,4 +1,4 @@
-"""The engine's entry points: plan a project, apply a plan, check a saved plan is still valid.
+"""The engine's workflows: plan a project, apply a plan, check a saved plan is still valid.
 
 Front doors (CLI, MCP) call these; they hold no I/O of their own beyond the
 client they are given and the project files.
