@@ -28,6 +28,10 @@ LockOpt = Annotated[
                  "objects edited or deleted there since. Optional cache, safe to commit (no secrets).",
                  envvar="PORTKEY_GITOPS_LOCK"),
 ]
+AdoptOpt = Annotated[
+    bool, typer.Option("--adopt", help="Take over an unmanaged object that has a resource's name (it gets our "
+                       "marker) instead of creating a duplicate; like Terraform's import blocks.")
+]
 ParallelOpt = Annotated[
     int, typer.Option("--parallelism", min=1, max=64, help="Concurrent reads of live state (a rate-limit knob).")
 ]
@@ -111,6 +115,7 @@ def plan(
     ] = False,
     lock: LockOpt = None,
     parallelism: ParallelOpt = 8,
+    adopt: AdoptOpt = False,
 ) -> None:
     """Show what apply would change. Exit codes: 0 ok (or no changes), 1 error, 2 changes (with
     --detailed-exitcode), 4 blocked by a safety rule."""
@@ -123,7 +128,7 @@ def plan(
         async with open_client(sandbox=sandbox, sandbox_db=sandbox_db) as client:
             planned = await plan_project(
                 client, root, env=env, prune=prune, allow_mass_delete=allow_mass_delete, lock=applied,
-                concurrency=parallelism,
+                concurrency=parallelism, adopt=adopt,
             )
             return planned.plan.to_json()
 
@@ -152,6 +157,7 @@ def apply(
     allow_mass_delete: Annotated[bool, typer.Option(help="Allow more deletes than the threshold.")] = False,
     lock: LockOpt = None,
     parallelism: ParallelOpt = 8,
+    adopt: AdoptOpt = False,
 ) -> None:
     """Plan, confirm, then apply in two phases (stage everything, then publish and move labels).
     Exit codes: 0 applied (or nothing to do), 1 error before any write or stale plan, 4 blocked by a
@@ -174,7 +180,7 @@ def apply(
             else:
                 planned = await plan_project(
                     client, root, env=env, prune=prune, allow_mass_delete=allow_mass_delete, lock=_read_lock(lock),
-                    concurrency=parallelism,
+                    concurrency=parallelism, adopt=adopt,
                 )
             plan_json = planned.plan.to_json()
             _show(plan_json)

@@ -114,11 +114,13 @@ class Applier:
         return self.result
 
     async def _phase_one(self, change: Change) -> None:
+        updated = False  # one PUT carries a rename, an adoption and an in-place update together
         for action in change.actions:
             if action is Action.CREATE:
                 await self._step(change, action, self._create)
-            elif action in (Action.MOVE, Action.UPDATE, Action.ADOPT):
+            elif action in (Action.MOVE, Action.UPDATE, Action.ADOPT) and not updated:
                 await self._step(change, action, self._update)
+                updated = True
             elif action is Action.NEW_VERSION:
                 await self._step(change, action, self._new_version)
             elif action is Action.REPLACE:

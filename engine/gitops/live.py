@@ -123,7 +123,12 @@ def strip_label_mark(description: str | None) -> str | None:
 class Reader:
     """Reads live state with bounded concurrency; counts the HTTP requests it spends."""
 
-    def __init__(self, client: PortkeyClient, workspace: str | None, prefix: str, concurrency: int = 8):
+    def __init__(
+        self, client: PortkeyClient, workspace: str | None, prefix: str, concurrency: int = 8,
+        candidates: dict[ResourceKind, set[str]] | None = None,
+    ):
+        """``candidates``: names of unmarked objects whose details are read too (adoption)."""
+        self.candidates = candidates or {}
         self.client = client
         self.workspace = workspace
         self.prefix = prefix
@@ -194,8 +199,11 @@ class Reader:
     async def _with_details(
         self, objects: list[LiveObject], detail: Any
     ) -> list[LiveObject]:
-        """Read details of marked objects concurrently."""
-        await gather(detail(obj) for obj in objects if obj.key is not None)
+        """Read details of marked objects (and adoption candidates) concurrently."""
+        await gather(
+            detail(obj) for obj in objects
+            if obj.key is not None or obj.name in self.candidates.get(obj.kind, ())
+        )
         return objects
 
     async def _partials(self, state: LiveState) -> tuple[list[LiveObject], bool]:

@@ -24,6 +24,7 @@ class PlanOptions:
     allow_mass_delete: bool = False
     secrets: Callable[[Resource], dict[str, Any]] | None = None  # spec with secrets resolved
     lock: Lock | None = None  # what the last apply left, for drift of kinds without a content stamp
+    adopt: bool = False  # take over an unmarked object with a resource's name instead of creating one
 
 
 @dataclass
@@ -36,6 +37,7 @@ class _Context:
     matched: dict[str, LiveObject] = field(default_factory=dict)  # address -> live object
     collection_keys: dict[str, str] = field(default_factory=dict)  # collection id -> key
     failed: set[str] = field(default_factory=set)  # addresses with an error: not planned
+    adopted: set[str] = field(default_factory=set)  # addresses matched to an unmarked object (--adopt)
 
     def error(self, address: str, message: str) -> None:
         self.failed.add(address)
@@ -105,15 +107,23 @@ def _match(ctx: _Context) -> None:
             ctx.matched[resource.address] = found[0]
             continue
         candidates = {resource.key, str(resource.spec.get("name") or resource.key)}
-        for candidate in sorted(candidates):
-            for obj in ctx.live.unmarked_named(resource.kind, candidate):
-                ctx.plan.adoptable.append(
-                    {"address": resource.address, "remote": {"id": obj.id, "slug": obj.slug, "name": obj.name}}
-                )
-                if resource.kind is ResourceKind.LABEL:
-                    hint = f"portkey-gitops import <dir> {resource.address} {obj.id}"
-                    ctx.error(resource.address, f"an unmanaged label named {obj.name!r} already exists and label "
-                              f"names are unique; adopt it with `{hint}`")
+        unmarked = [obj for name in sorted(candidates) for obj in ctx.live.unmarked_named(resource.kind, name)]
+        if ctx.options.adopt and len(unmarked) == 1:
+            ctx.matched[resource.address] = unmarked[0]
+            ctx.adopted.add(resource.address)
+            continue
+        for obj in unmarked:
+            ctx.plan.adoptable.append(
+                {"address": resource.address, "remote": {"id": obj.id, "slug": obj.slug, "name": obj.name}}
+            )
+        if len(unmarked) > 1 and ctx.options.adopt:
+            ids = ", ".join(o.id for o in unmarked)
+            ctx.error(resource.address, f"{len(unmarked)} unmanaged objects match ({ids}); adopt one with "
+                      f"`portkey-gitops import <dir> {resource.address} <id>`")
+        elif unmarked and resource.kind is ResourceKind.LABEL:
+            hint = f"portkey-gitops import <dir> {resource.address} {unmarked[0].id}"
+            ctx.error(resource.address, f"an unmanaged label named {unmarked[0].name!r} already exists and label "
+                      f"names are unique; adopt it with `{hint}` or plan with --adopt")
 
 
 def _resolved(ctx: _Context, resource: Resource) -> Resource:
@@ -151,7 +161,10 @@ def _plan_resource(ctx: _Context, resource: Resource) -> Change | None:
         return change
     change.remote = {"id": obj.id, "slug": obj.slug, "name": obj.name}
     change.payload.update({"id": obj.id, "slug": obj.slug})
-    if obj.name != name:
+    if resource.address in ctx.adopted:
+        change.actions.append(Action.ADOPT)
+        change.reasons.append(f"adopting the unmanaged {obj.name!r}: it gets our marker (id and slug are kept)")
+    elif obj.name != name:
         change.actions.append(Action.MOVE)
         change.reasons.append(f"renamed: {obj.name!r} → {name!r} (id and slug are kept)")
     have = kinds.live(obj, ctx.collection_keys)

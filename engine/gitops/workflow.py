@@ -84,6 +84,7 @@ async def plan_project(
     environ: Mapping[str, str] | None = None,
     concurrency: int = 8,
     lock: Lock | None = None,
+    adopt: bool = False,
 ) -> Planned:
     """Load, read live state, diff. File errors stop before any HTTP request."""
     environ = os.environ if environ is None else environ
@@ -96,12 +97,19 @@ async def plan_project(
         plan.warnings = [str(d) for d in state.warnings]
         return Planned(plan, state, None)
     workspace_id = await resolve_workspace(client, state.project.workspace)
-    reader = Reader(client, workspace_id, state.project.name_prefix, concurrency)
+    candidates: dict[ResourceKind, set[str]] = {}
+    if adopt:
+        for resource in state.resources.values():
+            candidates.setdefault(resource.kind, set()).update(
+                {resource.key, str(resource.spec.get("name") or resource.key)}
+            )
+    reader = Reader(client, workspace_id, state.project.name_prefix, concurrency, candidates)
     live = await reader.read(set(ResourceKind))
     live.requests = client.request_count - before
     plan = build_plan(
         state, live,
-        PlanOptions(prune=prune, allow_mass_delete=allow_mass_delete, secrets=_secrets(environ), lock=lock),
+        PlanOptions(prune=prune, allow_mass_delete=allow_mass_delete, secrets=_secrets(environ), lock=lock,
+                    adopt=adopt),
     )
     _stamp(plan, state, root)
     plan.warnings = [str(d) for d in state.warnings] + plan.warnings

@@ -459,3 +459,32 @@ async def test_one_detail_read_per_prompt_and_a_fallback_when_the_list_is_inconc
     assert (summarise.remote["version"], summarise.remote["published_version"]) == (2, 1)
     # Only summarise has two "active" versions; single-version lists stay conclusive.
     assert [r.operation for r in sandbox.requests()].count("get_prompt") == 1
+
+
+async def test_adopt_takes_over_unmanaged_objects_instead_of_creating_duplicates(
+    client: PortkeyClient, sandbox: Sandbox, project: Path
+) -> None:
+    ws = sandbox.default_workspace_id
+    label = await client.create_prompt_label(body={"name": "canary", "workspace_id": ws, "color_code": "#F5A623",
+                                                   "description": "Versions under canary evaluation before production"})
+    guard = await client.create_guardrail(body={
+        "name": "pii-redaction", "workspace_id": ws,
+        "checks": [{"id": "default.regexMatch", "parameters": {"rule": "x"}}],
+        "actions": {"deny": True, "async": False},
+    })
+    refused = await plan_project(client, project)
+    assert any("plan with --adopt" in e for e in refused.plan.errors)
+    planned = await plan_project(client, project, adopt=True)
+    assert not planned.plan.errors
+    found = actions(planned.plan)
+    assert found["label:canary"] == ["adopt"]
+    assert found["guardrail:pii-redaction"] == ["adopt", "update"]
+    sandbox.reset_requests()
+    await apply_planned(client, planned)
+    guard_puts = [r for r in sandbox.requests() if r.operation == "update_guardrail"]
+    assert len(guard_puts) == 1, "adoption and update travel in one PUT"
+    labels = [x for x in (await client.list_prompt_labels())["data"] if x["name"] == "canary"]
+    guards = (await client.list_guardrails())["data"]
+    assert [x["id"] for x in labels] == [label["id"]] and [g["id"] for g in guards] == [guard["id"]]
+    assert guards[0]["name"] == "gitops:pii-redaction"
+    assert not (await plan_project(client, project)).plan.has_changes
