@@ -7,7 +7,7 @@ import sys
 import typer
 
 from engine import __version__
-from engine.cli import gitops_cmd, sandbox_cmd, terminal
+from engine.cli import apply_cmd, drift_cmd, export_cmd, import_cmd, plan_cmd, sandbox_cmd, terminal, validate_cmd
 from engine.cli.exits import EXIT_ERROR
 from engine.portkey.errors import PortkeyError
 
@@ -23,12 +23,12 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(sandbox_cmd.app, name="sandbox")
-app.command()(gitops_cmd.validate)
-app.command()(gitops_cmd.plan)
-app.command()(gitops_cmd.apply)
-app.command()(gitops_cmd.drift)
-app.command()(gitops_cmd.export)
-app.command("import")(gitops_cmd.import_)
+app.command()(validate_cmd.validate)
+app.command()(plan_cmd.plan)
+app.command()(apply_cmd.apply)
+app.command()(drift_cmd.drift)
+app.command()(export_cmd.export)
+app.command("import")(import_cmd.import_)
 
 
 @app.command()

@@ -1,0 +1,89 @@
+"""Options and helpers shared by the GitOps commands (one module per command beside this one)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from engine.cli import terminal
+from engine.cli.exits import EXIT_ERROR
+
+ProjectDir = Annotated[
+    Path, typer.Argument(help="Project directory holding portkey.yaml.", exists=False, file_okay=False)
+]
+EnvOpt = Annotated[str | None, typer.Option("--env", help="Environment overlay: environments/NAME.yaml.")]
+SandboxOpt = Annotated[
+    bool, typer.Option("--sandbox", help="Use the embedded Portkey sandbox (no key needed).")
+]
+LockOpt = Annotated[
+    Path | None,
+    typer.Option("--lock", help="Lock file: apply records what it left in Portkey; plan and drift report "
+                 "objects edited or deleted there since. Optional cache, safe to commit (no secrets).",
+                 envvar="PORTKEY_GITOPS_LOCK"),
+]
+AdoptOpt = Annotated[
+    bool, typer.Option("--adopt", help="Take over an unmanaged object that has a resource's name (it gets our "
+                       "marker) instead of creating a duplicate; like Terraform's import blocks.")
+]
+ParallelOpt = Annotated[
+    int, typer.Option("--parallelism", min=1, max=64, help="Concurrent reads of live state (a rate-limit knob).")
+]
+SandboxDbOpt = Annotated[
+    Path | None,
+    typer.Option("--sandbox-db", help="Sandbox state file (default .portkey/sandbox.sqlite3).",
+                 envvar="PORTKEY_SANDBOX_DB"),
+]
+
+
+def use_color() -> bool:
+    """Colour only on a terminal and when NO_COLOR is unset."""
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def read_lock(path: Path | None) -> Any:
+    """The lock file at ``path`` (None without one); a broken file is a one-line error."""
+    from engine.gitops.lock import Lock
+
+    if path is None:
+        return None
+    try:
+        return Lock.read(path)
+    except ValueError as exc:
+        terminal.error(str(exc))
+        raise typer.Exit(EXIT_ERROR) from None
+
+
+def require_dir(root: Path) -> None:
+    """Stop with a one-line error unless ``root`` is a directory."""
+    if not root.is_dir():
+        terminal.error(f"{root} is not a directory; pass the project directory that holds portkey.yaml")
+        raise typer.Exit(EXIT_ERROR)
+
+
+def write_outputs(plan_json: dict[str, Any], out: Path | None, as_json: bool, markdown: Path | None) -> None:
+    """Write the saved plan, the Markdown form and/or the JSON to stdout, as asked."""
+    from engine.gitops.render import render_markdown
+
+    if out is not None:
+        out.write_text(json.dumps(plan_json, indent=2, sort_keys=True) + "\n")
+        terminal.info(f"Plan saved to {out}")
+    if markdown is not None:
+        markdown.write_text(render_markdown(plan_json))
+        terminal.info(f"Markdown plan written to {markdown}")
+    if as_json:
+        sys.stdout.write(json.dumps(plan_json, indent=2, sort_keys=True) + "\n")
+
+
+def show_plan(plan_json: dict[str, Any]) -> None:
+    """Draw the plan for people on stdout."""
+    from engine.gitops.render import render_human
+
+    width = terminal.out().width
+    sys.stdout.write(render_human(plan_json, color=use_color(), width=max(width, 60)))
+    if not sys.stdout.isatty():
+        sys.stdout.flush()
