@@ -108,9 +108,9 @@ def _part(body: dict[str, Any], name: str) -> dict[str, Any]:
     return {"headers": _headers(part, name), "body": content}
 
 
-def build_log(ctx: Ctx) -> Doc:
-    """Validate one custom log and derive its stored form (not yet saved)."""
-    body = ctx.body
+def build_log(ctx: Ctx, body: dict[str, Any] | None = None) -> Doc:
+    """Validate one custom log (``ctx.body`` unless given) and derive its stored form (not yet saved)."""
+    body = ctx.body if body is None else body
     request = _part(body, "request")
     request["url"] = opt_str(body["request"], "url", required=True)
     request["method"] = (opt_str(body["request"], "method") or "post").upper()

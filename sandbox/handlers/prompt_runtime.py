@@ -12,6 +12,7 @@ from sandbox.context import Ctx
 from sandbox.errors import invalid, not_found
 from sandbox.fields import opt_bool, opt_dict
 from sandbox.handlers.labels import visible_labels
+from sandbox.handlers.logs import build_log
 from sandbox.handlers.partials import partial_text
 from sandbox.handlers.prompts import PROMPTS
 from sandbox.mustache import TemplateError, expand_partials, render
@@ -160,4 +161,18 @@ def run_prompt_completion(ctx: Ctx) -> Any:
             "choices": [{"index": 0, "text": reply, "finish_reason": finish, "logprobs": None}],
             "usage": usage,
         }
+    _log_completion(ctx, request, body)
     return {"status": "success", "headers": {}, "body": body}
+
+
+def _log_completion(ctx: Ctx, request: dict[str, Any], answer: dict[str, Any]) -> None:
+    """Store the completion as a log, as Portkey does, so logs and analytics see prompt runs."""
+    prompt, _ = _resolve(ctx.tx, ctx.params["prompt_id"])
+    metadata = {str(k): str(v) for k, v in (opt_dict(ctx.body, "metadata") or {}).items()}
+    path = "chat/completions" if "messages" in request else "completions"
+    log = build_log(ctx, {
+        "request": {"url": f"https://api.portkey.ai/v1/{path}", "provider": "openai", "body": request},
+        "response": {"status": 200, "body": answer, "response_time": 0},
+        "metadata": {**metadata, "prompt_slug": prompt["slug"]},
+    })
+    ctx.tx.put("log", log)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sandbox_testkit import error, make_prompt, ok
@@ -125,3 +126,18 @@ async def test_completion_is_deterministic_with_usage(api):
     assert short["body"]["choices"][0]["finish_reason"] == "length"
     assert short["body"]["usage"]["completion_tokens"] == 2
     assert ok(await api.get(f"/prompts/{pid}/versions"))[0]["prompt_version"] == 1  # no writes
+
+
+async def test_completions_are_logged_and_counted_by_analytics(api):
+    created = await make_prompt(api, "Logged")
+    answer = ok(await api.post(f"/prompts/{created['id']}/completions",
+                               json={"variables": {"name": "Ada"}, "metadata": {"team": "support"}}))
+    usage = answer["body"]["usage"]
+    now = datetime.now(UTC)
+    window = {"time_of_generation_min": (now - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+              "time_of_generation_max": (now + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    slug = ok(await api.get("/admin/workspaces"))["data"][0]["slug"]
+    requests = ok(await api.get("/analytics/graphs/requests", params={**window, "workspace_slug": slug}))
+    assert requests["summary"]["total"] == 1
+    tokens = ok(await api.get("/analytics/graphs/tokens", params={**window, "workspace_slug": slug}))
+    assert tokens["summary"]["total"] == usage["total_tokens"]
