@@ -111,39 +111,10 @@ def _confirm() -> bool:
 async def _apply_with_progress(client: Any, planned: Any) -> Any:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+    from engine.gitops.apply import step_count
     from engine.gitops.workflow import apply_planned
 
-    total = sum(len(c.actions) for c in planned.plan.changes if not c.is_noop)
-    progress = Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-        console=terminal.err(), transient=True, disable=not sys.stderr.isatty(),
-    )
-    with progress:
-        task = progress.add_task("Applying", total=total)
-
-        def hook(step: Any) -> None:
-            mark = "ok" if step.ok else "FAILED"
-            detail = f" ({step.detail})" if step.detail and step.ok else ""
-            progress.console.print(f"  {step.action.value:<12} {step.address}: {mark}{detail}", markup=False)
-            progress.advance(task)
-
-        return await apply_planned(client, planned, hook=hook)
-
-
-def _confirm() -> bool:
-    if not sys.stdin.isatty():
-        terminal.error("apply needs confirmation: run in a terminal or pass --auto-approve")
-        return False
-    answer = typer.prompt("Apply these changes? Only 'yes' is accepted", default="", show_default=False)
-    return answer.strip() == "yes"
-
-
-async def _apply_with_progress(client: Any, planned: Any) -> Any:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-    from engine.gitops.workflow import apply_planned
-
-    total = sum(len(c.actions) for c in planned.plan.changes if not c.is_noop)
+    total = sum(step_count(c) for c in planned.plan.changes)
     progress = Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
         console=terminal.err(), transient=True, disable=not sys.stderr.isatty(),

@@ -1,37 +1,42 @@
 """Executing a plan in two phases.
 
-Phase 1 creates and updates every object and makes every new version
-UNPUBLISHED; phase 2 publishes (partials first, then prompts) and moves
-labels; deletes run last, in reverse dependency order. A failure in phase 1
-therefore leaves what callers are served untouched, and re-planning after any
-failure converges: content already present as the latest version is only
-published, never versioned again.
+Phase one stages what callers cannot see yet: it creates and updates labels,
+collections, partials and prompts, and makes every new prompt and partial
+version UNPUBLISHED. Phase two changes what callers are served: it publishes
+partials, then prompts, moves labels, then writes the kinds that are live as
+soon as they are written (guardrails, configs, rate and usage limits), and
+deletes last, in reverse dependency order. A failure in phase one therefore
+leaves what callers are served untouched, and re-planning after any failure
+converges: content already present as the latest version is only published,
+never versioned again, and objects already created are found by their marker.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from engine.gitops import kinds
-from engine.gitops.model import Resource, ResourceKind, split_address
+from engine.gitops.live import rows
+from engine.gitops.lock import Lock
+from engine.gitops.model import Resource, ResourceKind
 from engine.gitops.plan import Action, Change, Plan
 from engine.portkey import PortkeyClient, PortkeyError
 
-# Per kind: create, update and delete operation names, and the id argument name.
-OPS: dict[ResourceKind, tuple[str, str, str, str]] = {
-    ResourceKind.LABEL: ("create_prompt_label", "update_prompt_label", "delete_prompt_label", "label_id"),
-    ResourceKind.COLLECTION: ("create_collection", "update_collection", "delete_collection", "collection_id"),
-    ResourceKind.PARTIAL: (
-        "create_prompt_partial", "update_prompt_partial", "delete_prompt_partial", "prompt_partial_id",
-    ),
-    ResourceKind.PROMPT: ("create_prompt", "update_prompt", "delete_prompt", "prompt_id"),
-    ResourceKind.GUARDRAIL: ("create_guardrail", "update_guardrail", "delete_guardrail", "guardrail_id"),
-    ResourceKind.CONFIG: ("create_config", "update_config", "delete_config", "slug"),
-    ResourceKind.RATE_LIMIT: ("create_rate_limit", "update_rate_limit", "delete_rate_limit", "id"),
-    ResourceKind.USAGE_LIMIT: ("create_usage_limit", "update_usage_limit", "delete_usage_limit", "id"),
-}
+# Actions written by one request that stages an object (MOVE, UPDATE and ADOPT share one PUT).
+_IN_PLACE = (Action.MOVE, Action.UPDATE, Action.ADOPT)
+
+
+def step_count(change: Change) -> int:
+    """How many steps apply takes for ``change`` (a replace is two; in-place actions share one)."""
+    if change.is_noop:
+        return 0
+    actions = set(change.actions)
+    steps = len(actions - {*_IN_PLACE, Action.REPLACE})
+    steps += 1 if actions & set(_IN_PLACE) else 0
+    steps += 2 if Action.REPLACE in actions else 0
+    return steps
 
 
 @dataclass
@@ -49,7 +54,7 @@ class ApplyResult:
     steps: list[Step] = field(default_factory=list)
     failed: Step | None = None
     requests: int = 0
-    lock: Any = None  # the Lock describing what is now applied (set after a successful run)
+    lock: Lock | None = None  # what is now applied (set after a successful run)
 
     @property
     def writes(self) -> int:
@@ -89,22 +94,28 @@ class Applier:
         self.secrets = secrets
         self.hook = hook
         self.result = ApplyResult()
+        self._staging = True  # phase one: nothing callers are served has changed yet
         self._new_versions: dict[str, tuple[int, str]] = {}  # address -> (number, version id)
         self._ids: dict[str, str] = {}  # address -> remote id (objects created in this run)
 
     async def run(self, plan: Plan) -> ApplyResult:
         start = self.client.request_count
         changes = [c for c in sorted(plan.changes, key=lambda c: c.order) if not c.is_noop]
+        staged = [c for c in changes if ResourceKind(c.kind) not in kinds.LIVE_AT_ONCE]
+        live = [c for c in changes if ResourceKind(c.kind) in kinds.LIVE_AT_ONCE]
         try:
-            for change in changes:
-                await self._phase_one(change)
-            for kind in ("partial", "prompt"):
+            for change in staged:
+                await self._write(change)
+            self._staging = False
+            for kind in (ResourceKind.PARTIAL, ResourceKind.PROMPT):
                 for change in changes:
-                    if change.kind == kind and Action.PUBLISH in change.actions:
+                    if change.kind == kind.value and Action.PUBLISH in change.actions:
                         await self._step(change, Action.PUBLISH, self._publish)
             for change in changes:
                 if Action.LABEL in change.actions:
                     await self._step(change, Action.LABEL, self._label)
+            for change in live:
+                await self._write(change)
             for change in changes:
                 for action in (Action.DELETE, Action.ARCHIVE):
                     if action in change.actions:
@@ -113,36 +124,36 @@ class Applier:
             self.result.requests = self.client.request_count - start
         return self.result
 
-    async def _phase_one(self, change: Change) -> None:
-        updated = False  # one PUT carries a rename, an adoption and an in-place update together
-        for action in change.actions:
-            if action is Action.CREATE:
-                await self._step(change, action, self._create)
-            elif action in (Action.MOVE, Action.UPDATE, Action.ADOPT) and not updated:
-                await self._step(change, action, self._update)
-                updated = True
-            elif action is Action.NEW_VERSION:
-                await self._step(change, action, self._new_version)
-            elif action is Action.REPLACE:
-                await self._step(change, Action.DELETE, self._delete)
-                await self._step(change, Action.CREATE, self._create)
+    async def _write(self, change: Change) -> None:
+        """Create, update, version or replace one object (its publishes, labels and deletes come later)."""
+        if Action.CREATE in change.actions:
+            await self._step(change, Action.CREATE, self._create)
+        in_place = next((a for a in change.actions if a in _IN_PLACE), None)
+        if in_place is not None:
+            await self._step(change, in_place, self._update)
+        if Action.NEW_VERSION in change.actions:
+            await self._step(change, Action.NEW_VERSION, self._new_version)
+        if Action.REPLACE in change.actions:
+            await self._step(change, Action.DELETE, self._delete)
+            await self._step(change, Action.CREATE, self._create)
 
-    async def _step(self, change: Change, action: Action, run: Callable[[Change], Any]) -> None:
+    async def _step(self, change: Change, action: Action, run: Callable[[Change], Awaitable[str]]) -> None:
         try:
             detail = await run(change)
         except PortkeyError as exc:
             step = Step(change.address, action, False, str(exc))
             self.result.failed = step
-            self.result.steps.append(step)
-            if self.hook:
-                self.hook(step)
-            phase = "before anything was published" if action not in (Action.PUBLISH, Action.LABEL) else ""
+            self._record(step)
+            when = ("before anything callers are served changed" if self._staging
+                    else "while changing what callers are served (the steps before it are live)")
             raise ApplyError(
-                f"{action.value} {change.address} failed {phase}: {exc}. "
+                f"{action.value} {change.address} failed {when}: {exc}. "
                 "Fix the cause and run apply again; it continues from where it stopped.",
                 self.result,
             ) from None
-        step = Step(change.address, action, True, detail or "")
+        self._record(Step(change.address, action, True, detail))
+
+    def _record(self, step: Step) -> None:
         self.result.steps.append(step)
         if self.hook:
             self.hook(step)
@@ -153,30 +164,24 @@ class Applier:
             raise PortkeyError(f"{change.address} is not in the repository any more; plan again")
         return resource
 
-    def _id(self, change: Change) -> str:
-        return self._ids.get(change.address) or str(change.payload.get("id") or "")
-
-    def _target(self, kind: ResourceKind, change: Change) -> str:
-        """The identifier the update/delete operation takes."""
-        if kind is ResourceKind.CONFIG:
-            return str(change.payload.get("slug") or self._id(change))
-        return self._id(change)
+    def _target(self, change: Change) -> dict[str, str]:
+        """The id argument of an update, publish or delete of ``change``'s object."""
+        kind = ResourceKind(change.kind)
+        remote_id = self._ids.get(change.address) or str(change.payload.get("id") or "")
+        return {kinds.OPERATIONS[kind].id_arg: kinds.target_id(kind, remote_id, change.payload.get("slug"))}
 
     async def _create(self, change: Change) -> str:
         resource = self._resource(change)
-        spec = self.secrets(resource)
         body = kinds.create_body(
-            resource, spec, change.payload["name"], self.refs, self.workspace, self.default_collection
+            resource, self.secrets(resource), change.payload["name"], self.refs, self.workspace,
+            self.default_collection,
         )
-        created = await self.client.call(OPS[resource.kind][0], body=body)
+        created = await self.client.call(kinds.OPERATIONS[resource.kind].create, body=body)
         remote_id = str(created.get("id") or created.get("slug"))
         slug = created.get("slug")
         self._ids[change.address] = remote_id
         change.payload["slug"] = slug
-        if resource.kind in (ResourceKind.PARTIAL, ResourceKind.GUARDRAIL):
-            self.refs[change.address] = slug or remote_id
-        else:
-            self.refs[change.address] = remote_id
+        self.refs[change.address] = kinds.reference(resource.kind, remote_id, slug)
         if resource.kind is ResourceKind.LABEL:
             self.refs[f"label:{body['name']}"] = remote_id
         if resource.kind is ResourceKind.PROMPT:
@@ -185,54 +190,44 @@ class Applier:
 
     async def _update(self, change: Change) -> str:
         resource = self._resource(change)
-        spec = self.secrets(resource)
-        body = kinds.update_body(resource, spec, change.payload["name"], self.refs)
+        body = kinds.update_body(resource, self.secrets(resource), change.payload["name"], self.refs)
         if resource.kind is ResourceKind.PROMPT and "collection" in change.payload:
             collection = change.payload["collection"]
             body["collection_id"] = (
                 self.refs.get(f"collection:{collection}") if collection else self.default_collection
             )
-        _, update_op, _, id_arg = OPS[resource.kind]
-        await self.client.call(update_op, body=body, **{id_arg: self._target(resource.kind, change)})
+        await self.client.call(kinds.OPERATIONS[resource.kind].update, body=body, **self._target(change))
         return ""
 
     async def _new_version(self, change: Change) -> str:
         resource = self._resource(change)
         spec = self.secrets(resource)
-        remote_id = self._id(change)
+        target = self._target(change)
         if resource.kind is ResourceKind.PROMPT:
             answer = await self.client.call(
-                "update_prompt", body=kinds.version_body(resource, spec, self.refs), prompt_id=remote_id
+                "update_prompt", body=kinds.version_body(resource, spec, self.refs), **target
             )
             version_id = str(answer.get("prompt_version_id") or "")
-            versions = await self.client.call("list_prompt_versions", prompt_id=remote_id)
-            rows = versions if isinstance(versions, list) else versions.get("data", [])
-            number = next((int(r["prompt_version"]) for r in rows if str(r.get("id")) == version_id), None)
-            if number is None:
-                number = max((int(r["prompt_version"]) for r in rows), default=0)
+            listed = rows(await self.client.call("list_prompt_versions", **target))
+            number_key, id_key = "prompt_version", "id"
         else:
-            note = spec.get("version_description")
             body = {"string": kinds.resolve_partials(spec["string"], self.refs)}
-            if note:
+            if note := spec.get("version_description"):
                 body.update({"version_description": note, "description": note})
-            answer = await self.client.call("update_prompt_partial", body=body, prompt_partial_id=remote_id)
+            answer = await self.client.call("update_prompt_partial", body=body, **target)
             version_id = str(answer.get("prompt_partial_version_id") or "")
-            versions = await self.client.call("list_partial_versions", prompt_partial_id=remote_id)
-            rows = versions if isinstance(versions, list) else versions.get("data", [])
-            number = max((int(r["version"]) for r in rows), default=0)
-            for row in rows:
-                if str(row.get("prompt_partial_version_id")) == version_id:
-                    number = int(row["version"])
+            listed = rows(await self.client.call("list_partial_versions", **target))
+            number_key, id_key = "version", "prompt_partial_version_id"
+        numbers = {str(row.get(id_key)): int(row[number_key]) for row in listed if row.get(number_key) is not None}
+        number = numbers.get(version_id, max(numbers.values(), default=0))
         self._new_versions[change.address] = (number, version_id)
         return f"v{number} (unpublished)"
 
     async def _publish(self, change: Change) -> str:
-        kind, _ = split_address(change.address)
         target = change.payload.get("publish")
         number = self._new_versions[change.address][0] if target == "new" else int(target)
-        op, id_arg = ("publish_partial", "prompt_partial_id") if kind is ResourceKind.PARTIAL else (
-            "publish_prompt", "prompt_id")
-        await self.client.call(op, body={"version": number}, **{id_arg: self._id(change)})
+        operation = "publish_partial" if change.kind == ResourceKind.PARTIAL.value else "publish_prompt"
+        await self.client.call(operation, body={"version": number}, **self._target(change))
         return f"v{number} is now the default"
 
     async def _label(self, change: Change) -> str:
@@ -246,15 +241,13 @@ class Applier:
             if not label_id:
                 raise PortkeyError(f"label {label!r} does not exist in Portkey; declare labels/{label}.label.yaml")
             await self.client.call(
-                "update_prompt_version", body={"label_id": label_id},
-                prompt_id=self._id(change), version_id=version_id,
+                "update_prompt_version", body={"label_id": label_id}, version_id=version_id, **self._target(change)
             )
         return ", ".join(change.payload.get("labels", []))
 
     async def _delete(self, change: Change) -> str:
-        kind, _ = split_address(change.address)
-        _, _, delete_op, id_arg = OPS[kind]
-        await self.client.call(delete_op, **{id_arg: self._target(kind, change)})
+        kind = ResourceKind(change.kind)
+        await self.client.call(kinds.OPERATIONS[kind].delete, **self._target(change))
         self._ids.pop(change.address, None)
         change.payload["id"] = None
         return ""

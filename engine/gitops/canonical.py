@@ -2,8 +2,8 @@
 
 Two contents are equal when their canonical JSON is equal: key order and
 whitespace-only YAML differences do not count. Secrets are replaced by
-``"(secret)"`` before anything is shown, and by a keyed fingerprint before
-anything is hashed, so neither plans nor hashes reveal them.
+``"(secret)"`` before anything is shown or hashed into a plan or lock file,
+so neither reveals them (a hash of a weak secret could be guessed offline).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 
 from deepdiff import DeepDiff
 
+from engine.gitops.loading.values import SECRET_KEYS
 from engine.gitops.plan import FieldDiff, TextDiff
 
 SECRET_MARK = "(secret)"
@@ -24,8 +25,18 @@ _SECRET_REF = re.compile(r"^\$\{secret:([A-Za-z_][A-Za-z0-9_]*)\}$")
 
 
 def canonical_json(value: Any) -> str:
-    """Stable JSON: sorted keys, no whitespace."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    """Stable JSON: sorted keys, no whitespace, ``1.0`` written as ``1`` (as a JavaScript server answers)."""
+    return json.dumps(_numbers(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def _numbers(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_numbers(v) for v in value]
+    return value
 
 
 def content_hash(value: Any) -> str:
@@ -40,6 +51,23 @@ def strip_nulls(value: Any) -> Any:
     if isinstance(value, list):
         return [strip_nulls(v) for v in value]
     return value
+
+
+def secret_paths(value: Any, prefix: str = "") -> set[str]:
+    """Dotted paths of every non-empty string held by a secret-named key (``api_key``, ``token``, …).
+
+    Live objects are masked by these, not only by the paths the files declare, so a secret Portkey
+    holds where the file no longer has one (a removed target, a shifted list) is never shown.
+    """
+    found: set[str] = set()
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        path = f"{prefix}{key}"
+        if isinstance(item, str) and item and key in SECRET_KEYS:
+            found.add(path)
+        else:
+            found |= secret_paths(item, f"{path}.")
+    return found
 
 
 def _get_path(obj: Any, parts: list[str]) -> tuple[Any, str | int] | None:

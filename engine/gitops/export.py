@@ -18,12 +18,10 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.scalarstring import LiteralScalarString
 
-from engine.gitops.kinds import RATE_FIELDS, USAGE_FIELDS
+from engine.gitops.kinds import PARTIAL_TAG, RATE_FIELDS, USAGE_FIELDS, config_json
 from engine.gitops.live import META_KEY, LiveObject, LiveState, default_display, display_part, strip_label_mark
 from engine.gitops.load import SECRET_KEYS
 from engine.gitops.model import KIND_FILES, ResourceKind
-
-_PARTIAL_TAG = re.compile(r"\{\{>\s*([A-Za-z0-9_\-.]+?)(@\d+)?\s*\}\}")
 
 
 @dataclass
@@ -143,7 +141,7 @@ class Exporter:
             key = self.refs.get(match.group(1))
             return "{{>" + (key or match.group(1)) + (match.group(2) or "") + "}}"
 
-        return _PARTIAL_TAG.sub(swap, text)
+        return PARTIAL_TAG.sub(swap, text)
 
     def _label(self, obj: LiveObject, key: str) -> None:
         data = {"description": strip_label_mark(obj.raw.get("description")), "color_code": obj.raw.get("color_code")}
@@ -214,13 +212,7 @@ class Exporter:
         self._resource(ResourceKind.GUARDRAIL, key, data)
 
     def _config(self, obj: LiveObject, key: str) -> None:
-        config = obj.raw.get("config")
-        if isinstance(config, str):
-            try:
-                config = json.loads(config)
-            except ValueError:
-                config = {}
-        config = self._guardrail_refs(config or {})
+        config = self._guardrail_refs(config_json(obj.raw))
         data: dict[str, Any] = {**self._display(ResourceKind.CONFIG, obj, key),
                                 "config": self._secrets(config, key, ["config"])}
         if obj.raw.get("is_default"):

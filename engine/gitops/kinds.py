@@ -1,9 +1,10 @@
-"""Per-kind knowledge: comparable content, request bodies, immutable fields.
+"""Per-kind knowledge: comparable content, request bodies, operations, immutable fields.
 
 ``desired(resource, refs)`` and ``live(obj)`` return the same shape for a kind,
-so comparing them is comparing canonical JSON. ``refs`` maps logical addresses
-to live identifiers (partial slugs, guardrail ids, collection ids) and is filled
-as apply creates objects.
+so comparing them is comparing canonical JSON: nulls are dropped on both sides
+(null and absent are equal), and defaults Portkey fills in are filled in on
+both. ``refs`` maps logical addresses to live identifiers (partial slugs,
+guardrail slugs, collection ids) and is filled as apply creates objects.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from engine.gitops.canonical import content_hash, strip_nulls
@@ -19,15 +21,77 @@ from engine.gitops.model import Resource, ResourceKind
 
 Refs = Mapping[str, str]
 
-_PARTIAL_TAG = re.compile(r"\{\{>\s*([A-Za-z0-9_\-/.]+?)(@\d+)?\s*\}\}")
+PARTIAL_TAG = re.compile(r"\{\{>\s*([A-Za-z0-9_\-/.]+?)(@\d+)?\s*\}\}")
 _GUARDRAIL_REF = re.compile(r"^guardrail:(.+)$")
 
 VERSIONED = frozenset({ResourceKind.PROMPT, ResourceKind.PARTIAL})
+# Kinds whose every write is live for callers at once (no publish step); apply writes them in phase two.
+LIVE_AT_ONCE = frozenset(
+    {ResourceKind.GUARDRAIL, ResourceKind.CONFIG, ResourceKind.RATE_LIMIT, ResourceKind.USAGE_LIMIT}
+)
+# Fields a file may leave out to keep whatever Portkey has: Portkey cannot unset them in place
+# (a default config is unset only by making another config the default; a label's colour stays).
+KEPT_WHEN_OMITTED: dict[ResourceKind, tuple[str, ...]] = {
+    ResourceKind.CONFIG: ("is_default",),
+    ResourceKind.LABEL: ("color_code",),
+}
 IMMUTABLE: dict[ResourceKind, tuple[str, ...]] = {
     ResourceKind.RATE_LIMIT: ("conditions", "group_by", "type"),
     ResourceKind.USAGE_LIMIT: ("conditions", "group_by", "type"),
     ResourceKind.COLLECTION: ("parent",),
 }
+
+
+@dataclass(frozen=True)
+class Operations:
+    """The client operations of one kind and the name of the argument that identifies an object."""
+
+    get: str
+    create: str
+    update: str
+    delete: str
+    id_arg: str
+
+
+OPERATIONS: dict[ResourceKind, Operations] = {
+    ResourceKind.LABEL: Operations(
+        "get_prompt_label", "create_prompt_label", "update_prompt_label", "delete_prompt_label", "label_id"),
+    ResourceKind.COLLECTION: Operations(
+        "get_collection", "create_collection", "update_collection", "delete_collection", "collection_id"),
+    ResourceKind.PARTIAL: Operations(
+        "get_prompt_partial", "create_prompt_partial", "update_prompt_partial", "delete_prompt_partial",
+        "prompt_partial_id"),
+    ResourceKind.PROMPT: Operations("get_prompt", "create_prompt", "update_prompt", "delete_prompt", "prompt_id"),
+    ResourceKind.GUARDRAIL: Operations(
+        "get_guardrail", "create_guardrail", "update_guardrail", "delete_guardrail", "guardrail_id"),
+    ResourceKind.CONFIG: Operations("get_config", "create_config", "update_config", "delete_config", "slug"),
+    ResourceKind.RATE_LIMIT: Operations(
+        "get_rate_limit", "create_rate_limit", "update_rate_limit", "delete_rate_limit", "id"),
+    ResourceKind.USAGE_LIMIT: Operations(
+        "get_usage_limit", "create_usage_limit", "update_usage_limit", "delete_usage_limit", "id"),
+}
+
+
+def target_id(kind: ResourceKind, remote_id: str, slug: str | None) -> str:
+    """What an operation's id argument takes: configs are addressed by slug, everything else by id."""
+    return str(slug or remote_id) if kind is ResourceKind.CONFIG else remote_id
+
+
+def reference(kind: ResourceKind, remote_id: str, slug: str | None) -> str:
+    """How other objects point at this one: partials (``{{>slug}}``) and guardrails by slug, others by id."""
+    return str(slug or remote_id) if kind in (ResourceKind.PARTIAL, ResourceKind.GUARDRAIL) else remote_id
+
+
+def floating_partials(text: str) -> set[str]:
+    """Keys of the partials ``text`` uses without an ``@N`` pin (publishing those changes it)."""
+    return {match.group(1) for match in PARTIAL_TAG.finditer(text) if not match.group(2)}
+
+
+def prose(spec: Mapping[str, Any]) -> list[str]:
+    """The texts of a prompt or partial spec: message contents, the template or the partial body."""
+    if spec.get("messages") is not None:
+        return [str(m.get("content") or "") for m in spec["messages"]]
+    return [str(spec.get("template") or spec.get("string") or "")]
 
 
 def unresolved(address: str) -> str:
@@ -43,7 +107,7 @@ def resolve_partials(text: str, refs: Refs) -> str:
         slug = refs.get(address, unresolved(address))
         return "{{>" + slug + (match.group(2) or "") + "}}"
 
-    return _PARTIAL_TAG.sub(swap, text)
+    return PARTIAL_TAG.sub(swap, text)
 
 
 def _resolve_guardrails(value: Any, refs: Refs) -> Any:
@@ -85,14 +149,42 @@ def desired(resource: Resource, refs: Refs) -> dict[str, Any]:
     if kind is ResourceKind.PARTIAL:
         return {"string": resolve_partials(spec.get("string") or "", refs)}
     if kind is ResourceKind.LABEL:
-        return strip_nulls({"description": spec.get("description"), "color_code": spec.get("color_code")})
+        return _label_content(spec.get("description"), spec.get("color_code"))
     if kind is ResourceKind.COLLECTION:
-        return {"parent": spec.get("parent")}
+        return strip_nulls({"parent": spec.get("parent")})
     if kind is ResourceKind.CONFIG:
-        return {"config": _resolve_guardrails(spec.get("config") or {}, refs)}
+        return _config_content(_resolve_guardrails(spec.get("config") or {}, refs), bool(spec.get("is_default")))
     if kind is ResourceKind.GUARDRAIL:
-        return {"checks": _checks(spec.get("checks") or []), "actions": spec.get("actions") or {}}
+        return _guardrail_content(spec)
     return _limit_fields(kind, spec)
+
+
+def _label_content(description: str | None, color_code: str | None) -> dict[str, Any]:
+    """An empty description and none at all compare equal."""
+    return strip_nulls({"description": description or None, "color_code": color_code})
+
+
+def _config_content(config: Any, is_default: bool) -> dict[str, Any]:
+    """``is_default`` only when set: Portkey unsets a default config only by making another the default."""
+    content: dict[str, Any] = {"config": strip_nulls(config if isinstance(config, dict) else {})}
+    if is_default:
+        content["is_default"] = True
+    return content
+
+
+def _guardrail_content(source: Mapping[str, Any]) -> dict[str, Any]:
+    return {"checks": _checks(source.get("checks") or []), "actions": strip_nulls(source.get("actions") or {})}
+
+
+def config_json(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """A live config's body, which Portkey may hand back as a JSON string."""
+    config = raw.get("config")
+    if isinstance(config, str):
+        try:
+            config = json.loads(config)
+        except ValueError:
+            return {}
+    return config if isinstance(config, dict) else {}
 
 
 RATE_FIELDS = ("conditions", "group_by", "type", "unit", "value")
@@ -100,24 +192,26 @@ USAGE_FIELDS = ("conditions", "group_by", "type", "credit_limit", "alert_thresho
 
 
 def _limit_fields(kind: ResourceKind, source: Mapping[str, Any]) -> dict[str, Any]:
-    """A rate or usage limit's comparable fields (absent usage fields and null compare equal)."""
-    if kind is ResourceKind.RATE_LIMIT:
-        return {k: source.get(k) for k in RATE_FIELDS}
-    return strip_nulls({k: source.get(k) for k in USAGE_FIELDS})
+    """A rate or usage limit's comparable fields (absent fields and null compare equal)."""
+    fields = RATE_FIELDS if kind is ResourceKind.RATE_LIMIT else USAGE_FIELDS
+    return strip_nulls({k: source.get(k) for k in fields})
 
 
-def _prompt_content(source: Mapping[str, Any], string: Any, metadata: dict[str, Any]) -> dict[str, Any]:
-    """A prompt version's comparable fields; empty lists and missing fields compare equal."""
-    return strip_nulls({
-        "string": _decode_string(string),
+def _version_fields(source: Mapping[str, Any]) -> dict[str, Any]:
+    """A prompt version's model settings; empty lists and missing fields are the same (None)."""
+    return {
         "parameters": source.get("parameters") or {},
         "model": source.get("model"),
         "virtual_key": source.get("virtual_key"),
         "functions": source.get("functions") or None,
         "tools": source.get("tools") or None,
         "tool_choice": source.get("tool_choice") or None,
-        "metadata": metadata,
-    })
+    }
+
+
+def _prompt_content(source: Mapping[str, Any], string: Any, metadata: dict[str, Any]) -> dict[str, Any]:
+    """A prompt version's comparable fields (a chat template compares as its message list)."""
+    return strip_nulls({"string": _decode_string(string), **_version_fields(source), "metadata": metadata})
 
 
 def _checks(checks: list[Any]) -> list[Any]:
@@ -139,17 +233,14 @@ def live(obj: LiveObject, collection_keys: Mapping[str, str] | None = None) -> d
     if kind is ResourceKind.PARTIAL:
         return {"string": obj.latest.get("string") or ""}
     if kind is ResourceKind.LABEL:
-        return strip_nulls(
-            {"description": strip_label_mark(raw.get("description")), "color_code": raw.get("color_code")}
-        )
+        return _label_content(strip_label_mark(raw.get("description")), raw.get("color_code"))
     if kind is ResourceKind.COLLECTION:
         parent = raw.get("parent_collection_id")
-        return {"parent": (collection_keys or {}).get(str(parent), parent) if parent else None}
+        return strip_nulls({"parent": (collection_keys or {}).get(str(parent), parent) if parent else None})
     if kind is ResourceKind.CONFIG:
-        config = raw.get("config")
-        return {"config": config if isinstance(config, dict) else {}}
+        return _config_content(config_json(raw), bool(raw.get("is_default")))
     if kind is ResourceKind.GUARDRAIL:
-        return {"checks": _checks(raw.get("checks") or []), "actions": raw.get("actions") or {}}
+        return _guardrail_content(raw)
     return _limit_fields(kind, raw)
 
 
@@ -175,16 +266,14 @@ def create_body(
     kind = resource.kind
     ws = {"workspace_id": workspace} if workspace else {}
     if kind is ResourceKind.PROMPT:
-        content = desired(resource, refs)
         collection = spec.get("collection")
-        body = {
+        version = version_body(resource, spec, refs)
+        version["template_metadata"] = version.pop("prompt_metadata")  # a create names it template_metadata
+        return strip_nulls({
             "name": name,
             "collection_id": refs.get(f"collection:{collection}") if collection else default_collection,
-            **version_body(resource, spec, refs),
-            "template_metadata": prompt_metadata(resource, content),
-        }
-        body.pop("prompt_metadata", None)
-        return strip_nulls(body)
+            **version,
+        })
     if kind is ResourceKind.PARTIAL:
         return strip_nulls({
             "name": name, "string": resolve_partials(spec["string"], refs),
@@ -206,24 +295,18 @@ def create_body(
             "isDefault": 1 if spec.get("is_default") else None, **ws,
         })
     if kind is ResourceKind.GUARDRAIL:
-        return {"name": name, "checks": spec.get("checks") or [], "actions": spec.get("actions") or {}, **ws}
-    fields = desired(resource, refs)
-    return strip_nulls({"name": name, **fields, **ws})
+        return strip_nulls({"name": name, "checks": spec.get("checks") or [], "actions": spec.get("actions") or {},
+                            **ws})
+    return strip_nulls({"name": name, **_limit_fields(kind, spec), **ws})
 
 
 def version_body(resource: Resource, spec: Mapping[str, Any], refs: Refs) -> dict[str, Any]:
     """Every version field of a prompt, for a create or a new version."""
-    content = desired(resource, refs)
     return strip_nulls({
         "string": prompt_string(spec, refs),
-        "parameters": spec.get("parameters") or {},
-        "model": spec.get("model"),
-        "virtual_key": spec.get("virtual_key"),
-        "functions": spec.get("functions") or None,
-        "tools": spec.get("tools") or None,
-        "tool_choice": spec.get("tool_choice") or None,
+        **_version_fields(spec),
         "version_description": spec.get("version_description"),
-        "prompt_metadata": prompt_metadata(resource, content),
+        "prompt_metadata": prompt_metadata(resource, desired(resource, refs)),
     })
 
 
@@ -238,12 +321,15 @@ def update_body(
         return strip_nulls({"description": label_description(spec.get("description")),
                             "color_code": spec.get("color_code")})
     if kind is ResourceKind.CONFIG:
-        return {"name": name, "config": _resolve_guardrails(spec.get("config") or {}, refs)}
+        return strip_nulls({
+            "name": name, "config": _resolve_guardrails(spec.get("config") or {}, refs),
+            "isDefault": 1 if spec.get("is_default") else None,
+        })
     if kind is ResourceKind.GUARDRAIL:
-        return {"name": name, "checks": spec.get("checks") or [], "actions": spec.get("actions") or {}}
+        return strip_nulls({"name": name, "checks": spec.get("checks") or [], "actions": spec.get("actions") or {}})
     if kind is ResourceKind.RATE_LIMIT:
         return {"name": name, "unit": spec.get("unit"), "value": spec.get("value")}
-    return strip_nulls({
+    return {  # nulls are sent: they remove a threshold or a reset the file no longer has
         "name": name, "credit_limit": spec.get("credit_limit"),
         "alert_threshold": spec.get("alert_threshold"), "periodic_reset": spec.get("periodic_reset"),
-    })
+    }

@@ -16,14 +16,13 @@ from typing import Any
 
 import anyio
 
-from engine.gitops.canonical import content_hash
-from engine.gitops.model import ResourceKind
+from engine.gitops.canonical import content_hash, redact, secret_paths
+from engine.gitops.model import BUILTIN_LABELS, SECRET_BEARING, ResourceKind
 from engine.portkey import PortkeyClient
 
 LABEL_MARK = "[managed by portkey-gitops]"
 DISPLAY_SEPARATOR = " · "
 META_KEY = "portkey_gitops"
-BUILTIN_LABELS = frozenset({"production", "staging", "development"})
 
 
 @dataclass
@@ -44,11 +43,10 @@ class LiveObject:
 
     @property
     def fingerprint(self) -> str:
-        """Changes whenever the object changes in Portkey."""
-        return content_hash(
-            {"raw": self.raw, "latest": self.latest, "published": self.published_version,
-             "labels": self.labels}
-        )
+        """Changes whenever the object changes in Portkey (secret values aside: they are masked)."""
+        raw = redact(self.raw, secret_paths(self.raw)) if self.kind in SECRET_BEARING else self.raw
+        return content_hash({"raw": raw, "latest": self.latest, "published": self.published_version,
+                             "labels": self.labels})
 
 
 @dataclass
@@ -211,16 +209,16 @@ class Reader:
         objects = [self._obj(ResourceKind.PARTIAL, item) for item in items]
 
         async def detail(obj: LiveObject) -> None:
-            rows = _rows(await self._call("list_partial_versions", prompt_partial_id=obj.id))
+            listed = rows(await self._call("list_partial_versions", prompt_partial_id=obj.id))
             latest_row = None
-            for row in rows:
+            for row in listed:
                 number = _int(row.get("version"))
                 if number is None:
                     continue
                 obj.version_ids[number] = str(row.get("prompt_partial_version_id") or "")
                 if latest_row is None or number > (obj.version or 0):
                     latest_row, obj.version = row, number
-            obj.published_version = _only_active(rows, "prompt_version_status", "version")
+            obj.published_version = _only_active(listed, "prompt_version_status", "version")
             if latest_row is not None and obj.published_version is not None:
                 obj.latest = {"string": latest_row.get("string")}
                 return
@@ -239,9 +237,9 @@ class Reader:
         objects = [self._obj(ResourceKind.PROMPT, item) for item in items]
 
         async def detail(obj: LiveObject) -> None:
-            rows = _rows(await self._call("list_prompt_versions", prompt_id=obj.id))
+            listed = rows(await self._call("list_prompt_versions", prompt_id=obj.id))
             latest_row: dict[str, Any] | None = None
-            for row in rows:
+            for row in listed:
                 number = _int(row.get("prompt_version"))
                 if number is None:
                     continue
@@ -251,7 +249,7 @@ class Reader:
                     obj.labels[str(label_id)] = number
                 if latest_row is None or number > (obj.version or 0):
                     latest_row, obj.version = row, number
-            obj.published_version = _only_active(rows, "status", "prompt_version")
+            obj.published_version = _only_active(listed, "status", "prompt_version")
             template = latest_row.get("prompt_template") if latest_row else None
             if obj.published_version is not None and isinstance(template, dict) and "string" in template:
                 obj.latest = _prompt_fields(template)  # one detail read: the versions list says it all
@@ -319,20 +317,20 @@ PROMPT_VERSION_FIELDS = (
 )
 
 
-def _rows(answer: Any) -> list[dict[str, Any]]:
+def rows(answer: Any) -> list[dict[str, Any]]:
     """A versions list, bare or wrapped in ``{data: [...]}``."""
-    rows = answer if isinstance(answer, list) else answer.get("data", []) if isinstance(answer, dict) else []
-    return [row for row in rows if isinstance(row, dict)]
+    items = answer if isinstance(answer, list) else answer.get("data", []) if isinstance(answer, dict) else []
+    return [row for row in items if isinstance(row, dict)]
 
 
-def _only_active(rows: list[dict[str, Any]], status_key: str, number_key: str) -> int | None:
+def _only_active(listed: list[dict[str, Any]], status_key: str, number_key: str) -> int | None:
     """The published version number when exactly one version is ``active`` (the others ``archived``).
 
     Portkey marks unpublished versions archived (the successor MCP server: "creates a new archived
     version … publish is what makes the new version active"); anything else is inconclusive.
     """
-    active = [row for row in rows if row.get(status_key) == "active"]
-    if len(active) == 1 and all(row.get(status_key) in ("active", "archived") for row in rows):
+    active = [row for row in listed if row.get(status_key) == "active"]
+    if len(active) == 1 and all(row.get(status_key) in ("active", "archived") for row in listed):
         return _int(active[0].get(number_key))
     return None
 

@@ -25,6 +25,12 @@ class ResourceKind(StrEnum):
     USAGE_LIMIT = "usage_limit"
 
 
+# Kinds whose content may hold secrets (config targets, guardrail check parameters).
+SECRET_BEARING = frozenset({ResourceKind.CONFIG, ResourceKind.GUARDRAIL})
+
+# Labels every Portkey workspace has; they need no file.
+BUILTIN_LABELS = frozenset({"production", "staging", "development"})
+
 # Directory under the project root and file suffix of each kind.
 KIND_FILES: dict[ResourceKind, tuple[str, str]] = {
     ResourceKind.LABEL: ("labels", ".label.yaml"),
@@ -149,6 +155,3 @@ class DesiredState:
     @property
     def warnings(self) -> list[Diagnostic]:
         return [d for d in self.diagnostics if d.severity is Severity.WARNING]
-
-    def of_kind(self, kind: ResourceKind) -> list[Resource]:
-        return [r for r in self.resources.values() if r.kind is kind]

@@ -5,6 +5,7 @@ so the terminal, the pull-request comment and the saved plan cannot disagree.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -41,10 +42,6 @@ SYMBOLS: dict[Action, str] = {
     Action.ARCHIVE: "-",
     Action.NOOP: " ",
 }
-
-# Actions that change what callers are served; they run in apply's second phase.
-PHASE_TWO = frozenset({Action.PUBLISH, Action.LABEL})
-DESTRUCTIVE = frozenset({Action.DELETE, Action.ARCHIVE, Action.REPLACE})
 
 
 class Risk(StrEnum):
@@ -83,7 +80,7 @@ class Change:
     kind: str
     key: str
     actions: list[Action]
-    order: int = 0
+    order: int = 0  # position in apply order (dependencies first; deletes last, in reverse)
     remote: dict[str, Any] = field(default_factory=dict)  # id, slug, version, published_version
     before: Any = None  # redacted live content, None for creates
     after: Any = None  # redacted desired content, None for deletes
@@ -91,7 +88,7 @@ class Change:
     text_diffs: list[TextDiff] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
     risks: list[Risk] = field(default_factory=list)
-    depends_on: list[str] = field(default_factory=list)
+    depends_on: list[str] = field(default_factory=list)  # addresses this resource refers to
     payload: dict[str, Any] = field(default_factory=dict)  # what apply needs (secrets as references)
 
     @property
@@ -125,19 +122,14 @@ class Plan:
 
     def summary(self) -> dict[str, int]:
         """Count of each action across changes (noop included)."""
-        counts: dict[str, int] = {}
-        for change in self.changes:
-            for action in change.actions:
-                counts[action.value] = counts.get(action.value, 0) + 1
-        return counts
+        return dict(Counter(action.value for change in self.changes for action in change.actions))
 
     def summary_by_kind(self) -> dict[str, dict[str, int]]:
-        counts: dict[str, dict[str, int]] = {}
+        """The same counts per kind."""
+        counts: dict[str, Counter[str]] = {}
         for change in self.changes:
-            per_kind = counts.setdefault(change.kind, {})
-            for action in change.actions:
-                per_kind[action.value] = per_kind.get(action.value, 0) + 1
-        return counts
+            counts.setdefault(change.kind, Counter()).update(action.value for action in change.actions)
+        return {kind: dict(per_kind) for kind, per_kind in counts.items()}
 
     def to_json(self) -> dict[str, Any]:
         """The versioned public form (also the saved plan file)."""

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from engine.gitops import kinds
-from engine.gitops.canonical import SECRET_MARK, content_hash, field_diffs, redact, text_diff
+from engine.gitops.canonical import SECRET_MARK, content_hash, field_diffs, redact, secret_paths, text_diff
 from engine.gitops.live import LiveObject, LiveState, remote_name
 from engine.gitops.lock import Lock
-from engine.gitops.model import DesiredState, Resource, ResourceKind, address, split_address
+from engine.gitops.model import SECRET_BEARING, DesiredState, Resource, ResourceKind, address, split_address
 from engine.gitops.plan import Action, Change, FieldDiff, Plan, Risk, TextDiff
 
-KIND_ORDER = list(ResourceKind)
-BUILTIN_LABELS = frozenset({"production", "staging", "development"})
+_KIND_RANK = {kind: rank for rank, kind in enumerate(ResourceKind)}
 
 
 @dataclass
@@ -44,23 +43,44 @@ class _Context:
         self.plan.errors.append(f"{address}: {message}")
 
 
-def order_of(kind: ResourceKind, key: str) -> int:
-    """Apply order: labels, collections (parents first), partials, prompts, guardrails, configs, limits."""
-    return KIND_ORDER.index(kind) * 1000 + key.count("/")
+def apply_order(resources: Iterable[Resource]) -> list[str]:
+    """Addresses in apply order, from the dependency graph: every resource after the ones it refers to
+    (labels, collections and partials before the prompts using them, a parent collection before its
+    children, a partial before the partials using it, guardrails before configs); otherwise by kind
+    (labels, collections, partials, prompts, guardrails, configs, limits), then key."""
+    by_address = {r.address: r for r in resources}
+    order: list[str] = []
+    placed: set[str] = set()
+
+    def visit(target: str, path: frozenset[str]) -> None:
+        if target in placed or target in path or target not in by_address:  # cycles are load errors
+            return
+        for ref in sorted(by_address[target].refs, key=_rank):
+            visit(ref, path | {target})
+        placed.add(target)
+        order.append(target)
+
+    for target in sorted(by_address, key=_rank):
+        visit(target, frozenset())
+    return order
+
+
+def _rank(target: str) -> tuple[int, int, str]:
+    kind, key = split_address(target)
+    return _KIND_RANK[kind], key.count("/"), key
 
 
 def live_refs(live: LiveState, matched: Mapping[str, LiveObject]) -> dict[str, str]:
     """Logical address → the identifier other objects use to point at it."""
-    refs: dict[str, str] = {}
-    for addr, obj in matched.items():
-        kind, _ = split_address(addr)
-        if kind is ResourceKind.PARTIAL or kind is ResourceKind.GUARDRAIL:
-            refs[addr] = obj.slug or obj.id
-        else:
-            refs[addr] = obj.id
+    refs = {target: kinds.reference(obj.kind, obj.id, obj.slug) for target, obj in matched.items()}
     for name, label_id in live.labels_by_name.items():
         refs.setdefault(f"label:{name}", label_id)
     return refs
+
+
+def adoption_names(resource: Resource) -> set[str]:
+    """Names an unmarked object may carry to be this resource's adoptable twin: its key or display name."""
+    return {resource.key, str(resource.spec.get("name") or resource.key)}
 
 
 def build_plan(state: DesiredState, live: LiveState, options: PlanOptions | None = None) -> Plan:
@@ -70,23 +90,31 @@ def build_plan(state: DesiredState, live: LiveState, options: PlanOptions | None
                 requests=live.requests)
     ctx = _Context(state, live, options, plan)
     plan.incomplete = sorted(k.value for k, ok in live.complete.items() if not ok)
-    for kind, objects in live.objects.items():
-        for obj in objects:
-            if obj.key is not None:
-                plan.fingerprints[f"{kind.value}:{obj.id}"] = obj.fingerprint
     _match(ctx)
+    _fingerprint(ctx)
     ctx.refs = live_refs(live, ctx.matched)
     ctx.collection_keys = {
         obj.id: split_address(addr)[1]
         for addr, obj in ctx.matched.items() if addr.startswith("collection:")
     }
-    for resource in sorted(state.resources.values(), key=lambda r: order_of(r.kind, r.key)):
-        change = _plan_resource(ctx, resource)
+    for target in apply_order(state.resources.values()):
+        change = _plan_resource(ctx, state.resources[target])
         if change is not None:
+            change.order = len(plan.changes)
             plan.changes.append(change)
     _plan_deletes(ctx)
     _risks(ctx)
     return plan
+
+
+def _fingerprint(ctx: _Context) -> None:
+    """A fingerprint of every remote object the plan depends on: the managed ones, and unmarked ones
+    named like a resource (adopted, or adoptable: a saved plan must not create their twin)."""
+    candidates = {(r.kind, name) for r in ctx.state.resources.values() for name in adoption_names(r)}
+    for kind, objects in ctx.live.objects.items():
+        for obj in objects:
+            if obj.key is not None or (kind, obj.name) in candidates:
+                ctx.plan.fingerprints[f"{kind.value}:{obj.id}"] = obj.fingerprint
 
 
 def _match(ctx: _Context) -> None:
@@ -106,8 +134,9 @@ def _match(ctx: _Context) -> None:
         if found:
             ctx.matched[resource.address] = found[0]
             continue
-        candidates = {resource.key, str(resource.spec.get("name") or resource.key)}
-        unmarked = [obj for name in sorted(candidates) for obj in ctx.live.unmarked_named(resource.kind, name)]
+        unmarked = [
+            obj for name in sorted(adoption_names(resource)) for obj in ctx.live.unmarked_named(resource.kind, name)
+        ]
         if ctx.options.adopt and len(unmarked) == 1:
             ctx.matched[resource.address] = unmarked[0]
             ctx.adopted.add(resource.address)
@@ -145,13 +174,14 @@ def _plan_resource(ctx: _Context, resource: Resource) -> Change | None:
     wanted = kinds.desired(compare, ctx.refs)
     after = redact(kinds.desired(resource, ctx.refs), resource.secrets)
     change = Change(
-        address=resource.address, kind=resource.kind.value, key=resource.key, actions=[],
-        order=order_of(resource.kind, resource.key), after=after,
-        depends_on=sorted(resource.refs),
-        payload={"name": name},
+        address=resource.address, kind=resource.kind.value, key=resource.key, actions=[], after=after,
+        depends_on=sorted(resource.refs), payload={"name": name},
     )
     if obj is None:
-        _lock_drift(ctx, resource, None)
+        _lock_drift(ctx, resource, None, None)
+        if resource.kind.value in ctx.plan.incomplete:
+            ctx.plan.blocked.append(f"{resource.address}: the {resource.kind.value} listing was incomplete, so it "
+                                    "may exist in Portkey already; no create is planned (it could duplicate it)")
         change.actions.append(Action.CREATE)
         change.reasons.append("not in Portkey yet")
         if resource.kind is ResourceKind.PROMPT:
@@ -168,9 +198,12 @@ def _plan_resource(ctx: _Context, resource: Resource) -> Change | None:
         change.actions.append(Action.MOVE)
         change.reasons.append(f"renamed: {obj.name!r} → {name!r} (id and slug are kept)")
     have = kinds.live(obj, ctx.collection_keys)
-    change.before = redact(have, resource.secrets)
+    for kept in kinds.KEPT_WHEN_OMITTED.get(resource.kind, ()):
+        if kept not in wanted:
+            have.pop(kept, None)
+    change.before = redact(have, _secret_paths(resource.kind, resource.secrets, have))
     if resource.kind is not ResourceKind.PROMPT:
-        _lock_drift(ctx, resource, change.before)
+        _lock_drift(ctx, resource, obj, change.before)
     if resource.kind in kinds.VERSIONED:
         _versioned(ctx, resource, obj, wanted, have, change)
     else:
@@ -180,8 +213,18 @@ def _plan_resource(ctx: _Context, resource: Resource) -> Change | None:
     return change
 
 
+def _secret_paths(kind: ResourceKind, declared: set[str], *values: Any) -> set[str]:
+    """Paths to mask: the secrets the file declares plus, for kinds that may hold secrets, every
+    secret-named field of ``values`` (what Portkey holds may sit where the file has none)."""
+    paths = set(declared)
+    if kind in SECRET_BEARING:
+        for value in values:
+            paths |= secret_paths(value)
+    return paths
+
+
 def _diffs(resource: Resource, wanted: dict[str, Any], have: dict[str, Any], change: Change) -> None:
-    paths = resource.secrets
+    paths = _secret_paths(resource.kind, resource.secrets, have, wanted)
     before, after = redact(have, paths), redact(wanted, paths)
     if resource.kind in kinds.VERSIONED:
         label = "body" if resource.kind is ResourceKind.PARTIAL else "template"
@@ -189,10 +232,11 @@ def _diffs(resource: Resource, wanted: dict[str, Any], have: dict[str, Any], cha
         before = {k: v for k, v in before.items() if k != "string"}
         after = {k: v for k, v in after.items() if k != "string"}
     change.diff.extend(field_diffs(before, after))
-    changed_secrets = [p for p in sorted(paths) if _at(have, p) != _at(wanted, p)]
-    for path in changed_secrets:
-        change.diff.append(FieldDiff(path=path, op="change", before=SECRET_MARK, after=SECRET_MARK))
-    if changed_secrets:
+    changed = [p for p in sorted(paths) if _at(have, p) != _at(wanted, p)]
+    for path in changed:
+        if _at(have, path) is not None and _at(wanted, path) is not None:  # masked on both sides: say so
+            change.diff.append(FieldDiff(path=path, op="change", before=SECRET_MARK, after=SECRET_MARK))
+    if changed:
         change.risks.append(Risk.CHANGES_SECRET)
 
 
@@ -310,32 +354,39 @@ def applied_hash(content: dict[str, Any], resource: Resource) -> str:
     return content_hash(redact(content, resource.secrets))
 
 
-def _lock_drift(ctx: _Context, resource: Resource, masked_live: Any) -> None:
+_REASSERT = "apply re-asserts the repository; or export and commit the live version"
+
+
+def _drift(obj: LiveObject, address_: str, detail: str) -> dict[str, Any]:
+    """A drift entry with who changed the object and when, where Portkey says."""
+    entry: dict[str, Any] = {"address": address_, "detail": detail, "suggestion": _REASSERT,
+                             "remote": {"id": obj.id, "slug": obj.slug}}
+    for source in ("updated_by", "last_updated_at"):
+        if obj.raw.get(source):
+            entry[source] = obj.raw[source]
+    return entry
+
+
+def _lock_drift(ctx: _Context, resource: Resource, obj: LiveObject | None, masked_live: Any) -> None:
     """Objects edited or deleted in Portkey since the last apply that wrote the lock file."""
     entry = ctx.options.lock.entries.get(resource.address) if ctx.options.lock else None
     if not entry:
         return
-    if masked_live is None:
+    if obj is None:
         ctx.plan.drift.append({
             "address": resource.address,
             "detail": f"deleted in Portkey outside git (was {entry.get('ref')}); it will be created again",
         })
     elif content_hash(masked_live) != entry.get("hash"):
-        ctx.plan.drift.append({
-            "address": resource.address,
-            "detail": "changed in Portkey outside git since the last apply",
-            "suggestion": "apply re-asserts the repository; or export and commit the live version",
-        })
+        ctx.plan.drift.append(_drift(obj, resource.address, "changed in Portkey outside git since the last apply"))
 
 
 def _prompt_drift(ctx: _Context, resource: Resource, obj: LiveObject, have: dict[str, Any]) -> None:
     stamp = kinds.stamped_hash(obj)
     if stamp is not None and stamp != content_hash(have):
-        ctx.plan.drift.append({
-            "address": resource.address,
-            "detail": f"latest version v{obj.version} was edited in Portkey outside git",
-            "remote": {"id": obj.id, "slug": obj.slug, "version": obj.version},
-        })
+        entry = _drift(obj, resource.address, f"latest version v{obj.version} was edited in Portkey outside git")
+        entry["remote"]["version"] = obj.version
+        ctx.plan.drift.append(entry)
 
 
 def _in_place(
@@ -351,6 +402,9 @@ def _in_place(
             ctx.error(resource.address, "Portkey cannot move a collection under another parent; "
                       "create a new collection file instead")
             return
+        if resource.address in ctx.state.project.protected:
+            ctx.plan.blocked.append(f"{resource.address} is protected and changing {', '.join(frozen)} would "
+                                    "delete it and create it again; revert the change or remove the protection")
         change.actions = [Action.REPLACE]
         change.reasons.append(
             f"{', '.join(frozen)} cannot change in Portkey: the policy will be DELETED and CREATED again "
@@ -359,49 +413,46 @@ def _in_place(
         change.risks.append(Risk.REPLACES)
         return
     change.actions.append(Action.UPDATE)
-    if resource.kind in (ResourceKind.CONFIG, ResourceKind.GUARDRAIL):
+    if resource.kind in kinds.LIVE_AT_ONCE:
         change.reasons.append("updates are live at once (Portkey has no publish step for this kind)")
         change.risks.append(Risk.LIVE_AT_ONCE)
 
 
 def _plan_deletes(ctx: _Context) -> None:
-    """Managed objects that left the repository: delete only with prune and only when safe."""
-    desired_keys = {r.address for r in ctx.state.resources.values()}
+    """Managed objects that left the repository: deleted only with prune, and only when safe."""
+    desired_keys = set(ctx.state.resources)
     moved_sources = {m.source for m in ctx.state.project.moved}
     matched_ids = {id(o) for o in ctx.matched.values()}
-    gone: list[tuple[ResourceKind, LiveObject]] = []
-    for kind, objects in ctx.live.objects.items():
-        for obj in objects:
-            if obj.key is None or id(obj) in matched_ids:
-                continue
-            addr = address(kind, obj.key)
-            if addr in desired_keys:
-                continue
-            gone.append((kind, obj))
+    gone = [
+        obj for objects in ctx.live.objects.values() for obj in objects
+        if obj.key is not None and id(obj) not in matched_ids and address(obj.kind, obj.key) not in desired_keys
+    ]
     if not gone:
         return
-    prune = ctx.options.prune or ctx.state.project.prune
-    if not prune:
-        names = ", ".join(sorted(address(k, o.key or "") for k, o in gone))
+    if not (ctx.options.prune or ctx.state.project.prune):
+        names = ", ".join(sorted(address(o.kind, o.key or "") for o in gone))
         ctx.plan.warnings.append(f"in Portkey but no longer in the repository (use --prune to delete): {names}")
         return
+    if ctx.plan.incomplete:
+        ctx.plan.blocked.append(
+            f"the {', '.join(ctx.plan.incomplete)} listing was incomplete, so no delete is planned "
+            f"({len(gone)} object(s) left the repository); plan again when Portkey lists everything"
+        )
+        return
     deletes = 0
-    for kind, obj in sorted(gone, key=lambda item: -order_of(item[0], item[1].key or "")):
-        addr = address(kind, obj.key or "")
+    for obj in sorted(gone, key=_delete_rank):
+        addr = address(obj.kind, obj.key or "")
         if addr in ctx.state.project.protected:
             ctx.plan.blocked.append(f"{addr} is protected in portkey.yaml and would be deleted; "
                                     "restore its file or remove the protection")
             continue
-        if not ctx.live.complete.get(kind, False):
-            ctx.plan.blocked.append(f"{addr}: the {kind.value} listing was incomplete, so no delete is planned")
-            continue
-        action = Action.ARCHIVE if kind is ResourceKind.USAGE_LIMIT else Action.DELETE
+        action = Action.ARCHIVE if obj.kind is ResourceKind.USAGE_LIMIT else Action.DELETE
         reason = "moved away (see moved:)" if addr in moved_sources else "no longer in the repository"
+        before = kinds.live(obj, ctx.collection_keys)
         ctx.plan.changes.append(Change(
-            address=addr, kind=kind.value, key=obj.key or "", actions=[action],
-            order=100_000 - order_of(kind, obj.key or ""),
+            address=addr, kind=obj.kind.value, key=obj.key or "", actions=[action], order=len(ctx.plan.changes),
             remote={"id": obj.id, "slug": obj.slug, "name": obj.name},
-            before=kinds.live(obj, ctx.collection_keys), reasons=[reason], risks=[Risk.DELETES],
+            before=redact(before, _secret_paths(obj.kind, set(), before)), reasons=[reason], risks=[Risk.DELETES],
             payload={"id": obj.id, "slug": obj.slug},
         ))
         deletes += 1
@@ -413,23 +464,41 @@ def _plan_deletes(ctx: _Context) -> None:
         )
 
 
-def _risks(ctx: _Context) -> None:
-    """Plain-language risk lines: publishes, deletes and partial blast radius."""
-    plan = ctx.plan
-    publishing_partials = {
-        c.address for c in plan.changes if c.kind == "partial" and Action.PUBLISH in c.actions
+def _delete_rank(obj: LiveObject) -> tuple[int, int, str]:
+    """Deletes run in reverse dependency order: limits and configs first, labels last, children first."""
+    rank, depth, key = _rank(address(obj.kind, obj.key or ""))
+    return -rank, -depth, key
+
+
+def _partial_users(state: DesiredState) -> dict[str, list[str]]:
+    """Partial address → the prompts whose text changes when it is published: those using it without an
+    ``@N`` pin, directly or through other partials."""
+    uses = {
+        r.address: {f"partial:{key}" for text in kinds.prose(r.spec) for key in kinds.floating_partials(text)}
+        for r in state.resources.values() if r.kind in kinds.VERSIONED
     }
-    for partial in sorted(publishing_partials):
-        users = sorted(
-            r.address for r in ctx.state.resources.values()
-            if r.kind is ResourceKind.PROMPT and partial in r.refs
-        )
-        if users:
-            shown = ", ".join(users[:10]) + (", …" if len(users) > 10 else "")
-            plan.risk_summary.append(
-                f"publishing {partial} changes {len(users)} prompt{'s' if len(users) != 1 else ''}: {shown}"
+    users: dict[str, list[str]] = {}
+    for prompt in sorted(a for a, r in state.resources.items() if r.kind is ResourceKind.PROMPT):
+        reached: set[str] = set()
+        pending = list(uses[prompt])
+        while pending:
+            partial = pending.pop()
+            if partial not in reached:
+                reached.add(partial)
+                pending.extend(uses.get(partial, ()))
+        for partial in reached:
+            users.setdefault(partial, []).append(prompt)
+    return users
+
+
+def _risks(ctx: _Context) -> None:
+    """Plain-language risk lines for what the counts do not say: a partial's blast radius."""
+    users = _partial_users(ctx.state)
+    for change in ctx.plan.changes:
+        prompts = users.get(change.address, [])
+        if change.kind == ResourceKind.PARTIAL.value and Action.PUBLISH in change.actions and prompts:
+            shown = ", ".join(prompts[:10]) + (", …" if len(prompts) > 10 else "")
+            ctx.plan.risk_summary.append(
+                f"publishing {change.address} changes {len(prompts)} prompt{'s' if len(prompts) != 1 else ''}: {shown}"
             )
-            for change in plan.changes:
-                if change.address == partial:
-                    change.risks.append(Risk.AFFECTS_PROMPTS)
-    plan.changes.sort(key=lambda c: c.order)
+            change.risks.append(Risk.AFFECTS_PROMPTS)

@@ -139,7 +139,9 @@ class LabelFile(FileModel):
 
     name: str | None = Field(None, min_length=1, description="The label name callers use (@name); defaults to the key.")
     description: str | None = None
-    color_code: str | None = Field(None, pattern=COLOR_PATTERN, description="#RRGGBB")
+    color_code: str | None = Field(
+        None, pattern=COLOR_PATTERN, description="#RRGGBB; left out, the label keeps its colour in Portkey"
+    )
 
 
 class CollectionFile(FileModel):
@@ -224,7 +226,10 @@ class ConfigFile(FileModel):
 
     name: str | None = Field(None, min_length=1, description=DISPLAY_NAME)
     config: dict[str, Any] = Field(description="The Portkey gateway config JSON.")
-    is_default: bool = Field(False, description="Make this the workspace's default config.")
+    is_default: bool = Field(
+        False, description="Make this the workspace's default config (false asks for nothing: Portkey unsets a "
+        "default only when another config becomes the default).",
+    )
 
 
 class Condition(FileModel):

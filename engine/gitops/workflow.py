@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +22,8 @@ from engine.gitops.live import LiveState, Reader
 from engine.gitops.load import load_project, resolve_secrets
 from engine.gitops.lock import Lock
 from engine.gitops.model import DesiredState, Resource, ResourceKind
-from engine.gitops.plan import Plan
-from engine.gitops.planner import PlanOptions, applied_hash, build_plan, live_refs
+from engine.gitops.plan import Action, Plan
+from engine.gitops.planner import PlanOptions, adoption_names, applied_hash, build_plan, live_refs
 from engine.portkey import PortkeyClient, PortkeyError
 
 
@@ -67,11 +68,9 @@ def git_source(root: Path) -> dict[str, Any]:
         return {"git_sha": None, "dirty": None}
 
 
-def _secrets(environ: Mapping[str, str]) -> Any:
-    def fill(resource: Resource) -> dict[str, Any]:
-        return resolve_secrets(resource, environ)
-
-    return fill
+def _secrets(environ: Mapping[str, str]) -> Callable[[Resource], dict[str, Any]]:
+    """Resolves a resource's ``${secret:NAME}`` references from ``environ``."""
+    return partial(resolve_secrets, environ=environ)
 
 
 async def plan_project(
@@ -100,9 +99,7 @@ async def plan_project(
     candidates: dict[ResourceKind, set[str]] = {}
     if adopt:
         for resource in state.resources.values():
-            candidates.setdefault(resource.kind, set()).update(
-                {resource.key, str(resource.spec.get("name") or resource.key)}
-            )
+            candidates.setdefault(resource.kind, set()).update(adoption_names(resource))
     reader = Reader(client, workspace_id, state.project.name_prefix, concurrency, candidates)
     live = await reader.read(set(ResourceKind))
     live.requests = client.request_count - before
@@ -176,10 +173,11 @@ async def check_saved_plan(
     client: PortkeyClient, saved: Plan, root: Path, *, environ: Mapping[str, str] | None = None,
 ) -> Planned:
     """Re-read files and account; refuse the saved plan if either moved since it was made."""
+    planned_actions = {action for change in saved.changes for action in change.actions}
     fresh = await plan_project(
         client, root, env=saved.environment, environ=environ,
-        prune=any(c.actions and c.actions[0].value in ("delete", "archive") for c in saved.changes),
-        allow_mass_delete=True,
+        prune=bool(planned_actions & {Action.DELETE, Action.ARCHIVE}), allow_mass_delete=True,
+        adopt=Action.ADOPT in planned_actions,
     )
     if fresh.plan.errors:
         raise StalePlanError("the project has errors now: " + "; ".join(fresh.plan.errors))

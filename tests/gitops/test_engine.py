@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -15,34 +14,9 @@ from engine.gitops.workflow import StalePlanError, apply_planned, check_saved_pl
 from engine.portkey import PortkeyClient
 from sandbox import FaultRule, Faults, Sandbox
 from tests.gitops.conftest import make_client
+from tests.gitops.helpers import actions, converge, edit, published, writes
 
 pytestmark = pytest.mark.anyio
-
-
-def actions(plan: Plan) -> dict[str, list[str]]:
-    return {c.address: [a.value for a in c.actions] for c in plan.changes if not c.is_noop}
-
-
-def writes(sb: Sandbox) -> list[str]:
-    return [f"{r.method} {r.operation}" for r in sb.requests() if r.method != "GET"
-            and r.operation != "render_prompt"]
-
-
-async def converge(client: PortkeyClient, root: Path, **options: Any) -> Plan:
-    planned = await plan_project(client, root, **options)
-    assert not planned.plan.errors, planned.plan.errors
-    await apply_planned(client, planned)
-    return planned.plan
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert old in text, f"{old!r} not in {path}"
-    path.write_text(text.replace(old, new))
-
-
-async def published(client: PortkeyClient, prompt_id: str) -> int:
-    return int((await client.get_prompt(prompt_id=prompt_id))["prompt_version"])
 
 
 async def test_first_apply_creates_everything_and_second_apply_writes_nothing(
@@ -221,23 +195,6 @@ async def test_failure_in_publish_phase_leaves_defaults_and_rerun_converges_with
     await apply_planned(client, rerun)
     assert [v["prompt_version"] for v in await client.list_prompt_versions(prompt_id=triage)] == [1, 2]
     assert not (await plan_project(client, project)).plan.has_changes
-
-
-async def test_failure_in_stage_phase_publishes_nothing(
-    client: PortkeyClient, sandbox: Sandbox, project: Path
-) -> None:
-    await converge(client, project)
-    edit(project / "prompts/support/triage.system.md", "Acme Cloud", "Acme")
-    edit(project / "configs/support-routing.config.yaml", "attempts: 3", "attempts: 4")
-    planned = await plan_project(client, project)
-    sandbox.faults = Faults(per_operation={"update_config": FaultRule(script=("500",))})
-    with pytest.raises(ApplyError, match="before anything was published"):
-        await apply_planned(client, planned)
-    triage = next(c for c in planned.plan.changes if c.address == "prompt:support/triage").remote["id"]
-    assert await published(client, triage) == 1
-    sandbox.faults = None
-    await converge(client, project)
-    assert [v["prompt_version"] for v in await client.list_prompt_versions(prompt_id=triage)] == [1, 2]
 
 
 async def test_saved_plan_is_refused_when_portkey_or_files_changed(client: PortkeyClient, project: Path) -> None:
@@ -488,3 +445,40 @@ async def test_adopt_takes_over_unmanaged_objects_instead_of_creating_duplicates
     assert [x["id"] for x in labels] == [label["id"]] and [g["id"] for g in guards] == [guard["id"]]
     assert guards[0]["name"] == "gitops:pii-redaction"
     assert not (await plan_project(client, project)).plan.has_changes
+
+
+async def test_saved_adopting_plan_applies_and_a_new_lookalike_makes_a_saved_plan_stale(
+    client: PortkeyClient, sandbox: Sandbox, project: Path
+) -> None:
+    ws = sandbox.default_workspace_id
+    await client.create_prompt_label(body={"name": "canary", "workspace_id": ws})
+    saved = Plan.from_json(json.loads(json.dumps((await plan_project(client, project, adopt=True)).plan.to_json())))
+    assert actions(saved)["label:canary"] == ["adopt", "update"]
+    checked = await check_saved_plan(client, saved, project)
+    await apply_planned(client, checked)
+    labels = [x for x in (await client.list_prompt_labels())["data"] if x["name"] == "canary"]
+    assert len(labels) == 1 and not (await plan_project(client, project)).plan.has_changes
+
+    edit(project / "limits/per-user.rate-limit.yaml", "value: 30", "value: 31")
+    (project / "guardrails/pii-redaction.guardrail.yaml").rename(project / "guardrails/pii.guardrail.yaml")
+    edit(project / "configs/support-routing.config.yaml", "guardrail:pii-redaction", "guardrail:pii")
+    saved = Plan.from_json((await plan_project(client, project)).plan.to_json())
+    await client.create_guardrail(body={
+        "name": "pii", "checks": [{"id": "default.regexMatch", "parameters": {"rule": "x"}}],
+        "actions": {"deny": False, "async": False}, "workspace_id": ws,
+    })
+    with pytest.raises(StalePlanError, match="changed in Portkey"):
+        await check_saved_plan(client, saved, project)
+
+
+async def test_step_count_matches_the_steps_apply_reports(client: PortkeyClient, project: Path) -> None:
+    from engine.gitops.apply import step_count
+
+    await converge(client, project)
+    edit(project / "limits/per-user.rate-limit.yaml", "type: requests", "type: tokens")
+    edit(project / "prompts/support/triage.prompt.yaml", "name: Support triage", "name: Triage")
+    edit(project / "configs/support-routing.config.yaml", "attempts: 3", "attempts: 2")
+    planned = await plan_project(client, project)
+    steps: list[object] = []
+    await apply_planned(client, planned, hook=steps.append)
+    assert len(steps) == sum(step_count(c) for c in planned.plan.changes)

@@ -207,11 +207,11 @@ def test_blocked_and_errors_are_loud() -> None:
 def test_sections_drift_adoptable_warnings_incomplete() -> None:
     human = render_human(representative_plan(), color=False)
     assert human.index("Changed in Portkey outside git:") > human.index("Changes, in apply order:")
-    assert "portkey-gitops import guardrail:pii gr_3" in human
-    assert "Listing of usage_limit was incomplete: deletes are disabled" in human
+    assert "portkey-gitops import <dir> guardrail:pii gr_3" in human
+    assert "Listing of usage_limit was incomplete: no delete is planned, nor any usage_limit create" in human
     markdown = render_markdown(representative_plan())
-    assert "<code>portkey-gitops import guardrail:pii gr\\_3</code>" in markdown
-    assert "Listing of usage\\_limit was incomplete: deletes are disabled" in markdown
+    assert "<code>portkey-gitops import &lt;dir&gt; guardrail:pii gr\\_3</code>" in markdown
+    assert "Listing of usage\\_limit was incomplete: no delete is planned, nor any usage\\_limit create" in markdown
 
 
 def test_apply_order_and_replace_is_loud() -> None:

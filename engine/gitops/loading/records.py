@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from engine.gitops.loading.yamldoc import YamlDoc
-from engine.gitops.model import Location, Resource, ResourceKind, address
+from engine.gitops.model import BUILTIN_LABELS, Location, Resource, ResourceKind, address
 from engine.gitops.templates import TemplateScan
 
-BUILTIN_LABELS = frozenset({"production", "staging", "development"})
+__all__ = ["BUILTIN_LABELS", "Loaded", "RefSite", "label_site", "partial_site"]
 
 
 @dataclass(frozen=True)

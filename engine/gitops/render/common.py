@@ -15,7 +15,7 @@ from engine.gitops.model import ResourceKind
 from engine.gitops.plan import FORMAT_VERSION, SYMBOLS, Action
 
 VALUE_LIMIT = 200
-IMPORT_HINT = "portkey-gitops import <address> <id>"
+IMPORT_HINT = "portkey-gitops import <dir> <address> <id>"
 NO_CHANGES = "No changes. The Portkey account matches the repository."
 BLOCKED_TITLE = "Plan blocked by safety rules:"
 DRIFT_TITLE = "Changed in Portkey outside git:"
@@ -206,7 +206,8 @@ def risk_lines(plan: dict[str, Any]) -> list[str]:
         if counts.get(a)
     ]
     if removed:
-        lines.append(" and ".join(removed) + " remove objects from Portkey"
+        verb = " removes" if sum(counts.get(a, 0) for a in ("delete", "archive", "replace")) == 1 else " remove"
+        lines.append(" and ".join(removed) + verb + " objects from Portkey"
                      + (" (a replaced object gets a new id and slug)" if counts.get("replace") else "")
                      + ": " + _addresses(plan, "delete", "archive", "replace"))
     if n := risks.get("changes_secret", 0):
@@ -399,7 +400,7 @@ def adoptable_items(plan: dict[str, Any]) -> list[tuple[str, str, str]]:
             parts.append(f"slug {remote['slug']}")
         if remote.get("name"):
             parts.append(f"name {json.dumps(str(remote['name']), ensure_ascii=False)}")
-        items.append((address, ", ".join(parts), f"portkey-gitops import {address} {remote_id}"))
+        items.append((address, ", ".join(parts), f"portkey-gitops import <dir> {address} {remote_id}"))
     return items
 
 
@@ -407,5 +408,5 @@ def warning_lines(plan: dict[str, Any]) -> list[str]:
     """Warnings, then one line per kind whose listing was incomplete."""
     lines = [str(w) for w in plan.get("warnings") or []]
     for kind in plan.get("incomplete") or []:
-        lines.append(f"Listing of {kind} was incomplete: deletes are disabled")
+        lines.append(f"Listing of {kind} was incomplete: no delete is planned, nor any {kind} create")
     return lines
