@@ -33,7 +33,9 @@ def apply(
     sandbox: SandboxOpt = False,
     sandbox_db: SandboxDbOpt = None,
     saved: Annotated[
-        Path | None, typer.Option("--plan", help="Apply exactly this saved plan (refused if stale).")
+        Path | None, typer.Option("--plan", help="Apply a saved plan: the project is planned again (with the saved "
+                                  "plan's --prune/--adopt and this command's --allow-mass-delete) and the saved plan "
+                                  "is refused unless its changes are exactly what that gives (STALE_PLAN).")
     ] = None,
     auto_approve: Annotated[bool, typer.Option(help="Do not ask for confirmation (CI).")] = False,
     prune: Annotated[bool, typer.Option(help="Delete managed objects that left the repo.")] = False,
@@ -46,20 +48,21 @@ def apply(
     Exit codes: 0 applied (or nothing to do), 1 error before any write or stale plan, 4 blocked by a
     safety rule, 5 stopped part-way (re-run apply to converge)."""
     from engine.gitops.apply import ApplyError
-    from engine.gitops.plan import Plan
-    from engine.gitops.workflow import check_saved_plan, plan_project
+    from engine.gitops.workflow import SavedPlanBlockedError, check_saved_plan, plan_project
 
     require_dir(root)
 
     async def run() -> int:
         async with open_client(sandbox=sandbox, sandbox_db=sandbox_db) as client:
             if saved is not None:
-                try:
-                    loaded = Plan.from_json(json.loads(saved.read_text()))
-                except (OSError, ValueError, TypeError, KeyError) as exc:
-                    terminal.error(f"cannot read saved plan {saved}: {exc}")
+                loaded = read_saved_plan(saved)
+                if loaded is None or not _flags_match(loaded, env, prune, adopt):
                     return EXIT_ERROR
-                planned = await check_saved_plan(client, loaded, root)
+                try:
+                    planned = await check_saved_plan(client, loaded, root, allow_mass_delete=allow_mass_delete)
+                except SavedPlanBlockedError as exc:
+                    terminal.error(str(exc))
+                    return EXIT_BLOCKED
             else:
                 planned = await plan_project(
                     client, root, env=env, prune=prune, allow_mass_delete=allow_mass_delete, lock=read_lock(lock),
@@ -98,6 +101,56 @@ def apply(
     code = anyio.run(run)
     if code:
         raise typer.Exit(code)
+
+
+MAX_PLAN_BYTES = 32 * 1024 * 1024
+
+
+def read_saved_plan(path: Path) -> Any:
+    """The saved plan at ``path`` as a :class:`Plan`, or None after printing one error that says what to fix.
+
+    The file must be a regular file of at most :data:`MAX_PLAN_BYTES` holding a well-formed plan."""
+    from engine.gitops.plan import Plan
+
+    where = f"cannot use saved plan {path.name!r}"
+    try:
+        if not path.is_file():
+            terminal.error(f"{where}: not a regular file; pass the file written by `plan --out`")
+            return None
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_PLAN_BYTES + 1)
+    except OSError as exc:
+        terminal.error(f"{where}: {exc.strerror or 'cannot be read'}")
+        return None
+    if len(raw) > MAX_PLAN_BYTES:
+        terminal.error(f"{where}: larger than {MAX_PLAN_BYTES // (1024 * 1024)} MiB; pass the file written by "
+                       "`plan --out`")
+        return None
+    try:
+        return Plan.from_json(json.loads(raw.decode("utf-8")))
+    except UnicodeDecodeError:
+        terminal.error(f"{where}: not UTF-8 text; pass the file written by `plan --out`")
+    except json.JSONDecodeError as exc:
+        terminal.error(f"{where}: not valid JSON (line {exc.lineno}, column {exc.colno}); plan again with --out")
+    except RecursionError:
+        terminal.error(f"{where}: nested too deeply to be a plan; plan again with --out")
+    except ValueError as exc:  # PlanFormatError: says which key is wrong, never echoes values
+        terminal.error(f"{where}: {exc}")
+    return None
+
+
+def _flags_match(saved: Any, env: str | None, prune: bool, adopt: bool) -> bool:
+    """A saved plan carries its own environment and options; conflicting flags are an error, not ignored."""
+    conflicts = []
+    if env is not None and env != saved.environment:
+        conflicts.append(f"--env {env} (the plan is for {saved.environment or 'no environment'})")
+    for flag, given in (("prune", prune), ("adopt", adopt)):
+        if given and not saved.options.get(flag):
+            conflicts.append(f"--{flag} (the plan was made without it)")
+    if conflicts:
+        terminal.error("the saved plan conflicts with " + ", ".join(conflicts)
+                       + "; plan again with the options you want, or drop them here")
+    return not conflicts
 
 
 def _confirm() -> bool:

@@ -5,12 +5,18 @@ so the terminal, the pull-request comment and the saved plan cannot disagree.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
-FORMAT_VERSION = "1.0"
+from engine.gitops.plan_format import PlanFormatError, check_plan_json
+
+FORMAT_VERSION = "1.1"  # 1.1: changes_digest and options
+__all__ = ["FORMAT_VERSION", "Action", "Change", "FieldDiff", "Plan", "PlanFormatError", "Risk", "TextDiff",
+           "changes_digest"]
 
 
 class Action(StrEnum):
@@ -115,6 +121,8 @@ class Plan:
     source: dict[str, Any] = field(default_factory=dict)  # root, git_sha, dirty, desired_hash
     created_at: str = ""
     engine_version: str = ""
+    options: dict[str, bool] = field(default_factory=dict)  # prune, adopt: what apply --plan re-plans with
+    changes_digest: str = ""  # as read from a saved plan; to_json always writes digest()
 
     @property
     def has_changes(self) -> bool:
@@ -131,13 +139,15 @@ class Plan:
             counts.setdefault(change.kind, Counter()).update(action.value for action in change.actions)
         return {kind: dict(per_kind) for kind, per_kind in counts.items()}
 
+    def digest(self) -> str:
+        """SHA-256 of this plan's changes and options (see :func:`changes_digest`)."""
+        return changes_digest(self.changes, self.options)
+
     def to_json(self) -> dict[str, Any]:
         """The versioned public form (also the saved plan file)."""
         body = asdict(self)
-        body["changes"] = [
-            {**asdict(c), "actions": [a.value for a in c.actions], "risks": [r.value for r in c.risks]}
-            for c in self.changes
-        ]
+        body["changes"] = [_change_json(c) for c in self.changes]
+        body["changes_digest"] = self.digest()
         return {
             "format_version": FORMAT_VERSION,
             **body,
@@ -147,19 +157,33 @@ class Plan:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Plan:
-        """Read a saved plan; raises ValueError on an unknown format version."""
-        version = str(data.get("format_version", ""))
-        if version.split(".")[0] != FORMAT_VERSION.split(".")[0]:
-            raise ValueError(f"plan format {version or '(none)'} is not supported (expected {FORMAT_VERSION})")
-        fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+    def from_json(cls, data: Any) -> Plan:
+        """Read a saved plan; raises :class:`PlanFormatError` (a ValueError naming the bad key) on
+        anything that is not a well-formed plan of this format version."""
+        check_plan_json(data, FORMAT_VERSION, [a.value for a in Action], [r.value for r in Risk])
+        fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__ and k != "changes"}
         changes = []
-        for raw in data.get("changes", []):
+        for raw in data["changes"]:
             raw = dict(raw)
             raw["actions"] = [Action(a) for a in raw["actions"]]
             raw["risks"] = [Risk(r) for r in raw.get("risks", [])]
-            raw["diff"] = [FieldDiff(**d) for d in raw.get("diff", [])]
-            raw["text_diffs"] = [TextDiff(**d) for d in raw.get("text_diffs", [])]
+            raw["diff"] = [FieldDiff(**{k: v for k, v in d.items() if k in FieldDiff.__dataclass_fields__})
+                           for d in raw.get("diff", [])]
+            raw["text_diffs"] = [TextDiff(label=d["label"], unified=d["unified"]) for d in raw.get("text_diffs", [])]
             changes.append(Change(**{k: v for k, v in raw.items() if k in Change.__dataclass_fields__}))
-        fields["changes"] = changes
-        return cls(**fields)
+        return cls(changes=changes, **fields)
+
+
+def _change_json(change: Change) -> dict[str, Any]:
+    return {**asdict(change), "actions": [a.value for a in change.actions], "risks": [r.value for r in change.risks]}
+
+
+def changes_digest(changes: list[Change], options: dict[str, bool]) -> str:
+    """SHA-256 over the canonical JSON of every change (all of it: what apply does and what the reviewer
+    read) and the plan options. Nothing volatile (time, request counts) is in it, so planning the same
+    files against the same account state gives the same digest."""
+    body = {"options": {k: bool(options.get(k)) for k in ("prune", "adopt")},
+            "changes": [_change_json(c) for c in changes]}
+    plain = json.loads(json.dumps(body, default=str))  # tuples -> lists, non-string keys -> strings
+    text = json.dumps(plain, sort_keys=True, separators=(",", ":"))  # ASCII: lone surrogates cannot break it
+    return hashlib.sha256(text.encode()).hexdigest()

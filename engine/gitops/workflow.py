@@ -22,13 +22,17 @@ from engine.gitops.live import LiveState, Reader
 from engine.gitops.load import load_project, resolve_secrets
 from engine.gitops.lock import Lock
 from engine.gitops.model import DesiredState, Resource, ResourceKind
-from engine.gitops.plan import Action, Plan
+from engine.gitops.plan import Plan, changes_digest
 from engine.gitops.planner import PlanOptions, adoption_names, applied_hash, build_plan, live_refs
 from engine.portkey import PortkeyClient, PortkeyError
 
 
 class StalePlanError(PortkeyError):
-    """A saved plan no longer matches the files or the account."""
+    """A saved plan no longer matches the files or the account, or was edited."""
+
+
+class SavedPlanBlockedError(StalePlanError):
+    """Planned again now, the saved plan is blocked by a safety rule (protected, mass delete, …)."""
 
 
 @dataclass
@@ -89,7 +93,8 @@ async def plan_project(
     environ = os.environ if environ is None else environ
     before = client.request_count
     state = load_project(root, env=env, environ=environ)
-    plan = Plan(environment=env, workspace=state.project.workspace)
+    options = {"prune": prune, "adopt": adopt}
+    plan = Plan(environment=env, workspace=state.project.workspace, options=options)
     _stamp(plan, state, root)
     if state.errors:
         plan.errors = [str(d) for d in state.errors]
@@ -108,6 +113,7 @@ async def plan_project(
         PlanOptions(prune=prune, allow_mass_delete=allow_mass_delete, secrets=_secrets(environ), lock=lock,
                     adopt=adopt),
     )
+    plan.options = options
     _stamp(plan, state, root)
     plan.warnings = [str(d) for d in state.warnings] + plan.warnings
     return Planned(plan, state, live, workspace_id)
@@ -171,28 +177,81 @@ def _matched(planned: Planned) -> dict[str, Any]:
 
 async def check_saved_plan(
     client: PortkeyClient, saved: Plan, root: Path, *, environ: Mapping[str, str] | None = None,
+    allow_mass_delete: bool = False,
 ) -> Planned:
-    """Re-read files and account; refuse the saved plan if either moved since it was made."""
-    planned_actions = {action for change in saved.changes for action in change.actions}
+    """Re-derive a saved plan and return the FRESH plan to apply, or refuse it.
+
+    The project is planned again against the account with the options the saved plan records
+    (``prune``, ``adopt``) and the caller's ``allow_mass_delete`` (the apply command's own flag, never
+    the file's), so every safety rule is enforced again. The saved plan is refused when its digest does
+    not match its own changes (the file was edited), when the files or a remote object moved, when the
+    fresh plan has errors or is blocked, or when the fresh plan's changes differ from the saved ones.
+    Nothing from the file is ever executed: what passes is the fresh plan, equal to it by digest.
+    """
+    if saved.changes_digest != saved.digest():
+        raise StalePlanError(
+            "EDITED_PLAN: the saved plan's changes do not match its changes_digest (the file was edited after "
+            "`plan --out`); nothing was applied. Plan again and review"
+        )
+    options = saved.options
     fresh = await plan_project(
-        client, root, env=saved.environment, environ=environ,
-        prune=bool(planned_actions & {Action.DELETE, Action.ARCHIVE}), allow_mass_delete=True,
-        adopt=Action.ADOPT in planned_actions,
+        client, root, env=saved.environment, environ=environ, prune=bool(options.get("prune")),
+        allow_mass_delete=allow_mass_delete, adopt=bool(options.get("adopt")),
     )
     if fresh.plan.errors:
         raise StalePlanError("the project has errors now: " + "; ".join(fresh.plan.errors))
-    if fresh.plan.source.get("desired_hash") != saved.source.get("desired_hash"):
+    _check_unmoved(saved, fresh.plan)
+    if fresh.plan.blocked:
+        raise SavedPlanBlockedError(
+            "the saved plan is blocked by a safety rule when planned again now; nothing was applied: "
+            + "; ".join(fresh.plan.blocked)
+        )
+    if fresh.plan.digest() != saved.changes_digest:
+        raise StalePlanError(
+            "STALE_PLAN: the saved plan's changes are not what planning these files against Portkey gives now "
+            f"({_difference(saved, fresh.plan)}); nothing was applied. Plan again and review"
+        )
+    return fresh
+
+
+def _check_unmoved(saved: Plan, fresh: Plan) -> None:
+    """Refuse when the project files or a fingerprinted remote object changed since the plan was made."""
+    if fresh.source.get("desired_hash") != saved.source.get("desired_hash"):
         raise StalePlanError(
             "STALE_PLAN: the project files changed since this plan was made; plan again and review"
         )
-    moved = sorted(
-        key for key, value in saved.fingerprints.items() if fresh.plan.fingerprints.get(key) != value
-    )
-    added = sorted(set(fresh.plan.fingerprints) - set(saved.fingerprints))
+    moved = sorted(key for key, value in saved.fingerprints.items() if fresh.fingerprints.get(key) != value)
+    added = sorted(set(fresh.fingerprints) - set(saved.fingerprints))
     if moved or added:
-        shown = ", ".join((moved + added)[:5])
+        shown = ", ".join(_safe(key) for key in (moved + added)[:5])
         raise StalePlanError(
             f"STALE_PLAN: {len(moved) + len(added)} object(s) changed in Portkey since this plan was made "
             f"({shown}); plan again and review"
         )
-    return Planned(saved, fresh.state, fresh.live, fresh.workspace_id)
+
+
+def _difference(saved: Plan, fresh: Plan) -> str:
+    """Which addresses differ between the saved and the fresh changes, for the refusal message."""
+    def keyed(plan: Plan) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for change in plan.changes:
+            out.setdefault(change.address, []).append(changes_digest([change], {}))
+        return out
+
+    old, new = keyed(saved), keyed(fresh)
+    parts = []
+    only_saved = sorted(set(old) - set(new))
+    only_fresh = sorted(set(new) - set(old))
+    differ = sorted(a for a in set(old) & set(new) if sorted(old[a]) != sorted(new[a]))
+    for label, addresses in (("only in the saved plan", only_saved), ("only in a fresh plan", only_fresh),
+                             ("different", differ)):
+        if addresses:
+            shown = ", ".join(_safe(a) for a in addresses[:5]) + (", …" if len(addresses) > 5 else "")
+            parts.append(f"{label}: {shown}")
+    return "; ".join(parts) or "the plan options or the order of changes differ"
+
+
+def _safe(text: str, limit: int = 120) -> str:
+    """An address from a saved plan made safe to print: no control characters or markup, bounded."""
+    cleaned = "".join(ch if ch.isalnum() or ch in ":/._@-" else "?" for ch in text)
+    return cleaned[:limit] + ("…" if len(cleaned) > limit else "")
