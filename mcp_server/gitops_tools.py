@@ -104,7 +104,10 @@ async def apply(
     """Apply a reviewed plan; refuses when the project or Portkey changed since that plan."""
     client = app_state(ctx).client
     try:
-        planned = await plan_project(client, _project(project_dir), env=env, prune=prune)
+        # Planned again from the files and the account, never taken from the caller: every safety rule
+        # (protected, prune, mass delete, incomplete listings) is enforced again, and the mass-delete
+        # threshold is never lifted over MCP. The hash covers the whole plan, changes_digest included.
+        planned = await plan_project(client, _project(project_dir), env=env, prune=prune, allow_mass_delete=False)
         data = planned.plan.to_json()
         digest = compute_plan_hash(data)
         if digest != plan_hash:

@@ -1,0 +1,82 @@
+"""The MCP ``apply`` tool plans again and applies only that fresh plan: a plan_hash never lifts a safety
+rule (protected resources, the mass-delete threshold), and there is no way to pass allow_mass_delete."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mcp import Client
+
+from mcp_server.server import build_server
+from sandbox import Sandbox
+from tests.mcp_server.conftest import SandboxSwitch, data, text
+from tests.mcp_server.world import KEY
+
+pytestmark = pytest.mark.anyio
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "prompts"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    shutil.copytree(EXAMPLE, root)
+    return root
+
+
+@pytest.fixture
+async def mcp(project: Path) -> AsyncIterator[tuple[Client, Sandbox]]:
+    """An MCP client on a fresh sandbox where the example project is already applied."""
+    switch = SandboxSwitch()
+    with Sandbox(api_key=KEY) as sb:
+        switch.current = sb
+        async with Client(build_server(switch), raise_exceptions=True) as client:
+            planned = data(await client.call_tool("plan", {"project_dir": str(project)}))
+            assert data(await client.call_tool("apply", {"project_dir": str(project),
+                                                         "plan_hash": planned["plan_hash"]}))["applied"]
+            yield client, sb
+
+
+def writes(sb: Sandbox) -> list[str]:
+    return [f"{r.method} {r.path}" for r in sb.requests() if r.method != "GET"]
+
+
+async def refused_apply(client: Client, sb: Sandbox, project: Path, **extra: Any) -> str:
+    """Plan with prune, then apply with that very plan_hash; returns the refusal text."""
+    planned = data(await client.call_tool("plan", {"project_dir": str(project), "prune": True}))
+    assert planned["blocked"], planned
+    sb.reset_requests()
+    result = await client.call_tool("apply", {"project_dir": str(project), "plan_hash": planned["plan_hash"],
+                                              "prune": True, **extra})
+    assert result.is_error and writes(sb) == []
+    return text(result)
+
+
+async def test_a_protected_prompt_is_not_deleted_through_mcp_apply(mcp: tuple[Client, Sandbox], project: Path) -> None:
+    client, sb = mcp
+    (project / "prompts/support/triage.prompt.yaml").unlink()
+    refused = await refused_apply(client, sb, project)
+    assert "blocked by a safety rule" in refused and "prompt:support/triage is protected" in refused
+
+
+async def test_the_mass_delete_threshold_cannot_be_lifted_through_mcp(
+    mcp: tuple[Client, Sandbox], project: Path
+) -> None:
+    client, sb = mcp
+    tools = {t.name: t for t in (await client.list_tools()).tools}
+    assert "allow_mass_delete" not in tools["apply"].input_schema.get("properties", {})
+    project.joinpath("portkey.yaml").write_text(
+        project.joinpath("portkey.yaml").read_text().replace("mass_delete_threshold: 5", "mass_delete_threshold: 1"))
+    planned = data(await client.call_tool("plan", {"project_dir": str(project)}))
+    assert data(await client.call_tool("apply", {"project_dir": str(project),
+                                                 "plan_hash": planned["plan_hash"]}))["applied"]
+    (project / "limits/per-user.rate-limit.yaml").unlink()
+    (project / "limits/monthly-budget.usage-limit.yaml").unlink()
+    refused = await refused_apply(client, sb, project)
+    assert "mass-delete threshold of 1" in refused
+    extra = await refused_apply(client, sb, project, allow_mass_delete=True)  # not an argument: ignored
+    assert "mass-delete threshold of 1" in extra
