@@ -143,7 +143,7 @@ def _flags_match(saved: Any, env: str | None, prune: bool, adopt: bool) -> bool:
     """A saved plan carries its own environment and options; conflicting flags are an error, not ignored."""
     conflicts = []
     if env is not None and env != saved.environment:
-        conflicts.append(f"--env {env} (the plan is for {saved.environment or 'no environment'})")
+        conflicts.append(f"--env {env} (the plan was made for another environment)")  # the file's name not echoed
     for flag, given in (("prune", prune), ("adopt", adopt)):
         if given and not saved.options.get(flag):
             conflicts.append(f"--{flag} (the plan was made without it)")
