@@ -122,11 +122,6 @@ def secret_variable(*parts: object) -> str:
     return name
 
 
-def slug_key(name: str) -> str:
-    """A key from a free-form name (kept for callers; see :func:`safe_key`)."""
-    return safe_key(name)
-
-
 def _suffixed(key: str, remote_id: str, taken: set[str]) -> str:
     """``key`` made unique with a short hash of the object's id (stable across exports), then a counter."""
     head, _, leaf = key.rpartition("/")
