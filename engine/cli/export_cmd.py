@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import anyio
 import typer
+from rich.text import Text
 
 from engine.cli import terminal
 from engine.cli.connect import open_client
-from engine.cli.exits import EXIT_ERROR
+from engine.cli.exits import EXIT_ERROR, EXIT_PARTIAL
 from engine.cli.options import (
     SandboxDbOpt,
     SandboxOpt,
 )
+from engine.gitops.render.common import visible
+
+if TYPE_CHECKING:
+    from engine.gitops.export import ExportResult
+    from engine.portkey import PortkeyClient
 
 
 def export(
@@ -27,36 +33,81 @@ def export(
         bool, typer.Option("--adopt", help="Also mark unmanaged objects as managed (renames them in Portkey).")
     ] = False,
 ) -> None:
-    """Write the live account as desired-state files; a plan right after shows no changes."""
-    from engine.gitops.adopt import adopt
-    from engine.gitops.export import Exporter
+    """Write the live account as desired-state files; a plan right after shows no changes.
+
+    Live names become safe file names inside TARGET (the mapping is printed when a name had
+    to change); nothing is written unless every file can be, and no existing file is overwritten.
+    """
+    from engine.gitops.export import Exporter, ExportError, check_target
     from engine.gitops.live import Reader
     from engine.gitops.model import ResourceKind
     from engine.gitops.workflow import resolve_workspace
 
-    if target.exists() and any(target.iterdir()):
-        terminal.error(f"{target} is not empty; export into a new directory so nothing is overwritten")
-        raise typer.Exit(EXIT_ERROR)
+    try:
+        check_target(target)
+    except ExportError as exc:
+        _fail(str(exc))
 
     async def run() -> Any:
         async with open_client(sandbox=sandbox, sandbox_db=sandbox_db) as client:
             workspace_id = await resolve_workspace(client, workspace)
-            live = await Reader(client, workspace_id, prefix).read(set(ResourceKind))
-            result = Exporter(live, target, prefix, workspace).write()
+            everything = {kind: _AnyName() for kind in ResourceKind}  # unmanaged objects are exported whole
+            live = await Reader(client, workspace_id, prefix, candidates=everything).read(set(ResourceKind))
+            try:
+                result = Exporter(live, target, prefix, workspace).write()
+            except ExportError as exc:
+                return None, live, str(exc)
+            _report(result, target, live.requests, adopt_all)
             if adopt_all:
-                for address, remote_id in result.adoptable:
-                    await adopt(client, address, remote_id, prefix)
-            return result, live
+                await _adopt_all(client, result, prefix)
+            return result, live, None
 
-    result, live = anyio.run(run)
-    out = terminal.out()
-    out.print(f"Wrote {len(result.files)} files to {target} ({live.requests} HTTP requests).")
-    if result.adoptable and not adopt_all:
-        out.print(f"{len(result.adoptable)} unmanaged object(s) were exported; adopt them before planning:")
-        for address, remote_id in result.adoptable:
-            out.print(f"  portkey-gitops import {target} {address} {remote_id}", markup=False)
-    elif result.adoptable:
-        out.print(f"Adopted {len(result.adoptable)} unmanaged object(s).")
+    result, _, failure = anyio.run(run)
+    if failure is not None:
+        _fail(failure)
     if result.secrets:
-        out.print("Secret values were not exported; set these variables before planning: "
-                  + ", ".join(sorted(set(result.secrets))), markup=False)
+        terminal.out().print("Secret values were not exported; set these variables before planning: "
+                             + ", ".join(sorted(set(result.secrets))), markup=False)
+
+
+class _AnyName(set[str]):
+    """A candidate set that holds every name: the reader fetches details of every object."""
+
+    def __contains__(self, item: object) -> bool:
+        return True
+
+
+def _fail(message: str, code: int = EXIT_ERROR) -> None:
+    """One error line (never parsed as markup) and the exit code."""
+    terminal.err().print(Text.assemble(("Error:", "bold red"), " ", visible(message)))
+    raise typer.Exit(code)
+
+
+def _report(result: ExportResult, target: Path, requests: int, adopt_all: bool) -> None:
+    out = terminal.out()
+    out.print(f"Wrote {len(result.files)} files to {visible(target)} ({requests} HTTP requests).", markup=False)
+    if result.renamed:
+        out.print(f"{len(result.renamed)} live name(s) were mapped to safe file names:", markup=False)
+        for name, path in result.renamed:
+            out.print(f"  {visible(name)} -> {path}", markup=False)
+    if result.adoptable and not adopt_all:
+        out.print(f"{len(result.adoptable)} object(s) are not managed under their exported key "
+                  "(unmanaged, or renamed above); adopt them before planning:", markup=False)
+        for address, remote_id in result.adoptable:
+            out.print(f"  portkey-gitops import {visible(target)} {address} {visible(remote_id)}", markup=False)
+
+
+async def _adopt_all(client: PortkeyClient, result: ExportResult, prefix: str) -> None:
+    """Mark every adoptable object; a failure part-way is reported as a partial write (exit 5)."""
+    from engine.gitops.adopt import adopt
+    from engine.portkey import PortkeyError
+
+    for done, (address, remote_id) in enumerate(result.adoptable):
+        try:
+            await adopt(client, address, remote_id, prefix)
+        except PortkeyError as exc:
+            _fail(f"the files were written, and {done} of {len(result.adoptable)} object(s) adopted; "
+                  f"adopting {address} ({remote_id}) failed: {exc}. Run the remaining "
+                  "`portkey-gitops import` commands by hand", EXIT_PARTIAL)
+    if result.adoptable:
+        terminal.out().print(f"Adopted {len(result.adoptable)} object(s).", markup=False)

@@ -67,7 +67,7 @@ def require_dir(root: Path) -> None:
 
 def write_outputs(plan_json: dict[str, Any], out: Path | None, as_json: bool, markdown: Path | None) -> None:
     """Write the saved plan, the Markdown form and/or the JSON to stdout, as asked."""
-    from engine.gitops.render import render_markdown
+    from engine.gitops.render import render_json, render_markdown
 
     if out is not None:
         out.write_text(json.dumps(plan_json, indent=2, sort_keys=True) + "\n")
@@ -76,7 +76,7 @@ def write_outputs(plan_json: dict[str, Any], out: Path | None, as_json: bool, ma
         markdown.write_text(render_markdown(plan_json))
         terminal.info(f"Markdown plan written to {markdown}")
     if as_json:
-        sys.stdout.write(json.dumps(plan_json, indent=2, sort_keys=True) + "\n")
+        sys.stdout.write(render_json(plan_json))
 
 
 def show_plan(plan_json: dict[str, Any]) -> None:

@@ -2,17 +2,30 @@
 
 Managed objects keep their keys; unmanaged ones get a key from their name and
 are listed as adoptable (``import`` marks them). Secret values are never
-written: secret fields become ``${secret:NAME}`` references to set in the
-environment. For managed objects a plan right after an export is a no-op.
+written: every secret-named field (:func:`engine.redaction.is_secret_key`, any
+value type) becomes a ``${secret:NAME}`` reference to set in the environment.
+For managed objects a plan right after an export is a no-op.
+
+Names come from live data, so none is trusted as a path: :func:`safe_key` maps
+each to a valid resource key (no separators but ``/`` between key segments, no
+dots, no controls, bounded length), collisions get a stable hash suffix, and
+every file is written into a fresh directory that is renamed onto the target
+only once all of it is written; nothing outside the target is touched and no
+existing file is overwritten.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
+import os
 import re
+import secrets as random
+import shutil
+import unicodedata
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -20,8 +33,22 @@ from ruamel.yaml.scalarstring import LiteralScalarString
 
 from engine.gitops.kinds import PARTIAL_TAG, RATE_FIELDS, USAGE_FIELDS, config_json
 from engine.gitops.live import META_KEY, LiveObject, LiveState, default_display, display_part, strip_label_mark
-from engine.gitops.load import SECRET_KEYS
 from engine.gitops.model import KIND_FILES, ResourceKind
+from engine.gitops.schema import KEY_PATTERN, ProjectFile
+from engine.redaction import forbidden_secret_name, is_secret_key
+
+MAX_SEGMENT = 64  # characters in one key segment (a file or folder name, before its suffix)
+MAX_DEPTH = 6  # segments in one key
+MAX_KEY = 160  # characters in one key
+MAX_SECRET_NAME = 100
+_KEY = re.compile(KEY_PATTERN)
+_UNSAFE = re.compile(r"[^a-z0-9_-]+")
+_SECRET_UNSAFE = re.compile(r"[^A-Z0-9]+")
+_EMPTY = (None, "", {}, [])
+
+
+class ExportError(Exception):
+    """The export cannot be written; nothing was written."""
 
 
 @dataclass
@@ -30,12 +57,86 @@ class ExportResult:
     adoptable: list[tuple[str, str]] = field(default_factory=list)  # (address, remote id)
     secrets: list[str] = field(default_factory=list)  # environment variables to set
     skipped: list[str] = field(default_factory=list)
+    renamed: list[tuple[str, str]] = field(default_factory=list)  # (live name, file) when a name had to change
 
 
-def slug_key(name: str) -> str:
-    """A key from a free-form name: lowercase, [a-z0-9-_/]."""
-    key = re.sub(r"[^a-z0-9_/-]+", "-", name.strip().lower()).strip("-/")
-    return re.sub(r"-{2,}", "-", key) or "unnamed"
+# ---------------------------------------------------------------- safe names
+
+
+def _digest(text: str, size: int = 6) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:size]
+
+
+def is_safe_key(key: str) -> bool:
+    """Whether ``key`` is a valid resource key within the length bounds (so usable as a path as is)."""
+    if len(key) > MAX_KEY or not _KEY.fullmatch(key):
+        return False
+    segments = key.split("/")
+    return len(segments) <= MAX_DEPTH and all(len(s) <= MAX_SEGMENT for s in segments)
+
+
+def _slug(text: str) -> str:
+    """One key segment from free text: ASCII-folded, lowercase, runs of anything else as one ``-``."""
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    slug = _UNSAFE.sub("-", folded.lower()).strip("-")
+    return re.sub(r"-{2,}", "-", slug)
+
+
+def _bounded(segment: str, original: str, limit: int = MAX_SEGMENT) -> str:
+    """``segment`` cut to ``limit`` characters, with a hash of ``original`` so cut names stay distinct."""
+    if len(segment) <= limit:
+        return segment
+    return segment[: limit - 7].rstrip("-") + "-" + _digest(original)
+
+
+def safe_key(name: str, *, nested: bool = True) -> str:
+    """A valid, bounded resource key for a live name; the same name always gives the same key.
+
+    A name that already is a valid key is kept. Otherwise each ``/``-separated part (one part
+    when not ``nested``) becomes a slug; ``.``/``..``/empty parts are dropped, and a name that
+    had to be cut gets a short hash of the whole name.
+    """
+    if is_safe_key(name):
+        return name
+    parts = name.split("/") if nested else [name]
+    segments = [s for s in (_slug(p) for p in parts) if s]
+    if not segments:
+        return "unnamed-" + _digest(name) if name.strip() else "unnamed"
+    if len(segments) > MAX_DEPTH:
+        segments = ["-".join(segments)]
+    segments = [_bounded(s, name) for s in segments]
+    key = "/".join(segments)
+    return key if len(key) <= MAX_KEY else _bounded("-".join(segments), name)
+
+
+def secret_variable(*parts: object) -> str:
+    """An environment variable name from parts: ``[A-Z0-9_]``, not starting with a digit, bounded,
+    and never one ``${secret:…}`` may not resolve (``SECRET_`` is put in front of those)."""
+    text = "_".join(str(p) for p in parts)
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    name = _SECRET_UNSAFE.sub("_", folded.upper()).strip("_") or "SECRET"
+    if name[0].isdigit() or forbidden_secret_name(name):
+        name = "SECRET_" + name
+    if len(name) > MAX_SECRET_NAME:
+        name = name[: MAX_SECRET_NAME - 7].rstrip("_") + "_" + _digest(text).upper()
+    return name
+
+
+def _suffixed(key: str, remote_id: str, taken: set[str]) -> str:
+    """``key`` made unique with a short hash of the object's id (stable across exports), then a counter."""
+    head, _, leaf = key.rpartition("/")
+    leaf = f"{_bounded(leaf, key, MAX_SEGMENT - 12)}-{_digest(remote_id)}"
+    if head and len(head) + 1 + len(leaf) + 5 > MAX_KEY:
+        head = ""
+    candidate = f"{head}/{leaf}" if head else leaf
+    unique, counter = candidate, 2
+    while unique in taken:
+        unique = f"{candidate}-{counter}"
+        counter += 1
+    return unique
+
+
+# ---------------------------------------------------------------- yaml
 
 
 def _yaml() -> YAML:
@@ -63,6 +164,85 @@ def dump_yaml(data: dict[str, Any]) -> str:
     return buffer.getvalue()
 
 
+# ---------------------------------------------------------------- writing
+
+
+def check_target(target: Path) -> None:
+    """Refuse a target that exists and is not an empty directory, listing what is there."""
+    if not target.exists() and not target.is_symlink():
+        return
+    if not target.is_dir():
+        raise ExportError(f"{target} exists and is not a directory; export into a new directory")
+    present = sorted(entry.name for entry in target.iterdir())
+    if present:
+        shown = ", ".join(present[:10]) + (f", … ({len(present)} entries)" if len(present) > 10 else "")
+        raise ExportError(
+            f"{target} is not empty (holds {shown}); export never overwrites files: "
+            "export into a new or empty directory"
+        )
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+def _checked_relative(relative: str) -> PurePosixPath:
+    """A relative path of plain parts (no ``..``, no leading dots, no controls); else ExportError."""
+    path = PurePosixPath(relative)
+    bad = (
+        path.is_absolute()
+        or not path.parts
+        or any(p in (".", "..") or p.startswith(".") or not p.isprintable() or "\\" in p for p in path.parts)
+    )
+    if bad:
+        raise ExportError(f"refusing to write {relative!r}: not a plain relative path")
+    return path
+
+
+def write_tree(target: Path, files: dict[str, str]) -> None:
+    """Write ``files`` (relative path -> text) as the new directory ``target``, all or nothing.
+
+    Everything goes into a fresh sibling directory first (each path checked to resolve inside
+    it, each file created exclusively), which is then renamed onto ``target``.
+    """
+    check_target(target)
+    destination = target.resolve()
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    staging = _staging_dir(destination)
+    try:
+        root = staging.resolve()
+        for relative, text in files.items():
+            path = root / _checked_relative(relative)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if not _inside(path.parent.resolve(), root):
+                raise ExportError(f"refusing to write {relative!r}: it resolves outside {target}")
+            with open(path, "x", encoding="utf-8") as handle:  # never follows or replaces an existing file
+                handle.write(text)
+        check_target(destination)
+        os.replace(staging, destination)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise ExportError(f"could not write {target}: {exc.strerror or exc}; nothing was written") from None
+    except ExportError:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _staging_dir(destination: Path) -> Path:
+    """A new, empty directory next to ``destination`` (created with the user's umask)."""
+    for _ in range(100):
+        candidate = destination.parent / f".{destination.name[:40]}.export-{random.token_hex(4)}"
+        try:
+            candidate.mkdir()
+        except FileExistsError:
+            continue
+        return candidate
+    raise ExportError(f"could not create a staging directory next to {destination}")
+
+
+# ---------------------------------------------------------------- exporter
+
+
 class Exporter:
     """Turns a :class:`LiveState` into files under ``root``."""
 
@@ -72,44 +252,67 @@ class Exporter:
         self.prefix = prefix
         self.workspace = workspace
         self.result = ExportResult()
+        self.files: dict[str, str] = {}  # relative path -> text, written all at once
         self.keys: dict[tuple[ResourceKind, str], str] = {}  # (kind, remote id) -> key
         self.refs: dict[str, str] = {}  # partial/guardrail slug or id -> logical reference
+        self._secret_names: set[str] = set()
         self._assign_keys()
+
+    # ------------------------------------------------------------ keys
 
     def _assign_keys(self) -> None:
         for kind, objects in self.live.objects.items():
             taken: set[str] = set()
-            for obj in sorted(objects, key=lambda o: (o.key is None, o.name)):
+            for obj in sorted(objects, key=self._priority):
                 if kind is ResourceKind.COLLECTION and obj.raw.get("is_default"):
                     continue
-                key = obj.key or self._unmanaged_key(kind, obj)
-                while key in taken:
-                    key += "-2"
-                taken.add(key)
-                self.keys[(kind, obj.id)] = key
-                if obj.key is None:
-                    self.result.adoptable.append((f"{kind.value}:{key}", obj.id))
+                self._key_of(kind, obj, taken, ())
+            for obj in objects:
+                key = self.keys.get((kind, obj.id))
                 for ident in (obj.id, obj.slug):
-                    if ident and kind is ResourceKind.PARTIAL:
+                    if key and ident and kind is ResourceKind.PARTIAL:
                         self.refs[ident] = key
-                    if ident and kind is ResourceKind.GUARDRAIL:
+                    if key and ident and kind is ResourceKind.GUARDRAIL:
                         self.refs[ident] = f"guardrail:{key}"
 
-    def _unmanaged_key(self, kind: ResourceKind, obj: LiveObject) -> str:
-        if kind is ResourceKind.COLLECTION:
-            parent = obj.raw.get("parent_collection_id")
-            parent_obj = next((o for o in self.live.objects.get(kind, []) if o.id == parent), None)
-            base = slug_key(obj.name).replace("/", "-")
-            if parent_obj is not None:
-                return f"{self._unmanaged_key(kind, parent_obj) if parent_obj.key is None else parent_obj.key}/{base}"
+    @staticmethod
+    def _priority(obj: LiveObject) -> tuple[int, str, str]:
+        """Managed objects with a valid key first (they keep it), then other managed, then unmanaged."""
+        rank = 2 if obj.key is None else (0 if is_safe_key(obj.key) else 1)
+        return rank, str(obj.name), str(obj.id)
+
+    def _key_of(self, kind: ResourceKind, obj: LiveObject, taken: set[str], seen: tuple[str, ...]) -> str:
+        """The object's key, assigned once (a collection's parent first, so the child nests under it)."""
+        if (kind, obj.id) in self.keys:
+            return self.keys[(kind, obj.id)]
+        wanted = obj.key if obj.key is not None else self._wanted_key(kind, obj, taken, (*seen, obj.id))
+        key = safe_key(wanted)
+        if key in taken:
+            key = _suffixed(key, obj.id, taken)
+        taken.add(key)
+        self.keys[(kind, obj.id)] = key
+        live_name = obj.key if obj.key is not None else obj.name
+        if key != live_name:
+            self.result.renamed.append((f"{kind.value} {live_name}", self._path(kind, key)))
+        if obj.key != key:
+            self.result.adoptable.append((f"{kind.value}:{key}", obj.id))
+        return key
+
+    def _wanted_key(self, kind: ResourceKind, obj: LiveObject, taken: set[str], seen: tuple[str, ...]) -> str:
+        """An unmanaged object's key before collisions: its name (a collection's under its parent's)."""
+        if kind is not ResourceKind.COLLECTION:
+            return safe_key(obj.name)
+        base = safe_key(obj.name, nested=False)
+        parent_id = obj.raw.get("parent_collection_id")
+        parent = next((o for o in self.live.objects.get(kind, []) if o.id == parent_id), None)
+        if parent is None or parent.id in seen or parent.raw.get("is_default"):
             return base
-        return slug_key(obj.name)
+        return f"{self._key_of(kind, parent, taken, seen)}/{base}"
+
+    # ------------------------------------------------------------ files
 
     def write(self) -> ExportResult:
-        project: dict[str, Any] = {"version": 1, "naming": {"prefix": self.prefix}}
-        if self.workspace:
-            project["workspace"] = self.workspace
-        self._file("portkey.yaml", dump_yaml(project))
+        """Build every file in memory, then write them all into ``root`` (see :func:`write_tree`)."""
         writers = {
             ResourceKind.LABEL: self._label, ResourceKind.COLLECTION: self._collection,
             ResourceKind.PARTIAL: self._partial, ResourceKind.PROMPT: self._prompt,
@@ -118,20 +321,29 @@ class Exporter:
         }
         for kind in ResourceKind:
             for obj in self.live.objects.get(kind, []):
-                if kind is ResourceKind.COLLECTION and obj.raw.get("is_default"):
-                    continue
-                writers[kind](obj, self.keys[(kind, obj.id)])
+                if (kind, obj.id) in self.keys:
+                    writers[kind](obj, self.keys[(kind, obj.id)])
+        self._project_file()
+        write_tree(self.root, self.files)
+        self.result.files = list(self.files)
         return self.result
+
+    def _project_file(self) -> None:
+        project: dict[str, Any] = {"version": 1, "naming": {"prefix": self.prefix}}
+        if self.workspace:
+            project["workspace"] = self.workspace
+        if self.result.secrets and "secrets" in ProjectFile.model_fields:
+            project["secrets"] = sorted(set(self.result.secrets))
+        self.files = {"portkey.yaml": dump_yaml(project), **self.files}
 
     def _path(self, kind: ResourceKind, key: str) -> str:
         directory, suffix = KIND_FILES[kind]
         return f"{directory}/{key}{suffix}"
 
     def _file(self, relative: str, text: str) -> None:
-        path = self.root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-        self.result.files.append(relative)
+        if relative in self.files:
+            raise ExportError(f"two exported objects map to the same file {relative!r}")
+        self.files[relative] = text
 
     def _resource(self, kind: ResourceKind, key: str, data: dict[str, Any]) -> None:
         self._file(self._path(kind, key), dump_yaml(data))
@@ -178,13 +390,15 @@ class Exporter:
         text = str(latest.get("string") or "")
         messages = _messages(text)
         base = key.rsplit("/", 1)[-1]
+        folder = PurePosixPath(self._path(ResourceKind.PROMPT, key)).parent
         if messages is not None:
             data["messages"] = []
             for index, message in enumerate(messages):
                 content = self._unresolve(str(message.get("content", "")))
                 if "\n" in content or len(content) > 200:
-                    name = f"{base}.{index}.{message.get('role', 'message')}.md"
-                    self._file(str(Path(self._path(ResourceKind.PROMPT, key)).parent / name), content + "\n")
+                    role = _slug(str(message.get("role") or ""))[:MAX_SEGMENT] or "message"
+                    name = f"{base}.{index}.{role}.md"
+                    self._file(str(folder / name), content + "\n")
                     data["messages"].append({"role": message.get("role"), "content_file": name})
                 else:
                     data["messages"].append({"role": message.get("role"), "content": content})
@@ -195,7 +409,7 @@ class Exporter:
                 data[field_name] = latest[field_name]
         metadata = {k: v for k, v in (latest.get("template_metadata") or {}).items() if k != META_KEY}
         if metadata:
-            data["metadata"] = metadata
+            data["metadata"] = self._secrets(metadata, key, ["metadata"])
         labels = sorted(
             name for name, label_id in self.live.labels_by_name.items() if obj.labels.get(label_id) == obj.version
         )
@@ -208,13 +422,13 @@ class Exporter:
             for c in obj.raw.get("checks") or []
         ]
         data = {**self._display(ResourceKind.GUARDRAIL, obj, key),
-                "checks": self._secrets(checks, key, ["checks"]), "actions": obj.raw.get("actions") or {}}
+                "checks": self._secrets(checks, key, []), "actions": obj.raw.get("actions") or {}}
         self._resource(ResourceKind.GUARDRAIL, key, data)
 
     def _config(self, obj: LiveObject, key: str) -> None:
         config = self._guardrail_refs(config_json(obj.raw))
         data: dict[str, Any] = {**self._display(ResourceKind.CONFIG, obj, key),
-                                "config": self._secrets(config, key, ["config"])}
+                                "config": self._secrets(config, key, [])}
         if obj.raw.get("is_default"):
             data["is_default"] = True
         self._resource(ResourceKind.CONFIG, key, data)
@@ -231,20 +445,30 @@ class Exporter:
         return value
 
     def _secrets(self, value: Any, key: str, path: list[str]) -> Any:
-        """Replace secret values with references; remember which variables to set."""
+        """Replace every secret-named field's value (any type but a flag) with a reference to a variable
+        named after ``key`` and ``path`` (the position within the exported field); remember it."""
         if isinstance(value, dict):
             out = {}
             for k, v in value.items():
-                if k in SECRET_KEYS and isinstance(v, str) and v:
-                    name = re.sub(r"[^A-Z0-9]+", "_", f"{key}_{'_'.join(path[1:])}_{k}".upper()).strip("_")
-                    out[k] = f"${{secret:{name}}}"
-                    self.result.secrets.append(name)
+                if is_secret_key(k) and v not in _EMPTY and not isinstance(v, bool):
+                    out[k] = f"${{secret:{self._secret_variable(key, [*path, str(k)])}}}"
                 else:
                     out[k] = self._secrets(v, key, [*path, str(k)])
             return out
         if isinstance(value, list):
             return [self._secrets(v, key, [*path, str(i)]) for i, v in enumerate(value)]
         return value
+
+    def _secret_variable(self, key: str, path: list[str]) -> str:
+        """A fresh, valid variable name for the secret at ``path`` of resource ``key``."""
+        name = base = secret_variable(key, *path)
+        counter = 2
+        while name in self._secret_names:
+            name = f"{base}_{counter}"
+            counter += 1
+        self._secret_names.add(name)
+        self.result.secrets.append(name)
+        return name
 
     def _rate_limit(self, obj: LiveObject, key: str) -> None:
         values = {k: obj.raw.get(k) for k in RATE_FIELDS}

@@ -9,6 +9,7 @@ Every reader uses only the documented plan fields and never ``before``,
 from __future__ import annotations
 
 import json
+import unicodedata
 from typing import Any
 
 from engine.gitops.model import ResourceKind
@@ -57,6 +58,31 @@ _TOTAL_WORDS: list[tuple[str, str, str, bool]] = [
 ]
 
 _OP_SYMBOLS = {"add": "+", "remove": "-", "change": "~"}
+
+# Characters that can move the cursor, recolour, reorder or hide text: C0/C1 controls (ESC, CR, BS …),
+# format characters (bidi overrides and isolates, zero-width marks), line/paragraph separators, surrogates.
+_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"})
+
+
+def visible(text: object, *, keep_tabs: bool = True) -> str:
+    """``text`` with every control, format and separator character shown as an escape (``\\x1b``, ``\\u202e``).
+
+    Live names, diff lines and messages pass through here before any renderer draws them, so
+    nothing from Portkey or a file can drive a terminal or hide text from a reviewer.
+    """
+    text = str(text)
+    if text.isprintable() and text.isascii():
+        return text
+    return "".join(_visible_char(ch, keep_tabs) for ch in text)
+
+
+def _visible_char(ch: str, keep_tabs: bool) -> str:
+    if (ch == "\t" and keep_tabs) or unicodedata.category(ch) not in _HIDDEN_CATEGORIES:
+        return ch
+    code = ord(ch)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 def check_format(plan: dict[str, Any]) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import unicodedata
 from typing import Any
 
 from rich import box
@@ -12,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from engine.gitops.render import common
+from engine.redaction import scrub, scrub_data
 
 _TONE_STYLE = {"create": "green", "destroy": "red", "change": "yellow", "noop": "dim"}
 _DIFF_STYLE = {
@@ -28,11 +28,7 @@ _INDENT = "  "
 
 def _clean(text: str) -> str:
     """Make control characters visible so plan content cannot drive the terminal."""
-    if text.isprintable():
-        return text
-    return "".join(
-        ch if ch == "\t" or unicodedata.category(ch) != "Cc" else f"\\x{ord(ch):02x}" for ch in text
-    )
+    return common.visible(text)
 
 
 def _text(*parts: tuple[str, str] | str) -> Text:
@@ -92,8 +88,13 @@ class _Writer:
 
 
 def render_human(plan: dict[str, Any], *, color: bool, width: int = 100, show_noop: bool = False) -> str:
-    """The plan as terminal text: ANSI colours when ``color``, plain text otherwise."""
+    """The plan as terminal text: ANSI colours when ``color``, plain text otherwise.
+
+    Every string from the plan is drawn as plain text (never parsed as markup) with control
+    characters made visible; the result is scrubbed of registered secret values.
+    """
     common.check_format(plan)
+    plan = scrub_data(plan)
     out = _Writer(color=color, width=width)
     _header(out, plan)
     _problems(out, plan)
@@ -113,7 +114,7 @@ def render_human(plan: dict[str, Any], *, color: bool, width: int = 100, show_no
     if plan.get("blocked"):
         out.line((f"Plan blocked: {common.plural(len(plan['blocked']), 'safety rule')} "
                   "stop it; nothing will be applied.", "bold red"))
-    return out.value()
+    return scrub(out.value())
 
 
 def _header(out: _Writer, plan: dict[str, Any]) -> None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.gitops.render import common
+from engine.redaction import scrub, scrub_data
 
 MARKER = "<!-- portkey-gitops-plan -->"
 DEFAULT_LIMIT = 60_000
@@ -26,8 +27,12 @@ _BACKTICKS = re.compile(r"`+")
 
 
 def _escape(text: str) -> str:
-    """Text safe inside a markdown paragraph, list item or table cell (one line)."""
-    text = html.escape(" ".join(str(text).splitlines()), quote=False)
+    """Text safe inside a markdown paragraph, list item or table cell (one line).
+
+    Controls are made visible, HTML is escaped and every character markdown gives a meaning
+    (links, emphasis, code, table cells) is backslash-escaped.
+    """
+    text = html.escape(common.visible(" ".join(str(text).splitlines())), quote=False)
     return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in text)
 
 
@@ -44,11 +49,15 @@ def _code(text: str) -> str:
 
 def _html(text: str) -> str:
     """Text inside a raw HTML line such as ``<summary>``, where markdown is not parsed."""
-    return html.escape(" ".join(str(text).splitlines()), quote=False)
+    return html.escape(common.visible(" ".join(str(text).splitlines())), quote=False)
 
 
 def _fenced(lines: list[str], info: str) -> str:
-    """A code block whose fence is longer than any backtick run inside, so nothing can close it."""
+    """A code block whose fence is longer than any backtick run inside, so nothing can close it.
+
+    Lines keep their text (a diff stays a diff) but controls are made visible.
+    """
+    lines = [common.visible(line) for line in lines]
     longest = max((len(run) for line in lines for run in _BACKTICKS.findall(line)), default=0)
     fence = "`" * max(3, longest + 1)
     return "\n".join([fence + info, *lines, fence]) + "\n\n"
@@ -238,8 +247,12 @@ def _hard_cut(text: str, limit: int) -> str:
 
 
 def render_markdown(plan: dict[str, Any], *, limit: int = DEFAULT_LIMIT) -> str:
-    """The plan as a GitHub comment (one sticky comment found by its marker), at most ``limit`` chars."""
+    """The plan as a GitHub comment (one sticky comment found by its marker), at most ``limit`` chars.
+
+    Registered secret values are scrubbed from the plan before drawing and from the result.
+    """
     common.check_format(plan)
+    plan = scrub_data(plan)
     head = _head(plan)
     blocks = []
     changes = common.changes_in_order(plan)
@@ -252,5 +265,5 @@ def render_markdown(plan: dict[str, Any], *, limit: int = DEFAULT_LIMIT) -> str:
         else:
             blocks.append(_Block(full=short, short=short))
     tails = (_tail(plan, compact=False), _tail(plan, compact=True))
-    text = _tidy(_fit(head, blocks, tails, limit)).rstrip("\n") + "\n"
+    text = scrub(_tidy(_fit(head, blocks, tails, limit)).rstrip("\n") + "\n")
     return text if len(text) <= limit else text[:limit]
