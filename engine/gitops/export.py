@@ -109,7 +109,6 @@ class Exporter:
         project: dict[str, Any] = {"version": 1, "naming": {"prefix": self.prefix}}
         if self.workspace:
             project["workspace"] = self.workspace
-        self._file("portkey.yaml", dump_yaml(project))
         writers = {
             ResourceKind.LABEL: self._label, ResourceKind.COLLECTION: self._collection,
             ResourceKind.PARTIAL: self._partial, ResourceKind.PROMPT: self._prompt,
@@ -121,6 +120,9 @@ class Exporter:
                 if kind is ResourceKind.COLLECTION and obj.raw.get("is_default"):
                     continue
                 writers[kind](obj, self.keys[(kind, obj.id)])
+        if self.result.secrets:  # ${secret:NAME} resolves only names portkey.yaml declares
+            project["secrets"] = sorted(set(self.result.secrets))
+        self._file("portkey.yaml", dump_yaml(project))
         return self.result
 
     def _path(self, kind: ResourceKind, key: str) -> str:

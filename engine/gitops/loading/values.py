@@ -49,6 +49,7 @@ SECRET_FIELDS_HINT = (
     "a secret field (one named like key, secret, token, password, credential, authorization or service account, "
     "e.g. api_key, azure_entra_client_secret) in a config or a guardrail"
 )
+LITERAL_FIX = "write ${secret:NAME}, list NAME under secrets: in portkey.yaml and set NAME in the environment"
 _FORBIDDEN_WHY = (
     "it is this tool's own credential or a CI token (PORTKEY_API_KEY, MCP_AUTH_TOKEN, GITHUB_TOKEN, ACTIONS_*, "
     "RUNNER_*), and a file that sends it to Portkey would leak it to anyone who can read the object"
@@ -149,8 +150,7 @@ class Substituter:
         where = self.doc.location(path)
         name = secret_name(value)
         if name is None:
-            self.ctx.error(f"{_literal_detail(value, path, field)}: write ${{secret:NAME}} and declare NAME under "
-                           "secrets: in portkey.yaml", where)
+            self.ctx.error(f"{_literal_detail(value, path, field)}: {LITERAL_FIX}", where)
             return value
         self._reference(name, where)
         self.secrets.add(dotted(path))
