@@ -17,8 +17,8 @@ from typing import Any
 
 from deepdiff import DeepDiff
 
-from engine.gitops.loading.values import SECRET_KEYS
 from engine.gitops.plan import FieldDiff, TextDiff
+from engine.redaction import is_secret_key
 
 SECRET_MARK = "(secret)"
 _SECRET_REF = re.compile(r"^\$\{secret:([A-Za-z_][A-Za-z0-9_]*)\}$")
@@ -53,17 +53,22 @@ def strip_nulls(value: Any) -> Any:
     return value
 
 
+_EMPTY: tuple[Any, ...] = (None, "", {}, [])
+
+
 def secret_paths(value: Any, prefix: str = "") -> set[str]:
-    """Dotted paths of every non-empty string held by a secret-named key (``api_key``, ``token``, …).
+    """Dotted paths of every secret-named field (:func:`engine.redaction.is_secret_key`: ``api_key``,
+    ``azure_entra_client_secret``, ``Authorization`` …) holding a non-empty value of any type.
 
     Live objects are masked by these, not only by the paths the files declare, so a secret Portkey
-    holds where the file no longer has one (a removed target, a shifted list) is never shown.
+    holds where the file no longer has one (a removed target, a shifted list) is never shown; an
+    object-valued secret (``vertex_service_account_json: {...}``) is masked whole.
     """
     found: set[str] = set()
     items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
     for key, item in items:
         path = f"{prefix}{key}"
-        if isinstance(item, str) and item and key in SECRET_KEYS:
+        if is_secret_key(key) and item not in _EMPTY:
             found.add(path)
         else:
             found |= secret_paths(item, f"{path}.")

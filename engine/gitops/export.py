@@ -34,7 +34,7 @@ from ruamel.yaml.scalarstring import LiteralScalarString
 from engine.gitops.kinds import PARTIAL_TAG, RATE_FIELDS, USAGE_FIELDS, config_json
 from engine.gitops.live import META_KEY, LiveObject, LiveState, default_display, display_part, strip_label_mark
 from engine.gitops.model import KIND_FILES, ResourceKind
-from engine.gitops.schema import KEY_PATTERN, ProjectFile
+from engine.gitops.schema import KEY_PATTERN
 from engine.redaction import forbidden_secret_name, is_secret_key
 
 MAX_SEGMENT = 64  # characters in one key segment (a file or folder name, before its suffix)
@@ -332,7 +332,7 @@ class Exporter:
         project: dict[str, Any] = {"version": 1, "naming": {"prefix": self.prefix}}
         if self.workspace:
             project["workspace"] = self.workspace
-        if self.result.secrets and "secrets" in ProjectFile.model_fields:
+        if self.result.secrets:  # ${secret:NAME} resolves only names portkey.yaml declares
             project["secrets"] = sorted(set(self.result.secrets))
         self.files = {"portkey.yaml": dump_yaml(project), **self.files}
 

@@ -15,6 +15,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from engine import redaction
 from engine.gitops.loading.checks import (
     apply_limit_overrides,
     check_moved,
@@ -26,7 +27,7 @@ from engine.gitops.loading.context import Context
 from engine.gitops.loading.kinds import load_resource
 from engine.gitops.loading.project import load_settings
 from engine.gitops.loading.records import Loaded
-from engine.gitops.loading.values import SECRET_KEYS, secret_name
+from engine.gitops.loading.values import forbidden_message, secret_name
 from engine.gitops.model import (
     KIND_FILES,
     DesiredState,
@@ -38,7 +39,8 @@ from engine.gitops.model import (
 )
 from engine.gitops.schema import KEY_PATTERN
 
-__all__ = ["SECRET_KEYS", "MissingSecretError", "load_project", "resolve_secrets"]
+__all__ = ["MissingSecretError", "SecretError", "UndeclaredSecretError", "load_project",
+           "resolve_secrets"]
 
 _KEY = re.compile(KEY_PATTERN)
 # Kind directory -> the (kind, suffix) pairs whose files live there.
@@ -47,8 +49,16 @@ for _kind, (_dir, _suffix) in KIND_FILES.items():
     _DIRS.setdefault(_dir, []).append((_kind, _suffix))
 
 
-class MissingSecretError(LookupError):
+class SecretError(LookupError):
+    """A ``${secret:NAME}`` that cannot be resolved."""
+
+
+class MissingSecretError(SecretError):
     """A ``${secret:NAME}`` whose environment variable is not set."""
+
+
+class UndeclaredSecretError(SecretError):
+    """A ``${secret:NAME}`` the project does not declare, or one that may never be read."""
 
 
 def load_project(root: Path | str, env: str | None = None, environ: Mapping[str, str] | None = None) -> DesiredState:
@@ -153,7 +163,9 @@ def _unique(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
 def resolve_secrets(resource: Resource, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """A deep copy of ``resource.spec`` with every ``${secret:NAME}`` replaced by its value.
 
-    Raises MissingSecretError naming the variable when one is not set.
+    Only names the project declares (``resource.secret_names``) and that are not forbidden are read;
+    each value read is registered with :mod:`engine.redaction` so every output scrubs it.
+    Raises UndeclaredSecretError for any other name, MissingSecretError when a variable is not set.
     """
     environ = os.environ if environ is None else environ
     spec = copy.deepcopy(resource.spec)
@@ -166,10 +178,20 @@ def resolve_secrets(resource: Resource, environ: Mapping[str, str] | None = None
         name = secret_name(node[slot])
         if name is None:
             continue
-        value = environ.get(name)
-        if not value:
-            raise MissingSecretError(
-                f"environment variable {name} is not set (needed by {resource.address} at {dotted})"
-            )
-        node[slot] = value
+        node[slot] = _read_secret(resource, dotted, name, environ)
     return spec
+
+
+def _read_secret(resource: Resource, dotted: str, name: str, environ: Mapping[str, str]) -> str:
+    where = f"{resource.address} at {dotted}"
+    if forbidden := forbidden_message(name):
+        raise UndeclaredSecretError(f"${{secret:{name}}} is refused ({where}): {forbidden}")
+    if name not in resource.secret_names:
+        raise UndeclaredSecretError(
+            f"${{secret:{name}}} is not declared ({where}): add {name} under secrets: in portkey.yaml"
+        )
+    value = environ.get(name)
+    if not value:
+        raise MissingSecretError(f"environment variable {name} is not set (needed by {where})")
+    redaction.register(value)
+    return value

@@ -101,7 +101,9 @@ class Resource:
     with long text already read from its files and environment bindings
     applied. References to other resources stay logical (``partial:tone``)
     and are listed in ``refs``; the planner resolves them to live slugs.
-    ``secrets`` holds the dotted paths inside ``spec`` whose values are secrets.
+    ``secrets`` holds the dotted paths inside ``spec`` whose values are ``${secret:NAME}`` references;
+    ``secret_names`` the variable names the project declares (``secrets:`` in ``portkey.yaml``), the
+    only ones :func:`engine.gitops.load.resolve_secrets` will read.
     """
 
     kind: ResourceKind
@@ -110,6 +112,7 @@ class Resource:
     location: Location
     refs: set[str] = field(default_factory=set)
     secrets: set[str] = field(default_factory=set)
+    secret_names: frozenset[str] = frozenset()
 
     @property
     def address(self) -> str:
@@ -137,6 +140,7 @@ class Project:
     mass_delete_threshold: int = 5
     name_prefix: str = "gitops:"
     bindings: dict[str, Any] = field(default_factory=dict)
+    secrets: frozenset[str] = frozenset()  # environment variables ${secret:NAME} may resolve
 
 
 @dataclass

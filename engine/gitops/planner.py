@@ -172,7 +172,8 @@ def _plan_resource(ctx: _Context, resource: Resource) -> Change | None:
     obj = ctx.matched.get(resource.address)
     compare = _resolved(ctx, resource)
     wanted = kinds.desired(compare, ctx.refs)
-    after = redact(kinds.desired(resource, ctx.refs), resource.secrets)
+    desired = kinds.desired(resource, ctx.refs)
+    after = redact(desired, _secret_paths(resource.kind, resource.secrets, desired))
     change = Change(
         address=resource.address, kind=resource.kind.value, key=resource.key, actions=[], after=after,
         depends_on=sorted(resource.refs), payload={"name": name},

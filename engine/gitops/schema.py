@@ -21,6 +21,7 @@ from engine.gitops.model import KIND_FILES, ResourceKind
 
 KEY_PATTERN = r"^[a-z0-9_-]+(/[a-z0-9_-]+)*$"
 BINDING_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.-]*$"
+SECRET_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 POLICY_KEY_PATTERN = r"^(api_key|organisation_id|workspace_id|metadata\..+)$"
 COLOR_PATTERN = r"^#[0-9A-Fa-f]{6}$"
 
@@ -33,6 +34,7 @@ NonNegativeNumber = (
 )
 BindingValue = str | bool | int | float | None
 BindingName = Annotated[str, Field(pattern=BINDING_NAME_PATTERN)]
+SecretName = Annotated[str, Field(pattern=SECRET_NAME_PATTERN)]
 Role = Literal["system", "user", "assistant", "developer", "tool"]
 
 
@@ -100,6 +102,11 @@ class ProjectFile(FileModel):
     naming: Naming = Field(default_factory=Naming)
     bindings: dict[BindingName, BindingValue] = Field(
         default_factory=dict, description="Values for ${binding:NAME} in resource files."
+    )
+    secrets: list[SecretName] = Field(
+        default_factory=list,
+        description="Environment variables that ${secret:NAME} may read (never PORTKEY_API_KEY, MCP_AUTH_TOKEN, "
+        "GITHUB_TOKEN, ACTIONS_* or RUNNER_*); a reference to any other name is an error.",
     )
     safety: Safety = Field(default_factory=Safety)
     defaults: Defaults = Field(default_factory=Defaults)
@@ -272,6 +279,7 @@ class UsageLimitFile(FileModel):
 PATTERN_HINTS = {
     KEY_PATTERN: "use lowercase letters, digits, '-' and '_' in '/'-separated segments",
     BINDING_NAME_PATTERN: "start with a letter or '_', then letters, digits, '_', '.' or '-'",
+    SECRET_NAME_PATTERN: "an environment variable name: a letter or '_', then letters, digits or '_'",
     POLICY_KEY_PATTERN: "use api_key, organisation_id, workspace_id or metadata.<field>",
     COLOR_PATTERN: "write a colour as #RRGGBB",
 }

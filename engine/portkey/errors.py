@@ -6,16 +6,84 @@
     ├── PortkeyRequestError       no HTTP answer (connect error, timeout, dropped connection)
     └── PortkeyAPIError           Portkey answered with a non-2xx status
 
-Messages never contain the API key: only the operation, method, path and what Portkey said.
+Messages never contain the API key: only the operation, method, path and what Portkey said. What
+Portkey said may echo the request body (a 400 quoting the config it refused): every message is
+cleaned by :func:`clean_text` (registered secret values scrubbed, secret-named fields of echoed JSON
+masked), and ``str()`` scrubs again with the values registered since.
 """
 
 from __future__ import annotations
 
+import json
+import re
+from typing import Any
+
+from engine import redaction
+
 ENTERPRISE_HINT = "this operation is Enterprise-gated: Portkey returns 403 on non-Enterprise plans"
 
 
+_MAX_JSON_SCAN = 100_000  # longer texts are only cleaned by value and by key/value pairs
+_MAX_FAILED_PARSES = 200  # then the rest of the text is cleaned by key/value pairs only
+# A quoted key, a colon and a quoted value (possibly cut off at the end of a truncated echo).
+_PAIR = re.compile(
+    r"""(?P<key>"(?:[^"\\\n]{1,200})"|'(?:[^'\\\n]{1,200})')(?P<colon>\s*:\s*)"""
+    r"""(?P<value>"(?:[^"\\]|\\.)*(?:"|$)|'(?:[^'\\]|\\.)*(?:'|$))"""
+)
+
+
+def clean_text(text: str) -> str:
+    """``text`` with registered secrets scrubbed and the secret-named fields of any JSON in it masked."""
+    text = redaction.scrub(text)
+    if len(text) <= _MAX_JSON_SCAN:
+        text = _mask_json(text)
+    return _PAIR.sub(_mask_pair, text)
+
+
+def _mask_json(text: str) -> str:
+    """Mask secret-named fields in every JSON object or array embedded in ``text``."""
+    decoder = json.JSONDecoder()
+    out: list[str] = []
+    index, failed = 0, 0
+    while failed < _MAX_FAILED_PARSES and (start := _next_opening(text, index)) >= 0:
+        try:
+            value, end = decoder.raw_decode(text, start)
+        except (ValueError, RecursionError):
+            failed += 1
+            out.append(text[index : start + 1])
+            index = start + 1
+            continue
+        masked = redaction.mask_fields(value)
+        out.append(text[index:start])
+        out.append(json.dumps(masked, ensure_ascii=False) if masked != value else text[start:end])
+        index = end
+    out.append(text[index:])
+    return "".join(out)
+
+
+def _next_opening(text: str, index: int) -> int:
+    positions = [p for p in (text.find("{", index), text.find("[", index)) if p >= 0]
+    return min(positions) if positions else -1
+
+
+def _mask_pair(match: re.Match[str]) -> str:
+    key, value = match.group("key")[1:-1], match.group("value")
+    inner = value[1:-1] if len(value) > 1 and value[-1] == value[0] else value[1:]
+    if not redaction.is_secret_key(key) or not inner or inner.startswith("${secret:"):
+        return match.group(0)
+    quote = value[0]
+    return f"{match.group('key')}{match.group('colon')}{quote}{redaction.MASK}{quote}"
+
+
+def _clean_any(value: Any) -> Any:
+    return clean_text(value) if isinstance(value, str) else value
+
+
 class PortkeyError(Exception):
-    """Base class for every error of the Portkey client."""
+    """Base class for every error of the Portkey client; its text never shows a registered secret."""
+
+    def __str__(self) -> str:
+        return redaction.scrub(super().__str__())
 
 
 class PortkeyConfigError(PortkeyError):
@@ -28,7 +96,7 @@ class PortkeyUsageError(PortkeyError, ValueError):
     def __init__(self, operation: str, message: str, argument: str | None = None) -> None:
         self.operation = operation
         self.argument = argument
-        super().__init__(f"{operation}: {message}")
+        super().__init__(clean_text(f"{operation}: {message}"))
 
 
 class PortkeyRequestError(PortkeyError):
@@ -45,7 +113,7 @@ class PortkeyRequestError(PortkeyError):
         self.operation = operation
         self.method = method
         self.path = path
-        self.reason = reason
+        self.reason = reason = clean_text(reason)
         self.sent = sent
         self.attempts = attempts
         tried = f" after {attempts} attempts" if attempts > 1 else ""
@@ -71,8 +139,8 @@ class PortkeyAPIError(PortkeyError):
         self.method = method
         self.path = path
         self.status = status
-        self.message = message
-        self.error_code = error_code
+        self.message = clean_text(message)
+        self.error_code = _clean_any(error_code)
         self.attempts = attempts
         self.enterprise_gated = enterprise_gated
         super().__init__(self._describe())

@@ -118,6 +118,8 @@ def test_export_then_plan_is_a_no_op(cli: Callable[..., Run], project: Path, tmp
 def test_secrets_never_appear_in_any_output(
     cli: Callable[..., Run], project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    settings = project / "portkey.yaml"
+    settings.write_text(settings.read_text().replace("version: 1\n", "version: 1\nsecrets: [OPENAI_KEY]\n"))
     config = project / "configs/support-routing.config.yaml"
     config.write_text(config.read_text().replace(
         "      override_params: {model: gpt-4o}\n",

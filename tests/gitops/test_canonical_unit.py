@@ -16,6 +16,7 @@ def test_key_order_nulls_and_integral_floats_do_not_change_the_hash() -> None:
 def test_secret_named_fields_are_found_and_masked_wherever_they_sit() -> None:
     live = {"config": {"targets": [{"virtual_key": "vk"}, {"api_key": "sk-1", "token": ""}],
                        "password": {"nested": "kept"}}}
-    assert secret_paths(live) == {"config.targets.1.api_key"}
+    assert secret_paths(live) == {"config.targets.1.api_key", "config.password"}  # any value type
     assert redact(live, secret_paths(live))["config"]["targets"][1] == {"api_key": "(secret)", "token": ""}
+    assert redact(live, secret_paths(live))["config"]["password"] == "(secret)"
     assert redact({"api_key": "${secret:KEY}"}, set()) == {"api_key": "(secret)"}

@@ -43,6 +43,7 @@ def every_feature(project: Path) -> None:
     )
     (project / "prompts/draft.txt").write_text("Draft a reply to:\n{{message}}\n")
     edit(project / "configs/support-routing.config.yaml", "config:", "name: Support routing\nis_default: true\nconfig:")
+    edit(project / "portkey.yaml", "version: 1\n", "version: 1\nsecrets: [OPENAI_KEY]\n")
     edit(project / "configs/support-routing.config.yaml", "      override_params: {model: gpt-4o}\n",
          "      override_params: {model: gpt-4o}\n    - provider: openai\n      api_key: ${secret:OPENAI_KEY}\n")
     edit(project / "guardrails/pii-redaction.guardrail.yaml", "checks:", "name: PII redaction\nchecks:")

@@ -185,7 +185,7 @@ def test_invalid_portkey_yaml(tmp_path: Path) -> None:
     state = load(tmp_path, {"portkey.yaml": "version: 2\nprune: true\n"})
     assert messages(state) == [
         "portkey.yaml:1:10: error: version: input should be 1",
-        "portkey.yaml:2:1: error: unknown key 'prune' (valid: version, workspace, naming, bindings, safety, "
+        "portkey.yaml:2:1: error: unknown key 'prune' (valid: version, workspace, naming, bindings, secrets, safety, "
         "defaults, protected, moved)",
     ]
 

@@ -10,10 +10,15 @@ from engine.gitops.load import MissingSecretError, resolve_secrets
 from tests.gitops.fixtures import ENVIRON, VALID, load, messages
 
 HINT = (
-    "a secret field (api_key, aws_access_key_id, aws_secret_access_key, aws_session_token, azure_ad_token, "
-    "credentials, password, token, vertex_service_account_json) inside a config's `config` or a guardrail "
-    "check's `parameters`"
+    "a secret field (one named like key, secret, token, password, credential, authorization or service account, "
+    "e.g. api_key, azure_entra_client_secret) in a config or a guardrail"
 )
+FIX = "write ${secret:NAME}, list NAME under secrets: in portkey.yaml and set NAME in the environment"
+
+
+def declaring(*names: str) -> dict[str, str]:
+    """A portkey.yaml declaring ``names`` under secrets:."""
+    return {"portkey.yaml": f"version: 1\nsecrets: [{', '.join(names)}]\n"}
 
 CONFIG = """\
 config:
@@ -27,7 +32,8 @@ config:
 
 def test_secrets_stay_references_with_paths_recorded(tmp_path: Path) -> None:
     environ = {"AWS_ID": "AKIA1", "AWS_SECRET": "s3cr3t", "OPENAI": "sk-1"}
-    state = load(tmp_path, {"configs/c.config.yaml": CONFIG}, environ=environ)
+    state = load(tmp_path, {**declaring("AWS_ID", "AWS_SECRET", "OPENAI"), "configs/c.config.yaml": CONFIG},
+                 environ=environ)
     assert messages(state) == []
     config = state.resources["config:c"]
     assert config.secrets == {
@@ -56,7 +62,8 @@ def test_guardrail_secret_paths(tmp_path: Path) -> None:
 
 
 def test_missing_secret_is_named(tmp_path: Path) -> None:
-    state = load(tmp_path, {"configs/c.config.yaml": "config:\n  api_key: ${secret:OPENAI_KEY}\n"})
+    config = "config:\n  api_key: ${secret:OPENAI_KEY}\n"
+    state = load(tmp_path, {**declaring("OPENAI_KEY"), "configs/c.config.yaml": config})
     assert messages(state) == [
         "configs/c.config.yaml:2:12: error: environment variable OPENAI_KEY is not set "
         "(needed by ${secret:OPENAI_KEY}): export it before planning or applying"
@@ -74,10 +81,9 @@ def test_literal_secret_is_refused(tmp_path: Path) -> None:
         environ={"X": "x"},
     )
     assert messages(state) == [
-        "configs/c.config.yaml:2:12: error: 'api_key' holds a literal secret: write ${secret:NAME} "
-        "and set NAME in the environment",
-        "configs/c.config.yaml:3:13: error: 'password' must be exactly ${secret:NAME}, not part of a longer "
-        "string: write ${secret:NAME} and set NAME in the environment",
+        f"configs/c.config.yaml:2:12: error: 'api_key' holds a literal secret: {FIX}",
+        f"configs/c.config.yaml:3:13: error: 'password' must be exactly ${{secret:NAME}}, not part of a longer "
+        f"string: {FIX}",
     ]
 
 
@@ -118,5 +124,5 @@ def test_binding_does_not_make_a_secret(tmp_path: Path) -> None:
     )
     assert messages(state) == [
         "configs/c.config.yaml:1:19: error: 'api_key' cannot come from a binding (bindings are committed to "
-        "git): write ${secret:NAME} and set NAME in the environment"
+        f"git): {FIX}"
     ]

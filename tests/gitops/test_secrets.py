@@ -27,6 +27,7 @@ ENV = {"OPENAI_KEY": SECRET, "GUARD_TOKEN": GUARD_SECRET}
 
 
 def with_secrets(project: Path) -> None:
+    edit(project / "portkey.yaml", "version: 1\n", "version: 1\nsecrets: [OPENAI_KEY, GUARD_TOKEN]\n")
     edit(project / "configs/support-routing.config.yaml", "      override_params: {model: gpt-4o}\n",
          "      override_params: {model: gpt-4o}\n    - provider: openai\n      api_key: ${secret:OPENAI_KEY}\n")
     edit(project / "guardrails/pii-redaction.guardrail.yaml", "      not: true\n",

@@ -13,7 +13,7 @@ from engine.gitops.loading.context import Context
 from engine.gitops.loading.project import Settings
 from engine.gitops.loading.prompts import PROMPT_RULES, load_partial, load_prompt
 from engine.gitops.loading.records import BUILTIN_LABELS, Loaded, RefSite
-from engine.gitops.loading.values import Rules, substitute
+from engine.gitops.loading.values import Rules, everywhere, substitute
 from engine.gitops.loading.yamldoc import DataPath, YamlDoc, parse_yaml, validate
 from engine.gitops.model import Location, Resource, ResourceKind, address
 from engine.gitops.schema import (
@@ -31,18 +31,14 @@ from engine.gitops.schema import (
 _GUARDRAIL_REF = re.compile(r"guardrail:(\S+)")
 
 
-def _in_config(path: DataPath) -> bool:
-    return len(path) >= 2 and path[0] == "config"
-
-
-def _in_check_parameters(path: DataPath) -> bool:
-    return len(path) >= 4 and path[0] == "checks" and path[2] == "parameters"
-
-
+# Configs and guardrails send their content to providers and webhooks: a secret-named field anywhere
+# in them (targets, check parameters, custom headers, actions) holds a secret. Prompts have no secret
+# zone: their fields (virtual_key, a slug; parameters; tool schemas) are not credentials, and
+# ${secret:…} is refused in them.
 RULES: dict[ResourceKind, Rules] = {
     ResourceKind.PROMPT: PROMPT_RULES,
-    ResourceKind.CONFIG: Rules(secret_zone=_in_config),
-    ResourceKind.GUARDRAIL: Rules(secret_zone=_in_check_parameters),
+    ResourceKind.CONFIG: Rules(secret_zone=everywhere),
+    ResourceKind.GUARDRAIL: Rules(secret_zone=everywhere),
 }
 
 
@@ -65,7 +61,8 @@ def load_resource(ctx: Context, settings: Settings, kind: ResourceKind, key: str
         return None
     if kind is ResourceKind.PROMPT:
         apply_prompt_defaults(doc.data, settings.prompt_defaults)
-    secrets = substitute(ctx, settings.bindings, doc, RULES.get(kind))
+    declared = settings.project.secrets if settings.bindings.known else None
+    secrets = substitute(ctx, settings.bindings, doc, RULES.get(kind), declared)
     parsed, problems = validate(doc, KIND_MODELS[kind])
     ctx.diagnostics.extend(problems)
     if parsed is None:
@@ -76,6 +73,7 @@ def load_resource(ctx: Context, settings: Settings, kind: ResourceKind, key: str
     loaded = _BUILDERS[kind](ctx, key, doc, parsed)
     if loaded is not None:
         loaded.resource.secrets = secrets
+        loaded.resource.secret_names = settings.project.secrets
     return loaded
 
 

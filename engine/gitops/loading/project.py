@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from engine.gitops.loading.context import Context
-from engine.gitops.loading.values import Bindings
+from engine.gitops.loading.values import Bindings, forbidden_message
 from engine.gitops.loading.yamldoc import DataPath, YamlDoc, parse_yaml, validate
 from engine.gitops.model import Location, Moved, Project, ResourceKind, split_address
 from engine.gitops.schema import EnvironmentFile, LimitOverride, ProjectFile, Release
@@ -41,6 +41,20 @@ class Settings:
     overlay: Overlay | None = None
     prompt_defaults: dict[str, Any] = field(default_factory=dict)  # raw YAML values, bindings unresolved
     moved_at: list[tuple[Location, Location]] = field(default_factory=list)  # (from, to) per moved entry
+
+
+def _declared_secrets(ctx: Context, doc: YamlDoc, names: list[str]) -> frozenset[str]:
+    """The ``secrets:`` names ``${secret:NAME}`` may read; forbidden names are errors, repeats warnings."""
+    declared: set[str] = set()
+    for index, name in enumerate(names):
+        where = doc.location(("secrets", index))
+        if forbidden_message(name):
+            ctx.error(f"secrets: {forbidden_message(name)}", where)
+        elif name in declared:
+            ctx.warning(f"secrets: {name} is listed twice; remove one", where)
+        else:
+            declared.add(name)
+    return frozenset(declared)
 
 
 def read_doc(ctx: Context, path: Path, model: type[M]) -> tuple[YamlDoc | None, M | None]:
@@ -96,6 +110,7 @@ def _apply_project(ctx: Context, settings: Settings, doc: YamlDoc, parsed: Proje
     project.mass_delete_threshold = parsed.safety.mass_delete_threshold
     project.bindings = dict(parsed.bindings)
     settings.bindings = Bindings(project.bindings, known=True)
+    project.secrets = _declared_secrets(ctx, doc, parsed.secrets)
     raw_defaults = (doc.data.get("defaults") or {}).get("prompt") if isinstance(doc.data, dict) else None
     settings.prompt_defaults = dict(raw_defaults or {})
     _add_protected(ctx, project, doc, parsed.protected)

@@ -3,6 +3,13 @@
 Bindings are replaced before validation (a whole-value binding keeps its type).
 Secrets are never substituted: the reference string stays and its dotted path is
 recorded, so nothing downstream of the loader holds a secret value.
+
+Which fields hold secrets is decided by name (:func:`engine.redaction.is_secret_key`: ``api_key``,
+``azure_entra_client_secret``, ``vertex_service_account_json``, ``Authorization`` …), at any depth
+of a kind's secret zone and whatever the value's type: every non-empty scalar under such a field
+must be exactly ``${secret:NAME}``. NAME must be declared under ``secrets:`` in ``portkey.yaml``
+and may never be one of our own credentials or a CI token; the value is read only to check it is
+set, and registered with :mod:`engine.redaction` so every later output scrubs it.
 """
 
 from __future__ import annotations
@@ -13,30 +20,24 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from engine import redaction
 from engine.gitops.loading.context import Context
 from engine.gitops.loading.yamldoc import DataPath, YamlDoc, dotted
 from engine.gitops.model import Location
 from engine.gitops.templates import line_col
 
-SECRET_KEYS = frozenset(
-    {
-        "api_key",
-        "aws_access_key_id",
-        "aws_secret_access_key",
-        "aws_session_token",
-        "vertex_service_account_json",
-        "azure_ad_token",
-        "credentials",
-        "token",
-        "password",
-    }
-)
 BINDING = re.compile(r"\$\{binding:([^}]*)\}")
 SECRET = re.compile(r"\$\{secret:([^}]*)\}")
 SECRET_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _REFERENCE = re.compile(r"\$\{(binding|secret):")
 SECRET_FIELDS_HINT = (
-    f"a secret field ({', '.join(sorted(SECRET_KEYS))}) inside a config's `config` or a guardrail check's `parameters`"
+    "a secret field (one named like key, secret, token, password, credential, authorization or service account, "
+    "e.g. api_key, azure_entra_client_secret) in a config or a guardrail"
+)
+LITERAL_FIX = "write ${secret:NAME}, list NAME under secrets: in portkey.yaml and set NAME in the environment"
+_FORBIDDEN_WHY = (
+    "it is this tool's own credential or a CI token (PORTKEY_API_KEY, MCP_AUTH_TOKEN, GITHUB_TOKEN, ACTIONS_*, "
+    "RUNNER_*), and a file that sends it to Portkey would leak it to anyone who can read the object"
 )
 
 PathTest = Callable[[DataPath], bool]
@@ -44,6 +45,17 @@ PathTest = Callable[[DataPath], bool]
 
 def never(_path: DataPath) -> bool:
     return False
+
+
+def everywhere(_path: DataPath) -> bool:
+    return True
+
+
+def forbidden_message(name: str) -> str | None:
+    """Why ``${secret:NAME}`` may never read ``name``, or None when it may."""
+    if not redaction.forbidden_secret_name(name):
+        return None
+    return f"{name} can never be a secret of the project: {_FORBIDDEN_WHY}; use a variable of your own"
 
 
 @dataclass(frozen=True)
@@ -74,13 +86,20 @@ def _text(value: Any) -> str:
 
 
 class Substituter:
-    """Applies bindings and checks secrets in one document, reporting to the context."""
+    """Applies bindings and checks secrets in one document, reporting to the context.
 
-    def __init__(self, ctx: Context, bindings: Bindings, doc: YamlDoc, rules: Rules) -> None:
+    ``declared`` are the names ``secrets:`` in portkey.yaml lists; None when it could not be read
+    (then undeclared names are not reported again).
+    """
+
+    def __init__(
+        self, ctx: Context, bindings: Bindings, doc: YamlDoc, rules: Rules, declared: frozenset[str] | None = None
+    ) -> None:
         self.ctx = ctx
         self.bindings = bindings
         self.doc = doc
         self.rules = rules
+        self.declared = declared
         self.secrets: set[str] = set()
 
     def run(self) -> set[str]:
@@ -92,8 +111,8 @@ class Substituter:
         if isinstance(node, dict):
             for key, value in node.items():
                 child = (*path, key)
-                if key in SECRET_KEYS and self.rules.secret_zone(child):
-                    node[key] = self._secret_field(value, child)
+                if redaction.is_secret_key(key) and self.rules.secret_zone(child):
+                    node[key] = self._secret_field(value, child, child)
                 else:
                     node[key] = self._walk(value, child)
             return node
@@ -103,35 +122,47 @@ class Substituter:
             return self._string(node, path)
         return node
 
-    def _secret_field(self, value: Any, path: DataPath) -> Any:
-        where = self.doc.location(path)
-        if isinstance(value, dict | list):
-            return self._walk(value, path)
+    def _secret_field(self, value: Any, path: DataPath, field: DataPath) -> Any:
+        """Check everything under the secret-named field at ``field``: references only, no literals."""
+        if isinstance(value, dict):
+            for key, item in value.items():
+                value[key] = self._secret_field(item, (*path, key), field)
+            return value
+        if isinstance(value, list):
+            return [self._secret_field(item, (*path, index), field) for index, item in enumerate(value)]
         if value is None or value == "" or isinstance(value, bool):
             return value
+        where = self.doc.location(path)
         name = secret_name(value)
         if name is None:
-            if isinstance(value, str) and "${secret:" in value:
-                detail = f"'{path[-1]}' must be exactly ${{secret:NAME}}, not part of a longer string"
-            elif isinstance(value, str) and "${binding:" in value:
-                detail = f"'{path[-1]}' cannot come from a binding (bindings are committed to git)"
-            else:
-                detail = f"'{path[-1]}' holds a literal secret"
-            self.ctx.error(f"{detail}: write ${{secret:NAME}} and set NAME in the environment", where)
+            self.ctx.error(f"{_literal_detail(value, path, field)}: {LITERAL_FIX}", where)
             return value
+        self._reference(name, where)
+        self.secrets.add(dotted(path))
+        return value
+
+    def _reference(self, name: str, where: Location) -> None:
+        """Check that ``${secret:name}`` may be read and is set; register its value for scrubbing."""
         if not SECRET_NAME.fullmatch(name):
             self.ctx.error(
-                f"invalid secret name {name!r}: use letters, digits and '_' (an environment variable name)",
+                f"invalid secret name {name!r}: use letters, digits and '_' (an environment variable name)", where
+            )
+        elif forbidden := forbidden_message(name):
+            self.ctx.error(f"${{secret:{name}}} is refused: {forbidden}", where)
+        elif self.declared is not None and name not in self.declared:
+            self.ctx.error(
+                f"${{secret:{name}}} is not declared: add {name} under secrets: in portkey.yaml "
+                "(only declared environment variables are read)",
                 where,
             )
-        elif not self.ctx.environ.get(name):
+        elif value := self.ctx.environ.get(name):
+            redaction.register(value)
+        else:
             self.ctx.error(
                 f"environment variable {name} is not set (needed by ${{secret:{name}}}): "
                 "export it before planning or applying",
                 where,
             )
-        self.secrets.add(dotted(path))
-        return value
 
     def _string(self, value: str, path: DataPath) -> Any:
         where = self.doc.location(path)
@@ -158,6 +189,16 @@ class Substituter:
         return original
 
 
+def _literal_detail(value: Any, path: DataPath, field: DataPath) -> str:
+    """What is wrong with a non-reference value under a secret field."""
+    name = f"'{field[-1]}'" if path == field else f"'{dotted(path[len(field):])}' inside '{field[-1]}'"
+    if isinstance(value, str) and "${secret:" in value:
+        return f"{name} must be exactly ${{secret:NAME}}, not part of a longer string"
+    if isinstance(value, str) and "${binding:" in value:
+        return f"{name} cannot come from a binding (bindings are committed to git)"
+    return f"{name} holds a literal secret"
+
+
 def _prose_message(kind: str, field: str) -> str:
     if kind == "secret":
         return f"${{secret:…}} is not allowed in prose ({field}); secrets belong in {SECRET_FIELDS_HINT}"
@@ -174,6 +215,8 @@ def check_prose_text(ctx: Context, text: str, file: str, first_line: int = 1) ->
         ctx.error(_prose_message(match.group(1), "text"), Location(file, line + first_line - 1, column))
 
 
-def substitute(ctx: Context, bindings: Bindings, doc: YamlDoc, rules: Rules | None = None) -> set[str]:
+def substitute(
+    ctx: Context, bindings: Bindings, doc: YamlDoc, rules: Rules | None = None, declared: frozenset[str] | None = None
+) -> set[str]:
     """Apply bindings / check secrets in ``doc``; returns the secret paths found."""
-    return Substituter(ctx, bindings, doc, rules or Rules()).run()
+    return Substituter(ctx, bindings, doc, rules or Rules(), declared).run()
