@@ -184,6 +184,14 @@ def project_folders() -> list[str]:
     return sorted({directory for directory, _ in KIND_FILES.values()} | {ENVIRONMENTS_DIR})
 
 
+def _top_folder(root: Path, relative: str) -> str:
+    """The top-level folder holding the file at ``relative`` once links are resolved."""
+    try:
+        return (root / relative).resolve().relative_to(root.resolve()).parts[0]
+    except (OSError, RuntimeError, ValueError, IndexError):
+        return relative.split("/", 1)[0]
+
+
 def warn_unknown_folders(ctx: Context) -> None:
     """Warn about top-level folders the loader ignores (``promtps/``), with a "did you mean".
 
@@ -191,7 +199,7 @@ def warn_unknown_folders(ctx: Context) -> None:
     (text named by ``content_file``) are not warned about.
     """
     known = project_folders()
-    used = {name.split("/", 1)[0] for name in ctx.files}
+    used = {_top_folder(ctx.root, name) for name in ctx.files}
     try:
         entries = sorted(os.scandir(ctx.root), key=lambda e: e.name)
     except OSError:
