@@ -139,9 +139,13 @@ def _walk(ctx: Context, base: Path) -> list[Path]:
             path = directory / entry.name
             if entry.name.startswith("."):
                 continue
-            if entry.is_symlink() and entry.is_dir():
+            try:
+                linked_dir, real_dir = entry.is_symlink() and entry.is_dir(), entry.is_dir(follow_symlinks=False)
+            except OSError:  # unreadable: let read_text say so
+                linked_dir = real_dir = False
+            if linked_dir:
                 _linked_directory(ctx, path)
-            elif entry.is_dir(follow_symlinks=False):
+            elif real_dir:
                 pending.append(path)
             else:
                 files.append(path)

@@ -199,19 +199,12 @@ def warn_unknown_folders(ctx: Context) -> None:
     (text named by ``content_file``) are not warned about.
     """
     known = project_folders()
-    used = {_top_folder(ctx.root, name) for name in ctx.files}
-    try:
-        entries = sorted(os.scandir(ctx.root), key=lambda e: e.name)
-    except OSError:
+    unknown = [name for name in _folders(ctx.root) if name not in known and name.lower() not in COMMON_FOLDERS]
+    if not unknown:
         return
-    for entry in entries:
-        name = entry.name
-        if name.startswith(".") or name in known or name in used or name.lower() in COMMON_FOLDERS:
-            continue
-        try:
-            if not entry.is_dir():
-                continue
-        except OSError:
+    used = {_top_folder(ctx.root, name) for name in ctx.files}
+    for name in unknown:
+        if name in used:
             continue
         close = difflib.get_close_matches(name.lower(), known, n=1, cutoff=0.6)
         guess = f"did you mean {close[0]}/? " if close else ""
@@ -219,3 +212,19 @@ def warn_unknown_folders(ctx: Context) -> None:
             f"unknown folder {name!r} is ignored: {guess}the loader reads only {', '.join(known)}",
             Location(name + "/"),
         )
+
+
+def _folders(root: Path) -> list[str]:
+    """Names of the non-hidden directories (or links to directories) directly under ``root``."""
+    try:
+        entries = sorted(os.scandir(root), key=lambda e: e.name)
+    except OSError:
+        return []
+    names = []
+    for entry in entries:
+        try:
+            if not entry.name.startswith(".") and entry.is_dir():
+                names.append(entry.name)
+        except OSError:
+            continue
+    return names
