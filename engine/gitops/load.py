@@ -25,7 +25,7 @@ from engine.gitops.loading.checks import (
 )
 from engine.gitops.loading.context import Context
 from engine.gitops.loading.kinds import load_resource
-from engine.gitops.loading.project import load_settings
+from engine.gitops.loading.project import load_settings, warn_unknown_folders
 from engine.gitops.loading.records import Loaded
 from engine.gitops.loading.values import forbidden_message, secret_name
 from engine.gitops.model import (
@@ -94,23 +94,23 @@ def load_project(root: Path | str, env: str | None = None, environ: Mapping[str,
     check_variables(ctx, loaded)
     check_moved(ctx, settings, declared)
     apply_limit_overrides(ctx, settings, state.resources, declared)
+    warn_unknown_folders(ctx)
     state.diagnostics = _unique(ctx.diagnostics)
     state.files = dict(sorted(ctx.files.items()))
     return state
 
 
 def _discover(ctx: Context) -> Iterator[tuple[ResourceKind, str, Path]]:
-    """Resource files under each kind's directory, in kind then path order; warns about strays."""
+    """Resource files under each kind's directory, in kind then path order; warns about strays.
+
+    Symbolically linked directories are never followed (an error names them), so discovery stays
+    inside the project; linked files are listed and refused or read by ``Context.read_text``.
+    """
     found: list[tuple[int, str, ResourceKind, str, Path]] = []
     order = {kind: i for i, kind in enumerate(ResourceKind)}
     for directory, entries in _DIRS.items():
-        base = ctx.root / directory
-        if not base.is_dir():
-            continue
-        for path in sorted(base.rglob("*")):
-            relative = path.relative_to(base)
-            if not path.is_file() or any(part.startswith(".") for part in relative.parts):
-                continue
+        for path in _walk(ctx, ctx.root / directory):
+            relative = path.relative_to(ctx.root / directory)
             match = _match(path.name, entries)
             if match is None:
                 _stray(ctx, path, directory, entries)
@@ -127,6 +127,48 @@ def _discover(ctx: Context) -> Iterator[tuple[ResourceKind, str, Path]]:
             found.append((order[kind], relative.as_posix(), kind, key, path))
     for _, _, kind, key, path in sorted(found, key=lambda f: (f[0], f[1])):
         yield kind, key, path
+
+
+def _walk(ctx: Context, base: Path) -> list[Path]:
+    """Every non-directory entry under ``base`` (hidden names skipped), without following linked directories."""
+    if not os.path.lexists(base) or not base.is_dir():
+        return []
+    if base.is_symlink():
+        _linked_directory(ctx, base)
+        return []
+    files: list[Path] = []
+    pending = [base]
+    while pending:  # iterative: a deep tree cannot exhaust the stack
+        directory = pending.pop()
+        try:
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError as exc:
+            ctx.error(f"cannot list {ctx.rel(directory)}: {exc.strerror or exc}", Location(ctx.rel(directory)))
+            continue
+        for entry in entries:
+            path = directory / entry.name
+            if entry.name.startswith("."):
+                continue
+            try:
+                linked_dir, real_dir = entry.is_symlink() and entry.is_dir(), entry.is_dir(follow_symlinks=False)
+            except OSError:  # unreadable: let read_text say so
+                linked_dir = real_dir = False
+            if linked_dir:
+                _linked_directory(ctx, path)
+            elif real_dir:
+                pending.append(path)
+            else:
+                files.append(path)
+    return files
+
+
+def _linked_directory(ctx: Context, path: Path) -> None:
+    rel = ctx.rel(path)
+    ctx.error(
+        f"{rel} is a symbolic link to a directory; linked directories are not followed: "
+        "replace it with a real directory",
+        Location(rel),
+    )
 
 
 def _match(name: str, entries: list[tuple[ResourceKind, str]]) -> tuple[ResourceKind, str] | None:

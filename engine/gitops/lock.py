@@ -16,7 +16,29 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.gitops.loading.context import MAX_FILE_BYTES, UnsafeFileError, read_confined
+
 LOCK_FORMAT = 1
+LOCK_MAX_BYTES = 8 * MAX_FILE_BYTES  # a few hundred bytes per managed object
+
+
+def _well_formed(data: Any) -> bool:
+    """A lock document of this format: entries map addresses to objects, workspace is text or null."""
+    if not isinstance(data, dict) or data.get("format") != LOCK_FORMAT:
+        return False
+    entries = data.get("entries") or {}
+    workspace = data.get("workspace")
+    return (
+        isinstance(entries, dict)
+        and all(isinstance(v, dict) for v in entries.values())
+        and (workspace is None or isinstance(workspace, str))
+    )
+
+
+def _under(path: Path, root: Path) -> bool:
+    """Whether ``path`` is written as a path below ``root`` (before resolving links)."""
+    absolute, base = Path(os.path.abspath(path)), Path(os.path.abspath(root))
+    return absolute == base or base in absolute.parents
 
 
 @dataclass
@@ -25,15 +47,27 @@ class Lock:
     entries: dict[str, dict[str, Any]] = field(default_factory=dict)  # address -> {id, slug, hash}
 
     @classmethod
-    def read(cls, path: Path) -> Lock | None:
-        """The lock at ``path``; None when absent. A broken file raises ValueError naming it."""
-        if not path.exists():
-            return None
+    def read(cls, path: Path, root: Path | None = None) -> Lock | None:
+        """The lock at ``path``; None when absent. A broken or unsafe file raises ValueError naming it.
+
+        The file must be a regular file of at most LOCK_MAX_BYTES; when it lies under the project
+        ``root`` it must also resolve inside it (a link out of the project is refused). A path
+        outside the project was named on the command line by the user and is read as given.
+        """
+        confine = root if root is not None and _under(path, root) else None
         try:
-            data = json.loads(path.read_text())
-        except (OSError, ValueError) as exc:
+            raw = read_confined(confine, path, LOCK_MAX_BYTES)
+        except FileNotFoundError:
+            return None
+        except UnsafeFileError as exc:
+            raise ValueError(f"lock file refused: {exc}") from None
+        except OSError as exc:
+            raise ValueError(f"lock file {path} is unreadable ({exc.strerror or exc})") from None
+        try:
+            data = json.loads(raw.decode("utf-8"))
+        except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError included
             raise ValueError(f"lock file {path} is unreadable ({exc}); delete it, the next apply rewrites it") from None
-        if not isinstance(data, dict) or data.get("format") != LOCK_FORMAT:
+        if not _well_formed(data):
             raise ValueError(f"lock file {path} has an unknown format; delete it, the next apply rewrites it")
         return cls(workspace=data.get("workspace"), entries=dict(data.get("entries") or {}))
 

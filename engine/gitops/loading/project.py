@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,12 +14,13 @@ from pydantic import BaseModel
 from engine.gitops.loading.context import Context
 from engine.gitops.loading.values import Bindings, forbidden_message
 from engine.gitops.loading.yamldoc import DataPath, YamlDoc, parse_yaml, validate
-from engine.gitops.model import Location, Moved, Project, ResourceKind, split_address
-from engine.gitops.schema import EnvironmentFile, LimitOverride, ProjectFile, Release
+from engine.gitops.model import KIND_FILES, Location, Moved, Project, ResourceKind, split_address
+from engine.gitops.schema import KEY_PATTERN, PATTERN_HINTS, EnvironmentFile, LimitOverride, ProjectFile, Release
 
 PROJECT_FILE = "portkey.yaml"
 ENVIRONMENTS_DIR = "environments"
 _ENV_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+_KEY = re.compile(KEY_PATTERN)
 _LIMIT_KINDS = (ResourceKind.RATE_LIMIT, ResourceKind.USAGE_LIMIT)
 M = TypeVar("M", bound=BaseModel)
 
@@ -77,11 +80,21 @@ def read_doc(ctx: Context, path: Path, model: type[M]) -> tuple[YamlDoc | None, 
     return parsed, instance
 
 
-def _parse_address(ctx: Context, doc: YamlDoc, path: DataPath, text: str) -> tuple[ResourceKind, str] | None:
+def parse_address(text: str) -> tuple[ResourceKind, str]:
+    """An address written in a file, checked like one derived from a file name; ValueError says what is wrong."""
+    kind, key = split_address(text)
+    if not _KEY.fullmatch(key):
+        raise ValueError(f"invalid key {key!r} in {text!r}: {PATTERN_HINTS[KEY_PATTERN]}")
+    return kind, key
+
+
+def _parse_address(
+    ctx: Context, doc: YamlDoc, path: DataPath, text: str, *, key: bool = False
+) -> tuple[ResourceKind, str] | None:
     try:
-        return split_address(text)
+        return parse_address(text)
     except ValueError as exc:
-        ctx.error(str(exc), doc.location(path))
+        ctx.error(str(exc), doc.location(path, key=key))
         return None
 
 
@@ -90,7 +103,7 @@ def load_settings(ctx: Context, env: str | None) -> Settings:
     project = Project(root=ctx.root, environment=env)
     settings = Settings(project, Bindings({}, known=False))
     path = ctx.root / PROJECT_FILE
-    if not path.is_file():
+    if not os.path.lexists(path):  # anything there (a link, a FIFO) is read, or refused, by read_text
         hint = " (found portkey.yml: rename it)" if (ctx.root / "portkey.yml").is_file() else ""
         ctx.error(f"{PROJECT_FILE} not found{hint}: create it with at least `version: 1`", Location(PROJECT_FILE))
     else:
@@ -145,7 +158,7 @@ def available_environments(root: Path) -> list[str]:
 
 def _apply_environment(ctx: Context, settings: Settings, env: str) -> None:
     path = ctx.root / ENVIRONMENTS_DIR / f"{env}.yaml"
-    if not _ENV_NAME.fullmatch(env) or not path.is_file():
+    if not _ENV_NAME.fullmatch(env) or not os.path.lexists(path):
         available = available_environments(ctx.root)
         listing = f"available: {', '.join(available)}" if available else "no environments/*.yaml files exist"
         ctx.error(f"unknown environment {env!r} ({listing}); create environments/{env}.yaml to add it")
@@ -161,7 +174,7 @@ def _apply_environment(ctx: Context, settings: Settings, env: str) -> None:
     _add_protected(ctx, project, doc, parsed.protected)
     overlay = Overlay(ctx.rel(path), doc, release=parsed.release)
     for text, override in parsed.limits.items():
-        parsed_address = _parse_address(ctx, doc, ("limits", text), text)
+        parsed_address = _parse_address(ctx, doc, ("limits", text), text, key=True)
         if parsed_address is None:
             continue
         if parsed_address[0] not in _LIMIT_KINDS:
@@ -172,3 +185,61 @@ def _apply_environment(ctx: Context, settings: Settings, env: str) -> None:
             continue
         overlay.limits[text] = override
     settings.overlay = overlay
+
+
+# Top-level folders a repository commonly holds next to a project; never warned about.
+COMMON_FOLDERS = frozenset({
+    "bin", "build", "dist", "doc", "docs", "examples", "lib", "node_modules", "schemas", "scripts", "src",
+    "test", "tests", "tools", "vendor", "venv", "__pycache__",
+})
+
+
+def project_folders() -> list[str]:
+    """The top-level folders the loader reads: one per kind, plus ``environments``."""
+    return sorted({directory for directory, _ in KIND_FILES.values()} | {ENVIRONMENTS_DIR})
+
+
+def _top_folder(root: Path, relative: str) -> str:
+    """The top-level folder holding the file at ``relative`` once links are resolved."""
+    try:
+        return (root / relative).resolve().relative_to(root.resolve()).parts[0]
+    except (OSError, RuntimeError, ValueError, IndexError):
+        return relative.split("/", 1)[0]
+
+
+def warn_unknown_folders(ctx: Context) -> None:
+    """Warn about top-level folders the loader ignores (``promtps/``), with a "did you mean".
+
+    Hidden folders, common repository folders and folders holding a file the load read
+    (text named by ``content_file``) are not warned about.
+    """
+    known = project_folders()
+    unknown = [name for name in _folders(ctx.root) if name not in known and name.lower() not in COMMON_FOLDERS]
+    if not unknown:
+        return
+    used = {_top_folder(ctx.root, name) for name in ctx.files}
+    for name in unknown:
+        if name in used:
+            continue
+        close = difflib.get_close_matches(name.lower(), known, n=1, cutoff=0.6)
+        guess = f"did you mean {close[0]}/? " if close else ""
+        ctx.warning(
+            f"unknown folder {name!r} is ignored: {guess}the loader reads only {', '.join(known)}",
+            Location(name + "/"),
+        )
+
+
+def _folders(root: Path) -> list[str]:
+    """Names of the non-hidden directories (or links to directories) directly under ``root``."""
+    try:
+        entries = sorted(os.scandir(root), key=lambda e: e.name)
+    except OSError:
+        return []
+    names = []
+    for entry in entries:
+        try:
+            if not entry.name.startswith(".") and entry.is_dir():
+                names.append(entry.name)
+        except OSError:
+            continue
+    return names

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -120,7 +121,7 @@ class _PromptBuilder:
         target = self.path.parent / relative
         if not self.ctx.inside(target):
             self.ctx.error(f"{at[-1]} {relative!r} points outside the project; keep it under the root", cite)
-        elif not target.is_file():
+        elif not os.path.lexists(target):
             shown = self.ctx.rel(target)
             self.ctx.error(f"{at[-1]} {relative!r} not found (looked for {shown}): create it or fix the path", cite)
         else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 import types
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
@@ -10,7 +11,9 @@ from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
+from ruamel.yaml.composer import Composer, ComposerError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import AliasEvent
 
 from engine.gitops.model import Diagnostic, Location, Severity
 from engine.gitops.schema import PATTERN_HINTS
@@ -46,10 +49,92 @@ class YamlDoc:
             current = current[:-1]
 
 
+# Bounds on hostile documents, checked while composing (before anything is built or expanded).
+MAX_DEPTH = 64  # nesting of mappings and lists
+MAX_NODES = 20_000  # nodes with every alias expanded: a "billion laughs" stops here
+# ruamel's scanner slows down quadratically with open flow brackets before the composer sees
+# them, so brackets opened this deep (counted without parsing) are refused before parsing.
+_MAX_BRACKETS = 4 * MAX_DEPTH
+_BRACKET = re.compile(r"[\[\]{}]")
+
+
+class LimitError(ComposerError):
+    """A document beyond :data:`MAX_DEPTH` or :data:`MAX_NODES`, or with an alias inside itself."""
+
+
+class _GuardedComposer(Composer):
+    """ruamel's composer with nesting depth and alias-expanded size counted as it goes.
+
+    Aliases cost nothing to compose but everything to walk: each one is charged the expanded
+    size of the node it names, so a bomb is refused at the first alias past the bound.
+    """
+
+    def __init__(self, loader: Any = None) -> None:
+        super().__init__(loader)
+        self._levels = 0
+        self._expanded = 0
+        self._sizes: dict[Any, int] = {}  # anchor -> expanded size of the node it names
+        self._open: set[Any] = set()  # anchors of the nodes being composed (an alias to one is a cycle)
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.parser.peek_event()
+        if isinstance(event, AliasEvent):
+            if event.anchor in self._open:
+                self._refuse(f"alias *{event.anchor} refers to a node that contains it", event)
+            self._charge(self._sizes.get(event.anchor, 1), event)
+            return super().compose_node(parent, index)
+        self._levels += 1
+        if self._levels > MAX_DEPTH:
+            self._refuse(f"nested more than {MAX_DEPTH} levels deep; flatten it", event)
+        anchor = event.anchor
+        if anchor is not None:
+            self._open.add(anchor)
+        before = self._expanded
+        self._charge(1, event)
+        node = super().compose_node(parent, index)
+        if anchor is not None:
+            self._open.discard(anchor)
+            self._sizes[anchor] = self._expanded - before
+        self._levels -= 1
+        return node
+
+    def _charge(self, nodes: int, event: Any) -> None:
+        self._expanded += nodes
+        if self._expanded > MAX_NODES:
+            self._refuse(f"more than {MAX_NODES} values once aliases are expanded; write it out smaller", event)
+
+    def _refuse(self, problem: str, event: Any) -> None:
+        raise LimitError(None, None, problem, event.start_mark)
+
+
+def _loader() -> YAML:
+    yaml = YAML(typ="rt")
+    yaml.Composer = _GuardedComposer
+    return yaml
+
+
+def _too_many_brackets(text: str) -> int | None:
+    """Offset of the first ``[``/``{`` opened past _MAX_BRACKETS levels (quotes ignored: an upper bound)."""
+    if text.count("[") + text.count("{") <= _MAX_BRACKETS:
+        return None
+    depth = 0
+    for match in _BRACKET.finditer(text):
+        depth = depth + 1 if match.group() in "[{" else max(depth - 1, 0)
+        if depth > _MAX_BRACKETS:
+            return match.start()
+    return None
+
+
 def parse_yaml(text: str, file: str, line_offset: int = 0) -> YamlDoc | Diagnostic:
-    """Parse one document in round-trip mode; a syntax error becomes a Diagnostic."""
+    """Parse one document in round-trip mode; a syntax error or an over-limit document becomes a Diagnostic."""
+    deep = _too_many_brackets(text)
+    if deep is not None:
+        line = text.count("\n", 0, deep) + 1
+        column = deep - (text.rfind("\n", 0, deep) + 1) + 1
+        message = f"invalid YAML: nested more than {MAX_DEPTH} levels deep; flatten it"
+        return Diagnostic(Severity.ERROR, message, Location(file, line + line_offset, column))
     try:
-        node = YAML(typ="rt").load(text)
+        node = _loader().load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = Location(file, mark.line + 1 + line_offset, mark.column + 1) if mark else Location(file)
@@ -59,6 +144,8 @@ def parse_yaml(text: str, file: str, line_offset: int = 0) -> YamlDoc | Diagnost
         return Diagnostic(Severity.ERROR, f"invalid YAML: {problem}", where)
     except (YAMLError, ValueError, TypeError) as exc:
         return Diagnostic(Severity.ERROR, f"invalid YAML: {exc}", Location(file))
+    except Exception as exc:  # hostile input must end in a diagnostic, whatever the parser does
+        return Diagnostic(Severity.ERROR, f"invalid YAML: the parser failed ({type(exc).__name__})", Location(file))
     doc = YamlDoc(file, None)
     doc.values[()] = (_line(node, line_offset), _col(node)) if _has_lc(node) else (1 + line_offset, 1)
     doc.data = _plain(node, (), doc, line_offset)
