@@ -7,7 +7,8 @@
     other PortkeyError   its message (e.g. a GitOps apply failure)
 
 Only :class:`ToolError` keeps its text on the way to the client (mcp 2.3); everything else is
-reported as a bare "Error executing tool", so every expected failure is translated here.
+reported as a bare "Error executing tool", so every expected failure is translated here. The
+text is scrubbed of registered secret values (an upstream message may echo the API key).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Sequence
 
 from mcp.server.mcpserver.exceptions import ToolError
 
+from engine import redaction
 from engine.portkey import (
     PortkeyAPIError,
     PortkeyConfigError,
@@ -68,21 +70,23 @@ def api_error_text(exc: PortkeyAPIError, tool: str, finders: Sequence[str] = ())
 
 
 def to_tool_error(exc: PortkeyError, tool: str, finders: Sequence[str] = ()) -> ToolError:
-    """Translate one Portkey error; ``finders`` are the list tools that find the ids of ``tool``."""
+    """Translate one Portkey error (secrets scrubbed); ``finders`` are the list tools that find the ids of ``tool``."""
+    return ToolError(redaction.scrub(_error_text(exc, tool, finders)))
+
+
+def _error_text(exc: PortkeyError, tool: str, finders: Sequence[str]) -> str:
     if isinstance(exc, PortkeyAPIError):
-        return ToolError(api_error_text(exc, tool, finders))
+        return api_error_text(exc, tool, finders)
     if isinstance(exc, PortkeyRequestError):
         maybe = (" The request may have reached Portkey: check with a get or list call before repeating a write."
                  if exc.sent else "")
-        return ToolError(
-            f"Portkey is unreachable after {exc.attempts} attempt(s) ({exc.reason}): check the network and "
-            f"PORTKEY_BASE_URL.{maybe}"
-        )
+        return (f"Portkey is unreachable after {exc.attempts} attempt(s) ({exc.reason}): check the network and "
+                f"PORTKEY_BASE_URL.{maybe}")
     if isinstance(exc, PortkeyUsageError):
         message = str(exc).removeprefix(f"{exc.operation}: ")
         if exc.argument:
-            return ToolError(f"Invalid argument '{exc.argument}': {message}. Nothing was sent to Portkey.")
-        return ToolError(f"Invalid arguments: {message}. Nothing was sent to Portkey.")
+            return f"Invalid argument '{exc.argument}': {message}. Nothing was sent to Portkey."
+        return f"Invalid arguments: {message}. Nothing was sent to Portkey."
     if isinstance(exc, PortkeyConfigError):
-        return ToolError(f"The server is misconfigured: {exc}. The operator must fix it and restart the server.")
-    return ToolError(str(exc))
+        return f"The server is misconfigured: {exc}. The operator must fix it and restart the server."
+    return str(exc)

@@ -32,7 +32,8 @@ MAX_CHARS = 60_000
 MARKDOWN_LIMIT = 8_000
 BULKY = ("payload", "before", "after")
 
-ProjectDir = Annotated[str, Field(description="Path of the GitOps project (the directory holding portkey.yaml).")]
+ProjectDir = Annotated[str, Field(max_length=4096,
+                                  description="Path of the GitOps project (the directory holding portkey.yaml).")]
 Env = opt_str("Environment overlay to plan for (environments/<env>.yaml over portkey.yaml); default: none.")
 Prune = Annotated[bool, Field(description="Also delete Portkey objects the project no longer declares.")]
 
@@ -61,8 +62,12 @@ def shown_plan(plan: dict[str, Any]) -> dict[str, Any]:
 
 
 def _project(project_dir: str) -> Path:
-    root = Path(project_dir).expanduser().resolve()
-    if not root.is_dir():
+    try:
+        root = Path(project_dir).expanduser().resolve()
+        usable = root.is_dir()
+    except (OSError, ValueError, RuntimeError):  # a name too long, a NUL byte, an unknown ~user
+        usable = False
+    if not usable:
         raise ToolError(f"Invalid argument 'project_dir': {project_dir!r} is not a directory; give the directory that "
                         "holds portkey.yaml.")
     return root

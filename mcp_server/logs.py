@@ -2,8 +2,9 @@
 
 stdout is the stdio transport, so logs go to stderr only. Every log record, from our code or
 the SDK, passes :func:`redact` when it is created (a log-record factory, so handlers added
-later, pytest's caplog included, see redacted text too): the Portkey API key, every one-time
-secret a tool returned, and the value of any name ending in ``key``, ``token``, ``secret`` or
+later, pytest's caplog included, see redacted text too): every value in the process-wide secret
+registry of :mod:`engine.redaction` (the Portkey API key, the MCP token, every one-time secret a
+tool returned) and the value of any name ending in ``key``, ``token``, ``secret`` or
 ``password`` (``api_key``, ``x-portkey-api-key``, ``aws_secret_access_key``, ``vault_token``) and
 of an ``Authorization`` header are replaced by ``[redacted]``.
 """
@@ -15,9 +16,10 @@ import re
 import sys
 import threading
 
-REDACTED = "[redacted]"
+from engine import redaction
+
+REDACTED = redaction.SCRUBBED
 _lock = threading.Lock()
-_secrets: set[str] = set()
 _installed = False
 
 _KEY_VALUE = re.compile(
@@ -29,20 +31,13 @@ _KEY_VALUE = re.compile(
 
 
 def remember_secret(value: str) -> None:
-    """Redact ``value`` from every later log record."""
-    if value and len(value) >= 4:
-        with _lock:
-            _secrets.add(value)
+    """Redact ``value`` from every later log record (and every output that uses the shared registry)."""
+    redaction.register(value)
 
 
 def redact(text: str) -> str:
-    """``text`` with known secrets and key-like values replaced."""
-    with _lock:
-        known = sorted(_secrets, key=len, reverse=True)
-    for secret in known:
-        if secret in text:
-            text = text.replace(secret, REDACTED)
-    return _KEY_VALUE.sub(lambda m: m.group(1) + REDACTED, text)
+    """``text`` with registered secrets and key-like values replaced."""
+    return _KEY_VALUE.sub(lambda m: m.group(1) + REDACTED, redaction.scrub(text))
 
 
 def install_redaction() -> None:

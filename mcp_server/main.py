@@ -1,8 +1,9 @@
 """``portkey-admin-mcp``: start the MCP server over stdio (default) or streamable HTTP.
 
 The selection and safety options also read environment variables; a flag wins over its variable. Start-up
-problems (missing PORTKEY_API_KEY, unknown toolset, HTTP without a token) end with one line
-on stderr and exit code 1, never a traceback.
+problems (missing PORTKEY_API_KEY, unknown toolset, HTTP without a token or with a short one)
+end with one line on stderr and exit code 1, never a traceback. The MCP token and the Portkey key
+are registered as secrets (:mod:`engine.redaction`) before anything is served.
 """
 
 from __future__ import annotations
@@ -18,9 +19,16 @@ from typing import Any
 import anyio
 import httpx
 
+from engine import redaction
 from engine.portkey import PortkeyClient, PortkeyConfigError, Secret, Settings
 from engine.portkey.settings import is_loopback
-from mcp_server.http_transport import ENV_AUTH_TOKEN, http_app
+from mcp_server.http_transport import (
+    DEFAULT_MAX_SESSIONS,
+    DEFAULT_SESSION_IDLE_TIMEOUT,
+    ENV_AUTH_TOKEN,
+    check_token,
+    http_app,
+)
 from mcp_server.logs import configure_logging
 from mcp_server.selection import ALL, Selection, SelectionError, env_flag, split_names
 from mcp_server.server import ClientFactory, build_server
@@ -30,6 +38,8 @@ PROG = "portkey-admin-mcp"
 ENV_REQUIRED_METADATA = "PORTKEY_REQUIRED_METADATA"
 ENV_CONFIRM_DESTRUCTIVE = "PORTKEY_MCP_CONFIRM_DESTRUCTIVE"
 ENV_LOG_LEVEL = "PORTKEY_MCP_LOG_LEVEL"
+ENV_SESSION_IDLE_TIMEOUT = "PORTKEY_MCP_SESSION_IDLE_TIMEOUT"
+ENV_MAX_SESSIONS = "PORTKEY_MCP_MAX_SESSIONS"
 SANDBOX_BASE_URL = "http://127.0.0.1/v1"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -53,6 +63,11 @@ def parser() -> argparse.ArgumentParser:
                      help="serve HTTP without MCP_AUTH_TOKEN (only on a loopback host)")
     cli.add_argument("--allowed-hosts", help="extra Host header values for HTTP, comma-separated (host:port)")
     cli.add_argument("--allowed-origins", help="extra Origin values for HTTP, comma-separated")
+    cli.add_argument("--session-idle-timeout", metavar="SECONDS",
+                     help=f"HTTP sessions idle this long are closed (default {DEFAULT_SESSION_IDLE_TIMEOUT:g}) "
+                          f"[{ENV_SESSION_IDLE_TIMEOUT}]")
+    cli.add_argument("--max-sessions", metavar="N",
+                     help=f"most HTTP sessions open at once (default {DEFAULT_MAX_SESSIONS}) [{ENV_MAX_SESSIONS}]")
     cli.add_argument("--read-only", action="store_true", default=None,
                      help="register read-only tools only [PORTKEY_MCP_READ_ONLY]")
     cli.add_argument("--toolsets", help="comma-separated toolsets, or all (default) [PORTKEY_MCP_TOOLSETS]")
@@ -79,6 +94,21 @@ class Config:
     options: ToolOptions
     token: str | None
     log_level: str
+    session_idle_timeout: float = DEFAULT_SESSION_IDLE_TIMEOUT
+    max_sessions: int = DEFAULT_MAX_SESSIONS
+
+
+def _number(value: str | None, default: float, what: str, kind: type = float) -> Any:
+    """A positive number from a flag or variable, or ``default`` when not given."""
+    if value is None or not value.strip():
+        return default
+    try:
+        number = kind(value.strip())
+    except ValueError:
+        number = 0
+    if not number > 0 or number == float("inf"):
+        raise StartupError(f"{what} must be a positive {'whole ' if kind is int else ''}number, not {value!r}")
+    return number
 
 
 def configure(argv: Sequence[str] | None, env: Mapping[str, str]) -> Config:
@@ -104,12 +134,22 @@ def configure(argv: Sequence[str] | None, env: Mapping[str, str]) -> Config:
         if token is None and not is_loopback(args.host):
             raise StartupError(f"--insecure-no-auth is allowed only on a loopback host, not {args.host}; set "
                                f"{ENV_AUTH_TOKEN}")
+        if token is not None:
+            try:
+                check_token(token)
+            except ValueError as exc:
+                raise StartupError(str(exc)) from None
+            redaction.register(token)
+    idle = _number(args.session_idle_timeout if args.session_idle_timeout is not None
+                   else env.get(ENV_SESSION_IDLE_TIMEOUT), DEFAULT_SESSION_IDLE_TIMEOUT, "--session-idle-timeout")
+    sessions = _number(args.max_sessions if args.max_sessions is not None else env.get(ENV_MAX_SESSIONS),
+                       DEFAULT_MAX_SESSIONS, "--max-sessions", int)
     if args.sandbox_db and not args.sandbox:
         raise StartupError("--sandbox-db needs --sandbox")
     log_level = (args.log_level or env.get(ENV_LOG_LEVEL) or "WARNING").upper()
     if log_level not in LOG_LEVELS:
         raise StartupError(f"log level {log_level!r} is not one of {', '.join(LOG_LEVELS)}")
-    return Config(args, selection, options, token, log_level)
+    return Config(args, selection, options, token, log_level, idle, sessions)
 
 
 def client_factory(config: Config, env: Mapping[str, str]) -> tuple[ClientFactory, Any]:
@@ -125,6 +165,7 @@ def client_factory(config: Config, env: Mapping[str, str]) -> tuple[ClientFactor
         settings = Settings.from_env(env)
     except PortkeyConfigError as exc:
         raise StartupError(str(exc)) from None
+    redaction.register(settings.api_key.reveal())
     return (lambda: PortkeyClient(settings)), None
 
 
@@ -147,9 +188,10 @@ def serve(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = Non
             import uvicorn
 
             args = config.args
-            app = http_app(server, host=args.host, token=config.token,
+            app = http_app(server, host=args.host, token=config.token, port=args.port,
                            allowed_hosts=split_names(args.allowed_hosts),
-                           allowed_origins=split_names(args.allowed_origins))
+                           allowed_origins=split_names(args.allowed_origins),
+                           session_idle_timeout=config.session_idle_timeout, max_sessions=config.max_sessions)
             uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     finally:
         if sandbox is not None:

@@ -28,7 +28,14 @@ from mcp_server.errors import to_tool_error
 from mcp_server.listing import PAGE_PARAMS, list_all, list_page
 from mcp_server.mappers import MAPPED_TARGETS, MapContext, map_arguments
 from mcp_server.prompt_versions import canonical, latest_version
-from mcp_server.schema import bind_signature, given, paging_parameters, parameter, plain_parameter
+from mcp_server.schema import (
+    MAX_ID_LENGTH,
+    bind_signature,
+    given,
+    paging_parameters,
+    parameter,
+    plain_parameter,
+)
 from mcp_server.state import AppState, ToolOptions, app_state
 from mcp_server.tool_spec import ToolSpec, make_tool
 
@@ -190,8 +197,10 @@ async def run(binding: Binding, state: AppState, kwargs: dict[str, Any]) -> Call
 
 def build_operation_tool(spec: ToolSpec, options: ToolOptions, binding: Binding) -> Tool:
     """The SDK tool for one operation."""
+    paths = set(binding.op.path_params)
     sig = [parameter(p.name, p.type, required=p.required,
-                     description=param_description(binding.tool, p.name, binding.op.path))
+                     description=param_description(binding.tool, p.name, binding.op.path),
+                     max_length=MAX_ID_LENGTH if p.name in paths else None)
            for p in binding.params]
     if binding.op.is_list:
         sig += paging_parameters(options.list_cap)

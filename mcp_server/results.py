@@ -1,10 +1,14 @@
 """Tool results: Portkey's answer as structured content plus the same JSON as text.
 
-Answers pass through unchanged (a non-object answer is wrapped as ``{"result": ...}``). Only
-list tools have an output schema (:class:`ListPage`); writes have none, so a successful write
-can never be lost to output validation. One-time secrets (a new or rotated API key) are listed
-in ``secret_fields`` and followed by a warning; their values are registered with the log
-redactor so they never reach a log line.
+Answers keep their shape (a non-object answer is wrapped as ``{"result": ...}``). Only list
+tools have an output schema (:class:`ListPage`); writes have none, so a successful write can
+never be lost to output validation.
+
+Secrets: fields named like secrets (``api_key``, an ``Authorization`` header, ``*_secret`` ...)
+are masked as ``(secret)`` and registered secret values are scrubbed (:mod:`engine.redaction`).
+One-time secrets (a new or rotated API key) are the exception: listed in ``secret_fields``,
+followed by a warning, shown in that one result, then registered so that they never reach a log
+line or a later result.
 """
 
 from __future__ import annotations
@@ -15,8 +19,9 @@ from typing import Any
 from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, Field
 
+from engine import redaction
 from engine.portkey.operations import OPERATIONS
-from mcp_server.logs import remember_secret
+from mcp_server.scrubbing import show_once
 
 # tool → fields of its answer that hold a secret shown only once
 # One-time secrets per tool, from the operation declarations (Operation.secret_fields).
@@ -58,16 +63,40 @@ def _secret_holders(data: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     return holders
 
 
-def ok(tool: str, answer: Any, *, extra_text: str | None = None) -> CallToolResult:
-    """A success result; marks one-time secrets for the tools listed in :data:`SECRET_FIELDS`."""
-    content = structured(answer)
-    found: list[str] = []
+def _one_time_secrets(tool: str, content: dict[str, Any]) -> dict[str, str]:
+    """Path → value of each fresh one-time secret in ``content`` (a value already known is no new secret)."""
+    known = set(redaction.REGISTRY.values())
+    found: dict[str, str] = {}
     for field in SECRET_FIELDS.get(tool, ()):
         for prefix, holder in _secret_holders(content):
             value = holder.get(field)
-            if isinstance(value, str) and value:
-                remember_secret(value)
-                found.append(prefix + field)
+            if isinstance(value, str) and value and value not in known:
+                found[prefix + field] = value
+    return found
+
+
+def _put(content: dict[str, Any], path: str, value: str) -> None:
+    *parents, last = path.split(".")
+    for part in parents:
+        content = content[part]
+    content[last] = value
+
+
+def clean(data: Any) -> Any:
+    """``data`` with secret-named fields masked and registered secret values scrubbed."""
+    return redaction.scrub_data(redaction.mask_fields(data))
+
+
+def ok(tool: str, answer: Any, *, extra_text: str | None = None) -> CallToolResult:
+    """A success result, secrets masked; shows the one-time secrets of the tools in :data:`SECRET_FIELDS` once."""
+    content = structured(answer)
+    fresh = _one_time_secrets(tool, content)
+    content = clean(content)
+    for path, value in fresh.items():
+        _put(content, path, value)
+        redaction.register(value)
+        show_once(value)
+    found = list(fresh)
     texts = []
     if found:
         content = {**content, "secret_fields": found}
@@ -75,10 +104,10 @@ def ok(tool: str, answer: Any, *, extra_text: str | None = None) -> CallToolResu
     if found:
         texts.append(TextContent(type="text", text=SECRET_WARNING.format(fields=", ".join(found))))
     if extra_text:
-        texts.append(TextContent(type="text", text=extra_text))
+        texts.append(TextContent(type="text", text=redaction.scrub(extra_text)))
     return CallToolResult(content=texts, structured_content=content)
 
 
 def page_result(page: ListPage) -> CallToolResult:
-    data = page.model_dump(mode="json")
+    data = clean(page.model_dump(mode="json"))
     return CallToolResult(content=[TextContent(type="text", text=to_json_text(data))], structured_content=data)

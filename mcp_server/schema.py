@@ -4,6 +4,10 @@ Optional parameters are ``T | None`` at run time but advertise a plain ``T`` (py
 ``WithJsonSchema``), because nullable ``anyOf`` schemas break several clients. They default
 to :data:`UNSET`, so "not given" differs from an explicit ``null`` (which clears a
 ``string|null`` field such as ``expires_at``).
+
+Ids and slugs (path parameters and ``*_id``/``*_slug`` arguments) are at most
+:data:`MAX_ID_LENGTH` characters: a longer one is refused by argument validation, before any
+request (or confirmation question) is built from it.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 HEX_COLOR_PATTERN = r"^#[0-9A-Fa-f]{6}$"
 
+MAX_ID_LENGTH = 256
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
 
@@ -53,11 +58,21 @@ def given(args: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in args.items() if v is not UNSET}
 
 
+def id_like(name: str) -> bool:
+    """Whether an argument called ``name`` holds an id or slug."""
+    return name in ("id", "slug") or name.endswith(("_id", "_slug"))
+
+
+def id_str(description: str) -> Any:
+    """A required id or slug argument of a hand-written tool."""
+    return Annotated[str, Field(max_length=MAX_ID_LENGTH, description=description)]
+
+
 _FORMATS = {"uuid": ("uuid", UUID_PATTERN), "email": ("email", EMAIL_PATTERN),
             "date-time": ("date-time", None), "hex-color": (None, HEX_COLOR_PATTERN)}
 
 
-def item_schema(ptype: ParamType) -> dict[str, Any]:
+def item_schema(ptype: ParamType, max_length: int | None = None) -> dict[str, Any]:
     """The JSON schema of one value (or one array item) of ``ptype``."""
     base = ptype.base
     if base == "enum":
@@ -76,19 +91,21 @@ def item_schema(ptype: ParamType) -> dict[str, Any]:
         schema["format"] = fmt
     if pattern:
         schema["pattern"] = pattern
+    if max_length is not None:
+        schema["maxLength"] = max_length
     return schema
 
 
-def json_schema(ptype: ParamType, description: str) -> dict[str, Any]:
+def json_schema(ptype: ParamType, description: str, max_length: int | None = None) -> dict[str, Any]:
     """The advertised schema: one plain type, never a union."""
-    item = item_schema(ptype)
+    item = item_schema(ptype, max_length)
     schema = {"type": "array", "items": item} if ptype.array else dict(item)
     if description:
         schema["description"] = description
     return schema
 
 
-def _item_type(ptype: ParamType) -> Any:
+def _item_type(ptype: ParamType, max_length: int | None = None) -> Any:
     base = ptype.base
     if base == "enum":
         return Literal[ptype.choices]  # type: ignore[valid-type]
@@ -101,24 +118,33 @@ def _item_type(ptype: ParamType) -> Any:
     if base == "object":
         return dict[str, Any]
     _, pattern = _FORMATS.get(base, (None, None))
-    return Annotated[str, Field(pattern=pattern)] if pattern else str
+    return Annotated[str, Field(pattern=pattern, max_length=max_length)] if pattern or max_length else str
 
 
-def runtime_type(ptype: ParamType) -> Any:
+def runtime_type(ptype: ParamType, max_length: int | None = None) -> Any:
     """What pydantic validates at run time (``None`` allowed where the type is nullable)."""
-    inner = _item_type(ptype)
+    inner = _item_type(ptype, max_length)
     value = list[inner] if ptype.array else inner  # type: ignore[valid-type]
     return value | None if ptype.nullable else value
 
 
-def parameter(name: str, ptype: ParamType, *, required: bool, description: str) -> inspect.Parameter:
-    """A keyword-only parameter whose schema is plain and whose absence is :data:`UNSET`."""
-    runtime = runtime_type(ptype)
+def parameter(name: str, ptype: ParamType, *, required: bool, description: str,
+              max_length: int | None = None) -> inspect.Parameter:
+    """A keyword-only parameter whose schema is plain and whose absence is :data:`UNSET`.
+
+    ``max_length`` bounds a string (or each string of an array); ids get :data:`MAX_ID_LENGTH`.
+    """
+    if max_length is None and id_like(name):
+        max_length = MAX_ID_LENGTH
+    if ptype.base in ("enum", "int", "number", "bool", "object"):
+        max_length = None
+    runtime = runtime_type(ptype, max_length)
+    advertised = json_schema(ptype, description, max_length)
     kind = inspect.Parameter.KEYWORD_ONLY
     if required:
-        annotation = Annotated[runtime, WithJsonSchema(json_schema(ptype, description))]
+        annotation = Annotated[runtime, WithJsonSchema(advertised)]
         return inspect.Parameter(name, kind, annotation=annotation)
-    annotation = Annotated[runtime | None, WithJsonSchema(json_schema(ptype, description))]
+    annotation = Annotated[runtime | None, WithJsonSchema(advertised)]
     return inspect.Parameter(name, kind, annotation=annotation, default=Field(default_factory=_unset))
 
 

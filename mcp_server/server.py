@@ -3,7 +3,8 @@
 The lifespan owns one :class:`~engine.portkey.PortkeyClient` (from ``client_factory``) shared
 by every tool. ``list_toolsets``/``enable_toolset`` let a client add a toolset at run time
 (respecting read-only mode and exclusions); the server advertises ``tools.listChanged`` in both
-protocol eras and notifies both when the list changes.
+protocol eras and notifies both when the list changes. The Portkey key is registered as a secret
+when the server starts, and every tool answer passes :class:`~mcp_server.scrubbing.ScrubToolResults`.
 """
 
 from __future__ import annotations
@@ -20,11 +21,13 @@ from mcp.server.mcpserver.tools import Tool
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import Field
 
+from engine import redaction
 from engine.portkey import PortkeyClient
 from mcp_server import results
 from mcp_server.descriptions import title
 from mcp_server.logs import install_redaction
 from mcp_server.registry import Registry, build_registry
+from mcp_server.scrubbing import ScrubToolResults
 from mcp_server.selection import Selection, allowed, select, validate
 from mcp_server.state import AppState, ToolOptions
 from mcp_server.tool_spec import ToolSpec, make_tool
@@ -109,7 +112,8 @@ def _meta_specs(controller: ToolsetController) -> list[ToolSpec]:
                                              "read_only": controller.selection.read_only})
 
     async def enable_toolset(
-        toolset: Annotated[str, Field(description="Toolset to add (see list_toolsets).")], ctx: Context
+        toolset: Annotated[str, Field(max_length=64, description="Toolset to add (see list_toolsets).")],
+        ctx: Context,
     ) -> CallToolResult:
         """Register the tools of one toolset now and tell the client its tool list changed."""
         outcome = controller.enable(toolset)
@@ -178,6 +182,7 @@ def build_server(
     @asynccontextmanager
     async def lifespan(_: MCPServer[AppState]) -> AsyncIterator[AppState]:
         client = client_factory()
+        redaction.register(client.settings.api_key.reveal())
         try:
             yield AppState(client, options)
         finally:
@@ -185,7 +190,8 @@ def build_server(
 
     controller = ToolsetController(registry, selection, options)
     server: MCPServer[AppState] = MCPServer(NAME, instructions=INSTRUCTIONS, lifespan=lifespan,
-                                            tools=controller.initial_tools(), log_level="WARNING")
+                                            tools=controller.initial_tools(), log_level="WARNING",
+                                            middleware=[ScrubToolResults()])
     controller.server = server
     advertise_list_changed(server)
     return server

@@ -28,7 +28,7 @@ from mcp_server import results
 from mcp_server.errors import to_tool_error
 from mcp_server.mappers import MapContext, template_fields
 from mcp_server.prompt_versions import canonical, latest_version, prompts_named, version_number
-from mcp_server.schema import opt_object, opt_objects, opt_str
+from mcp_server.schema import id_str, opt_object, opt_objects, opt_str
 from mcp_server.state import app_state
 
 FINDERS = ("list_prompts", "list_collections")
@@ -102,9 +102,9 @@ async def migrate_prompt(
     name: Annotated[str, Field(description="Prompt name; matched exactly (ignoring case) in the collection.")],
     app: Annotated[str, Field(description="Application name, stamped into template_metadata.app.")],
     env: Annotated[str, Field(description="Environment name, stamped into template_metadata.env.")],
-    collection_id: Annotated[str, Field(description="Collection id or slug the prompt lives in.")],
+    collection_id: id_str("Collection id or slug the prompt lives in."),
     parameters: Annotated[dict[str, Any], Field(description="Model parameters, e.g. {\"temperature\": 0.2}.")],
-    virtual_key: Annotated[str, Field(description="Virtual key (or provider) slug the prompt calls.")],
+    virtual_key: id_str("Virtual key (or provider) slug the prompt calls."),
     ctx: Context,
     string: Template = None,
     messages: Messages = None,
@@ -200,8 +200,8 @@ def target_name_for(source_name: str, target_env: str) -> str:
 
 
 async def promote_prompt(
-    source_prompt_id: Annotated[str, Field(description="Prompt id or slug to copy from (its published version).")],
-    target_collection_id: Annotated[str, Field(description="Collection id or slug of the target environment.")],
+    source_prompt_id: id_str("Prompt id or slug to copy from (its published version)."),
+    target_collection_id: id_str("Collection id or slug of the target environment."),
     target_env: Annotated[str, Field(description="Target environment name (dev, staging, prod, ...).")],
     ctx: Context,
     target_name: TargetName = None,

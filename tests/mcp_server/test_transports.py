@@ -31,7 +31,7 @@ from tests.mcp_server.world import engine_client
 pytestmark = pytest.mark.anyio
 
 ROOT = Path(__file__).resolve().parents[2]
-TOKEN = "test-token-0123456789"
+TOKEN = "test-token-0123456789-abcdefghijklmnop"
 INIT = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
         "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}
 MCP_HEADERS = {"accept": "application/json, text/event-stream", "content-type": "application/json"}
@@ -131,7 +131,7 @@ def test_http_refuses_missing_or_wrong_token_and_foreign_hosts(http_url: str) ->
         cross_site = http.post(http_url, json=INIT, headers={**MCP_HEADERS, "Authorization": f"Bearer {TOKEN}",
                                                              "Origin": "https://evil.example"})
         good = http.post(http_url, json=INIT, headers={**MCP_HEADERS, "Authorization": f"bearer {TOKEN}",
-                                                       "Origin": "http://localhost:3000"})
+                                                       "Origin": f"http://localhost:{httpx.URL(http_url).port}"})
         prefix = http.post(http_url, json=INIT, headers={**MCP_HEADERS, "Authorization": f"Bearer {TOKEN[:-1]}"})
     assert missing.status_code == wrong.status_code == prefix.status_code == 401
     assert "www-authenticate" in missing.headers
