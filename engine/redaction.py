@@ -38,6 +38,15 @@ _KEY_QUALIFIERS = frozenset({
     "api", "access", "private", "secret", "subscription", "signing", "encryption", "client", "master",
     "auth", "account", "session", "provider", "admin", "service", "shared", "x",
 })
+# A last word that makes the field *about* a secret rather than the secret itself
+# (``api_key_id``, ``token_count``, ``secret_references``, ``token_url``).
+_METADATA_WORDS = frozenset({
+    "id", "ids", "count", "counts", "name", "names", "type", "types", "path", "paths", "ref", "refs",
+    "reference", "references", "slug", "slugs", "expiry", "expires", "expiration", "at", "enabled",
+    "required", "hint", "prefix", "suffix", "length", "masked", "last4", "status", "url", "uri", "endpoint",
+    "limit", "limits", "usage", "mode", "version", "header", "field", "fields", "provider",
+})
+_ALWAYS = frozenset({"aws_access_key_id"})
 _SPLIT = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])")
 
 FORBIDDEN_EXACT = frozenset({"PORTKEY_API_KEY", "MCP_AUTH_TOKEN", "GITHUB_TOKEN", "GH_TOKEN"})
@@ -53,6 +62,10 @@ def is_secret_key(name: object) -> bool:
     if not isinstance(name, str) or not name:
         return False
     words = _words(name)
+    if "_".join(words) in _ALWAYS:
+        return True
+    if len(words) > 1 and words[-1] in _METADATA_WORDS:
+        return False
     if any(w in _SECRET_WORDS for w in words):
         return True
     if any(a == "service" and b == "account" for a, b in itertools.pairwise(words)):

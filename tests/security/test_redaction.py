@@ -20,7 +20,9 @@ def test_secret_names_are_recognised(name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["virtual_key", "max_tokens", "model", "key", "cache_key", "tokenizer", "input_tokens", "prompt_key", ""]
+    "name",
+    ["api_key_id", "token_count", "secret_references", "secret_path", "token_url",
+     "virtual_key", "max_tokens", "model", "key", "cache_key", "tokenizer", "input_tokens", "prompt_key", ""],
 )
 def test_ordinary_names_are_not_secrets(name: str) -> None:
     assert not redaction.is_secret_key(name)
