@@ -65,16 +65,35 @@ def require_dir(root: Path) -> None:
         raise typer.Exit(EXIT_ERROR)
 
 
+def check_outputs(*targets: tuple[Path | None, str]) -> None:
+    """Stop with a one-line error, before any work, unless each given ``(path, what)`` can be written."""
+    from engine.cli.files import OutputError, check_writable
+
+    for path, what in targets:
+        if path is None:
+            continue
+        try:
+            check_writable(path, what)
+        except OutputError as exc:
+            terminal.error(str(exc))
+            raise typer.Exit(EXIT_ERROR) from None
+
+
 def write_outputs(plan_json: dict[str, Any], out: Path | None, as_json: bool, markdown: Path | None) -> None:
-    """Write the saved plan, the Markdown form and/or the JSON to stdout, as asked."""
+    """Write the saved plan, the Markdown form and/or the JSON to stdout, as asked (files atomically)."""
+    from engine.cli.files import OutputError, write_text
     from engine.gitops.render import render_markdown
 
-    if out is not None:
-        out.write_text(json.dumps(plan_json, indent=2, sort_keys=True) + "\n")
-        terminal.info(f"Plan saved to {out}")
-    if markdown is not None:
-        markdown.write_text(render_markdown(plan_json))
-        terminal.info(f"Markdown plan written to {markdown}")
+    try:
+        if out is not None:
+            write_text(out, json.dumps(plan_json, indent=2, sort_keys=True) + "\n", "plan")
+            terminal.info(f"Plan saved to {out}")
+        if markdown is not None:
+            write_text(markdown, render_markdown(plan_json), "Markdown plan")
+            terminal.info(f"Markdown plan written to {markdown}")
+    except OutputError as exc:
+        terminal.error(str(exc))
+        raise typer.Exit(EXIT_ERROR) from None
     if as_json:
         sys.stdout.write(json.dumps(plan_json, indent=2, sort_keys=True) + "\n")
 

@@ -18,6 +18,7 @@ from engine.cli.options import (
     ProjectDir,
     SandboxDbOpt,
     SandboxOpt,
+    check_outputs,
     read_lock,
     require_dir,
     show_plan,
@@ -47,6 +48,7 @@ def plan(
     from engine.gitops.workflow import plan_project
 
     require_dir(root)
+    check_outputs((out, "plan"), (markdown, "Markdown plan"))
     applied = read_lock(lock)
 
     async def run() -> dict[str, Any]:
