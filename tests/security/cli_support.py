@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -23,28 +25,51 @@ from sandbox.serve import serve_in_thread
 PLANTED_KEY = "pk-planted-7f3a9cDO-NOT-LEAK"
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "prompts"
 
-# (method, path, request headers) -> None to let the sandbox answer, or (status, JSON-ready body)
-Rule = Callable[[str, str, dict[str, str]], tuple[int, Any] | None]
+@dataclass
+class Rule:
+    """Answer ``method`` requests whose path (after /v1) matches ``path`` (a regex) with ``body``.
+
+    ``body`` may be a function of the request headers; with ``forward`` the sandbox handles the
+    request first (so a write really happens) and only its answer is replaced.
+    """
+
+    method: str
+    path: str
+    status: int
+    body: Any
+    forward: bool = False
+
+    def matches(self, method: str, path: str) -> bool:
+        return method == self.method and re.fullmatch(self.path, path.removeprefix("/v1")) is not None
 
 
 @dataclass
 class Tamper:
-    """An ASGI app that forwards to a sandbox unless a rule answers first; ``seen`` logs every request."""
+    """An ASGI app that forwards to a sandbox unless a rule answers; ``before`` hooks see every request."""
 
     inner: Any
     rules: list[Rule] = field(default_factory=list)
-    seen: list[tuple[str, str]] = field(default_factory=list)
+    before: list[Callable[[str, str], None]] = field(default_factory=list)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "http":
-            headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-            self.seen.append((scope["method"], scope["path"]))
-            for rule in self.rules:
-                answer = rule(scope["method"], scope["path"], headers)
-                if answer is not None:
-                    await _send_json(send, *answer)
-                    return
-        await self.inner(scope, receive, send)
+        if scope["type"] != "http":
+            await self.inner(scope, receive, send)
+            return
+        method, path = scope["method"], scope["path"]
+        for hook in self.before:
+            hook(method, path)
+        rule = next((r for r in self.rules if r.matches(method, path)), None)
+        if rule is None:
+            await self.inner(scope, receive, send)
+            return
+        if rule.forward:
+            async def discard(message: Any) -> None:
+                return None
+
+            await self.inner(scope, receive, discard)
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        body = rule.body(headers) if callable(rule.body) else rule.body
+        await _send_json(send, rule.status, body)
 
 
 async def _send_json(send: Any, status: int, body: Any) -> None:
@@ -52,15 +77,6 @@ async def _send_json(send: Any, status: int, body: Any) -> None:
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json")]})
     await send({"type": "http.response.body", "body": content})
-
-
-def answer_with(method: str, path: str, status: int, body: Any) -> Rule:
-    """A rule giving ``body`` to every ``method`` request whose path ends with ``path``."""
-
-    def rule(m: str, p: str, headers: dict[str, str]) -> tuple[int, Any] | None:
-        return (status, body) if m == method and p.rstrip("/").endswith(path) else None
-
-    return rule
 
 
 @contextmanager
@@ -129,3 +145,21 @@ def one_error_line(run: Run) -> str:
     lines = [line for line in run.err.splitlines() if line.startswith("Error:")]
     assert len(lines) == 1, run.err
     return lines[0]
+
+
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Cli:
+    """The in-process CLI with a private sandbox file and no PORTKEY_* settings inherited."""
+    for name in list(os.environ):
+        if name.startswith("PORTKEY_") or name == "NO_COLOR":
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("PORTKEY_SANDBOX_DB", str(tmp_path / "sandbox.sqlite3"))
+    return Cli(monkeypatch, capsys)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A writable copy of examples/prompts."""
+    root = tmp_path / "project"
+    shutil.copytree(EXAMPLE, root)
+    return root
