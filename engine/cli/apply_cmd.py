@@ -52,6 +52,7 @@ def apply(
 
     require_dir(root)
     check_outputs((lock, "lock file"))
+    written = _Writes()
 
     async def run() -> int:
         async with open_client(sandbox=sandbox, sandbox_db=sandbox_db) as client:
@@ -82,7 +83,6 @@ def apply(
             if not auto_approve and not _confirm():
                 terminal.error("apply cancelled; nothing was changed")
                 return EXIT_ERROR
-            written = _Writes()
             try:
                 result = await _apply_with_progress(client, planned, written)
             except ApplyError as exc:
@@ -104,7 +104,14 @@ def apply(
             )
             return 0
 
-    code = anyio.run(run)
+    try:
+        code = anyio.run(run)
+    except KeyboardInterrupt:
+        if not written.count:
+            raise
+        terminal.error(f"interrupted after {written.count} write(s) (one more may have been under way); "
+                       "run apply again to finish")
+        code = EXIT_PARTIAL
     if code:
         raise typer.Exit(code)
 

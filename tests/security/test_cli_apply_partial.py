@@ -5,7 +5,12 @@ be written is refused before the first write."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -118,3 +123,32 @@ def test_partial_apply_through_the_console_script(project: Path) -> None:
     assert done > 0 and f"{done} write(s) completed before the failure" in run.err
     assert "create_guardrail" in one_error_line(run)
     assert PLANTED_KEY not in run.text
+
+
+def test_interrupt_after_writes_exits_5_and_says_how_many(project: Path) -> None:
+    """Ctrl+C in the middle of apply: the writes already made are reported (exit 5), not lost in a traceback."""
+    process: list[subprocess.Popen[str]] = []
+    seen: list[str] = []
+
+    def interrupt_on_third_write(method: str, path: str) -> None:
+        if method in WRITES:
+            seen.append(path)
+            if len(seen) == 3 and process:
+                os.kill(process[0].pid, signal.SIGINT)
+                time.sleep(1)  # hold this write until the interrupt has landed
+
+    with tampered_sandbox() as (sb, tamper), served(tamper) as url:
+        tamper.before.append(interrupt_on_third_write)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PORTKEY_")}
+        env.update(PORTKEY_API_KEY=PLANTED_KEY, PORTKEY_BASE_URL=url, PORTKEY_MAX_RETRIES="0")
+        exe = Path(sys.executable).with_name("portkey-gitops")
+        command = [str(exe)] if exe.exists() else [sys.executable, "-c", "from engine.cli.main import run; run()"]
+        process.append(subprocess.Popen([*command, "apply", str(project), "--auto-approve"], env=env, text=True,
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE))
+        out, err = process[0].communicate(timeout=120)
+        done = writes(sb)
+    assert process[0].returncode == 5, err
+    assert "Traceback" not in err
+    assert "Error: interrupted after 2 write(s) (one more may have been under way); run apply again" in err
+    assert done in (2, 3)
+    assert PLANTED_KEY not in out + err
