@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 import unicodedata
 from collections.abc import Mapping
@@ -156,6 +157,8 @@ def _number(env: Mapping[str, str], name: str, default: float, kind: type) -> fl
         value = kind(raw)
     except ValueError:
         raise PortkeyConfigError(f"{name} must be a number, got {raw!r}") from None
+    if not math.isfinite(value):
+        raise PortkeyConfigError(f"{name} must be a finite number, got {raw!r}")
     if value < 0:
         raise PortkeyConfigError(f"{name} must not be negative, got {raw!r}")
     return value

@@ -116,6 +116,20 @@ def test_bad_base_url_is_a_config_error(cli: Cli, monkeypatch: pytest.MonkeyPatc
     assert PLANTED_KEY not in run.text and "\x1b" not in run.text
 
 
+@pytest.mark.parametrize(("name", "value", "expected"), [
+    ("PORTKEY_TIMEOUT", "nan", "PORTKEY_TIMEOUT must be a finite number, got 'nan'"),
+    ("PORTKEY_TIMEOUT", "inf", "PORTKEY_TIMEOUT must be a finite number"),
+    ("PORTKEY_MAX_RETRIES", "lots", "PORTKEY_MAX_RETRIES must be a number"),
+])
+def test_bad_numbers_are_config_errors(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch, name: str, value: str, expected: str
+) -> None:
+    monkeypatch.setenv("PORTKEY_API_KEY", PLANTED_KEY)
+    monkeypatch.setenv(name, value)
+    run = cli("plan", str(EXAMPLE))
+    assert run.code == 1 and expected in one_error_line(run)
+
+
 def test_bad_base_url_through_the_console_script(tmp_path: Path) -> None:
     run = console_script("plan", str(EXAMPLE), env={"PORTKEY_API_KEY": PLANTED_KEY,
                                                     "PORTKEY_BASE_URL": "https://api.portkey.ai:99999/v1"})
