@@ -52,10 +52,26 @@ def read_lock(path: Path | None) -> Any:
     if path is None:
         return None
     try:
-        return Lock.read(path)
-    except ValueError as exc:
-        terminal.error(str(exc))
+        lock = Lock.read(path)
+    except (ValueError, TypeError) as exc:
+        message = str(exc) if isinstance(exc, ValueError) else f"lock file {path} has an unknown format"
+        terminal.error(message if "delete it" in message else f"{message}; delete it, the next apply rewrites it")
         raise typer.Exit(EXIT_ERROR) from None
+    if lock is not None and not _lock_shape_ok(lock):
+        terminal.error(f"lock file {path} has an unknown format; delete it, the next apply rewrites it")
+        raise typer.Exit(EXIT_ERROR)
+    return lock
+
+
+def _lock_shape_ok(lock: Any) -> bool:
+    """Entries map addresses to ``{ref, hash}`` texts; the workspace is text or null."""
+    def text(value: Any) -> bool:
+        return value is None or isinstance(value, str)
+
+    return text(lock.workspace) and all(
+        isinstance(address, str) and isinstance(entry, dict) and text(entry.get("ref")) and text(entry.get("hash"))
+        for address, entry in lock.entries.items()
+    )
 
 
 def require_dir(root: Path) -> None:

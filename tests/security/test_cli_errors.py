@@ -204,3 +204,26 @@ def test_colour_still_reaches_a_terminal_through_the_scrubbing_stream(tmp_path: 
     assert "\x1b[1;31mError:\x1b[0m" in text  # Rich coloured the label: it saw a terminal
     assert "\\x1b[2J" in text and "\x1b[2J" not in text
     assert PLANTED_KEY not in text
+
+
+@pytest.mark.parametrize("body", [
+    '{"format": 1, "entries": [1, 2]}',
+    '{"format": 1, "entries": {"config:support-routing": "x"}}',
+    '{"format": 1, "entries": {"config:support-routing": {"ref": ["x"], "hash": 5}}}',
+    '{"format": 1, "workspace": ["x"], "entries": {}}',
+    "null",
+    "{not json",
+])
+@pytest.mark.parametrize("command", ["plan", "drift", "apply"])
+def test_a_malformed_lock_file_is_one_error_before_any_write(
+    cli: Cli, tmp_path: Path, body: str, command: str
+) -> None:
+    lock = tmp_path / "portkey.lock.json"
+    lock.write_text(body)
+    extra = ["--auto-approve"] if command == "apply" else []
+    run = cli(command, str(EXAMPLE), "--sandbox", "--lock", str(lock), *extra)
+    assert run.code == 1
+    line = one_error_line(run)
+    assert f"lock file {lock}" in line and "delete it, the next apply rewrites it" in line
+    assert "internal error" not in line
+    assert lock.read_text() == body
