@@ -21,6 +21,7 @@ from engine.cli.options import (
     ProjectDir,
     SandboxDbOpt,
     SandboxOpt,
+    check_outputs,
     read_lock,
     require_dir,
     show_plan,
@@ -51,6 +52,8 @@ def apply(
     from engine.gitops.workflow import SavedPlanBlockedError, check_saved_plan, plan_project
 
     require_dir(root)
+    check_outputs((lock, "lock file"))
+    written = _Writes()
 
     async def run() -> int:
         async with open_client(sandbox=sandbox, sandbox_db=sandbox_db) as client:
@@ -65,7 +68,7 @@ def apply(
                     return EXIT_BLOCKED
             else:
                 planned = await plan_project(
-                    client, root, env=env, prune=prune, allow_mass_delete=allow_mass_delete, lock=read_lock(lock),
+                    client, root, env=env, prune=prune, allow_mass_delete=allow_mass_delete, lock=read_lock(lock, root),
                     concurrency=parallelism, adopt=adopt,
                 )
             plan_json = planned.plan.to_json()
@@ -78,27 +81,40 @@ def apply(
                 if lock is not None:
                     from engine.gitops.workflow import current_lock
 
-                    current_lock(planned).write(lock)
+                    return _write_lock(lock, current_lock(planned), writes=0)
                 return 0
             if not auto_approve and not _confirm():
                 terminal.error("apply cancelled; nothing was changed")
                 return EXIT_ERROR
             try:
-                result = await _apply_with_progress(client, planned)
+                result = await _apply_with_progress(client, planned, written)
             except ApplyError as exc:
                 terminal.error(str(exc))
-                done = exc.result.writes
+                done = max(exc.result.writes, written.count)
                 terminal.info(f"{done} write(s) completed before the failure; {exc.result.requests} HTTP requests.")
                 return EXIT_PARTIAL if done else EXIT_ERROR
+            except Exception as exc:
+                if not written.count:
+                    raise
+                return _stopped_part_way(written.count, exc)
             if lock is not None and result.lock is not None:
-                result.lock.write(lock)
-            terminal.out().print(
+                code = _write_lock(lock, result.lock, writes=result.writes)
+                if code:
+                    return code
+            terminal.say(
                 f"Apply complete: {result.writes} write(s), {result.requests} HTTP requests "
                 f"(plus {plan_json['requests']} to read live state)."
             )
             return 0
 
-    code = anyio.run(run)
+    try:
+        code = anyio.run(run)
+    except KeyboardInterrupt:
+        if not written.count:
+            raise
+        terminal.error(f"interrupted after {written.count} write(s) (one more may have been under way); "
+                       "run apply again to finish")
+        code = EXIT_PARTIAL
     if code:
         raise typer.Exit(code)
 
@@ -153,6 +169,38 @@ def _flags_match(saved: Any, env: str | None, prune: bool, adopt: bool) -> bool:
     return not conflicts
 
 
+class _Writes:
+    """Counts the writes apply made, whatever stops it."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
+def _write_lock(path: Path, lock: Any, *, writes: int) -> int:
+    """Write the lock file; on failure say whether apply had already written to Portkey."""
+    from engine.cli.files import OutputError, write_text
+
+    try:
+        write_text(path, lock.text(), "lock file")
+    except OutputError as exc:
+        if writes:
+            terminal.error(f"apply wrote {writes} change(s) but the lock file could not be written: {exc}")
+            terminal.info("Portkey has the changes; fix the path and run apply again to write the lock file.")
+            return EXIT_PARTIAL
+        terminal.error(str(exc))
+        return EXIT_ERROR
+    return 0
+
+
+def _stopped_part_way(writes: int, exc: Exception) -> int:
+    """Report an unexpected failure after ``writes`` writes: exit 5, never "nothing was written"."""
+    from engine.cli.main import describe_failure
+
+    terminal.error(f"apply stopped after {writes} write(s): {describe_failure(exc)}")
+    terminal.info("Those writes are in Portkey; fix the cause and run apply again to finish.")
+    return EXIT_PARTIAL
+
+
 def _confirm() -> bool:
     if not sys.stdin.isatty():
         terminal.error("apply needs confirmation: run in a terminal or pass --auto-approve")
@@ -161,7 +209,7 @@ def _confirm() -> bool:
     return answer.strip() == "yes"
 
 
-async def _apply_with_progress(client: Any, planned: Any) -> Any:
+async def _apply_with_progress(client: Any, planned: Any, written: _Writes) -> Any:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from engine.gitops.apply import step_count
@@ -176,9 +224,11 @@ async def _apply_with_progress(client: Any, planned: Any) -> Any:
         task = progress.add_task("Applying", total=total)
 
         def hook(step: Any) -> None:
+            written.count += 1 if step.ok else 0
             mark = "ok" if step.ok else "FAILED"
             detail = f" ({step.detail})" if step.detail and step.ok else ""
-            progress.console.print(f"  {step.action.value:<12} {step.address}: {mark}{detail}", markup=False)
+            line = f"  {step.action.value:<12} {step.address}: {mark}{detail}"
+            progress.console.print(terminal.printable(line), markup=False)
             progress.advance(task)
 
         return await apply_planned(client, planned, hook=hook)

@@ -39,7 +39,7 @@ def drift(
     from engine.gitops.workflow import plan_project
 
     require_dir(root)
-    applied = read_lock(lock)
+    applied = read_lock(lock, root)
 
     async def run() -> dict[str, Any]:
         async with open_client(sandbox=sandbox, sandbox_db=sandbox_db) as client:
@@ -54,10 +54,10 @@ def drift(
     if as_json:
         sys.stdout.write(json.dumps(items, indent=2, sort_keys=True) + "\n")
     elif not items:
-        terminal.out().print("No drift: every managed object is as the last apply left it.")
+        terminal.say("No drift: every managed object is as the last apply left it.")
     else:
-        terminal.out().print("Changed in Portkey outside git:")
+        terminal.say("Changed in Portkey outside git:")
         for item in items:
-            terminal.out().print(f"  {item['address']}: {item['detail']}", markup=False)
+            terminal.say(f"  {item['address']}: {item['detail']}")
     if detailed_exitcode and items:
         raise typer.Exit(EXIT_DRIFT)

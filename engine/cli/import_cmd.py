@@ -46,4 +46,4 @@ def import_(
             return await adopt(client, target, remote_id, state.project.name_prefix)
 
     done = anyio.run(run)
-    terminal.out().print(f"Adopted {done['id']} as {target} (now named {done['name']!r}). Run plan to see any diff.")
+    terminal.say(f"Adopted {done.get('id')} as {target} (now named {done.get('name')!r}). Run plan to see any diff.")

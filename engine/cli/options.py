@@ -45,17 +45,35 @@ def use_color() -> bool:
     return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
-def read_lock(path: Path | None) -> Any:
-    """The lock file at ``path`` (None without one); a broken file is a one-line error."""
+def read_lock(path: Path | None, root: Path | None = None) -> Any:
+    """The lock file at ``path`` (None without one); a broken file is a one-line error.
+
+    Under the project ``root`` the lock must resolve inside it (a pull request cannot link it elsewhere)."""
     from engine.gitops.lock import Lock
 
     if path is None:
         return None
     try:
-        return Lock.read(path)
-    except ValueError as exc:
-        terminal.error(str(exc))
+        lock = Lock.read(path, root)
+    except (ValueError, TypeError) as exc:
+        message = str(exc) if isinstance(exc, ValueError) else f"lock file {path} has an unknown format"
+        terminal.error(message if "delete it" in message else f"{message}; delete it, the next apply rewrites it")
         raise typer.Exit(EXIT_ERROR) from None
+    if lock is not None and not _lock_shape_ok(lock):
+        terminal.error(f"lock file {path} has an unknown format; delete it, the next apply rewrites it")
+        raise typer.Exit(EXIT_ERROR)
+    return lock
+
+
+def _lock_shape_ok(lock: Any) -> bool:
+    """Entries map addresses to ``{ref, hash}`` texts; the workspace is text or null."""
+    def text(value: Any) -> bool:
+        return value is None or isinstance(value, str)
+
+    return text(lock.workspace) and all(
+        isinstance(address, str) and isinstance(entry, dict) and text(entry.get("ref")) and text(entry.get("hash"))
+        for address, entry in lock.entries.items()
+    )
 
 
 def require_dir(root: Path) -> None:
@@ -65,16 +83,35 @@ def require_dir(root: Path) -> None:
         raise typer.Exit(EXIT_ERROR)
 
 
+def check_outputs(*targets: tuple[Path | None, str]) -> None:
+    """Stop with a one-line error, before any work, unless each given ``(path, what)`` can be written."""
+    from engine.cli.files import OutputError, check_writable
+
+    for path, what in targets:
+        if path is None:
+            continue
+        try:
+            check_writable(path, what)
+        except OutputError as exc:
+            terminal.error(str(exc))
+            raise typer.Exit(EXIT_ERROR) from None
+
+
 def write_outputs(plan_json: dict[str, Any], out: Path | None, as_json: bool, markdown: Path | None) -> None:
-    """Write the saved plan, the Markdown form and/or the JSON to stdout, as asked."""
+    """Write the saved plan, the Markdown form and/or the JSON to stdout, as asked (files atomically)."""
+    from engine.cli.files import OutputError, write_text
     from engine.gitops.render import render_json, render_markdown
 
-    if out is not None:
-        out.write_text(json.dumps(plan_json, indent=2, sort_keys=True) + "\n")
-        terminal.info(f"Plan saved to {out}")
-    if markdown is not None:
-        markdown.write_text(render_markdown(plan_json))
-        terminal.info(f"Markdown plan written to {markdown}")
+    try:
+        if out is not None:
+            write_text(out, json.dumps(plan_json, indent=2, sort_keys=True) + "\n", "plan")
+            terminal.info(f"Plan saved to {out}")
+        if markdown is not None:
+            write_text(markdown, render_markdown(plan_json), "Markdown plan")
+            terminal.info(f"Markdown plan written to {markdown}")
+    except OutputError as exc:
+        terminal.error(str(exc))
+        raise typer.Exit(EXIT_ERROR) from None
     if as_json:
         sys.stdout.write(render_json(plan_json))
 

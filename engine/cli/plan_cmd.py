@@ -18,6 +18,7 @@ from engine.cli.options import (
     ProjectDir,
     SandboxDbOpt,
     SandboxOpt,
+    check_outputs,
     read_lock,
     require_dir,
     show_plan,
@@ -47,7 +48,8 @@ def plan(
     from engine.gitops.workflow import plan_project
 
     require_dir(root)
-    applied = read_lock(lock)
+    check_outputs((out, "plan"), (markdown, "Markdown plan"))
+    applied = read_lock(lock, root)
 
     async def run() -> dict[str, Any]:
         async with open_client(sandbox=sandbox, sandbox_db=sandbox_db) as client:

@@ -41,8 +41,8 @@ def serve(
     faults = Faults.uniform(fault_rate, seed=seed, latency_ms=latency_ms)
     shown = f"[{host}]" if ":" in host else host
     base_url = f"http://{shown}:{port}/v1"
-    terminal.out().print(f"PORTKEY_BASE_URL={base_url}")
+    terminal.say(f"PORTKEY_BASE_URL={base_url}")
     if api_key == DEFAULT_SANDBOX_KEY:
-        terminal.out().print(f"PORTKEY_API_KEY={api_key}")
+        terminal.say(f"PORTKEY_API_KEY={api_key}")
     terminal.info(f"Portkey sandbox listening on {base_url} (state: {db or 'in memory'}); Ctrl+C stops it.")
     run_server(host=host, port=port, db=str(db) if db else ":memory:", api_key=api_key, faults=faults)

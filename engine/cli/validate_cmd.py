@@ -20,8 +20,8 @@ def validate(root: ProjectDir, env: EnvOpt = None) -> None:
     require_dir(root)
     state = load_project(root, env=env)
     for diagnostic in state.diagnostics:
-        terminal.err().print(str(diagnostic), markup=False)
+        terminal.err().print(terminal.printable(diagnostic, keep_newlines=True))
     if state.errors:
         terminal.error(f"{len(state.errors)} error(s) in {root}")
         raise typer.Exit(EXIT_ERROR)
-    terminal.out().print(f"{root}: {len(state.resources)} resources, {len(state.warnings)} warning(s), valid")
+    terminal.say(f"{root}: {len(state.resources)} resources, {len(state.warnings)} warning(s), valid")

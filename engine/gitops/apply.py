@@ -18,11 +18,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.gitops import kinds
-from engine.gitops.live import rows
+from engine.gitops.live import as_int, rows, unexpected
 from engine.gitops.lock import Lock
 from engine.gitops.model import Resource, ResourceKind
 from engine.gitops.plan import Action, Change, Plan
-from engine.portkey import PortkeyClient, PortkeyError
+from engine.portkey import PortkeyClient, PortkeyError, PortkeyRequestError
+from engine.portkey.normalize import kind_of
 
 # Actions written by one request that stages an object (MOVE, UPDATE and ADOPT share one PUT).
 _IN_PLACE = (Action.MOVE, Action.UPDATE, Action.ADOPT)
@@ -47,6 +48,7 @@ class Step:
     action: Action
     ok: bool
     detail: str = ""
+    acted: bool = False  # failed, but a write of this step reached Portkey (or may have: answer lost)
 
 
 @dataclass
@@ -58,7 +60,8 @@ class ApplyResult:
 
     @property
     def writes(self) -> int:
-        return sum(1 for s in self.steps if s.ok)
+        """Steps that wrote to Portkey, counting a failed step whose write reached it (or may have)."""
+        return sum(1 for s in self.steps if s.ok or s.acted)
 
 
 class ApplyError(PortkeyError):
@@ -97,6 +100,7 @@ class Applier:
         self._staging = True  # phase one: nothing callers are served has changed yet
         self._new_versions: dict[str, tuple[int, str]] = {}  # address -> (number, version id)
         self._ids: dict[str, str] = {}  # address -> remote id (objects created in this run)
+        self._acted = False  # the current step sent a write that reached Portkey (or may have)
 
     async def run(self, plan: Plan) -> ApplyResult:
         start = self.client.request_count
@@ -138,20 +142,40 @@ class Applier:
             await self._step(change, Action.CREATE, self._create)
 
     async def _step(self, change: Change, action: Action, run: Callable[[Change], Awaitable[str]]) -> None:
+        self._acted = False
         try:
             detail = await run(change)
-        except PortkeyError as exc:
-            step = Step(change.address, action, False, str(exc))
+        except Exception as exc:  # any failure: what was written before it must be reported, not lost
+            reason = str(exc) if isinstance(exc, PortkeyError) else f"unexpected {type(exc).__name__}: {exc}"
+            step = Step(change.address, action, False, reason, acted=self._acted)
             self.result.failed = step
             self._record(step)
             when = ("before anything callers are served changed" if self._staging
                     else "while changing what callers are served (the steps before it are live)")
+            written = " (its write reached Portkey or may have)" if self._acted else ""
             raise ApplyError(
-                f"{action.value} {change.address} failed {when}: {exc}. "
+                f"{action.value} {change.address} failed {when}{written}: {reason}. "
                 "Fix the cause and run apply again; it continues from where it stopped.",
                 self.result,
             ) from None
         self._record(Step(change.address, action, True, detail))
+
+    async def _send(self, operation: str, **arguments: Any) -> Any:
+        """One write; notes whether it reached Portkey, so a failure after it is reported as partial."""
+        try:
+            answer = await self.client.call(operation, **arguments)
+        except PortkeyRequestError as exc:
+            self._acted |= exc.sent
+            raise
+        self._acted = True
+        return answer
+
+    async def _send_for_object(self, operation: str, **arguments: Any) -> dict[str, Any]:
+        """A write whose answer must be an object (a create's new id, a new version's id)."""
+        answer = await self._send(operation, **arguments)
+        if not isinstance(answer, dict):
+            raise unexpected(operation, f"{kind_of(answer)} instead of an object (the write itself was sent)")
+        return answer
 
     def _record(self, step: Step) -> None:
         self.result.steps.append(step)
@@ -176,9 +200,12 @@ class Applier:
             resource, self.secrets(resource), change.payload["name"], self.refs, self.workspace,
             self.default_collection,
         )
-        created = await self.client.call(kinds.OPERATIONS[resource.kind].create, body=body)
+        operation = kinds.OPERATIONS[resource.kind].create
+        created = await self._send_for_object(operation, body=body)
+        if not isinstance(created.get("id") or created.get("slug"), str | int):
+            raise unexpected(operation, "no usable id or slug for the object it created")
         remote_id = str(created.get("id") or created.get("slug"))
-        slug = created.get("slug")
+        slug = None if created.get("slug") is None else str(created["slug"])
         self._ids[change.address] = remote_id
         change.payload["slug"] = slug
         self.refs[change.address] = kinds.reference(resource.kind, remote_id, slug)
@@ -196,7 +223,7 @@ class Applier:
             body["collection_id"] = (
                 self.refs.get(f"collection:{collection}") if collection else self.default_collection
             )
-        await self.client.call(kinds.OPERATIONS[resource.kind].update, body=body, **self._target(change))
+        await self._send(kinds.OPERATIONS[resource.kind].update, body=body, **self._target(change))
         return ""
 
     async def _new_version(self, change: Change) -> str:
@@ -204,7 +231,7 @@ class Applier:
         spec = self.secrets(resource)
         target = self._target(change)
         if resource.kind is ResourceKind.PROMPT:
-            answer = await self.client.call(
+            answer = await self._send_for_object(
                 "update_prompt", body=kinds.version_body(resource, spec, self.refs), **target
             )
             version_id = str(answer.get("prompt_version_id") or "")
@@ -214,11 +241,11 @@ class Applier:
             body = {"string": kinds.resolve_partials(spec["string"], self.refs)}
             if note := spec.get("version_description"):
                 body.update({"version_description": note, "description": note})
-            answer = await self.client.call("update_prompt_partial", body=body, **target)
+            answer = await self._send_for_object("update_prompt_partial", body=body, **target)
             version_id = str(answer.get("prompt_partial_version_id") or "")
             listed = rows(await self.client.call("list_partial_versions", **target))
             number_key, id_key = "version", "prompt_partial_version_id"
-        numbers = {str(row.get(id_key)): int(row[number_key]) for row in listed if row.get(number_key) is not None}
+        numbers = {str(row.get(id_key)): n for row in listed if (n := as_int(row.get(number_key))) is not None}
         number = numbers.get(version_id, max(numbers.values(), default=0))
         self._new_versions[change.address] = (number, version_id)
         return f"v{number} (unpublished)"
@@ -227,7 +254,7 @@ class Applier:
         target = change.payload.get("publish")
         number = self._new_versions[change.address][0] if target == "new" else int(target)
         operation = "publish_partial" if change.kind == ResourceKind.PARTIAL.value else "publish_prompt"
-        await self.client.call(operation, body={"version": number}, **self._target(change))
+        await self._send(operation, body={"version": number}, **self._target(change))
         return f"v{number} is now the default"
 
     async def _label(self, change: Change) -> str:
@@ -240,14 +267,14 @@ class Applier:
             label_id = self.refs.get(f"label:{label}")
             if not label_id:
                 raise PortkeyError(f"label {label!r} does not exist in Portkey; declare labels/{label}.label.yaml")
-            await self.client.call(
+            await self._send(
                 "update_prompt_version", body={"label_id": label_id}, version_id=version_id, **self._target(change)
             )
         return ", ".join(change.payload.get("labels", []))
 
     async def _delete(self, change: Change) -> str:
         kind = ResourceKind(change.kind)
-        await self.client.call(kinds.OPERATIONS[kind].delete, **self._target(change))
+        await self._send(kinds.OPERATIONS[kind].delete, **self._target(change))
         self._ids.pop(change.address, None)
         change.payload["id"] = None
         return ""

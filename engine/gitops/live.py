@@ -10,6 +10,7 @@ An unmarked object whose name equals a desired key is *adoptable*.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,7 +19,8 @@ import anyio
 
 from engine.gitops.canonical import content_hash, redact, secret_paths
 from engine.gitops.model import BUILTIN_LABELS, SECRET_BEARING, ResourceKind
-from engine.portkey import PortkeyClient
+from engine.portkey import PortkeyClient, operations
+from engine.portkey.normalize import UnexpectedAnswer, kind_of
 
 LABEL_MARK = "[managed by portkey-gitops]"
 DISPLAY_SEPARATOR = " · "
@@ -139,9 +141,20 @@ class Reader:
         async with self._limit:
             return await self.client.call(name, **params)
 
+    async def _get(self, name: str, **params: Any) -> dict[str, Any]:
+        """One read whose answer must be an object."""
+        answer = await self._call(name, **params)
+        if not isinstance(answer, dict):
+            raise unexpected(name, kind_of(answer) + " instead of an object")
+        return answer
+
     async def _list(self, name: str, **params: Any) -> tuple[list[dict[str, Any]], bool]:
+        """Every item of a list; each must be an object with usable id, slug, name and description."""
         async with self._limit:
-            return await self.client.list_all(name, **params)
+            items, complete = await self.client.list_all(name, **params)
+        for item in items:
+            check_item(name, item)
+        return items, complete
 
     async def read(self, kinds: set[ResourceKind]) -> LiveState:
         """Read every kind in ``kinds`` (plus labels and collections, which others refer to)."""
@@ -169,18 +182,19 @@ class Reader:
         return state
 
     def _obj(self, kind: ResourceKind, raw: dict[str, Any], description: str | None = None) -> LiveObject:
-        name = str(raw.get("name") or "")
+        name = _text(raw.get("name"))
+        slug = raw.get("slug")
         return LiveObject(
-            kind=kind, id=str(raw.get("id") or raw.get("slug")), name=name, slug=raw.get("slug"),
-            key=marker_key(kind, name, description, self.prefix), raw=raw,
+            kind=kind, id=_text(raw.get("id")) or _text(slug), name=name, slug=None if slug is None else str(slug),
+            key=marker_key(kind, name, _text(description) or None, self.prefix), raw=raw,
         )
 
     async def _labels(self, state: LiveState) -> tuple[list[LiveObject], bool]:
         items, complete = await self._list("list_prompt_labels", **self._ws())
         objects = []
         for item in items:
-            state.labels_by_name[str(item.get("name"))] = str(item.get("id"))
-            if item.get("is_universal") or item.get("name") in BUILTIN_LABELS:
+            state.labels_by_name[_text(item.get("name"))] = _text(item.get("id"))
+            if item.get("is_universal") or _text(item.get("name")) in BUILTIN_LABELS:
                 continue
             objects.append(self._obj(ResourceKind.LABEL, item, item.get("description")))
         return objects, complete
@@ -212,7 +226,7 @@ class Reader:
             listed = rows(await self._call("list_partial_versions", prompt_partial_id=obj.id))
             latest_row = None
             for row in listed:
-                number = _int(row.get("version"))
+                number = as_int(row.get("version"))
                 if number is None:
                     continue
                 obj.version_ids[number] = str(row.get("prompt_partial_version_id") or "")
@@ -222,9 +236,9 @@ class Reader:
             if latest_row is not None and obj.published_version is not None:
                 obj.latest = {"string": latest_row.get("string")}
                 return
-            published = await self._call("get_prompt_partial", prompt_partial_id=obj.id)  # inconclusive list
+            published = await self._get("get_prompt_partial", prompt_partial_id=obj.id)  # inconclusive list
             obj.raw = {**obj.raw, **published}
-            obj.published_version = _int(published.get("version"))
+            obj.published_version = as_int(published.get("version"))
             if latest_row is None:
                 obj.version, obj.latest = obj.published_version, {"string": published.get("string")}
             else:
@@ -240,12 +254,12 @@ class Reader:
             listed = rows(await self._call("list_prompt_versions", prompt_id=obj.id))
             latest_row: dict[str, Any] | None = None
             for row in listed:
-                number = _int(row.get("prompt_version"))
+                number = as_int(row.get("prompt_version"))
                 if number is None:
                     continue
                 obj.version_ids[number] = str(row.get("id"))
                 label_ids = row.get("label_ids") or ([row["label_id"]] if row.get("label_id") else [])
-                for label_id in label_ids:
+                for label_id in label_ids if isinstance(label_ids, list) else [label_ids]:
                     obj.labels[str(label_id)] = number
                 if latest_row is None or number > (obj.version or 0):
                     latest_row, obj.version = row, number
@@ -254,15 +268,15 @@ class Reader:
             if obj.published_version is not None and isinstance(template, dict) and "string" in template:
                 obj.latest = _prompt_fields(template)  # one detail read: the versions list says it all
                 return
-            published = await self._call("get_prompt", prompt_id=obj.id)  # inconclusive list: ask
+            published = await self._get("get_prompt", prompt_id=obj.id)  # inconclusive list: ask
             obj.raw = {**obj.raw, **published}
-            obj.published_version = _int(published.get("prompt_version"))
+            obj.published_version = as_int(published.get("prompt_version"))
             if latest_row is None or obj.version == obj.published_version:
                 obj.version, obj.latest = obj.published_version, _prompt_fields(published)
             elif isinstance(template, dict) and "string" in template:
                 obj.latest = _prompt_fields(template)
             else:
-                obj.latest = _prompt_fields(await self._call("get_prompt", prompt_id=obj.id, version=obj.version))
+                obj.latest = _prompt_fields(await self._get("get_prompt", prompt_id=obj.id, version=obj.version))
 
         return await self._with_details(objects, detail), complete
 
@@ -271,7 +285,7 @@ class Reader:
         objects = [self._obj(ResourceKind.GUARDRAIL, item) for item in items]
 
         async def detail(obj: LiveObject) -> None:
-            obj.raw = await self._call("get_guardrail", guardrail_id=obj.id)
+            obj.raw = await self._get("get_guardrail", guardrail_id=obj.id)
             obj.slug = obj.raw.get("slug", obj.slug)
 
         return await self._with_details(objects, detail), complete
@@ -281,7 +295,7 @@ class Reader:
         objects = [self._obj(ResourceKind.CONFIG, item) for item in items]
 
         async def detail(obj: LiveObject) -> None:
-            obj.raw = await self._call("get_config", slug=obj.slug or obj.id)
+            obj.raw = await self._get("get_config", slug=obj.slug or obj.id)
 
         return await self._with_details(objects, detail), complete
 
@@ -317,6 +331,33 @@ PROMPT_VERSION_FIELDS = (
 )
 
 
+# Fields of listed objects that planning reads as text: anything but text, a number or null is unusable.
+ITEM_FIELDS = ("id", "slug", "name", "description")
+
+
+def unexpected(operation: str, problem: str) -> UnexpectedAnswer:
+    """The error for an unusable answer to ``operation``, naming its method and path."""
+    op = operations.get(operation)
+    return UnexpectedAnswer(op.method, op.path, problem)
+
+
+def check_item(operation: str, item: Any) -> None:
+    """Raise UnexpectedAnswer unless ``item`` of a list is an object with usable identifying fields."""
+    if not isinstance(item, dict):
+        raise unexpected(operation, f"items that are not objects ({kind_of(item)})")
+    for key in ITEM_FIELDS:
+        value = item.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, str | int | float)):
+            raise unexpected(operation, f"an item whose {key} is {kind_of(value)}, not text")
+    if not _text(item.get("id")) and not _text(item.get("slug")):
+        raise unexpected(operation, "an item that has neither an id nor a slug")
+
+
+def _text(value: Any) -> str:
+    """A text field as a string ("" for null); numbers are written out."""
+    return "" if value is None else str(value)
+
+
 def rows(answer: Any) -> list[dict[str, Any]]:
     """A versions list, bare or wrapped in ``{data: [...]}``."""
     items = answer if isinstance(answer, list) else answer.get("data", []) if isinstance(answer, dict) else []
@@ -331,7 +372,7 @@ def _only_active(listed: list[dict[str, Any]], status_key: str, number_key: str)
     """
     active = [row for row in listed if row.get(status_key) == "active"]
     if len(active) == 1 and all(row.get(status_key) in ("active", "archived") for row in listed):
-        return _int(active[0].get(number_key))
+        return as_int(active[0].get(number_key))
     return None
 
 
@@ -339,11 +380,11 @@ def _prompt_fields(source: dict[str, Any]) -> dict[str, Any]:
     return {k: source.get(k) for k in PROMPT_VERSION_FIELDS}
 
 
-def _int(value: Any) -> int | None:
+def as_int(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
-        return int(value)
+        return int(value) if math.isfinite(value) else None
     if isinstance(value, str) and value.isdigit():
         return int(value)
     return None

@@ -71,11 +71,15 @@ class Lock:
             raise ValueError(f"lock file {path} has an unknown format; delete it, the next apply rewrites it")
         return cls(workspace=data.get("workspace"), entries=dict(data.get("entries") or {}))
 
+    def text(self) -> str:
+        """The file's content."""
+        return json.dumps({"format": LOCK_FORMAT, "workspace": self.workspace, "entries": self.entries},
+                          indent=2, sort_keys=True) + "\n"
+
     def write(self, path: Path) -> None:
         """Write atomically, so an interrupted run never leaves half a file."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        body = json.dumps({"format": LOCK_FORMAT, "workspace": self.workspace, "entries": self.entries},
-                          indent=2, sort_keys=True) + "\n"
+        body = self.text()
         handle, temp = tempfile.mkstemp(dir=path.parent, prefix=".lock-")
         with os.fdopen(handle, "w") as out:
             out.write(body)

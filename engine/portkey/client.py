@@ -25,12 +25,14 @@ from engine.portkey.paging import Pager
 from engine.portkey.requests import Prepared, prepare
 from engine.portkey.retry import Retryable, judge_error, judge_response, retrying
 from engine.portkey.settings import Settings
+from engine.redaction import SCRUBBED, scrub
 
 log = logging.getLogger("portkey_gitops.client")
 
 API_KEY_HEADER = "x-portkey-api-key"
 OPERATION_HEADER = "x-gitops-operation"  # the catalogue name; lets the sandbox log shared routes exactly
 USER_AGENT = "portkey-gitops/0.1"
+MAX_MESSAGE = 500  # characters of an error message Portkey sent that are kept
 
 
 @dataclass
@@ -157,7 +159,7 @@ class PortkeyClient:
         else:
             try:
                 data = response.json()
-            except ValueError:
+            except (ValueError, RecursionError):
                 raise PortkeyAPIError(
                     op.name, op.method, path, response.status_code,
                     "Portkey answered with a body that is not JSON",
@@ -183,15 +185,17 @@ class PortkeyClient:
         )
 
     def _safe(self, text: str) -> str:
-        """Remove the API key from text that may echo a request."""
-        return text.replace(self._key, "[redacted]") if self._key else text
+        """Remove the API key and every registered secret from text that may echo a request; cut it short."""
+        text = text.replace(self._key, SCRUBBED) if self._key else text
+        text = scrub(text)
+        return text if len(text) <= MAX_MESSAGE else text[:MAX_MESSAGE] + "… (cut)"
 
 
 def error_fields(response: httpx.Response) -> tuple[str, str | None]:
     """Portkey's message and errorCode, from the top level, ``data`` or ``error``."""
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         body = None
     if isinstance(body, dict):
         for holder in (body, body.get("data"), body.get("error")):
@@ -200,7 +204,7 @@ def error_fields(response: httpx.Response) -> tuple[str, str | None]:
             message = holder.get("message")
             code = holder.get("errorCode") or holder.get("code")
             if isinstance(message, str) and message:
-                return message, str(code) if code else None
+                return message, str(code)[:40] if code else None
         if isinstance(body.get("error"), str):
             return body["error"], None
     text = response.text.strip()

@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 from typing import Any
+
+from engine.portkey.errors import PortkeyError
 
 # --------------------------------------------------------------------------- envelopes
 
@@ -30,7 +33,43 @@ def unwrap_data(payload: Any) -> Any:
 
 
 def _count(value: Any) -> int | None:
-    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+    """A count from a JSON number; None for anything else (bools, NaN, infinities, text)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return int(value) if math.isfinite(value) else None
+
+
+# --------------------------------------------------------------------------- answers we cannot use
+
+
+class UnexpectedAnswer(PortkeyError):
+    """Portkey answered a request with a shape the product cannot use (says which request and why)."""
+
+    def __init__(self, method: str, path: str, problem: str) -> None:
+        self.method = method
+        self.path = path
+        self.problem = problem
+        super().__init__(
+            f"Portkey answered {method} {path} with {problem}; check that PORTKEY_BASE_URL points at the "
+            "Portkey Admin API (…/v1), and report it if it does"
+        )
+
+
+def kind_of(value: Any) -> str:
+    """How a JSON value is described in messages: ``null``, ``a list``, ``a number`` …"""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
 
 
 def list_items(payload: Any) -> tuple[list[Any], int | None, bool | None]:
@@ -43,7 +82,7 @@ def list_items(payload: Any) -> tuple[list[Any], int | None, bool | None]:
     if isinstance(payload, list):
         return payload, None, None
     if not isinstance(payload, dict):
-        raise ValueError(f"expected a list answer, got {type(payload).__name__}")
+        raise ValueError(f"expected a list answer, got {kind_of(payload)}")
     items = next((payload[key] for key in ITEM_KEYS if isinstance(payload.get(key), list)), None)
     if items is None:
         raise ValueError(f"no list of items in answer with keys {sorted(payload)}")

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+import httpx
+
+from engine import redaction
 from engine.portkey.errors import PortkeyConfigError
 
 DEFAULT_BASE_URL = "https://api.portkey.ai/v1"
@@ -55,11 +60,22 @@ def is_loopback(host: str) -> bool:
 
 def check_base_url(url: str) -> str:
     """Return the URL without a trailing slash, or raise if it is not safe to send a key to."""
-    parts = urlsplit(url)
+    _check_characters(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise PortkeyConfigError(f"{ENV_BASE_URL} is not a valid URL ({exc}): {url!r}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise PortkeyConfigError(
             f"{ENV_BASE_URL} must be an http(s) URL such as {DEFAULT_BASE_URL}, got {url!r}"
         )
+    if parts.username is not None or parts.password is not None:
+        raise PortkeyConfigError(
+            f"{ENV_BASE_URL} must not carry a user name or password; the API key goes in {ENV_API_KEY}"
+        )
+    if port == 0:
+        raise PortkeyConfigError(f"{ENV_BASE_URL} has port 0; use a port from 1 to 65535: {url!r}")
     if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise PortkeyConfigError(
             f"{ENV_BASE_URL} uses plain http to {parts.hostname}: the API key would travel "
@@ -67,7 +83,25 @@ def check_base_url(url: str) -> str:
         )
     if parts.query or parts.fragment:
         raise PortkeyConfigError(f"{ENV_BASE_URL} must not carry a query or fragment: {url!r}")
+    try:
+        httpx.URL(url)
+    except (httpx.InvalidURL, ValueError) as exc:
+        raise PortkeyConfigError(f"{ENV_BASE_URL} is not a valid URL ({exc}): {url!r}") from None
     return url.rstrip("/")
+
+
+def _check_characters(url: str) -> None:
+    """Refuse whitespace and control characters anywhere in the base URL (a pasted tab or newline)."""
+    for position, char in enumerate(url):
+        if char.isspace() or unicodedata.category(char) in ("Cc", "Cf"):
+            raise PortkeyConfigError(
+                f"{ENV_BASE_URL} contains {_name(char)} at position {position}; remove it: {url!r}"
+            )
+
+
+def _name(char: str) -> str:
+    names = {"\t": "a tab", "\n": "a line break", "\r": "a carriage return", " ": "a space"}
+    return names.get(char, f"the character U+{ord(char):04X}")
 
 
 @dataclass(frozen=True)
@@ -106,6 +140,7 @@ class Settings:
                 f"{ENV_API_KEY} is not set: export it, or use --sandbox to run against the "
                 "embedded Portkey sandbox"
             )
+        redaction.register(key)
         return cls(
             api_key=Secret(key),
             base_url=env.get(ENV_BASE_URL, DEFAULT_BASE_URL) or DEFAULT_BASE_URL,
@@ -122,6 +157,8 @@ def _number(env: Mapping[str, str], name: str, default: float, kind: type) -> fl
         value = kind(raw)
     except ValueError:
         raise PortkeyConfigError(f"{name} must be a number, got {raw!r}") from None
+    if not math.isfinite(value):
+        raise PortkeyConfigError(f"{name} must be a finite number, got {raw!r}")
     if value < 0:
         raise PortkeyConfigError(f"{name} must not be negative, got {raw!r}")
     return value
