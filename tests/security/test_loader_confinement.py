@@ -267,3 +267,15 @@ def test_lock_with_wrong_shapes_is_a_clear_error(tmp_path: Path) -> None:
         with pytest.raises(ValueError, match="lock file"):
             Lock.read(path)
     assert Lock.read(tmp_path / "absent.json") is None
+
+
+@pytest.mark.parametrize("command", ["plan", "drift"])
+def test_cli_refuses_a_lock_linked_out_of_the_project(
+    cli: Callable[..., Run], project: Path, planted: Path, command: str
+) -> None:
+    (project / ".portkey").mkdir()
+    (project / ".portkey" / "lock.json").symlink_to(planted)
+    run = cli(command, str(project), "--sandbox", "--lock", str(project / ".portkey" / "lock.json"))
+    assert run.code == 1
+    assert "lock file refused: .portkey/lock.json is a symbolic link" in run.everything
+    assert PLANTED not in run.everything and "Traceback" not in run.err
