@@ -58,7 +58,8 @@ SWITCHES: tuple[Switch, ...] = (
         "name_chars", ("any", "ascii"), "any",
         "live names seen: letters, digits, '-', '_', spaces; ':' '/' and '·' are untested",
         {"any": "managed names look like 'gitops:support/triage · Display'",
-         "ascii": "managed names use only ASCII letters, digits, '-', '_', '.', ' ': 'gitops-support.triage - Display'"},
+         "ascii": "managed names use only ASCII letters, digits, '-', '_', '.' and spaces: "
+                  "'gitops-support.triage - Display'"},
     ),
     Switch(
         "tool_choice_string", ("accepted", "refused"), "accepted",
