@@ -13,11 +13,13 @@ never versioned again, and objects already created are found by their marker.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from engine.gitops import kinds
+from engine.gitops.behaviour import DEFAULT, Behaviour
 from engine.gitops.live import as_int, rows, unexpected
 from engine.gitops.lock import Lock
 from engine.gitops.model import Resource, ResourceKind
@@ -27,6 +29,31 @@ from engine.portkey.normalize import kind_of
 
 # Actions written by one request that stages an object (MOVE, UPDATE and ADOPT share one PUT).
 _IN_PLACE = (Action.MOVE, Action.UPDATE, Action.ADOPT)
+# Seconds to wait before reading a versions list again when the version an update just made is not in it
+# yet (read lag): a bounded retry, then apply stops rather than guess.
+VERSION_LOOKUP_DELAYS: tuple[float, ...] = (0.5, 1.0, 2.0)
+# Where a versions-list row or a prompt version names its labels: our sandbox's `label_ids`, the spec's
+# `label_id`, the live GET /prompts answer's `prompt_version_labels` / `prompt_version_label_id`
+# (/work/shared/portkey-live prompts-get.json).
+_LABEL_LISTS = ("label_ids", "prompt_version_labels")
+_LABEL_ONES = ("label_id", "prompt_version_label_id")
+
+
+@dataclass(frozen=True)
+class _Versions:
+    """How one versioned kind's versions list names a version's id and number."""
+
+    update: str
+    answer_id: str  # the update answer's field holding the new version's id
+    listing: str
+    id_keys: tuple[str, ...]
+    number_key: str
+
+
+_PROMPT_VERSIONS = _Versions("update_prompt", "prompt_version_id", "list_prompt_versions",
+                             ("id", "prompt_version_id"), "prompt_version")
+_PARTIAL_VERSIONS = _Versions("update_prompt_partial", "prompt_partial_version_id", "list_partial_versions",
+                              ("prompt_partial_version_id", "id"), "version")
 
 
 def step_count(change: Change) -> int:
@@ -88,8 +115,10 @@ class Applier:
         default_collection: str | None,
         secrets: Callable[[Resource], dict[str, Any]],
         hook: Hook | None = None,
+        behaviour: Behaviour = DEFAULT,
     ) -> None:
         self.client = client
+        self.behaviour = behaviour
         self.resources = resources
         self.refs = refs
         self.workspace = workspace
@@ -186,7 +215,7 @@ class Applier:
         resource = self.resources.get(change.address)
         if resource is None:
             raise PortkeyError(f"{change.address} is not in the repository any more; plan again")
-        return resource
+        return kinds.as_sent(resource, self.behaviour)
 
     def _target(self, change: Change) -> dict[str, str]:
         """The id argument of an update, publish or delete of ``change``'s object."""
@@ -217,7 +246,8 @@ class Applier:
 
     async def _update(self, change: Change) -> str:
         resource = self._resource(change)
-        body = kinds.update_body(resource, self.secrets(resource), change.payload["name"], self.refs)
+        body = kinds.update_body(resource, self.secrets(resource), change.payload["name"], self.refs,
+                                 changed=change.payload.get("changed") or ())
         if resource.kind is ResourceKind.PROMPT and "collection" in change.payload:
             collection = change.payload["collection"]
             body["collection_id"] = (
@@ -231,24 +261,43 @@ class Applier:
         spec = self.secrets(resource)
         target = self._target(change)
         if resource.kind is ResourceKind.PROMPT:
-            answer = await self._send_for_object(
-                "update_prompt", body=kinds.version_body(resource, spec, self.refs), **target
-            )
-            version_id = str(answer.get("prompt_version_id") or "")
-            listed = rows(await self.client.call("list_prompt_versions", **target))
-            number_key, id_key = "prompt_version", "id"
+            how, body = _PROMPT_VERSIONS, kinds.version_body(resource, spec, self.refs)
         else:
+            how = _PARTIAL_VERSIONS
             body = {"string": kinds.resolve_partials(spec["string"], self.refs)}
             if note := spec.get("version_description"):
                 body.update({"version_description": note, "description": note})
-            answer = await self._send_for_object("update_prompt_partial", body=body, **target)
-            version_id = str(answer.get("prompt_partial_version_id") or "")
-            listed = rows(await self.client.call("list_partial_versions", **target))
-            number_key, id_key = "version", "prompt_partial_version_id"
-        numbers = {str(row.get(id_key)): n for row in listed if (n := as_int(row.get(number_key))) is not None}
-        number = numbers.get(version_id, max(numbers.values(), default=0))
-        self._new_versions[change.address] = (number, version_id)
+        answer = await self._send_for_object(how.update, body=body, **target)
+        version_id = answer.get(how.answer_id)
+        if not isinstance(version_id, str | int) or isinstance(version_id, bool) or not str(version_id):
+            raise PortkeyError(
+                f"Portkey made a new version of {change.address} but its answer names no {how.answer_id}; "
+                "the engine does not guess which version that is, so it stops before publishing or labelling "
+                "it. Plan and apply again: the new version is then found by its content"
+            )
+        number = await self._version_number(how, target, str(version_id), change.address)
+        self._new_versions[change.address] = (number, str(version_id))
         return f"v{number} (unpublished)"
+
+    async def _version_number(self, how: _Versions, target: dict[str, str], version_id: str, address: str) -> int:
+        """The number of the version whose id is ``version_id``, from the versions list, read again a few
+        times while Portkey's reads lag behind its write (as the Terraform provider, prompt_resource.go
+        Update, maps the update's prompt_version_id to a number through the versions list before
+        makeDefault). Never the highest number: a version not found stops apply."""
+        delays = (0.0, *VERSION_LOOKUP_DELAYS)
+        for delay in delays:
+            if delay:
+                await asyncio.sleep(delay)
+            for row in rows(await self.client.call(how.listing, **target)):
+                if any(str(row.get(key)) == version_id for key in how.id_keys if row.get(key) is not None):
+                    number = as_int(row.get(how.number_key))
+                    if number is not None:
+                        return number
+        raise PortkeyError(
+            f"Portkey made version {version_id} of {address} but its versions list did not show it after "
+            f"{len(delays)} reads; the engine does not guess its number, so it stops before publishing or "
+            "labelling it. Plan and apply again once Portkey lists it"
+        )
 
     async def _publish(self, change: Change) -> str:
         target = change.payload.get("publish")
@@ -260,17 +309,57 @@ class Applier:
     async def _label(self, change: Change) -> str:
         target = change.payload.get("label_target")
         if target in ("new", "created"):
-            version_id = self._new_versions[change.address][1]
+            version_id = self._new_versions[change.address][1] or await self._created_version_id(change)
         else:
             version_id = str(change.payload.get("label_version_id") or "")
-        for label in change.payload.get("labels", []):
+        labels: list[str] = change.payload.get("labels", [])
+        written: dict[str, str] = {}
+        for label in labels:
             label_id = self.refs.get(f"label:{label}")
             if not label_id:
                 raise PortkeyError(f"label {label!r} does not exist in Portkey; declare labels/{label}.label.yaml")
             await self._send(
                 "update_prompt_version", body={"label_id": label_id}, version_id=version_id, **self._target(change)
             )
-        return ", ".join(change.payload.get("labels", []))
+            written[label_id] = label
+        kept: list[str] = change.payload.get("labels_kept") or []
+        if self.behaviour["label_write"] == "add" and (len(written) > 1 or kept):
+            await self._check_labels(change, version_id, written, kept)
+        return ", ".join(labels)
+
+    async def _created_version_id(self, change: Change) -> str:
+        """The id of a created prompt's version 1, when the create's answer did not name it."""
+        target = self._target(change)
+        for row in rows(await self.client.call("list_prompt_versions", **target)):
+            if as_int(row.get("prompt_version")) == 1 and row.get("id"):
+                return str(row["id"])
+        raise PortkeyError(f"Portkey does not list version 1 of the prompt it created for {change.address}, so "
+                           "its labels cannot be set; plan and apply again")
+
+    async def _check_labels(self, change: Change, version_id: str, written: dict[str, str], kept: list[str]) -> None:
+        """Read the version back: every label written and every label it held before must be on it.
+
+        A missing one means Portkey replaces a version's label rather than adding one; that is reported
+        loudly, since callers using the vanished label now get another version (or none).
+        """
+        target = self._target(change)
+        row = next((r for r in rows(await self.client.call("list_prompt_versions", **target))
+                    if str(r.get("id")) == version_id), None)
+        held = _labels_of(row) if row is not None else None
+        if held is None:
+            held = _labels_of(await self.client.call("get_prompt_version", version_id=version_id, **target))
+        if held is None:
+            return  # Portkey's answers carry no label fields: nothing to compare
+        names = {label_id: name.removeprefix("label:") for name, label_id in self.refs.items()
+                 if name.startswith("label:")}
+        gone = [names.get(lid, lid) for lid in [*written, *kept] if lid not in held]
+        if gone:
+            raise PortkeyError(
+                f"after labelling {change.address}, label(s) {', '.join(gone)} are not on the version any more: "
+                "Portkey seems to replace a version's label rather than add one. Callers of the missing label(s) "
+                "no longer get this version. Run `portkey-gitops doctor` (label_write=replace), keep one label "
+                "per prompt, then apply again"
+            )
 
     async def _delete(self, change: Change) -> str:
         kind = ResourceKind(change.kind)
@@ -278,3 +367,19 @@ class Applier:
         self._ids.pop(change.address, None)
         change.payload["id"] = None
         return ""
+
+
+def _labels_of(row: Any) -> set[str] | None:
+    """Label ids a version row or version answer shows, or None when it has no label field at all."""
+    if not isinstance(row, dict) or not any(key in row for key in (*_LABEL_LISTS, *_LABEL_ONES)):
+        return None
+    held: set[str] = set()
+    for key in _LABEL_LISTS:
+        for item in row.get(key) or []:
+            value = (item.get("id") or item.get("label_id")) if isinstance(item, dict) else item
+            if isinstance(value, str | int) and not isinstance(value, bool):
+                held.add(str(value))
+    for key in _LABEL_ONES:
+        if isinstance(row.get(key), str | int) and not isinstance(row.get(key), bool):
+            held.add(str(row[key]))
+    return held

@@ -9,12 +9,14 @@ guardrail slugs, collection ids) and is filled as apply creates objects.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from engine.gitops.behaviour import DEFAULT, Behaviour
 from engine.gitops.canonical import content_hash, strip_nulls
 from engine.gitops.live import META_KEY, LiveObject, label_description, strip_label_mark
 from engine.gitops.model import Resource, ResourceKind
@@ -35,10 +37,19 @@ KEPT_WHEN_OMITTED: dict[ResourceKind, tuple[str, ...]] = {
     ResourceKind.CONFIG: ("is_default",),
     ResourceKind.LABEL: ("color_code",),
 }
+# Fields Portkey cannot change in place: changing one replaces the object (limits) or is an error.
+# Policy `conditions` are updatable since backend v1.16.0 (docs-core changelog/backend.mdx, "Policy
+# Conditions — Updatable": PUT on usage- and rate-limit policies accepts `conditions`), so they are not
+# here: see CONDITIONS_PUT and behaviour switch `policy_conditions_put`.
 IMMUTABLE: dict[ResourceKind, tuple[str, ...]] = {
-    ResourceKind.RATE_LIMIT: ("conditions", "group_by", "type"),
-    ResourceKind.USAGE_LIMIT: ("conditions", "group_by", "type"),
+    ResourceKind.RATE_LIMIT: ("group_by", "type"),
+    ResourceKind.USAGE_LIMIT: ("group_by", "type"),
     ResourceKind.COLLECTION: ("parent",),
+}
+# Fields that a PUT changes only when Portkey accepts them there (else they replace, as IMMUTABLE ones).
+CONDITIONS_PUT: dict[ResourceKind, tuple[str, ...]] = {
+    ResourceKind.RATE_LIMIT: ("conditions",),
+    ResourceKind.USAGE_LIMIT: ("conditions",),
 }
 
 
@@ -188,7 +199,9 @@ def config_json(raw: Mapping[str, Any]) -> dict[str, Any]:
 
 
 RATE_FIELDS = ("conditions", "group_by", "type", "unit", "value")
-USAGE_FIELDS = ("conditions", "group_by", "type", "credit_limit", "alert_threshold", "periodic_reset")
+USAGE_FIELDS = (
+    "conditions", "group_by", "type", "credit_limit", "alert_threshold", "periodic_reset", "periodic_reset_days",
+)
 
 
 def _limit_fields(kind: ResourceKind, source: Mapping[str, Any]) -> dict[str, Any]:
@@ -258,6 +271,18 @@ def stamped_hash(obj: LiveObject) -> str | None:
     return meta.get("hash") if isinstance(meta, dict) else None
 
 
+def as_sent(resource: Resource, behaviour: Behaviour = DEFAULT) -> Resource:
+    """The resource as apply will send it for this account: under ``tool_choice_string=refused`` a
+    prompt's ``tool_choice: auto`` is left out (it is the model's default when tools are given), so
+    the plan compares, stamps and sends the same thing. Other resources are returned unchanged."""
+    if (resource.kind is ResourceKind.PROMPT and resource.spec.get("tool_choice") == "auto"
+            and behaviour["tool_choice_string"] == "refused"):
+        clone = copy.copy(resource)
+        clone.spec = {**resource.spec, "tool_choice": None}
+        return clone
+    return resource
+
+
 def create_body(
     resource: Resource, spec: Mapping[str, Any], name: str, refs: Refs, workspace: str | None,
     default_collection: str | None,
@@ -267,13 +292,14 @@ def create_body(
     ws = {"workspace_id": workspace} if workspace else {}
     if kind is ResourceKind.PROMPT:
         collection = spec.get("collection")
-        version = version_body(resource, spec, refs)
-        version["template_metadata"] = version.pop("prompt_metadata")  # a create names it template_metadata
-        return strip_nulls({
-            "name": name,
-            "collection_id": refs.get(f"collection:{collection}") if collection else default_collection,
-            **version,
-        })
+        version = _version_request(resource, spec, refs)
+        # A create names the metadata template_metadata (the update: prompt_metadata). `parameters` and
+        # `virtual_key` are required (spec createPrompt; the Terraform provider's CreatePromptRequest
+        # sends both without omitempty); `is_raw_template` is an update field only.
+        version["template_metadata"] = version.pop("prompt_metadata")
+        version.pop("is_raw_template")
+        collection_id = refs.get(f"collection:{collection}") if collection else default_collection
+        return {"name": name, **({"collection_id": collection_id} if collection_id else {}), **version}
     if kind is ResourceKind.PARTIAL:
         return strip_nulls({
             "name": name, "string": resolve_partials(spec["string"], refs),
@@ -300,20 +326,48 @@ def create_body(
     return strip_nulls({"name": name, **_limit_fields(kind, spec), **ws})
 
 
-def version_body(resource: Resource, spec: Mapping[str, Any], refs: Refs) -> dict[str, Any]:
-    """Every version field of a prompt, for a create or a new version."""
-    return strip_nulls({
+def _version_request(resource: Resource, spec: Mapping[str, Any], refs: Refs) -> dict[str, Any]:
+    """Every version field of a prompt as Portkey takes it. Unset optional fields are left out;
+    ``parameters`` is always sent (``{}`` when empty) and ``virtual_key`` is always set (the loader
+    requires it)."""
+    fields = {
         "string": prompt_string(spec, refs),
-        **_version_fields(spec),
+        "parameters": spec.get("parameters") or {},
+        "model": spec.get("model"),
+        "virtual_key": spec.get("virtual_key"),
+        "functions": spec.get("functions") or None,
+        "tools": spec.get("tools") or None,
+        "tool_choice": spec.get("tool_choice"),
+        "is_raw_template": 0,
         "version_description": spec.get("version_description"),
         "prompt_metadata": prompt_metadata(resource, desired(resource, refs)),
-    })
+    }
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+def version_body(resource: Resource, spec: Mapping[str, Any], refs: Refs) -> dict[str, Any]:
+    """Body of the update that makes a new prompt version.
+
+    As the Terraform provider does for a version-creating update (internal/provider/prompt_resource.go,
+    Update: "For version updates, we need all required fields"; client.go UpdatePromptRequest: "The API
+    requires these fields when creating a new version"), it carries ``string``, ``parameters``, ``model``,
+    ``virtual_key`` and ``is_raw_template: 0``, plus our tools, description and content stamp. ``patch``
+    is NOT sent: with ``patch: true`` Portkey backfills omitted fields from the latest version (spec
+    updatePrompt; changelog v1.11.2), so a field the file removed (tools, model) would live on; the
+    strict form sends every version field, so the new version is exactly the file.
+    """
+    return _version_request(resource, spec, refs)
 
 
 def update_body(
-    resource: Resource, spec: Mapping[str, Any], name: str, refs: Refs
+    resource: Resource, spec: Mapping[str, Any], name: str, refs: Refs, changed: Collection[str] = (),
 ) -> dict[str, Any]:
-    """Body of an in-place update (everything that is not a new version)."""
+    """Body of an in-place update (everything that is not a new version).
+
+    ``changed`` names the compared fields that differ (from the plan): a policy's ``conditions`` and
+    ``periodic_reset_days`` are sent only then, so an account that does not know them (an older
+    backend) still takes a plain value change.
+    """
     kind = resource.kind
     if kind in (ResourceKind.PROMPT, ResourceKind.PARTIAL, ResourceKind.COLLECTION):
         return {"name": name}
@@ -321,15 +375,17 @@ def update_body(
         return strip_nulls({"description": label_description(spec.get("description")),
                             "color_code": spec.get("color_code")})
     if kind is ResourceKind.CONFIG:
-        return strip_nulls({
-            "name": name, "config": _resolve_guardrails(spec.get("config") or {}, refs),
-            "isDefault": 1 if spec.get("is_default") else None,
-        })
+        # No `isDefault`/`is_default`: nothing shows Portkey honours it on PUT (the spec's ConfigUpdate has
+        # neither; only create takes `isDefault`). The planner says a default cannot be changed here.
+        return strip_nulls({"name": name, "config": _resolve_guardrails(spec.get("config") or {}, refs)})
     if kind is ResourceKind.GUARDRAIL:
         return strip_nulls({"name": name, "checks": spec.get("checks") or [], "actions": spec.get("actions") or {}})
+    extra = {"conditions": spec.get("conditions") or []} if "conditions" in changed else {}
     if kind is ResourceKind.RATE_LIMIT:
-        return {"name": name, "unit": spec.get("unit"), "value": spec.get("value")}
+        return {"name": name, "unit": spec.get("unit"), "value": spec.get("value"), **extra}
+    if spec.get("periodic_reset_days") is not None or "periodic_reset_days" in changed:
+        extra["periodic_reset_days"] = spec.get("periodic_reset_days")
     return {  # nulls are sent: they remove a threshold or a reset the file no longer has
         "name": name, "credit_limit": spec.get("credit_limit"),
-        "alert_threshold": spec.get("alert_threshold"), "periodic_reset": spec.get("periodic_reset"),
+        "alert_threshold": spec.get("alert_threshold"), "periodic_reset": spec.get("periodic_reset"), **extra,
     }

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.gitops import kinds
+from engine.gitops.behaviour import DEFAULT, Behaviour
 from engine.gitops.canonical import SECRET_MARK, content_hash, field_diffs, redact, secret_paths, text_diff
 from engine.gitops.live import LiveObject, LiveState, remote_name
 from engine.gitops.lock import Lock
@@ -24,6 +25,7 @@ class PlanOptions:
     secrets: Callable[[Resource], dict[str, Any]] | None = None  # spec with secrets resolved
     lock: Lock | None = None  # what the last apply left, for drift of kinds without a content stamp
     adopt: bool = False  # take over an unmarked object with a resource's name instead of creating one
+    behaviour: Behaviour = DEFAULT  # how the account behaves where evidence is thin (engine.gitops.behaviour)
 
 
 @dataclass
@@ -165,8 +167,9 @@ def _resolved(ctx: _Context, resource: Resource) -> Resource:
 
 
 def _plan_resource(ctx: _Context, resource: Resource) -> Change | None:
-    if resource.address in ctx.failed:
+    if resource.address in ctx.failed or not _account_can_take(ctx, resource):
         return None
+    resource = kinds.as_sent(resource, ctx.options.behaviour)
     prefix = ctx.state.project.name_prefix
     name = remote_name(resource.kind, resource.key, prefix, resource.spec)
     obj = ctx.matched.get(resource.address)
@@ -212,6 +215,26 @@ def _plan_resource(ctx: _Context, resource: Resource) -> Change | None:
     if not change.actions:
         change.actions.append(Action.NOOP)
     return change
+
+
+def _account_can_take(ctx: _Context, resource: Resource) -> bool:
+    """False (with a plan error saying why) when this account's behaviour cannot hold the resource."""
+    behaviour = ctx.options.behaviour
+    if resource.kind is not ResourceKind.PROMPT:
+        return True
+    choice = resource.spec.get("tool_choice")
+    if isinstance(choice, str) and choice != "auto" and behaviour["tool_choice_string"] == "refused":
+        ctx.error(resource.address, f"tool_choice {choice!r}: this account refuses tool_choice strings "
+                  f"(tool_choice_string=refused, {behaviour.source}); name a tool with "
+                  "{type: function, function: {name: …}} or remove tool_choice")
+        return False
+    labels = (resource.spec.get("release") or {}).get("labels") or []
+    if len(labels) > 1 and behaviour["label_write"] == "replace":
+        ctx.error(resource.address, f"release.labels {', '.join(labels)} would put {len(labels)} labels on one "
+                  f"version, but this account keeps one label per version (label_write=replace, "
+                  f"{behaviour.source}): each label write would remove the one before; keep one label")
+        return False
+    return True
 
 
 def _secret_paths(kind: ResourceKind, declared: set[str], *values: Any) -> set[str]:
@@ -333,6 +356,11 @@ def _labels(ctx: _Context, resource: Resource, obj: LiveObject | None, change: C
         change.payload["label_target"] = target
         if obj is not None and isinstance(target, int):
             change.payload["label_version_id"] = obj.version_ids.get(target)
+            # Labels the target version holds already and keeps: apply checks they survive the writes.
+            moved = {ctx.live.labels_by_name.get(label) for label in moves}
+            kept = sorted(lid for lid, number in obj.labels.items() if number == target and lid not in moved)
+            if kept:
+                change.payload["labels_kept"] = kept
         change.risks.append(Risk.MOVES_LABEL)
 
 
@@ -394,10 +422,15 @@ def _in_place(
     ctx: _Context, resource: Resource, obj: LiveObject, wanted: dict[str, Any], have: dict[str, Any],
     change: Change,
 ) -> None:
+    if resource.kind is ResourceKind.CONFIG:
+        wanted, have = _default_config(ctx, resource, wanted, have)
     if wanted == have:
         return
     _diffs(resource, wanted, have, change)
-    frozen = [f for f in kinds.IMMUTABLE.get(resource.kind, ()) if wanted.get(f) != have.get(f)]
+    fixed = kinds.IMMUTABLE.get(resource.kind, ())
+    if ctx.options.behaviour["policy_conditions_put"] == "refused":
+        fixed += kinds.CONDITIONS_PUT.get(resource.kind, ())
+    frozen = [f for f in fixed if wanted.get(f) != have.get(f)]
     if frozen:
         if resource.kind is ResourceKind.COLLECTION:
             ctx.error(resource.address, "Portkey cannot move a collection under another parent; "
@@ -407,16 +440,39 @@ def _in_place(
             ctx.plan.blocked.append(f"{resource.address} is protected and changing {', '.join(frozen)} would "
                                     "delete it and create it again; revert the change or remove the protection")
         change.actions = [Action.REPLACE]
+        refused = " (this account refuses conditions on PUT: policy_conditions_put=refused)" \
+            if "conditions" in frozen else ""
         change.reasons.append(
-            f"{', '.join(frozen)} cannot change in Portkey: the policy will be DELETED and CREATED again "
-            "(its id changes; usage counters restart)"
+            f"{', '.join(frozen)} cannot change in Portkey{refused}: the policy will be DELETED and CREATED "
+            "again (its id changes; usage counters restart)"
         )
         change.risks.append(Risk.REPLACES)
         return
     change.actions.append(Action.UPDATE)
+    if resource.kind in (ResourceKind.RATE_LIMIT, ResourceKind.USAGE_LIMIT):
+        change.payload["changed"] = sorted(k for k in {*wanted, *have} if wanted.get(k) != have.get(k))
+        if "conditions" in change.payload["changed"]:
+            change.reasons.append("conditions change in place (Portkey takes conditions on PUT since backend "
+                                  "v1.16.0): the policy keeps its id and usage counters")
     if resource.kind in kinds.LIVE_AT_ONCE:
         change.reasons.append("updates are live at once (Portkey has no publish step for this kind)")
         change.risks.append(Risk.LIVE_AT_ONCE)
+
+
+def _default_config(
+    ctx: _Context, resource: Resource, wanted: dict[str, Any], have: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """An existing config cannot be made the default through the API: nothing shows a PUT honours
+    ``is_default`` (only create takes ``isDefault``). Warn, and leave it out of the comparison so the
+    plan does not try (and re-plan) forever."""
+    if bool(wanted.get("is_default")) == bool(have.get("is_default")):
+        return wanted, have
+    ctx.plan.warnings.append(
+        f"{resource.address}: is_default cannot be changed on an existing config through Portkey's API; "
+        "make it the workspace default in the Portkey app (the plan leaves it as it is)"
+    )
+    return ({k: v for k, v in wanted.items() if k != "is_default"},
+            {k: v for k, v in have.items() if k != "is_default"})
 
 
 def _plan_deletes(ctx: _Context) -> None:

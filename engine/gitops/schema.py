@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, WithJsonSchema, field_validator, model_validator
 
 from engine.gitops.model import KIND_FILES, ResourceKind
 
@@ -23,6 +23,14 @@ KEY_PATTERN = r"^[a-z0-9_-]+(/[a-z0-9_-]+)*$"
 BINDING_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.-]*$"
 SECRET_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 POLICY_KEY_PATTERN = r"^(api_key|organisation_id|workspace_id|metadata\..+)$"
+# Rate limits also match on the endpoint type (docs-core changelog/backend.mdx, "Rate Limits Enhancements":
+# `endpoint_type` is a condition key "for rate limit policies"; product/enterprise-offering/budget-policies.mdx
+# lists it as "rate limit policies only").
+RATE_CONDITION_KEY_PATTERN = r"^(api_key|organisation_id|workspace_id|endpoint_type|metadata\..+)$"
+# Rate units and reset cadences Portkey accepts (changelog: `rpw` "requests per week"; `periodic_reset_days`
+# 1-365, exclusive with `periodic_reset`).
+RateUnit = Literal["rpm", "rph", "rpd", "rpw"]
+ResetDays = Annotated[int, Field(ge=1, le=365, strict=True)]
 COLOR_PATTERN = r"^#[0-9A-Fa-f]{6}$"
 
 # Strict: YAML `true` or "12" is not a number; NaN and infinity are refused.
@@ -118,10 +126,11 @@ class LimitOverride(FileModel):
     """Per-environment values of a limit: value/unit for rate limits, the rest for usage limits."""
 
     value: PositiveNumber | None = None
-    unit: Literal["rpm", "rph", "rpd"] | None = None
+    unit: RateUnit | None = None
     credit_limit: NonNegativeNumber | None = None
     alert_threshold: NonNegativeNumber | None = None
     periodic_reset: Literal["monthly", "weekly"] | None = None
+    periodic_reset_days: ResetDays | None = None
 
 
 class EnvironmentFile(FileModel):
@@ -179,6 +188,70 @@ class Message(FileModel):
         return self
 
 
+# OpenAI's forms, which Portkey passes to the model (docs-core product/ai-gateway/multimodal-capabilities/
+# function-calling.mdx sends `tool_choice: "auto"` with a `get_current_weather` tool).
+TOOL_CHOICE_WORDS = ("auto", "none", "required")
+TOOL_CHOICE_FORMS = "auto, none, required or {type: function, function: {name: <one of tools>}}"
+_TOOL_CHOICE_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {"type": "string", "enum": list(TOOL_CHOICE_WORDS)},
+        {
+            "type": "object",
+            "properties": {
+                "type": {"const": "function"},
+                "function": {
+                    "type": "object",
+                    "properties": {"name": {"type": "string", "minLength": 1}},
+                    "required": ["name"],
+                    "additionalProperties": False,
+                },
+            },
+            "required": ["type", "function"],
+            "additionalProperties": False,
+        },
+        {"type": "null"},
+    ],
+    "default": None,
+    "description": "auto, none, required, or {type: function, function: {name}} naming one of tools.",
+}
+
+
+def tool_names(tools: list[Any] | None, functions: list[Any] | None = None) -> list[str]:
+    """Names of the declared functions: ``tools`` entries ``{type: function, function: {name}}`` and the
+    older ``functions`` entries ``{name}``."""
+    names = []
+    for tool in tools or []:
+        function = tool.get("function") if isinstance(tool, dict) else None
+        if isinstance(function, dict) and isinstance(function.get("name"), str):
+            names.append(function["name"])
+    for function in functions or []:
+        if isinstance(function, dict) and isinstance(function.get("name"), str):
+            names.append(function["name"])
+    return names
+
+
+def check_tool_choice(tool_choice: Any, tools: list[Any] | None, functions: list[Any] | None = None) -> None:
+    """Raise ValueError unless ``tool_choice`` is one of OpenAI's forms and can be honoured with the
+    declared ``tools`` (or ``functions``)."""
+    if tool_choice is None:
+        return
+    if isinstance(tool_choice, str) and tool_choice in TOOL_CHOICE_WORDS:
+        if tool_choice == "required" and not (tools or functions):
+            raise ValueError("'required' needs at least one entry in tools")
+        return
+    function = tool_choice.get("function") if isinstance(tool_choice, dict) else None
+    if (
+        not isinstance(tool_choice, dict) or set(tool_choice) != {"type", "function"}
+        or tool_choice["type"] != "function" or not isinstance(function, dict) or set(function) != {"name"}
+        or not isinstance(function["name"], str) or not function["name"]
+    ):
+        raise ValueError(f"use {TOOL_CHOICE_FORMS}")
+    declared = tool_names(tools, functions)
+    if function["name"] not in declared:
+        shown = ", ".join(declared) if declared else "none"
+        raise ValueError(f"names function {function['name']!r}, which is not in tools (declared: {shown})")
+
+
 class PromptFile(FileModel):
     """prompts/<key>.prompt.yaml: a prompt; give exactly one of messages, template, template_file."""
 
@@ -195,7 +268,7 @@ class PromptFile(FileModel):
     variables: list[str] | None = Field(None, description="Declared variables, checked against use.")
     functions: list[Any] | None = None
     tools: list[Any] | None = None
-    tool_choice: Any = None
+    tool_choice: Annotated[Any, WithJsonSchema(_TOOL_CHOICE_SCHEMA)] = None
     version_description: str | None = None
     metadata: dict[str, Any] = Field(default_factory=dict, description="Extra template_metadata.")
     release: Release = Field(default_factory=Release)
@@ -209,6 +282,12 @@ class PromptFile(FileModel):
                 + (f"; found {', '.join(given)}" if given else "")
             )
         return self
+
+    @field_validator("tool_choice")
+    @classmethod
+    def _tool_choice(cls, value: Any, info: ValidationInfo) -> Any:
+        check_tool_choice(value, info.data.get("tools"), info.data.get("functions"))
+        return value
 
 
 class GuardrailCheck(FileModel):
@@ -246,6 +325,13 @@ class Condition(FileModel):
     value: str
 
 
+class RateCondition(FileModel):
+    """Which requests a rate limit applies to (rate limits may also match ``endpoint_type``)."""
+
+    key: str = Field(pattern=RATE_CONDITION_KEY_PATTERN)
+    value: str
+
+
 class GroupBy(FileModel):
     """What a policy counts separately."""
 
@@ -256,10 +342,10 @@ class RateLimitFile(FileModel):
     """limits/<key>.rate-limit.yaml: a rate-limit policy."""
 
     name: str | None = Field(None, min_length=1, description=DISPLAY_NAME)
-    conditions: list[Condition] = Field(default_factory=list)
+    conditions: list[RateCondition] = Field(default_factory=list)
     group_by: list[GroupBy] = Field(default_factory=list)
     type: Literal["requests", "tokens"]
-    unit: Literal["rpm", "rph", "rpd"]
+    unit: RateUnit = Field(description="rpm, rph, rpd or rpw (per minute, hour, day or week).")
     value: PositiveNumber
 
 
@@ -273,6 +359,15 @@ class UsageLimitFile(FileModel):
     credit_limit: NonNegativeNumber
     alert_threshold: NonNegativeNumber | None = None
     periodic_reset: Literal["monthly", "weekly"] | None = Field(None, description="null = cumulative.")
+    periodic_reset_days: ResetDays | None = Field(
+        None, description="Reset every N days (1-365) instead; give at most one of periodic_reset and this."
+    )
+
+    @field_validator("periodic_reset_days")
+    @classmethod
+    def _one_reset(cls, value: int | None, info: ValidationInfo) -> int | None:
+        check_reset(info.data.get("periodic_reset"), value)
+        return value
 
 
 # What to tell the user when a string does not match one of the patterns above.
@@ -281,6 +376,7 @@ PATTERN_HINTS = {
     BINDING_NAME_PATTERN: "start with a letter or '_', then letters, digits, '_', '.' or '-'",
     SECRET_NAME_PATTERN: "an environment variable name: a letter or '_', then letters, digits or '_'",
     POLICY_KEY_PATTERN: "use api_key, organisation_id, workspace_id or metadata.<field>",
+    RATE_CONDITION_KEY_PATTERN: "use api_key, organisation_id, workspace_id, endpoint_type or metadata.<field>",
     COLOR_PATTERN: "write a colour as #RRGGBB",
 }
 
@@ -289,6 +385,13 @@ def check_threshold(credit_limit: float, alert_threshold: float | None) -> None:
     """Raise ValueError unless the alert threshold is below the credit limit."""
     if alert_threshold is not None and alert_threshold >= credit_limit:
         raise ValueError(f"alert_threshold ({alert_threshold}) must be below credit_limit ({credit_limit})")
+
+
+def check_reset(periodic_reset: str | None, periodic_reset_days: int | None) -> None:
+    """Raise ValueError when both reset cadences are given (Portkey refuses the pair)."""
+    if periodic_reset is not None and periodic_reset_days is not None:
+        raise ValueError("give at most one of periodic_reset and periodic_reset_days (Portkey refuses both); "
+                         "set the other to null")
 
 
 KIND_MODELS: dict[ResourceKind, type[FileModel]] = {

@@ -18,6 +18,7 @@ from typing import Any
 from engine import __version__
 from engine.gitops import kinds
 from engine.gitops.apply import Applier, ApplyResult, Hook
+from engine.gitops.behaviour import DEFAULT, Behaviour, DoctorFileError, load_behaviour
 from engine.gitops.live import LiveState, Reader
 from engine.gitops.load import load_project, resolve_secrets
 from engine.gitops.lock import Lock
@@ -41,6 +42,7 @@ class Planned:
     state: DesiredState
     live: LiveState | None
     workspace_id: str | None = None
+    behaviour: Behaviour = DEFAULT  # what the plan assumed of the account; apply assumes the same
 
 
 async def resolve_workspace(client: PortkeyClient, workspace: str | None) -> str | None:
@@ -88,16 +90,25 @@ async def plan_project(
     concurrency: int = 8,
     lock: Lock | None = None,
     adopt: bool = False,
+    behaviour: Behaviour | None = None,
 ) -> Planned:
-    """Load, read live state, diff. File errors stop before any HTTP request."""
+    """Load, read live state, diff. File errors stop before any HTTP request.
+
+    ``behaviour`` defaults to the saved doctor result (``.portkey/doctor.json``) or the defaults."""
     environ = os.environ if environ is None else environ
     before = client.request_count
     state = load_project(root, env=env, environ=environ)
     options = {"prune": prune, "adopt": adopt}
     plan = Plan(environment=env, workspace=state.project.workspace, options=options)
     _stamp(plan, state, root)
-    if state.errors:
-        plan.errors = [str(d) for d in state.errors]
+    doctor_error = ""
+    if behaviour is None:
+        try:
+            behaviour = load_behaviour(root)
+        except DoctorFileError as exc:
+            doctor_error = str(exc)
+    if state.errors or doctor_error:
+        plan.errors = [str(d) for d in state.errors] + ([doctor_error] if doctor_error else [])
         plan.warnings = [str(d) for d in state.warnings]
         return Planned(plan, state, None)
     workspace_id = await resolve_workspace(client, state.project.workspace)
@@ -108,15 +119,16 @@ async def plan_project(
     reader = Reader(client, workspace_id, state.project.name_prefix, concurrency, candidates)
     live = await reader.read(set(ResourceKind))
     live.requests = client.request_count - before
+    assert behaviour is not None
     plan = build_plan(
         state, live,
         PlanOptions(prune=prune, allow_mass_delete=allow_mass_delete, secrets=_secrets(environ), lock=lock,
-                    adopt=adopt),
+                    adopt=adopt, behaviour=behaviour),
     )
     plan.options = options
     _stamp(plan, state, root)
     plan.warnings = [str(d) for d in state.warnings] + plan.warnings
-    return Planned(plan, state, live, workspace_id)
+    return Planned(plan, state, live, workspace_id, behaviour)
 
 
 def _stamp(plan: Plan, state: DesiredState, root: Path) -> None:
@@ -140,7 +152,7 @@ async def apply_planned(
         client, planned.state.resources, live_refs(planned.live, matched),
         workspace=planned.workspace_id,
         default_collection=planned.live.default_collection,
-        secrets=_secrets(environ), hook=hook,
+        secrets=_secrets(environ), hook=hook, behaviour=planned.behaviour,
     )
     result = await applier.run(planned.plan)
     result.lock = lock_after(planned, applier.refs)
@@ -177,7 +189,7 @@ def _matched(planned: Planned) -> dict[str, Any]:
 
 async def check_saved_plan(
     client: PortkeyClient, saved: Plan, root: Path, *, environ: Mapping[str, str] | None = None,
-    allow_mass_delete: bool = False,
+    allow_mass_delete: bool = False, behaviour: Behaviour | None = None,
 ) -> Planned:
     """Re-derive a saved plan and return the FRESH plan to apply, or refuse it.
 
@@ -196,7 +208,7 @@ async def check_saved_plan(
     options = saved.options
     fresh = await plan_project(
         client, root, env=saved.environment, environ=environ, prune=bool(options.get("prune")),
-        allow_mass_delete=allow_mass_delete, adopt=bool(options.get("adopt")),
+        allow_mass_delete=allow_mass_delete, adopt=bool(options.get("adopt")), behaviour=behaviour,
     )
     if fresh.plan.errors:
         raise StalePlanError("the project has errors now: " + "; ".join(fresh.plan.errors))

@@ -20,7 +20,7 @@ class Body(BaseModel):
 
 
 Json = dict[str, Any]
-RateUnit = Literal["rpm", "rph", "rpd"]
+RateUnit = Literal["rpm", "rph", "rpd", "rpw"]  # rpw: docs-core changelog/backend.mdx "Rate Limits Enhancements"
 Reset = Literal["monthly", "weekly"]
 
 
@@ -181,6 +181,7 @@ class RateLimitUpdate(Body):
     name: str | None = None
     unit: RateUnit | None = None
     value: float | None = None
+    conditions: list[Condition] | None = None  # backend v1.16.0+ (changelog "Policy Conditions — Updatable")
 
 
 class UsageLimitCreate(Body):
@@ -190,6 +191,7 @@ class UsageLimitCreate(Body):
     credit_limit: float = Field(ge=0)
     alert_threshold: float | None = None
     periodic_reset: Reset | None = None
+    periodic_reset_days: int | None = Field(default=None, ge=1, le=365)  # exclusive with periodic_reset
     name: str | None = Field(default=None, max_length=255)
     workspace_id: str | None = None
     organisation_id: str | None = None
@@ -200,4 +202,6 @@ class UsageLimitUpdate(Body):
     credit_limit: float | None = Field(default=None, ge=0)
     alert_threshold: float | None = None
     periodic_reset: Reset | None = None
+    periodic_reset_days: int | None = Field(default=None, ge=1, le=365)
+    conditions: list[Condition] | None = None  # backend v1.16.0+
     reset_usage_for_value: str | None = None

@@ -120,18 +120,23 @@ async def test_null_absent_empty_and_default_values_compare_equal(client: Portke
     assert actions((await plan_project(client, project)).plan) == {"guardrail:jwt": ["update"]}
 
 
-async def test_is_default_makes_the_config_the_default_once(client: PortkeyClient, project: Path) -> None:
+async def test_is_default_is_set_at_create_and_never_sent_on_update(client: PortkeyClient, project: Path) -> None:
+    """Only create takes isDefault: on an existing config the plan warns instead of planning an update forever."""
     await converge(client, project)
     edit(project / "configs/support-routing.config.yaml", "config:", "is_default: true\nconfig:")
     planned = await plan_project(client, project)
-    change = change_of(planned.plan, "config:support-routing")
-    assert [(d.path, d.after) for d in change.diff] == [("is_default", True)]
-    await converge(client, project)
-    config = await client.get_config(slug=change.remote["slug"])
+    assert actions(planned.plan) == {}
+    assert any(w.startswith("config:support-routing: is_default cannot be changed on an existing config")
+               for w in planned.plan.warnings)
+    # A new config asks for it at create, and Portkey makes it the default.
+    (project / "configs/fallback.config.yaml").write_text("is_default: true\nconfig: {retry: {attempts: 2}}\n")
+    planned = await converge(client, project)
+    created = change_of(planned, "config:fallback")
+    config = await client.get_config(slug=created.payload["slug"])
     assert config["is_default"]
     assert actions((await plan_project(client, project)).plan) == {}
     # Portkey unsets a default only when another config takes it: false asks for nothing.
-    edit(project / "configs/support-routing.config.yaml", "is_default: true", "is_default: false")
+    edit(project / "configs/fallback.config.yaml", "is_default: true", "is_default: false")
     assert actions((await plan_project(client, project)).plan) == {}
 
 

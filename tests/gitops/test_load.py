@@ -158,6 +158,7 @@ def test_guardrail_config_and_limit_specs(valid) -> None:
         "credit_limit": 100,
         "alert_threshold": 80.5,
         "periodic_reset": "monthly",
+        "periodic_reset_days": None,
     }
 
 

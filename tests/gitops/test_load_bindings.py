@@ -191,7 +191,7 @@ def test_overlay_limit_unknown_field(tmp_path: Path) -> None:
     state = load(tmp_path, {"environments/prod.yaml": "limits:\n  usage_limit:u: {valeu: 1}\n"}, env="prod")
     assert messages(state) == [
         "environments/prod.yaml:2:19: error: unknown key 'valeu' (valid: value, unit, credit_limit, "
-        "alert_threshold, periodic_reset)",
+        "alert_threshold, periodic_reset, periodic_reset_days)",
     ]
 
 

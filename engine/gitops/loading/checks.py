@@ -8,12 +8,12 @@ from engine.gitops.loading.context import Context
 from engine.gitops.loading.project import Settings
 from engine.gitops.loading.records import Loaded
 from engine.gitops.model import Resource, ResourceKind, split_address
-from engine.gitops.schema import check_threshold
+from engine.gitops.schema import check_reset, check_threshold
 from engine.gitops.templates import TemplateScan
 
 _OVERRIDABLE = {
     ResourceKind.RATE_LIMIT: ("value", "unit"),
-    ResourceKind.USAGE_LIMIT: ("credit_limit", "alert_threshold", "periodic_reset"),
+    ResourceKind.USAGE_LIMIT: ("credit_limit", "alert_threshold", "periodic_reset", "periodic_reset_days"),
 }
 
 
@@ -142,6 +142,7 @@ def apply_limit_overrides(
         if resource.kind is ResourceKind.USAGE_LIMIT:
             try:
                 check_threshold(merged["credit_limit"], merged["alert_threshold"])
+                check_reset(merged.get("periodic_reset"), merged.get("periodic_reset_days"))
             except ValueError as exc:
                 ctx.error(f"{text}: {exc}", overlay.doc.location(at, key=True))
                 continue

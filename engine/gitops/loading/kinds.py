@@ -190,6 +190,7 @@ def _usage_limit(ctx: Context, key: str, doc: YamlDoc, parsed: BaseModel) -> Loa
         "credit_limit": parsed.credit_limit,
         "alert_threshold": parsed.alert_threshold,
         "periodic_reset": parsed.periodic_reset,
+        "periodic_reset_days": parsed.periodic_reset_days,
     }
     return Loaded(_resource(ResourceKind.USAGE_LIMIT, key, doc, spec), doc)
 

@@ -1,0 +1,1 @@
+"""Tests of the engine against real-Portkey behaviour (recorded answers, Portkey's own clients, the changelog)."""
