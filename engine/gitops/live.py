@@ -135,8 +135,9 @@ def remote_name(kind: ResourceKind, key: str, prefix: str, spec: dict[str, Any],
     display = spec.get("name")
     if name_style == "ascii":
         marked = f"{ascii_prefix(prefix)}{key.replace('/', '.')}"
-        if display and display != default_display(kind, key):
-            return f"{marked}{ASCII_SEPARATOR}{_ascii_text(str(display))}"
+        shown = _ascii_text(str(display)) if display else ""
+        if shown and shown != default_display(kind, key):  # compared as written, so export → plan is stable
+            return f"{marked}{ASCII_SEPARATOR}{shown}"
         return marked
     if display and display != default_display(kind, key):
         return f"{prefix}{key}{DISPLAY_SEPARATOR}{display}"
