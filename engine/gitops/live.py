@@ -87,22 +87,29 @@ def marker_key(kind: ResourceKind, name: str, description: str | None, prefix: s
         if description and description.rstrip().endswith(LABEL_MARK):
             return name
         return None
-    rest = _after_prefix(name, prefix)
-    if rest is None:
+    found = _after_prefix(name, prefix)
+    if found is None:
         return None
-    if DISPLAY_SEPARATOR in rest:  # the 'any' style: the key ends at ' · '
+    rest, style = found
+    if style == "any" or DISPLAY_SEPARATOR in rest:  # the 'any' style: the key ends at ' · '
         return rest.split(DISPLAY_SEPARATOR, 1)[0].strip() or None
-    # the 'ascii' style (or 'any' without a display name): the key ends at ' - ' and keys hold no '.'
-    return rest.split(ASCII_SEPARATOR, 1)[0].strip().replace(".", "/") or None
+    head = rest.split(ASCII_SEPARATOR, 1)[0].strip()
+    # the 'ascii' style writes '/' as '.' (keys hold no '.'); with one prefix for both styles, a head
+    # holding '/' is the 'any' style's
+    if style == "ascii" or "/" not in head:
+        head = head.replace(".", "/")
+    return head or None
 
 
-def _after_prefix(name: str, prefix: str) -> str | None:
-    """``name`` without the prefix in either style, or None when it carries neither."""
+def _after_prefix(name: str, prefix: str) -> tuple[str, str] | None:
+    """``name`` without the prefix, and the style that prefix is written in: ``any``, ``ascii`` or
+    ``either`` (a prefix that is already ASCII, like ``acme-``)."""
     if not prefix:
         return None
-    for candidate in dict.fromkeys((prefix, ascii_prefix(prefix))):
+    plain = ascii_prefix(prefix)
+    for candidate, style in ((prefix, "any" if plain != prefix else "either"), (plain, "ascii")):
         if name.startswith(candidate) and len(name) > len(candidate):
-            return name[len(candidate):]
+            return name[len(candidate):], style
     return None
 
 
@@ -151,8 +158,8 @@ def display_part(name: str, prefix: str | None = None) -> str | None:
     """
     if DISPLAY_SEPARATOR in name:
         return name.split(DISPLAY_SEPARATOR, 1)[1]
-    rest = _after_prefix(name, prefix) if prefix else None
-    rest = name if rest is None else rest
+    found = _after_prefix(name, prefix) if prefix else None
+    rest = name if found is None else found[0]
     return rest.split(ASCII_SEPARATOR, 1)[1] if ASCII_SEPARATOR in rest else None
 
 

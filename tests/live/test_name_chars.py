@@ -102,3 +102,16 @@ def test_ascii_characters_are_the_documented_set() -> None:
     allowed = set(string.ascii_letters + string.digits + "-_. ")
     name = remote_name(PROMPT, "k", "p:", {"name": "".join(chr(c) for c in range(32, 0x2100, 7))}, "ascii")
     assert set(name) <= allowed
+
+
+@pytest.mark.parametrize(("name", "prefix", "key"), [
+    ("gitops:../../../escaped", "gitops:", "../../../escaped"),  # the 'any' style reads keys as written
+    ("gitops:v1.2", "gitops:", "v1.2"),
+    ("gitops:a - b", "gitops:", "a - b"),
+    ("gitops-v1.2", "gitops:", "v1/2"),  # only the ascii style turns '.' into '/'
+    ("acme-support.triage - X", "acme-", "support/triage"),  # one prefix for both styles
+    ("acme-support/triage · X", "acme-", "support/triage"),
+    ("acme-../up", "acme-", "../up"),
+])
+def test_each_style_is_read_by_its_own_rules(name: str, prefix: str, key: str) -> None:
+    assert marker_key(PROMPT, name, None, prefix) == key
