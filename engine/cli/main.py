@@ -11,7 +11,17 @@ from typing import Annotated
 import typer
 
 from engine import __version__, redaction
-from engine.cli import apply_cmd, drift_cmd, export_cmd, import_cmd, plan_cmd, sandbox_cmd, terminal, validate_cmd
+from engine.cli import (
+    apply_cmd,
+    doctor_cmd,
+    drift_cmd,
+    export_cmd,
+    import_cmd,
+    plan_cmd,
+    sandbox_cmd,
+    terminal,
+    validate_cmd,
+)
 from engine.cli.exits import EXIT_ERROR
 from engine.portkey.errors import PortkeyError
 
@@ -33,6 +43,7 @@ app.command()(apply_cmd.apply)
 app.command()(drift_cmd.drift)
 app.command()(export_cmd.export)
 app.command("import")(import_cmd.import_)
+app.command()(doctor_cmd.doctor)
 
 
 @app.callback()

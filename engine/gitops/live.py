@@ -11,6 +11,8 @@ An unmarked object whose name equals a desired key is *adoptable*.
 from __future__ import annotations
 
 import math
+import string
+import unicodedata
 from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +26,8 @@ from engine.portkey.normalize import UnexpectedAnswer, kind_of
 
 LABEL_MARK = "[managed by portkey-gitops]"
 DISPLAY_SEPARATOR = " · "
+ASCII_SEPARATOR = " - "  # the display separator of the ascii name style
+_ASCII_NAME_CHARS = frozenset(string.ascii_letters + string.digits + "-_. ")
 META_KEY = "portkey_gitops"
 
 
@@ -74,14 +78,50 @@ class LiveState:
 
 
 def marker_key(kind: ResourceKind, name: str, description: str | None, prefix: str) -> str | None:
-    """The logical key an object's marker names, or None if unmarked."""
+    """The logical key an object's marker names, or None if unmarked.
+
+    Both name styles are recognised (``gitops:support/triage · X`` and ``gitops-support.triage - X``),
+    so an account can move between them: the next plan renames in place.
+    """
     if kind is ResourceKind.LABEL:
         if description and description.rstrip().endswith(LABEL_MARK):
             return name
         return None
-    if prefix and name.startswith(prefix) and len(name) > len(prefix):
-        return name[len(prefix):].split(DISPLAY_SEPARATOR, 1)[0].strip() or None
+    found = _after_prefix(name, prefix)
+    if found is None:
+        return None
+    rest, style = found
+    if style == "any" or DISPLAY_SEPARATOR in rest:  # the 'any' style: the key ends at ' · '
+        return rest.split(DISPLAY_SEPARATOR, 1)[0].strip() or None
+    head = rest.split(ASCII_SEPARATOR, 1)[0].strip()
+    # the 'ascii' style writes '/' as '.' (keys hold no '.'); with one prefix for both styles, a head
+    # holding '/' is the 'any' style's
+    if style == "ascii" or "/" not in head:
+        head = head.replace(".", "/")
+    return head or None
+
+
+def _after_prefix(name: str, prefix: str) -> tuple[str, str] | None:
+    """``name`` without the prefix, and the style that prefix is written in: ``any``, ``ascii`` or
+    ``either`` (a prefix that is already ASCII, like ``acme-``)."""
+    if not prefix:
+        return None
+    plain = ascii_prefix(prefix)
+    for candidate, style in ((prefix, "any" if plain != prefix else "either"), (plain, "ascii")):
+        if name.startswith(candidate) and len(name) > len(candidate):
+            return name[len(candidate):], style
     return None
+
+
+def ascii_prefix(prefix: str) -> str:
+    """The prefix as the ``ascii`` name style writes it (``gitops:`` → ``gitops-``)."""
+    return _ascii_text(prefix)
+
+
+def _ascii_text(text: str) -> str:
+    """``text`` in ASCII letters, digits, '-', '_', '.' and spaces: accents dropped, anything else '-'."""
+    plain = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return "".join(c if c in _ASCII_NAME_CHARS else "-" for c in plain)
 
 
 def default_display(kind: ResourceKind, key: str) -> str:
@@ -89,20 +129,38 @@ def default_display(kind: ResourceKind, key: str) -> str:
     return key.rpartition("/")[2] if kind is ResourceKind.COLLECTION else key
 
 
-def remote_name(kind: ResourceKind, key: str, prefix: str, spec: dict[str, Any]) -> str:
+def remote_name(kind: ResourceKind, key: str, prefix: str, spec: dict[str, Any], name_style: str = "any") -> str:
     """The name a managed object carries in Portkey: ``<prefix><key>``, then `` · <name>`` when the
-    file gives a display name of its own (keys hold no spaces, so the key stays readable)."""
+    file gives a display name of its own (keys hold no spaces, so the key stays readable).
+
+    ``name_style`` is the ``name_chars`` switch (engine.gitops.behaviour): under ``ascii`` the name
+    uses only ASCII letters, digits, '-', '_', '.' and spaces: ``gitops-support.triage - Display``
+    (keys hold no '.', see schema.KEY_PATTERN, so '/' → '.' stays unambiguous).
+    """
     if kind is ResourceKind.LABEL:
         return str(spec.get("name") or key)
     display = spec.get("name")
+    if name_style == "ascii":
+        marked = f"{ascii_prefix(prefix)}{key.replace('/', '.')}"
+        shown = _ascii_text(str(display)) if display else ""
+        if shown and shown != default_display(kind, key):  # compared as written, so export → plan is stable
+            return f"{marked}{ASCII_SEPARATOR}{shown}"
+        return marked
     if display and display != default_display(kind, key):
         return f"{prefix}{key}{DISPLAY_SEPARATOR}{display}"
     return f"{prefix}{key}"
 
 
-def display_part(name: str) -> str | None:
-    """The display name inside a managed name, if any."""
-    return name.split(DISPLAY_SEPARATOR, 1)[1] if DISPLAY_SEPARATOR in name else None
+def display_part(name: str, prefix: str | None = None) -> str | None:
+    """The display name inside a managed name (either style), if any.
+
+    Give ``prefix`` when it may itself hold ' - '; without it the first ' - ' after the key counts.
+    """
+    if DISPLAY_SEPARATOR in name:
+        return name.split(DISPLAY_SEPARATOR, 1)[1]
+    found = _after_prefix(name, prefix) if prefix else None
+    rest = name if found is None else found[0]
+    return rest.split(ASCII_SEPARATOR, 1)[1] if ASCII_SEPARATOR in rest else None
 
 
 def label_description(description: str | None) -> str:
