@@ -27,6 +27,7 @@ def import_(
 ) -> None:
     """Adopt an existing Portkey object as ADDRESS: mark it so plans manage it (renames it in place)."""
     from engine.gitops.adopt import adopt
+    from engine.gitops.behaviour import DoctorFileError, load_behaviour
     from engine.gitops.load import load_project
     from engine.gitops.model import split_address
 
@@ -37,13 +38,18 @@ def import_(
         terminal.error(str(exc))
         raise typer.Exit(EXIT_ERROR) from None
     state = load_project(root)
+    try:
+        name_style = load_behaviour(root)["name_chars"]
+    except DoctorFileError as exc:
+        terminal.error(str(exc))
+        raise typer.Exit(EXIT_ERROR) from None
     if target not in state.resources:
         terminal.error(f"{target} is not declared in {root}; write its file first (see `export`), then import")
         raise typer.Exit(EXIT_ERROR)
 
     async def run() -> dict[str, Any]:
         async with open_client(sandbox=sandbox, sandbox_db=sandbox_db) as client:
-            return await adopt(client, target, remote_id, state.project.name_prefix)
+            return await adopt(client, target, remote_id, state.project.name_prefix, name_style)
 
     done = anyio.run(run)
     terminal.say(f"Adopted {done.get('id')} as {target} (now named {done.get('name')!r}). Run plan to see any diff.")

@@ -77,17 +77,21 @@ class LiveState:
         return [o for o in self.objects.get(kind, []) if o.key is None and o.name == name]
 
 
-def marker_key(kind: ResourceKind, name: str, description: str | None, prefix: str) -> str | None:
+def marker_key(
+    kind: ResourceKind, name: str, description: str | None, prefix: str, name_style: str = "any"
+) -> str | None:
     """The logical key an object's marker names, or None if unmarked.
 
-    Both name styles are recognised (``gitops:support/triage · X`` and ``gitops-support.triage - X``),
-    so an account can move between them: the next plan renames in place.
+    Under the ``ascii`` name style both styles are recognised (``gitops:support/triage · X`` and
+    ``gitops-support.triage - X``), so an account can move to it: the next plan renames in place.
+    Under the default style only the prefix as written marks an object, so an unmanaged object that
+    merely looks like the ascii form (``gitops-notes``) is never taken over or pruned.
     """
     if kind is ResourceKind.LABEL:
         if description and description.rstrip().endswith(LABEL_MARK):
             return name
         return None
-    found = _after_prefix(name, prefix)
+    found = _after_prefix(name, prefix, name_style)
     if found is None:
         return None
     rest, style = found
@@ -101,13 +105,17 @@ def marker_key(kind: ResourceKind, name: str, description: str | None, prefix: s
     return head or None
 
 
-def _after_prefix(name: str, prefix: str) -> tuple[str, str] | None:
+def _after_prefix(name: str, prefix: str, name_style: str = "ascii") -> tuple[str, str] | None:
     """``name`` without the prefix, and the style that prefix is written in: ``any``, ``ascii`` or
-    ``either`` (a prefix that is already ASCII, like ``acme-``)."""
+    ``either`` (a prefix that is already ASCII, like ``acme-``). The ascii spelling of the prefix is
+    tried only when ``name_style`` is ``ascii``."""
     if not prefix:
         return None
     plain = ascii_prefix(prefix)
-    for candidate, style in ((prefix, "any" if plain != prefix else "either"), (plain, "ascii")):
+    candidates = [(prefix, "any" if plain != prefix else "either")]
+    if name_style == "ascii":
+        candidates.append((plain, "ascii"))
+    for candidate, style in candidates:
         if name.startswith(candidate) and len(name) > len(candidate):
             return name[len(candidate):], style
     return None

@@ -171,7 +171,7 @@ def _plan_resource(ctx: _Context, resource: Resource) -> Change | None:
         return None
     resource = kinds.as_sent(resource, ctx.options.behaviour)
     prefix = ctx.state.project.name_prefix
-    name = remote_name(resource.kind, resource.key, prefix, resource.spec)
+    name = remote_name(resource.kind, resource.key, prefix, resource.spec, ctx.options.behaviour["name_chars"])
     obj = ctx.matched.get(resource.address)
     compare = _resolved(ctx, resource)
     wanted = kinds.desired(compare, ctx.refs)

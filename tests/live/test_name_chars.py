@@ -30,7 +30,7 @@ prefixes = st.sampled_from(["gitops:", "gitops-", "acme/", "pk·", "x"])
 ])
 def test_the_documented_names(style: str, name: str) -> None:
     assert remote_name(PROMPT, "support/triage", "gitops:", {"name": "Triage v2"}, style) == name
-    assert marker_key(PROMPT, name, None, "gitops:") == "support/triage"
+    assert marker_key(PROMPT, name, None, "gitops:", style) == "support/triage"
     assert display_part(name) == "Triage v2"
 
 
@@ -38,7 +38,7 @@ def test_ascii_names_hold_only_ascii_name_characters() -> None:
     name = remote_name(PROMPT, "team_a/support-x/triage", "gitops:", {"name": "Café · “quoted” — ok"}, "ascii")
     assert ASCII_NAME.match(name), name
     assert name == "gitops-team_a.support-x.triage - Cafe - -quoted- - ok"
-    assert marker_key(PROMPT, name, None, "gitops:") == "team_a/support-x/triage"
+    assert marker_key(PROMPT, name, None, "gitops:", "ascii") == "team_a/support-x/triage"
 
 
 def test_the_default_style_is_unchanged_and_labels_keep_their_names() -> None:
@@ -51,6 +51,7 @@ def test_the_default_style_is_unchanged_and_labels_keep_their_names() -> None:
 def test_unmarked_names_stay_unmarked_in_both_styles() -> None:
     for name in ("support/triage", "gitops", "gitops:", "gitops-", "other:support/triage"):
         assert marker_key(PROMPT, name, None, "gitops:") is None, name
+        assert marker_key(PROMPT, name, None, "gitops:", "ascii") is None, name
     assert marker_key(PROMPT, "gitops:a", None, "") is None
 
 
@@ -59,7 +60,7 @@ def test_unmarked_names_stay_unmarked_in_both_styles() -> None:
 def test_every_key_and_display_round_trip_in_both_styles(key: str, display: str, prefix: str, style: str) -> None:
     spec = {"name": display}
     name = remote_name(PROMPT, key, prefix, spec, style)
-    assert marker_key(PROMPT, name, None, prefix) == key
+    assert marker_key(PROMPT, name, None, prefix, style) == key
     shown = display_part(name, prefix)
     if display == default_display(PROMPT, key):
         assert shown is None
@@ -78,7 +79,13 @@ def test_every_key_and_display_round_trip_in_both_styles(key: str, display: str,
 def test_reading_accepts_both_styles_so_an_account_can_move(key: str, display: str | None) -> None:
     spec = {"name": display} if display else {}
     names = {style: remote_name(PROMPT, key, "gitops:", spec, style) for style in ("any", "ascii")}
-    assert {marker_key(PROMPT, name, None, "gitops:") for name in names.values()} == {key}
+    assert {marker_key(PROMPT, name, None, "gitops:", "ascii") for name in names.values()} == {key}
+
+
+def test_the_default_style_never_claims_an_object_that_only_looks_like_the_ascii_form() -> None:
+    """An unmanaged ``gitops-notes`` must not count as managed (prune would delete it)."""
+    assert marker_key(PROMPT, "gitops-notes", None, "gitops:") is None
+    assert marker_key(PROMPT, "gitops-notes", None, "gitops:", "ascii") == "notes"
 
 
 @pytest.mark.anyio
@@ -114,4 +121,4 @@ def test_ascii_characters_are_the_documented_set() -> None:
     ("acme-../up", "acme-", "../up"),
 ])
 def test_each_style_is_read_by_its_own_rules(name: str, prefix: str, key: str) -> None:
-    assert marker_key(PROMPT, name, None, prefix) == key
+    assert marker_key(PROMPT, name, None, prefix, "ascii") == key
