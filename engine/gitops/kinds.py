@@ -280,6 +280,13 @@ def _version_fields(source: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def live_parameters(version: Mapping[str, Any]) -> dict[str, Any]:
+    """A live version's parameters as a file would write them (see :func:`_parameters`)."""
+    content = _prompt_content(version, version.get("string"), {})
+    parameters = content.get("parameters")
+    return parameters if isinstance(parameters, dict) else {}
+
+
 def _prompt_content(source: Mapping[str, Any], string: Any, metadata: dict[str, Any]) -> dict[str, Any]:
     """A prompt version's comparable fields (a chat template compares as its message list, text parts as
     plain text; the parameters Portkey fills in on its own are left out)."""
