@@ -31,7 +31,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.scalarstring import LiteralScalarString
 
-from engine.gitops.kinds import PARTIAL_TAG, RATE_FIELDS, USAGE_FIELDS, config_json
+from engine.gitops.kinds import PARTIAL_TAG, RATE_FIELDS, USAGE_FIELDS, config_json, live_parameters, message_text
 from engine.gitops.live import META_KEY, LiveObject, LiveState, default_display, display_part, strip_label_mark
 from engine.gitops.model import KIND_FILES, ResourceKind
 from engine.gitops.schema import KEY_PATTERN
@@ -386,15 +386,19 @@ class Exporter:
         for field_name in ("model", "virtual_key"):
             if latest.get(field_name) is not None:
                 data[field_name] = latest[field_name]
-        data["parameters"] = latest.get("parameters") or {}
+        data["parameters"] = live_parameters(latest)  # without the variables and model copy Portkey adds
         text = str(latest.get("string") or "")
         messages = _messages(text)
         base = key.rsplit("/", 1)[-1]
         folder = PurePosixPath(self._path(ResourceKind.PROMPT, key)).parent
+        if messages is not None and any(message_text(m.get("content", "")) is None for m in messages):
+            self.result.skipped.append(f"prompt {obj.name}: a message holds non-text parts (images), "
+                                       "which a prompt file cannot express")
+            return
         if messages is not None:
             data["messages"] = []
             for index, message in enumerate(messages):
-                content = self._unresolve(str(message.get("content", "")))
+                content = self._unresolve(message_text(message.get("content", "")) or "")
                 if "\n" in content or len(content) > 200:
                     role = _slug(str(message.get("role") or ""))[:MAX_SEGMENT] or "message"
                     name = f"{base}.{index}.{role}.md"

@@ -20,6 +20,7 @@ from engine.gitops.behaviour import DEFAULT, Behaviour
 from engine.gitops.canonical import content_hash, strip_nulls
 from engine.gitops.live import META_KEY, LiveObject, label_description, strip_label_mark
 from engine.gitops.model import Resource, ResourceKind
+from engine.portkey.normalize import flag
 
 Refs = Mapping[str, str]
 
@@ -101,7 +102,7 @@ def floating_partials(text: str) -> set[str]:
 def prose(spec: Mapping[str, Any]) -> list[str]:
     """The texts of a prompt or partial spec: message contents, the template or the partial body."""
     if spec.get("messages") is not None:
-        return [str(m.get("content") or "") for m in spec["messages"]]
+        return [message_text(m.get("content")) or "" for m in spec["messages"] if isinstance(m, dict)]
     return [str(spec.get("template") or spec.get("string") or "")]
 
 
@@ -142,13 +143,83 @@ def prompt_string(spec: Mapping[str, Any], refs: Refs) -> str:
 
 
 def _decode_string(text: Any) -> Any:
-    """A chat template compares as its message list, so JSON spacing does not matter."""
+    """A chat template compares as its message list, so JSON spacing does not matter; each message's
+    content in its canonical form (:func:`message_text`: text parts compare as the plain string)."""
     if isinstance(text, str) and text.lstrip().startswith("["):
         try:
-            return json.loads(text)
+            messages = json.loads(text)
         except ValueError:
             return text
+        if isinstance(messages, list):
+            return [_canonical_message(m) for m in messages]
+        return messages
     return text
+
+
+def _canonical_message(message: Any) -> Any:
+    if isinstance(message, dict) and "content" in message:
+        text = message_text(message["content"])
+        if text is not None:
+            return {**message, "content": text}
+    return message
+
+
+def _text_part(part: Any) -> bool:
+    return isinstance(part, dict) and part.get("type") == "text" and isinstance(part.get("text"), str) \
+        and set(part) <= {"type", "text"}
+
+
+def message_text(content: Any) -> str | None:
+    """A message's content as plain text: a string as is, a list of text parts as their texts joined (what
+    the model reads); None for anything else (an image part, a part with ``cache_control`` …), which then
+    compares as its parts. Live: ``shared/portkey-live/responses/prompts-get.json`` holds
+    ``"content": [{"type": "text", "text": …}]`` where a file says ``content: …``."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list) and all(_text_part(part) for part in content):
+        return "".join(part["text"] for part in content)
+    return None
+
+
+_TAG_NAME = re.compile(r"\{\{\{?\s*[#^/&]?\s*([^\s{}!>=#^/&][^{}]*?)\s*\}?\}\}")
+
+
+def template_names(decoded: Any) -> set[str]:
+    """Every name a template's Mustache tags use (``{{a.b}}`` gives ``a.b`` and ``a``), over a plain
+    template or every text of a decoded message list."""
+    names: set[str] = set()
+    for text in _texts(decoded):
+        for match in _TAG_NAME.finditer(text):
+            name = match.group(1).strip()
+            names |= {name, name.split(".", 1)[0]}
+    return names
+
+
+def _texts(decoded: Any) -> list[str]:
+    """The texts of a template: itself, or each message's content (string, or the text of each part)."""
+    if not isinstance(decoded, list):
+        return [decoded] if isinstance(decoded, str) else []
+    texts: list[str] = []
+    for message in decoded:
+        content = message.get("content") if isinstance(message, dict) else None
+        parts = content if isinstance(content, list) else [content]
+        texts += [p if isinstance(p, str) else p.get("text") for p in parts
+                  if isinstance(p, str) or (isinstance(p, dict) and isinstance(p.get("text"), str))]
+    return texts
+
+
+def _parameters(parameters: Any, model: Any, names: set[str]) -> Any:
+    """Parameters without what Portkey adds on its own: each template variable as an empty string and a
+    copy of ``model`` (live: ``prompts-get.json`` holds ``{"thread": "", …, "model": "claude-sonnet-4-6"}``
+    beside ``"model": "claude-sonnet-4-6"``; the Terraform provider notes the API adds ``model`` to empty
+    parameters). A non-empty value, or a ``model`` that differs, is the user's and still compares."""
+    if not isinstance(parameters, dict):
+        return parameters
+    return {
+        key: value for key, value in parameters.items()
+        if not (key == "model" and model is not None and value == model)
+        and not (value == "" and key in names)
+    }
 
 
 def desired(resource: Resource, refs: Refs) -> dict[str, Any]:
@@ -222,14 +293,30 @@ def _version_fields(source: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def live_parameters(version: Mapping[str, Any]) -> dict[str, Any]:
+    """A live version's parameters as a file would write them (see :func:`_parameters`)."""
+    content = _prompt_content(version, version.get("string"), {})
+    parameters = content.get("parameters")
+    return parameters if isinstance(parameters, dict) else {}
+
+
 def _prompt_content(source: Mapping[str, Any], string: Any, metadata: dict[str, Any]) -> dict[str, Any]:
-    """A prompt version's comparable fields (a chat template compares as its message list)."""
-    return strip_nulls({"string": _decode_string(string), **_version_fields(source), "metadata": metadata})
+    """A prompt version's comparable fields (a chat template compares as its message list, text parts as
+    plain text; the parameters Portkey fills in on its own are left out)."""
+    decoded = _decode_string(string)
+    fields = _version_fields(source)
+    names = template_names(decoded)
+    components = source.get("variable_components")
+    if isinstance(components, dict) and isinstance(components.get("variables"), list):
+        names |= {str(name) for name in components["variables"]}
+    fields["parameters"] = _parameters(fields["parameters"], fields["model"], names)
+    return strip_nulls({"string": decoded, **fields, "metadata": metadata})
 
 
 def _checks(checks: list[Any]) -> list[Any]:
+    """Checks with ``is_enabled`` as a boolean (absent: enabled; Portkey's ``0``/``1`` as booleans)."""
     return [
-        strip_nulls({**c, "is_enabled": c.get("is_enabled", True) is not False}) if isinstance(c, dict) else c
+        strip_nulls({**c, "is_enabled": flag(c.get("is_enabled", True)) is not False}) if isinstance(c, dict) else c
         for c in checks
     ]
 
@@ -251,7 +338,7 @@ def live(obj: LiveObject, collection_keys: Mapping[str, str] | None = None) -> d
         parent = raw.get("parent_collection_id")
         return strip_nulls({"parent": (collection_keys or {}).get(str(parent), parent) if parent else None})
     if kind is ResourceKind.CONFIG:
-        return _config_content(config_json(raw), bool(raw.get("is_default")))
+        return _config_content(config_json(raw), flag(raw.get("is_default")) is True)
     if kind is ResourceKind.GUARDRAIL:
         return _guardrail_content(raw)
     return _limit_fields(kind, raw)

@@ -11,6 +11,7 @@ An unmarked object whose name equals a desired key is *adoptable*.
 from __future__ import annotations
 
 import math
+import re
 import string
 import unicodedata
 from collections.abc import Awaitable, Iterable
@@ -19,10 +20,11 @@ from typing import Any
 
 import anyio
 
+from engine.gitops.behaviour import DEFAULT, Behaviour
 from engine.gitops.canonical import content_hash, redact, secret_paths
 from engine.gitops.model import BUILTIN_LABELS, SECRET_BEARING, ResourceKind
-from engine.portkey import PortkeyClient, operations
-from engine.portkey.normalize import UnexpectedAnswer, kind_of
+from engine.portkey import PortkeyClient, PortkeyError, operations
+from engine.portkey.normalize import UnexpectedAnswer, flag, kind_of, prompt_versions
 
 LABEL_MARK = "[managed by portkey-gitops]"
 DISPLAY_SEPARATOR = " · "
@@ -63,6 +65,7 @@ class LiveState:
     complete: dict[ResourceKind, bool] = field(default_factory=dict)
     labels_by_name: dict[str, str] = field(default_factory=dict)  # every label name -> id
     default_collection: str | None = None
+    virtual_keys: dict[str, str] = field(default_factory=dict)  # virtual key id -> slug (read only when needed)
     requests: int = 0
 
     def managed(self, kind: ResourceKind) -> dict[str, list[LiveObject]]:
@@ -191,13 +194,15 @@ class Reader:
 
     def __init__(
         self, client: PortkeyClient, workspace: str | None, prefix: str, concurrency: int = 8,
-        candidates: dict[ResourceKind, set[str]] | None = None,
+        candidates: dict[ResourceKind, set[str]] | None = None, behaviour: Behaviour = DEFAULT,
     ):
-        """``candidates``: names of unmarked objects whose details are read too (adoption)."""
+        """``candidates``: names of unmarked objects whose details are read too (adoption);
+        ``behaviour``: how the account behaves where the evidence is thin (``active_version`` here)."""
         self.candidates = candidates or {}
         self.client = client
         self.workspace = workspace
         self.prefix = prefix
+        self.behaviour = behaviour
         self._limit = anyio.Semaphore(concurrency)
 
     def _ws(self) -> dict[str, str]:
@@ -244,15 +249,33 @@ class Reader:
             state.complete[kind] = complete
 
         await gather(run(kind) for kind in wanted)
+        await self._virtual_keys(state)
         state.requests = self.client.request_count - before
         return state
+
+    async def _virtual_keys(self, state: LiveState) -> None:
+        """Map virtual key ids to slugs, with one listing per read and only when a version names a key
+        by id (live answers name it by slug: ``prompts-get.json``); a refused listing leaves the map
+        empty, and the planner then takes an id and a slug as the same key (it says so)."""
+        named = {str(o.latest.get("virtual_key")) for o in state.objects.get(ResourceKind.PROMPT, [])}
+        if not any(is_uuid(value) for value in named):
+            return
+        try:
+            async with self._limit:
+                items, _ = await self.client.list_all("list_virtual_keys")
+        except PortkeyError:
+            return
+        state.virtual_keys = {
+            str(item["id"]): str(item["slug"]) for item in items
+            if isinstance(item, dict) and item.get("id") and item.get("slug")
+        }
 
     def _obj(self, kind: ResourceKind, raw: dict[str, Any], description: str | None = None) -> LiveObject:
         name = _text(raw.get("name"))
         slug = raw.get("slug")
         return LiveObject(
             kind=kind, id=_text(raw.get("id")) or _text(slug), name=name, slug=None if slug is None else str(slug),
-            key=marker_key(kind, name, _text(description) or None, self.prefix), raw=raw,
+            key=marker_key(kind, name, _text(description) or None, self.prefix, self.behaviour["name_chars"]), raw=raw,
         )
 
     async def _labels(self, state: LiveState) -> tuple[list[LiveObject], bool]:
@@ -269,7 +292,7 @@ class Reader:
         items, complete = await self._list("list_collections", **self._ws())
         objects = []
         for item in items:
-            if item.get("is_default"):
+            if flag(item.get("is_default")) is True:
                 state.default_collection = str(item.get("id"))
             objects.append(self._obj(ResourceKind.COLLECTION, item))
         return objects, complete
@@ -284,13 +307,17 @@ class Reader:
         )
         return objects
 
+    def _published_from_list(self) -> bool:
+        """Whether the versions list's single ``active`` row is the published version (switch active_version)."""
+        return self.behaviour["active_version"] == "published"
+
     async def _partials(self, state: LiveState) -> tuple[list[LiveObject], bool]:
         items, complete = await self._list("list_prompt_partials", **self._ws())
         objects = [self._obj(ResourceKind.PARTIAL, item) for item in items]
 
         async def detail(obj: LiveObject) -> None:
             listed = rows(await self._call("list_partial_versions", prompt_partial_id=obj.id))
-            latest_row = None
+            latest_row: dict[str, Any] | None = None
             for row in listed:
                 number = as_int(row.get("version"))
                 if number is None:
@@ -298,53 +325,72 @@ class Reader:
                 obj.version_ids[number] = str(row.get("prompt_partial_version_id") or "")
                 if latest_row is None or number > (obj.version or 0):
                     latest_row, obj.version = row, number
-            obj.published_version = _only_active(listed, "prompt_version_status", "version")
-            if latest_row is not None and obj.published_version is not None:
+            if self._published_from_list():
+                obj.published_version = _only_active(listed, "prompt_version_status", "version")
+            if latest_row is not None and obj.published_version is not None and "string" in latest_row:
                 obj.latest = {"string": latest_row.get("string")}
                 return
-            published = await self._get("get_prompt_partial", prompt_partial_id=obj.id)  # inconclusive list
+            published = await self._get("get_prompt_partial", prompt_partial_id=obj.id)  # the published version
             obj.raw = {**obj.raw, **published}
             obj.published_version = as_int(published.get("version"))
-            if latest_row is None:
-                obj.version, obj.latest = obj.published_version, {"string": published.get("string")}
-            else:
+            if latest_row is None or obj.version == obj.published_version:
+                obj.version = max(obj.version or 0, obj.published_version or 0) or obj.published_version
+                obj.latest = {"string": published.get("string")}
+            elif "string" in latest_row:
                 obj.latest = {"string": latest_row.get("string")}
+            else:
+                raise unexpected("list_partial_versions", f"a list whose latest version v{obj.version} carries no "
+                                 "string (the partial's text), and no request reads one partial version")
 
         return await self._with_details(objects, detail), complete
 
     async def _prompts(self, state: LiveState) -> tuple[list[LiveObject], bool]:
         items, complete = await self._list("list_prompts", **self._ws())
         objects = [self._obj(ResourceKind.PROMPT, item) for item in items]
+        return await self._with_details(objects, self._prompt_detail), complete
 
-        async def detail(obj: LiveObject) -> None:
-            listed = rows(await self._call("list_prompt_versions", prompt_id=obj.id))
-            latest_row: dict[str, Any] | None = None
-            for row in listed:
-                number = as_int(row.get("prompt_version"))
-                if number is None:
-                    continue
-                obj.version_ids[number] = str(row.get("id"))
-                label_ids = row.get("label_ids") or ([row["label_id"]] if row.get("label_id") else [])
-                for label_id in label_ids if isinstance(label_ids, list) else [label_ids]:
-                    obj.labels[str(label_id)] = number
-                if latest_row is None or number > (obj.version or 0):
-                    latest_row, obj.version = row, number
+    async def _prompt_detail(self, obj: LiveObject) -> None:
+        """The latest version's fields, the published version's number and the labels of a prompt.
+
+        The versions list comes bare or as ``{data: [...]}`` and in any order (the Terraform provider
+        reads it wrapped and notes newest first): the latest is the highest number. Its
+        ``prompt_template`` is used only when it carries every compared field, else that one version
+        is read; the published version comes from the single ``active`` row only when the switch
+        ``active_version`` is ``published``, else (and when the list is inconclusive) from
+        ``GET /prompts/{id}``.
+        """
+        listed = rows(prompt_versions(await self._call("list_prompt_versions", prompt_id=obj.id)))
+        latest_row: dict[str, Any] | None = None
+        for row in listed:
+            number = as_int(row.get("prompt_version"))
+            if number is None:
+                continue
+            obj.version_ids[number] = str(row.get("id"))
+            for label_id in version_labels(row):
+                obj.labels[label_id] = number
+            if latest_row is None or number > (obj.version or 0):
+                latest_row, obj.version = row, number
+        if self._published_from_list():
             obj.published_version = _only_active(listed, "status", "prompt_version")
-            template = latest_row.get("prompt_template") if latest_row else None
-            if obj.published_version is not None and isinstance(template, dict) and "string" in template:
-                obj.latest = _prompt_fields(template)  # one detail read: the versions list says it all
-                return
-            published = await self._get("get_prompt", prompt_id=obj.id)  # inconclusive list: ask
+        template = latest_row.get("prompt_template") if latest_row else None
+        whole = carries_every_field(template)
+        if obj.published_version is not None and whole:
+            obj.latest = _prompt_fields(template)  # one detail read: the versions list says it all
+            return
+        if obj.published_version is None:
+            published = await self._get("get_prompt", prompt_id=obj.id)
             obj.raw = {**obj.raw, **published}
             obj.published_version = as_int(published.get("prompt_version"))
-            if latest_row is None or obj.version == obj.published_version:
+            if obj.published_version is not None:
+                for label_id in version_labels(published):
+                    obj.labels.setdefault(label_id, obj.published_version)
+            if latest_row is None or (obj.published_version or 0) >= (obj.version or 0):
                 obj.version, obj.latest = obj.published_version, _prompt_fields(published)
-            elif isinstance(template, dict) and "string" in template:
-                obj.latest = _prompt_fields(template)
-            else:
-                obj.latest = _prompt_fields(await self._get("get_prompt", prompt_id=obj.id, version=obj.version))
-
-        return await self._with_details(objects, detail), complete
+                return
+        if whole:
+            obj.latest = _prompt_fields(template)
+        else:
+            obj.latest = _prompt_fields(await self._get("get_prompt", prompt_id=obj.id, version=obj.version))
 
     async def _guardrails(self, state: LiveState) -> tuple[list[LiveObject], bool]:
         items, complete = await self._list("list_guardrails", **self._ws())
@@ -395,6 +441,10 @@ PROMPT_VERSION_FIELDS = (
     "string", "parameters", "model", "virtual_key", "functions", "tools", "tool_choice",
     "template_metadata",
 )
+# Kept beside the compared fields when an answer has them: which names are template variables
+# (live: ``variable_components.variables`` in ``prompts-get.json``).
+PROMPT_EXTRA_FIELDS = ("variable_components",)
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
 # Fields of listed objects that planning reads as text: anything but text, a number or null is unusable.
@@ -443,7 +493,39 @@ def _only_active(listed: list[dict[str, Any]], status_key: str, number_key: str)
 
 
 def _prompt_fields(source: dict[str, Any]) -> dict[str, Any]:
-    return {k: source.get(k) for k in PROMPT_VERSION_FIELDS}
+    fields = {k: source.get(k) for k in PROMPT_VERSION_FIELDS}
+    fields.update({k: source[k] for k in PROMPT_EXTRA_FIELDS if source.get(k) is not None})
+    return fields
+
+
+def carries_every_field(template: Any) -> bool:
+    """Whether a versions-list ``prompt_template`` holds every compared field (null counts: a live read
+    writes empty fields as null, ``"tools": null`` in ``prompts-get.json``, so a missing key is unknown)."""
+    return isinstance(template, dict) and all(key in template for key in PROMPT_VERSION_FIELDS)
+
+
+def version_labels(source: dict[str, Any]) -> list[str]:
+    """Label ids of one version: ``prompt_version_labels`` when the answer has it (live, beside
+    ``prompt_version_label_id``: ``prompts-get.json``), else ``label_ids``, ``label_id`` or
+    ``prompt_version_label_id``. An entry of ``prompt_version_labels`` is an id or an object with one."""
+    listed = source.get("prompt_version_labels")
+    if not isinstance(listed, list):
+        listed = source.get("label_ids")
+    if not isinstance(listed, list):
+        single = source.get("label_id") or source.get("prompt_version_label_id")
+        listed = [single] if single else []
+    ids = []
+    for entry in listed:
+        if isinstance(entry, dict):
+            entry = entry.get("id") or entry.get("label_id") or entry.get("prompt_version_label_id")
+        if isinstance(entry, str | int) and not isinstance(entry, bool) and str(entry):
+            ids.append(str(entry))
+    return ids
+
+
+def is_uuid(value: Any) -> bool:
+    """Whether ``value`` looks like a Portkey id (a UUID) rather than a slug."""
+    return isinstance(value, str) and bool(_UUID.match(value))
 
 
 def as_int(value: Any) -> int | None:

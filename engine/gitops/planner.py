@@ -10,7 +10,7 @@ from typing import Any
 from engine.gitops import kinds
 from engine.gitops.behaviour import DEFAULT, Behaviour
 from engine.gitops.canonical import SECRET_MARK, content_hash, field_diffs, redact, secret_paths, text_diff
-from engine.gitops.live import LiveObject, LiveState, remote_name
+from engine.gitops.live import LiveObject, LiveState, is_uuid, remote_name
 from engine.gitops.lock import Lock
 from engine.gitops.model import SECRET_BEARING, DesiredState, Resource, ResourceKind, address, split_address
 from engine.gitops.plan import Action, Change, FieldDiff, Plan, Risk, TextDiff
@@ -202,6 +202,8 @@ def _plan_resource(ctx: _Context, resource: Resource) -> Change | None:
         change.actions.append(Action.MOVE)
         change.reasons.append(f"renamed: {obj.name!r} → {name!r} (id and slug are kept)")
     have = kinds.live(obj, ctx.collection_keys)
+    if resource.kind is ResourceKind.PROMPT:
+        _same_virtual_key(ctx, resource, wanted, have)
     for kept in kinds.KEPT_WHEN_OMITTED.get(resource.kind, ()):
         if kept not in wanted:
             have.pop(kept, None)
@@ -314,10 +316,11 @@ def _versioned(
     publish = (resource.spec.get("release") or {}).get("default", True) \
         if resource.kind is ResourceKind.PROMPT else resource.spec.get("publish", True)
     change.remote.update({"version": obj.version, "published_version": obj.published_version})
+    settled = False
     if resource.kind is ResourceKind.PROMPT:
-        _prompt_drift(ctx, resource, obj, have)
+        settled = _prompt_drift(ctx, resource, obj, wanted, have)
         _collection_change(ctx, resource, obj, change)
-    if wanted != have:
+    if wanted != have and not settled:
         change.actions.append(Action.NEW_VERSION)
         _diffs(resource, wanted, have, change)
         change.reasons.append(f"content differs from the latest version v{obj.version}")
@@ -410,12 +413,60 @@ def _lock_drift(ctx: _Context, resource: Resource, obj: LiveObject | None, maske
         ctx.plan.drift.append(_drift(obj, resource.address, "changed in Portkey outside git since the last apply"))
 
 
-def _prompt_drift(ctx: _Context, resource: Resource, obj: LiveObject, have: dict[str, Any]) -> None:
+def _prompt_drift(
+    ctx: _Context, resource: Resource, obj: LiveObject, wanted: dict[str, Any], have: dict[str, Any]
+) -> bool:
+    """Drift of a prompt's latest version, judged by our content stamp; True when the stamp settles it.
+
+    A latest version stamped with the hash of this file's content is the one we wrote from it: what
+    still differs is how Portkey shows it (fields it adds or rewrites), reported as drift and never
+    turned into a new version, unless a secret differs. A stamp of other content that the version
+    no longer matches means an edit in Portkey.
+    """
     stamp = kinds.stamped_hash(obj)
-    if stamp is not None and stamp != content_hash(have):
+    if stamp is None:
+        return False
+    if stamp == content_hash(kinds.desired(resource, ctx.refs)):
+        if wanted == have:
+            return True
+        paths = _secret_paths(resource.kind, resource.secrets, have, wanted)
+        if any(_at(have, p) != _at(wanted, p) for p in paths):
+            return False
+        fields = sorted({d.path.split(".")[0].split("[")[0] for d in field_diffs(redact(have, paths),
+                                                                                   redact(wanted, paths))})
+        entry = _drift(obj, resource.address, f"latest version v{obj.version} carries the stamp of this file's "
+                       f"content, but Portkey shows {', '.join(fields)} differently; no new version is planned")
+        entry["suggestion"] = ("if this is an edit made in Portkey, export and commit it; to overwrite it, change "
+                               "the file (a new version is made when the content differs from the stamp)")
+        entry["fields"] = fields
+        entry["remote"]["version"] = obj.version
+        ctx.plan.drift.append(entry)
+        return True
+    if stamp != content_hash(have):
         entry = _drift(obj, resource.address, f"latest version v{obj.version} was edited in Portkey outside git")
         entry["remote"]["version"] = obj.version
         ctx.plan.drift.append(entry)
+    return False
+
+
+def _same_virtual_key(ctx: _Context, resource: Resource, wanted: dict[str, Any], have: dict[str, Any]) -> None:
+    """Compare ``virtual_key`` by slug: an id maps to its slug through the virtual keys the reader listed
+    (it lists them once, only when Portkey names a key by id). Portkey answers with a slug where an id
+    was given (Terraform provider note); with no listing to tell, an id and a slug are taken as the same
+    key, and the plan says so. Nothing is read per prompt."""
+    mine, theirs = wanted.get("virtual_key"), have.get("virtual_key")
+    if mine == theirs or mine is None or theirs is None:
+        return
+    keys = ctx.live.virtual_keys
+    mine_slug, theirs_slug = keys.get(str(mine), mine), keys.get(str(theirs), theirs)
+    if mine_slug == theirs_slug:
+        have["virtual_key"] = mine
+    elif is_uuid(mine_slug) != is_uuid(theirs_slug):
+        have["virtual_key"] = mine
+        ctx.plan.warnings.append(
+            f"{resource.address}: virtual_key {mine!r} and Portkey's {theirs!r} are an id and a slug; they are "
+            "taken as the same key (Portkey answers a slug where an id was given); write the slug to compare exactly"
+        )
 
 
 def _in_place(

@@ -116,7 +116,7 @@ async def plan_project(
     if adopt:
         for resource in state.resources.values():
             candidates.setdefault(resource.kind, set()).update(adoption_names(resource))
-    reader = Reader(client, workspace_id, state.project.name_prefix, concurrency, candidates)
+    reader = Reader(client, workspace_id, state.project.name_prefix, concurrency, candidates, behaviour)
     live = await reader.read(set(ResourceKind))
     live.requests = client.request_count - before
     assert behaviour is not None

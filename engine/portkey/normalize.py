@@ -5,8 +5,9 @@ on; a declaration names its function in ``Operation.normalize``. Sources are in
 ``reference/portkey-api.md`` §4, §6 and §10 (row numbers below).
 
 - envelopes: :func:`unwrap_data` (``{success, data}``), :func:`list_items` (every list envelope);
-- prompts, partials, configs, guardrails: :func:`prompt`, :func:`partial_versions`, :func:`config`,
-  :func:`config_list`, :func:`guardrail`;
+- prompts, partials, configs, guardrails: :func:`prompt`, :func:`prompt_versions`, :func:`partial_versions`,
+  :func:`config`, :func:`config_list`, :func:`guardrail`;
+- values: :func:`flag` (Portkey's integer booleans, ``is_raw_template: 0``, ``is_default: 1``).
 - admin resources: :func:`limited`, :func:`limited_list`, :func:`invite_resent`;
 - MCP: :func:`mcp_integration_workspaces`.
 """
@@ -37,6 +38,25 @@ def _count(value: Any) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return int(value) if math.isfinite(value) else None
+
+
+_FLAG_TEXT = {"0": False, "1": True, "false": False, "true": True}
+
+
+def flag(value: Any) -> Any:
+    """A boolean from Portkey's integer booleans (``0``/``1``, also as text); other values pass unchanged.
+
+    Live answers carry integers where the spec says boolean: ``is_raw_template: 0`` in
+    ``shared/portkey-live/responses/prompts-get.json``, ``is_default: 0`` in ``configs-get.json``,
+    ``is_default: 1`` in ``workspaces-get.json``; the Terraform provider types both as ``int``.
+    """
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int | float) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in _FLAG_TEXT:
+        return _FLAG_TEXT[value.strip().lower()]
+    return value
 
 
 # --------------------------------------------------------------------------- answers we cannot use
@@ -111,13 +131,26 @@ def _json_field(obj: dict[str, Any], key: str) -> None:
 
 
 def prompt(payload: Any) -> Any:
-    """A prompt or prompt version: ``parameters`` as an object, ``is_raw_template`` as bool (row 8)."""
+    """A prompt or prompt version: ``parameters`` as an object, ``is_raw_template`` as bool (row 8;
+    live: the integer ``0`` in ``prompts-get.json``)."""
     if isinstance(payload, dict):
         payload = dict(payload)
         _json_field(payload, "parameters")
         if payload.get("is_raw_template") is not None:
-            payload["is_raw_template"] = bool(payload["is_raw_template"])
+            payload["is_raw_template"] = flag(payload["is_raw_template"])
     return payload
+
+
+def _version_summary(item: Any) -> Any:
+    if isinstance(item, dict) and isinstance(item.get("prompt_template"), dict):
+        return {**item, "prompt_template": prompt(item["prompt_template"])}
+    return item
+
+
+def prompt_versions(payload: Any) -> Any:
+    """A prompt's versions list, bare (spec) or ``{data: [...]}`` (the Terraform provider and the SDK read
+    it wrapped), in any order; each ``prompt_template`` through :func:`prompt`."""
+    return _each(payload, _version_summary)
 
 
 def _int_version(item: Any) -> Any:
@@ -135,11 +168,14 @@ def partial_versions(payload: Any) -> Any:
 
 
 def config(payload: Any) -> Any:
-    """A config read: flat or wrapped, with ``config`` as an object or a JSON string (rows 1, 2)."""
+    """A config read: flat or wrapped, with ``config`` as an object or a JSON string (rows 1, 2; live:
+    a string in ``configs-get.json``) and ``is_default`` as a boolean (live: an integer)."""
     payload = unwrap_data(payload)
     if isinstance(payload, dict):
         payload = dict(payload)
         _json_field(payload, "config")
+        if "is_default" in payload:
+            payload["is_default"] = flag(payload["is_default"])
     return payload
 
 

@@ -114,8 +114,7 @@ def _version_summary(prompt: Doc, version: Doc) -> dict[str, Any]:
             "template_metadata",
             "is_raw_template",
         )
-        if version[k] is not None
-    }
+    }  # null fields stay, as a live read writes them ("tools": null in shared/portkey-live prompts-get.json)
     summary = {
         "id": version["id"],
         "prompt_id": version["prompt_id"],

@@ -246,7 +246,12 @@ async def test_edit_in_portkey_shows_as_drift(client: PortkeyClient, project: Pa
     await client.update_prompt(prompt_id=triage, body={"string": "[]", "patch": True})
     drift = (await plan_project(client, project)).plan
     assert [d["address"] for d in drift.drift] == ["prompt:support/triage"]
-    assert actions(drift) == {"prompt:support/triage": ["new_version", "publish", "label"]}
+    # The patched version kept our stamp of this file's content: a difference, never a new version (issue 8).
+    assert drift.drift[0]["fields"] == ["string"] and "no new version" in drift.drift[0]["detail"]
+    assert actions(drift) == {"prompt:support/triage": ["publish", "label"]}  # the stamped latest is released
+    await client.update_prompt(prompt_id=triage, body={"string": "[]", "template_metadata": {}, "patch": True})
+    edited = (await plan_project(client, project)).plan  # an edit without our stamp: the file is re-asserted
+    assert actions(edited) == {"prompt:support/triage": ["new_version", "publish", "label"]}
 
 
 async def test_unmanaged_object_with_the_same_name_is_adoptable(client: PortkeyClient, sandbox: Sandbox,
