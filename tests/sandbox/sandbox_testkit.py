@@ -10,6 +10,13 @@ from sandbox import Sandbox
 
 API_KEY = "sandbox-key"
 BASE_URL = "http://sandbox/v1"
+# The spec's shapes, which the sandbox still serves under these quirks (its defaults are the live shapes).
+SPEC_SHAPES = {
+    "versions_envelope": "bare",
+    "config_encoding": "object",
+    "parameters_echo": "off",
+    "prompt_shape": "spec",
+}
 
 
 def client_for(sandbox: Sandbox, **kwargs: Any) -> httpx.AsyncClient:

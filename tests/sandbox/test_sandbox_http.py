@@ -86,8 +86,8 @@ async def test_state_survives_reopening_a_file_database(tmp_path):
         prompt = ok(await api.get(f"/prompts/{created['slug']}"))
         assert prompt["prompt_version_id"] == created["version_id"]
         ok(await api.put(f"/prompts/{created['id']}", json={"patch": True, "string": "v3"}))
-        versions = ok(await api.get(f"/prompts/{created['id']}/versions"))
-        assert [v["prompt_version"] for v in versions] == [1, 2, 3]
+        versions = ok(await api.get(f"/prompts/{created['id']}/versions"))["data"]  # newest first
+        assert [v["prompt_version"] for v in versions] == [3, 2, 1]
         assert ok(await api.get("/labels"))["total"] == 3  # seeded once
     second.close()
 
