@@ -20,9 +20,9 @@ from sandbox.context import Ctx, Org
 from sandbox.errors import ApiError
 from sandbox.faults import Decision, Faults
 from sandbox.handlers import audit
+from sandbox.quirks import DEFAULT, Quirks
 from sandbox.requestlog import RequestLog, RequestRecord
 from sandbox.routes import Match, Router
-from sandbox.quirks import DEFAULT, Quirks
 from sandbox.store import Store
 
 API_PREFIX = "/v1"

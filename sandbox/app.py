@@ -25,6 +25,7 @@ from sandbox.routes import OPERATIONS, PUBLIC_OPERATIONS, Router
 from sandbox.seed import ensure_seeded
 from sandbox.store import Store
 
+
 def _as_quirks(value: Quirks | Mapping[str, str]) -> Quirks:
     return value if isinstance(value, Quirks) else Quirks.from_dict(value)
 

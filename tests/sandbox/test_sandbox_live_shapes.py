@@ -89,7 +89,8 @@ async def answers() -> dict[str, Any]:
                 "configs-get": f"/configs/{config['slug']}", "configs-list": "/configs",
                 "virtual-keys-get": f"/virtual-keys/{vk['slug']}", "virtual-keys-list": "/virtual-keys",
                 "api-keys-get": f"/api-keys/{key['id']}", "api-keys-list": "/api-keys",
-                "workspaces-get": f"/admin/workspaces/{sb.default_workspace_id}", "workspaces-list": "/admin/workspaces",
+                "workspaces-get": f"/admin/workspaces/{sb.default_workspace_id}",
+                "workspaces-list": "/admin/workspaces",
             }
             return {name: ok(await api.get(url)) for name, url in urls.items()}
 
@@ -114,5 +115,5 @@ async def test_prompt_read_echoes_like_live(answers: dict[str, Any]) -> None:
 
 
 def test_the_comparison_can_fail() -> None:
-    assert shape_differences({"a": 1, "b": {"c": "x"}}, {"a": "1", "b": {"d": "x"}}) == ["$.a: live number, sandbox string",
-                                                                                       "$.b.c", "$.b.d"]
+    found = shape_differences({"a": 1, "b": {"c": "x"}}, {"a": "1", "b": {"d": "x"}})
+    assert found == ["$.a: live number, sandbox string", "$.b.c", "$.b.d"]

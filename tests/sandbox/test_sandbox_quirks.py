@@ -158,8 +158,8 @@ async def test_policy_conditions_put(sb, api, kind) -> None:
 async def test_newer_policy_values_are_checked(api) -> None:
     usage = {**POLICY, "type": "cost", "credit_limit": 10}
     error(await api.post("/policies/usage-limits", json={**usage, "periodic_reset_days": 400}), 400, "AB01", "365")
-    error(await api.post("/policies/usage-limits", json={**usage, "periodic_reset_days": 7, "periodic_reset": "weekly"}),
-          400, "AB01", "mutually exclusive")
+    both = {**usage, "periodic_reset_days": 7, "periodic_reset": "weekly"}
+    error(await api.post("/policies/usage-limits", json=both), 400, "AB01", "mutually exclusive")
     bad = {**usage, "conditions": [{"key": "endpoint_type", "value": "embed"}]}
     error(await api.post("/policies/usage-limits", json=bad), 400, "AB01", "conditions[0].key")
 
