@@ -8,7 +8,10 @@ This package imports neither `engine` nor `mcp_server`, so client and emulator c
 
 from sandbox.app import Sandbox
 from sandbox.faults import FaultRule, Faults
+from sandbox.quirks import QUIRKS, QuirkError, Quirks
 from sandbox.requestlog import RequestRecord
 from sandbox.serve import serve, serve_in_thread
 
-__all__ = ["FaultRule", "Faults", "RequestRecord", "Sandbox", "serve", "serve_in_thread"]
+__all__ = [
+    "QUIRKS", "FaultRule", "Faults", "QuirkError", "Quirks", "RequestRecord", "Sandbox", "serve", "serve_in_thread",
+]

@@ -20,6 +20,7 @@ from sandbox.context import Ctx, Org
 from sandbox.errors import ApiError
 from sandbox.faults import Decision, Faults
 from sandbox.handlers import audit
+from sandbox.quirks import DEFAULT, Quirks
 from sandbox.requestlog import RequestLog, RequestRecord
 from sandbox.routes import Match, Router
 from sandbox.store import Store
@@ -52,12 +53,12 @@ def _fault_response(decision: Decision) -> JSONResponse:
         retry_after = f"{decision.retry_after_s:g}"
         return error_response(
             ApiError(
-                429, "SB429", "Too many requests (sandbox fault)", {"Retry-After": retry_after}
+                429, "AB06", "Rate limit exceeded (sandbox fault)", {"Retry-After": retry_after}
             )
         )
     if decision.outcome == "503":
         return error_response(ApiError(503, "SB503", "Service unavailable (sandbox fault)"))
-    return error_response(ApiError(500, "SB500", "Internal server error (sandbox fault)"))
+    return error_response(ApiError(500, "AB04", "Internal server error (sandbox fault)"))
 
 
 class PortkeyApi:
@@ -72,6 +73,7 @@ class PortkeyApi:
         log: RequestLog,
         router: Router | None = None,
         prefix: str = API_PREFIX,
+        quirks: Callable[[], Quirks] = lambda: DEFAULT,
     ):
         self._store = store
         self._org = org
@@ -80,6 +82,7 @@ class PortkeyApi:
         self._log = log
         self._router = router or Router()
         self._prefix = prefix
+        self._quirks = quirks
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
@@ -120,7 +123,7 @@ class PortkeyApi:
     async def _answer(self, request: Request, match: Match) -> Response:
         given = request.headers.get(KEY_HEADER, "")
         if self._api_key is not None and not hmac.compare_digest(given.encode(), self._api_key.encode()):
-            return error_response(ApiError(401, "SB401", f"missing or invalid {KEY_HEADER}"))
+            return error_response(ApiError(401, "AB05", f"Unauthorized access: missing or invalid {KEY_HEADER}"))
         if match.operation is None:
             if match.allowed:
                 error = ApiError(
@@ -134,7 +137,7 @@ class PortkeyApi:
         try:
             body = await self._body(request)
             with self._store.transaction() as tx:
-                ctx = Ctx(tx, self._org, match.params, request.query_params, body)
+                ctx = Ctx(tx, self._org, match.params, request.query_params, body, self._quirks())
                 result = match.operation.handler(ctx)
                 if request.method != "GET":
                     audit.record_write(ctx, request, match.operation)
@@ -142,7 +145,7 @@ class PortkeyApi:
             return error_response(error)
         except Exception as exc:  # a sandbox bug: answer 500 and keep serving
             logger.exception("sandbox handler %s failed", match.operation.name)
-            return error_response(ApiError(500, "SB500", f"sandbox error: {exc!r}"))
+            return error_response(ApiError(500, "AB04", f"sandbox error: {exc!r}"))
         return JSONResponse(result)
 
     @staticmethod

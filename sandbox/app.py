@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -13,14 +14,21 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sandbox.api import API_PREFIX, PortkeyApi
+from sandbox.errors import error_body
 from sandbox.faults import Faults
 from sandbox.handlers import invites, usage_limits
 from sandbox.handlers.users import check_email
 from sandbox.handlers.workspaces import add_workspace
+from sandbox.quirks import Quirks
 from sandbox.requestlog import RequestLog, RequestRecord
 from sandbox.routes import OPERATIONS, PUBLIC_OPERATIONS, Router
 from sandbox.seed import ensure_seeded
 from sandbox.store import Store
+
+
+def _as_quirks(value: Quirks | Mapping[str, str]) -> Quirks:
+    return value if isinstance(value, Quirks) else Quirks.from_dict(value)
+
 
 OPERATION_NAMES = frozenset(name for op in OPERATIONS + PUBLIC_OPERATIONS for name in op.names)
 
@@ -29,8 +37,12 @@ class Sandbox:
     """A local Portkey Admin API with state in SQLite (`db` is a file path or ":memory:").
 
     `app` is the ASGI app: the API under `/v1`, the public routes at the root (model pricing),
-    plus keyless control routes `GET /_sandbox/health`, `GET|DELETE /_sandbox/requests` and
-    `GET|PUT /_sandbox/faults`.
+    plus keyless control routes `GET /_sandbox/health`, `GET|DELETE /_sandbox/requests`,
+    `GET|PUT /_sandbox/faults` and `GET|PUT /_sandbox/quirks`.
+
+    `quirks` (a `Quirks` or a `{name: value}` mapping; see `sandbox.quirks`) picks how the sandbox
+    behaves where Portkey's behaviour is thin on evidence or differs from the spec. Left as None, the
+    quirks come from $PORTKEY_SANDBOX_QUIRKS (`name=value,…`), else the defaults.
     """
 
     def __init__(
@@ -38,15 +50,20 @@ class Sandbox:
         db: str | Path = ":memory:",
         api_key: str = "sandbox-key",
         faults: Faults | None = None,
+        quirks: Quirks | Mapping[str, str] | None = None,
     ):
+        self._quirks = Quirks.from_env() if quirks is None else _as_quirks(quirks)
         self._store = Store(db)
         self._org = ensure_seeded(self._store)
         self._log = RequestLog()
         self._faults = Faults()
         self.faults = faults
-        api = PortkeyApi(self._store, self._org, api_key, lambda: self._faults, self._log)
+        api = PortkeyApi(
+            self._store, self._org, api_key, lambda: self._faults, self._log, quirks=lambda: self._quirks
+        )
         public = PortkeyApi(
-            self._store, self._org, None, lambda: self._faults, self._log, Router(PUBLIC_OPERATIONS), prefix=""
+            self._store, self._org, None, lambda: self._faults, self._log, Router(PUBLIC_OPERATIONS), prefix="",
+            quirks=lambda: self._quirks,
         )
         self.app = Starlette(
             routes=[
@@ -55,6 +72,8 @@ class Sandbox:
                 Route("/_sandbox/requests", self._delete_requests, methods=["DELETE"]),
                 Route("/_sandbox/faults", self._get_faults, methods=["GET"]),
                 Route("/_sandbox/faults", self._put_faults, methods=["PUT"]),
+                Route("/_sandbox/quirks", self._get_quirks, methods=["GET"]),
+                Route("/_sandbox/quirks", self._put_quirks, methods=["PUT"]),
                 *(Route(op.path, public, methods=None) for op in PUBLIC_OPERATIONS),
                 Route(API_PREFIX, api, methods=None),
                 Route(API_PREFIX + "/{rest:path}", api, methods=None),
@@ -76,6 +95,16 @@ class Sandbox:
         if unknown:
             raise ValueError(f"faults name unknown operations: {sorted(unknown)}")
         self._faults = value
+
+    @property
+    def quirks(self) -> Quirks:
+        """The quirks in force; assign a `Quirks` or a `{name: value}` mapping to change them (None or
+        an empty mapping = the defaults). Unknown names or values raise `QuirkError` (a ValueError)."""
+        return self._quirks
+
+    @quirks.setter
+    def quirks(self, value: Quirks | Mapping[str, str] | None) -> None:
+        self._quirks = _as_quirks(value or {})
 
     @property
     def organisation_id(self) -> str:
@@ -169,8 +198,21 @@ class Sandbox:
                 raise ValueError("faults must be a JSON object")
             self.faults = Faults.from_dict(data)
         except ValueError as exc:
-            return JSONResponse({"errorCode": "AB01", "message": f"faults: {exc}"}, status_code=400)
+            return JSONResponse(error_body("AB01", f"faults: {exc}"), status_code=400)
         return JSONResponse(self._faults.to_dict())
+
+    async def _get_quirks(self, request: Request) -> Response:
+        return JSONResponse(self._quirks.to_dict())
+
+    async def _put_quirks(self, request: Request) -> Response:
+        """Set the quirks named in the body; the others keep their value. Answers every quirk."""
+        try:
+            data = json.loads(await request.body() or b"{}")
+            given = Quirks.from_dict(data)  # checks every name and value
+            self._quirks = self._quirks.with_values(**{name: given[name] for name in data})
+        except ValueError as exc:
+            return JSONResponse(error_body("AB01", f"quirks: {exc}"), status_code=400)
+        return JSONResponse(self._quirks.to_dict())
 
     async def _http_error(self, request: Request, exc: Exception) -> Response:
         """404/405 outside `/v1` as JSON; paths outside `/_sandbox` are logged like API requests."""
@@ -181,7 +223,7 @@ class Sandbox:
                 RequestRecord(request.method, request.url.path, None, exc.status_code, 0.0, None)
             )
         return JSONResponse(
-            {"errorCode": code, "message": exc.detail},
+            error_body(code, exc.detail),
             status_code=exc.status_code,
             headers=exc.headers,
         )

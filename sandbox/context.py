@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sandbox.errors import invalid
+from sandbox.quirks import DEFAULT, Quirks
 from sandbox.store import Doc, Tx
 
 
@@ -29,6 +30,7 @@ class Ctx:
     params: dict[str, str]
     query: Mapping[str, str]
     body: dict[str, Any]
+    quirks: Quirks = DEFAULT
 
     def workspace(self, value: Any = None, field: str = "workspace_id") -> Doc:
         """The workspace named by `value` (UUID or slug), else the default one; 400 if unknown."""

@@ -1,12 +1,15 @@
-"""Errors the sandbox answers with, in the live API's `{"errorCode", "message"}` form.
+"""Errors the sandbox answers with, in the live API's `{success: false, data: {message, errorCode}}` form.
 
-Codes `AB01` (400 validation), `AB03` (403 forbidden or gone), `AB07` (409 conflict) and
-`AB08` (404 not found) are Portkey's own. The `SB…` codes are invented by the sandbox for
-answers whose live code is unknown:
+The codes are Portkey's own (docs-core `api-reference/admin-api/error.mdx`, "Admin API Error Codes"):
+`AB01` 400 validation, `AB02` 404 request validation, `AB03` 403 not allowed (or gone), `AB04` 500
+internal error, `AB05` 401 unauthorised (missing or wrong `x-portkey-api-key`), `AB06` 429 rate limit
+(injected fault), `AB07` 409 conflict, `AB08` 404 not found, `AB09` 402 subscription exhausted.
+The body shape `{success:false, data:{message, errorCode}}` is one the Terraform provider and the
+Python SDK read (reference/portkey-api.md §3). The `SB…` codes are the sandbox's own, for answers
+Portkey's table has no code for:
 
-- `SB401` missing or wrong `x-portkey-api-key`;
 - `SB404` no such route, `SB405` method not allowed on an existing route;
-- `SB429`, `SB500`, `SB503` injected faults; `SB500` also for a bug in the sandbox itself.
+- `SB503` an injected 503 fault.
 """
 
 from __future__ import annotations
@@ -26,7 +29,12 @@ class ApiError(Exception):
 
     def body(self) -> dict[str, Any]:
         """The JSON body of this error."""
-        return {"errorCode": self.code, "message": self.message}
+        return error_body(self.code, self.message)
+
+
+def error_body(code: str, message: str) -> dict[str, Any]:
+    """`{success: false, data: {message, errorCode}}`: the live error envelope."""
+    return {"success": False, "data": {"message": message, "errorCode": code}}
 
 
 def invalid(field: str, problem: str) -> ApiError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -85,3 +86,15 @@ def opt_enum(
     if value is not None and value not in choices:
         raise invalid(name, f"must be one of {', '.join(choices)}")
     return value
+
+
+_ASCII_NAME = re.compile(r"[A-Za-z0-9_. -]*")
+
+
+def check_name_chars(name: str | None, mode: str, field: str = "name") -> None:
+    """Under the `name_chars=ascii` quirk, 400 AB01 for a name with characters outside ASCII letters,
+    digits, '-', '_', '.' and ' ' (the quirk's other value, `any`, accepts every name)."""
+    if name is None or mode != "ascii" or _ASCII_NAME.fullmatch(name):
+        return
+    bad = "".join(sorted({c for c in name if not _ASCII_NAME.fullmatch(c)}))
+    raise invalid(field, f"may hold only ASCII letters, digits, '-', '_', '.' and spaces, not {bad!r}")

@@ -112,3 +112,27 @@ def _render_nodes(nodes: list[Node], contexts: list[Any]) -> str:
             elif truthy:
                 out.append(_render_nodes(children, [*contexts, value]))
     return "".join(out)
+
+
+def template_names(template: str) -> dict[str, list[str]]:
+    """The names a template uses, in order of first use: `variables` (plain `{{x}}`, `{{{x}}}`,
+    `{{&x}}`), `sections` (`{{#x}}`, `{{^x}}`) and `partials` (`{{>x}}`). This is what Portkey
+    reports as a prompt's `variable_components` and echoes into `parameters`
+    (shared/portkey-live/responses/prompts-get.json)."""
+    found: dict[str, list[str]] = {"variables": [], "sections": [], "partials": []}
+
+    def add(kind: str, name: str) -> None:
+        if name and name != "." and name not in found[kind]:
+            found[kind].append(name)
+
+    for match in PARTIAL_TAG.finditer(template):
+        add("partials", match.group(1))
+    for match in _TAG.finditer(template):
+        triple, sigil, name = match.group(1), match.group(2), match.group(3)
+        if triple is not None:
+            add("variables", triple)
+        elif sigil in ("#", "^"):
+            add("sections", name)
+        elif sigil in ("", "&") and not name.startswith(">"):
+            add("variables", name)
+    return found

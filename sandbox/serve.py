@@ -17,6 +17,7 @@ import uvicorn
 from sandbox.api import ConnectionDropped
 from sandbox.app import Sandbox
 from sandbox.faults import Faults
+from sandbox.quirks import Quirks
 
 
 class _HideDrops(logging.Filter):
@@ -51,16 +52,18 @@ def serve(
     faults: Faults | None = None,
     *,
     allow_remote: bool = False,
+    quirks: Quirks | None = None,
 ) -> None:
     """Serve a sandbox with uvicorn until interrupted. A non-loopback `host` needs
-    `allow_remote=True`: the sandbox is a test double, not a hardened server."""
+    `allow_remote=True`: the sandbox is a test double, not a hardened server. `quirks` None reads
+    $PORTKEY_SANDBOX_QUIRKS (see `sandbox.quirks`)."""
     if not is_loopback(host) and not allow_remote:
         raise ValueError(
             f"refusing to serve the sandbox on non-loopback host {host!r} "
             "(pass allow_remote=True to override)"
         )
     _hide_drops()
-    sandbox = Sandbox(db=db, api_key=api_key, faults=faults)
+    sandbox = Sandbox(db=db, api_key=api_key, faults=faults, quirks=quirks)
     try:
         uvicorn.Server(uvicorn.Config(sandbox.app, host=host, port=port, lifespan="off")).run()
     finally:

@@ -89,7 +89,8 @@ async def create_core_objects(client: PortkeyClient, sb: Sandbox, *,
         "parameters": {"temperature": 0.1}, "virtual_key": "vk-1", "model": "gpt-4o-mini",
     })
     await client.update_prompt(prompt_id=prompt["id"], body={"string": "Hello {{name}}", "patch": True})
-    versions = await client.list_prompt_versions(prompt_id=prompt["id"])
+    listed = await client.list_prompt_versions(prompt_id=prompt["id"])
+    versions = sorted(listed["data"] if isinstance(listed, dict) else listed, key=lambda v: v["prompt_version"])
     label = await client.create_prompt_label(body={"name": "canary", "workspace_id": ws, "color_code": "#aabbcc"})
     config = await client.create_config(body={"name": "routing", "config": {"retry": {"attempts": 2}},
                                               "workspace_id": ws})

@@ -29,15 +29,26 @@ def serve(
         float, typer.Option(help="Share of requests that fail (429, 500, 503, dropped).", min=0, max=1)
     ] = 0.0,
     seed: Annotated[int, typer.Option(help="Seed of the fault generator.")] = 0,
+    quirk: Annotated[
+        list[str] | None,
+        typer.Option(help="NAME=VALUE: how the sandbox behaves where Portkey's behaviour is unsure "
+                          "(repeatable; default: $PORTKEY_SANDBOX_QUIRKS, else the real API's shapes)."),
+    ] = None,
 ) -> None:
     """Serve the sandbox over HTTP and print the base URL to use as PORTKEY_BASE_URL."""
     from engine.portkey.settings import is_loopback
-    from sandbox import Faults
+    from sandbox import Faults, QuirkError, Quirks
+    from sandbox.quirks import describe
     from sandbox.serve import serve as run_server
 
     if not is_loopback(host):
         terminal.error(f"--host {host} is not a loopback address; the sandbox only binds 127.0.0.1/::1")
         raise typer.Exit(1)
+    try:
+        quirks = Quirks.parse(quirk) if quirk else Quirks.from_env()
+    except QuirkError as exc:
+        terminal.error(f"--quirk: {exc}\nvalid quirks (default first):\n{describe()}")
+        raise typer.Exit(2) from None
     faults = Faults.uniform(fault_rate, seed=seed, latency_ms=latency_ms)
     shown = f"[{host}]" if ":" in host else host
     base_url = f"http://{shown}:{port}/v1"
@@ -45,4 +56,4 @@ def serve(
     if api_key == DEFAULT_SANDBOX_KEY:
         terminal.say(f"PORTKEY_API_KEY={api_key}")
     terminal.info(f"Portkey sandbox listening on {base_url} (state: {db or 'in memory'}); Ctrl+C stops it.")
-    run_server(host=host, port=port, db=str(db) if db else ":memory:", api_key=api_key, faults=faults)
+    run_server(host=host, port=port, db=str(db) if db else ":memory:", api_key=api_key, faults=faults, quirks=quirks)

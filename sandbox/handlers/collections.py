@@ -7,7 +7,7 @@ from typing import Any
 from sandbox import ids
 from sandbox.context import Ctx
 from sandbox.errors import conflict, invalid, not_found
-from sandbox.fields import opt_str
+from sandbox.fields import check_name_chars, opt_str
 from sandbox.paging import page
 from sandbox.store import Doc, Tx
 
@@ -68,6 +68,7 @@ def create_collection(ctx: Ctx) -> Any:
     """POST /collections {name*, workspace_id, parent_collection_id} → {id, slug}."""
     name = opt_str(ctx.body, "name", required=True)
     assert name is not None
+    check_name_chars(name, ctx.quirks["name_chars"])
     ws = ctx.workspace(ctx.body.get("workspace_id"))
     parent_ref = opt_str(ctx.body, "parent_collection_id")
     parent_id = None
@@ -127,6 +128,7 @@ def update_collection(ctx: Ctx) -> Any:
     """PUT /collections/{id} {name*}: the name is the only mutable field."""
     col = find_collection(ctx.tx, ctx.params["collection_id"])
     name = opt_str(ctx.body, "name", required=True)
+    check_name_chars(name, ctx.quirks["name_chars"])
     col.update(name=name, last_updated_at=ids.now_iso())
     ctx.tx.put("collection", col)
     return {}

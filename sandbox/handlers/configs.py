@@ -1,7 +1,9 @@
 """Gateway configs: every update makes a new version that is live at once.
 
 The spec wraps config responses in `{success, data}`; the live API answers flat objects
-(portkey-api.md §10 rows 1-4), which the sandbox follows.
+(portkey-api.md §10 rows 1-4), which the sandbox follows. `GET /configs/{slug}` answers `config` as a
+JSON-encoded string and `is_default` as an integer, as live configs-get.json shows (quirk
+`config_encoding=object` answers the spec's object instead).
 """
 
 from __future__ import annotations
@@ -84,7 +86,7 @@ def _summary(config: Doc) -> dict[str, Any]:
         "created_at",
         "last_updated_at",
     )
-    return {k: config[k] for k in keys}
+    return {**{k: config[k] for k in keys}, "object": "config"}
 
 
 def create_config(ctx: Ctx) -> Any:
@@ -132,11 +134,14 @@ def list_configs(ctx: Ctx) -> Any:
 
 
 def get_config(ctx: Ctx) -> Any:
-    """GET /configs/{slug}: flat object, `config` as an object (live form)."""
+    """GET /configs/{slug}: flat object (live configs-get.json), `config` a JSON string by default."""
     config = find_config(ctx.tx, ctx.params["slug"])
+    content = config["config"]
+    if ctx.quirks["config_encoding"] == "string":
+        content = json.dumps(content, separators=(",", ":"))
     return {
         **_summary(config),
-        "config": config["config"],
+        "config": content,
         "format": "json",
         "type": "ORG_CONFIG",
         "version_id": config["version_id"],

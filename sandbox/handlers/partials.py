@@ -7,9 +7,9 @@ from typing import Any
 from sandbox import ids
 from sandbox.context import Ctx
 from sandbox.errors import invalid
-from sandbox.fields import opt_enum, opt_str
+from sandbox.fields import check_name_chars, opt_enum, opt_str
 from sandbox.handlers.collections import default_collection
-from sandbox.handlers.versions import Versioned, version_status
+from sandbox.handlers.versions import Versioned, listed_status, versions_answer
 from sandbox.store import Doc, Tx
 
 PARTIALS = Versioned("partial", "prompt partial", "partial_id")
@@ -37,6 +37,7 @@ def create_prompt_partial(ctx: Ctx) -> Any:
     """POST /prompts/partials {name*, string*, workspace_id, version_description}: version 1,
     published at once → {id, slug, version_id}."""
     name = opt_str(ctx.body, "name", required=True)
+    check_name_chars(name, ctx.quirks["name_chars"])
     string = opt_str(ctx.body, "string", required=True)
     ws = ctx.workspace(ctx.body.get("workspace_id"))
     now = ids.now_iso()
@@ -90,6 +91,7 @@ def update_prompt_partial(ctx: Ctx) -> Any:
     a new `string` makes a new unpublished version → {prompt_partial_version_id}; else {}."""
     partial = PARTIALS.find(ctx.tx, ctx.params["partial_id"])
     name = opt_str(ctx.body, "name", nonblank=True)
+    check_name_chars(name, ctx.quirks["name_chars"])
     if name is not None:
         partial["name"] = name
     status = opt_enum(ctx.body, "status", ("active", "archived"))
@@ -113,10 +115,12 @@ publish_partial = PARTIALS.publish  # PUT /prompts/partials/{id}/makeDefault {ve
 
 
 def list_partial_versions(ctx: Ctx) -> Any:
-    """GET /prompts/partials/{id}/versions: a bare array of PromptPartialVersion."""
+    """GET /prompts/partials/{id}/versions: PromptPartialVersion rows, wrapped `{data}` newest first
+    by default (quirks `versions_envelope`, `active_version`)."""
     partial = PARTIALS.find(ctx.tx, ctx.params["partial_id"])
     out = []
-    for v in PARTIALS.versions(ctx.tx, partial):
+    versions = PARTIALS.versions(ctx.tx, partial)
+    for v in versions:
         item = {
             "prompt_partial_id": partial["id"],
             "prompt_partial_version_id": v["id"],
@@ -126,8 +130,10 @@ def list_partial_versions(ctx: Ctx) -> Any:
             "string": v["string"],
             "description": v["description"],
             "created_at": v["created_at"],
-            "prompt_version_status": version_status(partial, v),
+            "prompt_version_status": listed_status(
+                partial, v, versions[-1]["version"], ctx.quirks["active_version"]
+            ),
             "object": "partial",
         }
         out.append({k: x for k, x in item.items() if x is not None})
-    return out
+    return versions_answer(out, ctx.quirks["versions_envelope"])

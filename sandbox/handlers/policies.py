@@ -13,33 +13,45 @@ from sandbox.fields import opt_enum, opt_list, opt_str
 from sandbox.paging import page
 from sandbox.store import Doc, Tx
 
-# `conditions[].key` and `group_by[].key`:
-# api_key, organisation_id, workspace_id or metadata.<field>.
-_KEY = re.compile(r"^(api_key|organisation_id|workspace_id|metadata\.[A-Za-z0-9_.-]+)$")
-IMMUTABLE = ("conditions", "group_by", "type")
+# `conditions[].key` and `group_by[].key` (docs-core product/enterprise-offering/budget-policies.mdx,
+# "Valid Keys"): api_key, organisation_id, workspace_id, virtual_key, provider, config, prompt, model,
+# mcp_server, mcp_tool or metadata.<field>; rate limits also take endpoint_type (backend changelog
+# v1.13.0: "Added endpoint_type as a new condition key for rate limit policies").
+_KEY = re.compile(
+    r"^(api_key|organisation_id|workspace_id|virtual_key|provider|config|prompt|model|mcp_server|mcp_tool"
+    r"|metadata\.[A-Za-z0-9_.-]+)$"
+)
+RATE_ONLY_KEYS = ("endpoint_type",)
+_KEYS_TEXT = (
+    "api_key, organisation_id, workspace_id, virtual_key, provider, config, prompt, model, mcp_server, "
+    "mcp_tool or metadata.<field>"
+)
+# Fields an update may never carry. `conditions` too under the quirk `policy_conditions_put=refused`;
+# by default PUT accepts them (backend changelog v1.16.0: "PUT /v2/policies/usage-limits/:id and
+# PUT /v2/policies/rate-limits/:id now accept conditions in the request body").
+IMMUTABLE = ("group_by", "type")
 
 
-def _key(item: Any, where: str) -> str:
+def _key(item: Any, where: str, extra: tuple[str, ...] = ()) -> str:
     if not isinstance(item, dict):
         raise invalid(where, "must be an object")
     key = item.get("key")
     if key is None:
         raise invalid(f"{where}.key", "field required")
-    if not isinstance(key, str) or not _KEY.match(key):
-        raise invalid(
-            f"{where}.key", "must be api_key, organisation_id, workspace_id or metadata.<field>"
-        )
+    if not isinstance(key, str) or not (_KEY.match(key) or key in extra):
+        also = f", {', '.join(extra)}" if extra else ""
+        raise invalid(f"{where}.key", f"must be {_KEYS_TEXT}{also}")
     return key
 
 
-def conditions(body: dict[str, Any]) -> list[dict[str, str]]:
-    """`conditions[{key, value}]`, at least one."""
+def conditions(body: dict[str, Any], extra: tuple[str, ...] = ()) -> list[dict[str, str]]:
+    """`conditions[{key, value}]`, at least one; `extra` keys are allowed beside the common ones."""
     items = opt_list(body, "conditions", required=True) or []
     if not items:
         raise invalid("conditions", "must hold at least one condition")
     out = []
     for i, item in enumerate(items):
-        key = _key(item, f"conditions[{i}]")
+        key = _key(item, f"conditions[{i}]", extra)
         value = item.get("value")
         if not isinstance(value, str):
             raise invalid(f"conditions[{i}].value", "field required (a string)")
@@ -47,23 +59,37 @@ def conditions(body: dict[str, Any]) -> list[dict[str, str]]:
     return out
 
 
-def group_by(body: dict[str, Any]) -> list[dict[str, str]]:
+def group_by(body: dict[str, Any], extra: tuple[str, ...] = ()) -> list[dict[str, str]]:
     """`group_by[{key}]`, at least one."""
     items = opt_list(body, "group_by", required=True) or []
     if not items:
         raise invalid("group_by", "must hold at least one entry")
-    return [{"key": _key(item, f"group_by[{i}]")} for i, item in enumerate(items)]
+    return [{"key": _key(item, f"group_by[{i}]", extra)} for i, item in enumerate(items)]
 
 
-def check_update_fields(body: dict[str, Any], allowed: tuple[str, ...]) -> None:
-    """400 naming the first field an update may not carry: `conditions`, `group_by` and
-    `type` are immutable; anything else outside `allowed` (and the scoping ids) is unknown."""
-    for field in IMMUTABLE:
-        if field in body:
+def check_update_fields(ctx: Ctx, allowed: tuple[str, ...]) -> None:
+    """400 naming the first field an update may not carry: `group_by` and `type` are immutable
+    (and `conditions` under `policy_conditions_put=refused`); anything else outside `allowed`,
+    `conditions` and the scoping ids is unknown."""
+    immutable = IMMUTABLE
+    if ctx.quirks["policy_conditions_put"] == "refused":
+        immutable = ("conditions", *IMMUTABLE)
+    for field in immutable:
+        if field in ctx.body:
             raise invalid(field, "cannot be changed; delete the policy and create a new one")
-    for field in body:
-        if field not in allowed and field not in ("workspace_id", "organisation_id"):
-            raise invalid(field, f"cannot be updated (updatable: {', '.join(allowed)})")
+    for field in ctx.body:
+        if field not in (*allowed, "conditions", "workspace_id", "organisation_id"):
+            raise invalid(field, f"cannot be updated (updatable: {', '.join((*allowed, *_conditions(ctx)))})")
+
+
+def _conditions(ctx: Ctx) -> tuple[str, ...]:
+    return ("conditions",) if ctx.quirks["policy_conditions_put"] == "accepted" else ()
+
+
+def update_conditions(ctx: Ctx, policy: Doc, extra: tuple[str, ...] = ()) -> None:
+    """Replace the policy's conditions with the body's, when it has them (checked as on create)."""
+    if "conditions" in ctx.body:
+        policy["conditions"] = conditions(ctx.body, extra)
 
 
 def find_policy(tx: Tx, kind: str, ident: str) -> Doc:
@@ -83,13 +109,17 @@ def policy_name(body: dict[str, Any]) -> str | None:
 
 
 def create_policy(
-    ctx: Ctx, kind: str, types: tuple[str, ...], limits: Callable[[dict[str, Any]], dict[str, Any]]
+    ctx: Ctx,
+    kind: str,
+    types: tuple[str, ...],
+    limits: Callable[[dict[str, Any]], dict[str, Any]],
+    extra_keys: tuple[str, ...] = (),
 ) -> Doc:
     """Check a create body (`conditions`, `group_by`, `type`, then what `limits` reads from the
     body, then `name` and the scope) and store the new active policy of `kind`."""
     body = ctx.body
-    policy_conditions = conditions(body)
-    policy_group_by = group_by(body)
+    policy_conditions = conditions(body, extra_keys)
+    policy_group_by = group_by(body, extra_keys)
     policy_type = opt_enum(body, "type", types, required=True)
     fields = limits(body)
     name = policy_name(body)

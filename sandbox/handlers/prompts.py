@@ -8,10 +8,12 @@ from typing import Any
 from sandbox import ids
 from sandbox.context import Ctx
 from sandbox.errors import invalid, not_found
-from sandbox.fields import opt_bool, opt_dict, opt_list, opt_str
+from sandbox.fields import check_name_chars, opt_bool, opt_dict, opt_list, opt_str
 from sandbox.handlers.labels import find_label
-from sandbox.handlers.versions import Versioned, version_status
+from sandbox.handlers.versions import Versioned, listed_status, version_status, versions_answer
+from sandbox.mustache import template_names
 from sandbox.paging import page
+from sandbox.quirks import Quirks
 from sandbox.store import Doc, Tx
 
 PROMPTS = Versioned("prompt", "prompt", "prompt_id")
@@ -33,6 +35,35 @@ VERSION_FIELDS = (
 )
 # Without `patch: true` these must come together in an update.
 STRICT_FIELDS = ("string", "parameters", "virtual_key")
+# OpenAI's string forms of `tool_choice`, which Portkey passes on (quirk `tool_choice_string`).
+TOOL_CHOICE_STRINGS = ("auto", "none", "required")
+# What a versions list's `prompt_template` holds under `versions_template=partial`.
+PARTIAL_TEMPLATE_FIELDS = ("string", "model", "parameters")
+TEMPLATE_FIELDS = (
+    "string",
+    "parameters",
+    "model",
+    "virtual_key",
+    "functions",
+    "tools",
+    "tool_choice",
+    "template_metadata",
+    "is_raw_template",
+)
+
+
+def _tool_choice(quirks: Quirks) -> Any:
+    def read(body: dict[str, Any], name: str) -> Any:
+        value = body[name]
+        if not isinstance(value, str):
+            return opt_dict(body, name)
+        if quirks["tool_choice_string"] == "refused":
+            raise invalid(name, "must be an object ({type: function, function: {name}})")
+        if value not in TOOL_CHOICE_STRINGS:
+            raise invalid(name, f"must be one of {', '.join(TOOL_CHOICE_STRINGS)} or an object")
+        return value
+
+    return read
 
 
 def published_version(tx: Tx, prompt: Doc) -> Doc:
@@ -42,7 +73,7 @@ def published_version(tx: Tx, prompt: Doc) -> Doc:
     return version
 
 
-def _version_values(body: dict[str, Any], base: Doc | None) -> dict[str, Any]:
+def _version_values(body: dict[str, Any], base: Doc | None, quirks: Quirks) -> dict[str, Any]:
     """Version content from `body`; omitted fields come from `base` (patch) or defaults."""
 
     def pick(name: str, read: Any, default: Any, key: str | None = None) -> Any:
@@ -60,7 +91,7 @@ def _version_values(body: dict[str, Any], base: Doc | None) -> dict[str, Any]:
         "virtual_key": pick("virtual_key", opt_str, None),
         "functions": pick("functions", opt_list, None),
         "tools": pick("tools", opt_list, None),
-        "tool_choice": pick("tool_choice", opt_dict, None),
+        "tool_choice": pick("tool_choice", _tool_choice(quirks), None),
         "is_raw_template": pick("is_raw_template", opt_bool, False),
         "template_metadata": pick(meta_field, opt_dict, {}, key="template_metadata"),
         "description": pick("version_description", opt_str, None, key="description"),
@@ -71,17 +102,60 @@ def _new_version(tx: Tx, prompt: Doc, values: dict[str, Any]) -> Doc:
     return PROMPTS.new_version(tx, prompt, {**values, "label_ids": []})
 
 
-def prompt_view(prompt: Doc, version: Doc) -> dict[str, Any]:
-    """The flat `Prompt` object for one version of `prompt`."""
-    view = {
+def echoed_parameters(version: Doc, quirks: Quirks) -> dict[str, Any]:
+    """`parameters` as read back. With `parameters_echo=on` (the default) Portkey's form: the
+    template's variables as empty strings, then what was sent, then `model` (live prompts-get.json:
+    `{"thread": "", …, "model": "claude-sonnet-4-6"}`; the Terraform provider's prompt resource notes
+    that the API adds `model` to an empty `parameters`)."""
+    sent = dict(version["parameters"] or {})
+    if quirks["parameters_echo"] == "off":
+        return sent
+    echoed: dict[str, Any] = dict.fromkeys(sorted(_names(version)["variables"]), "")
+    echoed.update(sent)
+    if version["model"] is not None:
+        echoed.setdefault("model", version["model"])
+    return echoed
+
+
+def _names(version: Doc) -> dict[str, list[str]]:
+    string = version["string"]
+    return template_names(string) if isinstance(string, str) else template_names("")
+
+
+def _virtual_key(tx: Tx, value: str | None, quirks: Quirks) -> str | None:
+    """Under `prompt_shape=live` a virtual key given by id is answered by its slug (live
+    prompts-get.json holds a slug; the Terraform provider keeps the user's value because "API returns
+    slug but user may have provided ID", prompt_resource.go)."""
+    if value is None or quirks["prompt_shape"] == "spec":
+        return value
+    found = tx.find("virtual_key", value)
+    return found["slug"] if found is not None else value
+
+
+def _labels(tx: Tx, version: Doc) -> list[Doc]:
+    found = (tx.get("label", ident) for ident in version["label_ids"])
+    return [label for label in found if label is not None]
+
+
+def prompt_view(tx: Tx, prompt: Doc, version: Doc, quirks: Quirks) -> dict[str, Any]:
+    """The flat `Prompt` object for one version of `prompt`.
+
+    `prompt_shape=live` (the default) answers every key live prompts-get.json has, nulls kept,
+    `is_raw_template` as 0/1, the version's labels in `prompt_version_labels` (objects `{id, name}`;
+    the live sample only shows `[]`) and `variable_components`; `spec` leaves unset fields out
+    (the spec types them non-nullable) and answers `is_raw_template` as a boolean.
+    """
+    labels = _labels(tx, version)
+    last = labels[-1] if labels else None
+    view: dict[str, Any] = {
         "id": prompt["id"],
         "slug": prompt["slug"],
         "name": prompt["name"],
         "collection_id": prompt["collection_id"],
         "string": version["string"],
-        "parameters": version["parameters"],
+        "parameters": echoed_parameters(version, quirks),
         "model": version["model"],
-        "virtual_key": version["virtual_key"],
+        "virtual_key": _virtual_key(tx, version["virtual_key"], quirks),
         "functions": version["functions"],
         "tools": version["tools"],
         "tool_choice": version["tool_choice"],
@@ -91,41 +165,73 @@ def prompt_view(prompt: Doc, version: Doc) -> dict[str, Any]:
         "prompt_version_id": version["id"],
         "prompt_version_status": version_status(prompt, version),
         "prompt_version_description": version["description"],
-        "prompt_version_label_id": version["label_ids"][-1] if version["label_ids"] else None,
+        "prompt_version_label_id": last["id"] if last else None,
         "status": prompt["status"],
         "created_at": prompt["created_at"],
         "last_updated_at": prompt["last_updated_at"],
     }
-    # The spec types these fields as non-nullable: leave out what is unset.
-    return {k: v for k, v in view.items() if v is not None}
+    if quirks["prompt_shape"] == "spec":
+        return {k: v for k, v in view.items() if v is not None}
+    names = _names(version)
+    return {
+        **_live_prompt_fields(prompt),
+        **view,
+        "is_raw_template": int(bool(version["is_raw_template"])),
+        "variable_components": {
+            "partials": names["partials"],
+            "sections": names["sections"],
+            "variables": names["variables"],
+            "sectionVariables": {},
+            "variablePartials": [],
+        },
+        "prompt_version_label_name": last["name"] if last else None,
+        "prompt_version_labels": [{"id": lb["id"], "name": lb["name"]} for lb in labels],
+        "object": "prompt",
+    }
 
 
-def _version_summary(prompt: Doc, version: Doc) -> dict[str, Any]:
-    template = {
-        k: version[k]
-        for k in (
-            "string",
-            "parameters",
-            "model",
-            "virtual_key",
-            "functions",
-            "tools",
-            "tool_choice",
-            "template_metadata",
-            "is_raw_template",
-        )
-    }  # null fields stay, as a live read writes them ("tools": null in shared/portkey-live prompts-get.json)
+def _live_prompt_fields(prompt: Doc) -> dict[str, Any]:
+    """The sharing and forking fields live prompt reads carry (prompts-get.json, prompts-list.json)."""
+    return {
+        "access_level": "workspace",
+        "share_organisation_id": None,
+        "shared_at": None,
+        "shared_by_user_id": None,
+        "shared_from_version_id": None,
+        "allow_all_workspaces": 0,
+        "forked_from_prompt_id": None,
+        "forked_from_prompt_version_id": None,
+        "prompt_owning_workspace_id": prompt["workspace_id"],
+    }
+
+
+def _prompt_template(version: Doc, quirks: Quirks) -> dict[str, Any] | None:
+    """A versions-list row's `prompt_template` under the `versions_template` quirk."""
+    mode = quirks["versions_template"]
+    if mode == "absent":
+        return None
+    fields = PARTIAL_TEMPLATE_FIELDS if mode == "partial" else TEMPLATE_FIELDS
+    # null fields stay, as a live read writes them ("tools": null in portkey-live prompts-get.json)
+    template = {k: version[k] for k in fields}
+    if "parameters" in template:
+        template["parameters"] = echoed_parameters(version, quirks)
+    if "is_raw_template" in template and quirks["prompt_shape"] == "live":
+        template["is_raw_template"] = int(bool(template["is_raw_template"]))
+    return template
+
+
+def _version_summary(tx: Tx, prompt: Doc, version: Doc, newest: int, quirks: Quirks) -> dict[str, Any]:
     summary = {
         "id": version["id"],
         "prompt_id": version["prompt_id"],
-        "prompt_template": template,
+        "prompt_template": _prompt_template(version, quirks),
         "prompt_version": version["version"],
         "prompt_description": version["description"],
         "label_id": version["label_ids"][-1] if version["label_ids"] else None,
         # Sandbox extension: a version may carry several labels; `label_id` shows the last one.
         "label_ids": list(version["label_ids"]),
         "created_at": version["created_at"],
-        "status": version_status(prompt, version),
+        "status": listed_status(prompt, version, newest, quirks["active_version"]),
         "object": "prompt",
     }
     return {k: v for k, v in summary.items() if v is not None}
@@ -135,6 +241,7 @@ def create_prompt(ctx: Ctx) -> Any:
     """POST /prompts: the prompt plus version 1, which is published at once."""
     body = ctx.body
     name = opt_str(body, "name", required=True)
+    check_name_chars(name, ctx.quirks["name_chars"])
     collection_ref = opt_str(body, "collection_id", required=True)
     for field in STRICT_FIELDS:
         if body.get(field) is None:
@@ -146,7 +253,7 @@ def create_prompt(ctx: Ctx) -> Any:
         ws = ctx.workspace(body["workspace_id"])
         if ws["id"] != collection["workspace_id"]:
             raise invalid("collection_id", "collection belongs to another workspace")
-    values = _version_values(body, None)
+    values = _version_values(body, None, ctx.quirks)
     now = ids.now_iso()
     prompt = {
         "id": ids.new_uuid(),
@@ -190,8 +297,10 @@ def list_prompts(ctx: Ctx) -> Any:
             "last_updated_at": prompt["last_updated_at"],
             "object": "prompt",
         }
-        data.append({k: v for k, v in summary.items() if v is not None})
-    return {"data": data, "total": len(items)}
+        if ctx.quirks["prompt_shape"] == "live":
+            summary = {**summary, **_live_prompt_fields(prompt)}
+        data.append({k: v for k, v in summary.items() if v is not None or ctx.quirks["prompt_shape"] == "live"})
+    return {"object": "list", "total": len(items), "data": data}
 
 
 def get_prompt(ctx: Ctx) -> Any:
@@ -203,7 +312,7 @@ def get_prompt(ctx: Ctx) -> Any:
     version = PROMPTS.at(ctx.tx, prompt, wanted)
     if version is None:
         raise not_found("prompt version", f"{prompt['slug']}@{wanted}")
-    return prompt_view(prompt, version)
+    return prompt_view(ctx.tx, prompt, version, ctx.quirks)
 
 
 def update_prompt(ctx: Ctx) -> Any:
@@ -212,6 +321,7 @@ def update_prompt(ctx: Ctx) -> Any:
     body = ctx.body
     patch = opt_bool(body, "patch") or False
     name = opt_str(body, "name", nonblank=True)
+    check_name_chars(name, ctx.quirks["name_chars"])
     if name is not None:
         prompt["name"] = name
     collection_ref = opt_str(body, "collection_id")
@@ -231,7 +341,7 @@ def update_prompt(ctx: Ctx) -> Any:
                         "(all version fields must be sent together)",
                     )
         base = PROMPTS.at(ctx.tx, prompt, "latest") if patch else None
-        version = _new_version(ctx.tx, prompt, _version_values(body, base))
+        version = _new_version(ctx.tx, prompt, _version_values(body, base, ctx.quirks))
         answer = {"id": prompt["id"], "slug": prompt["slug"], "prompt_version_id": version["id"]}
     prompt["last_updated_at"] = ids.now_iso()
     ctx.tx.put("prompt", prompt)
@@ -243,9 +353,13 @@ publish_prompt = PROMPTS.publish  # PUT /prompts/{id}/makeDefault {version: N}
 
 
 def list_prompt_versions(ctx: Ctx) -> Any:
-    """GET /prompts/{id}/versions: a bare array of PromptVersionSummary, oldest first."""
+    """GET /prompts/{id}/versions: PromptVersionSummary rows, wrapped `{data}` newest first by
+    default (quirks `versions_envelope`, `versions_template`, `active_version`)."""
     prompt = PROMPTS.find(ctx.tx, ctx.params["prompt_id"])
-    return [_version_summary(prompt, v) for v in PROMPTS.versions(ctx.tx, prompt)]
+    versions = PROMPTS.versions(ctx.tx, prompt)
+    newest = versions[-1]["version"]
+    rows = [_version_summary(ctx.tx, prompt, v, newest, ctx.quirks) for v in versions]
+    return versions_answer(rows, ctx.quirks["versions_envelope"])
 
 
 def _find_version(tx: Tx, prompt: Doc, version_id: str) -> Doc:
@@ -258,12 +372,13 @@ def _find_version(tx: Tx, prompt: Doc, version_id: str) -> Doc:
 def get_prompt_version(ctx: Ctx) -> Any:
     """GET /prompts/{id}/versions/{version_id}: the flat Prompt at that version (by UUID)."""
     prompt = PROMPTS.find(ctx.tx, ctx.params["prompt_id"])
-    return prompt_view(prompt, _find_version(ctx.tx, prompt, ctx.params["version_id"]))
+    return prompt_view(ctx.tx, prompt, _find_version(ctx.tx, prompt, ctx.params["version_id"]), ctx.quirks)
 
 
 def update_prompt_version(ctx: Ctx) -> Any:
     """PUT /prompts/{id}/versions/{version_id} {label_id}: attach a label, moving it off the
-    prompt's other versions; `label_id: null` clears the version's labels."""
+    prompt's other versions; `label_id: null` clears the version's labels. Under the
+    `label_write=replace` quirk the version keeps only the new label."""
     prompt = PROMPTS.find(ctx.tx, ctx.params["prompt_id"])
     version = _find_version(ctx.tx, prompt, ctx.params["version_id"])
     if "label_id" not in ctx.body:
@@ -282,7 +397,9 @@ def update_prompt_version(ctx: Ctx) -> Any:
         if other["id"] != version["id"] and label["id"] in other["label_ids"]:
             other["label_ids"].remove(label["id"])
             ctx.tx.put("prompt_version", other)
-    if label["id"] not in version["label_ids"]:
+    if ctx.quirks["label_write"] == "replace":
+        version["label_ids"] = [label["id"]]
+    elif label["id"] not in version["label_ids"]:
         version["label_ids"].append(label["id"])
     ctx.tx.put("prompt_version", version)
     return {}

@@ -1,4 +1,9 @@
-"""Rate-limit policies: requests or tokens per minute, hour or day; delete removes them."""
+"""Rate-limit policies: requests or tokens per minute, hour, day or week; delete removes them.
+
+`rpw` (per week) and the condition key `endpoint_type` come from the backend changelog v1.13.0
+("Added rpw (requests per week) as a new rate limit unit", "Added endpoint_type as a new condition
+key for rate limit policies").
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,18 @@ from typing import Any
 from sandbox import ids
 from sandbox.context import Ctx
 from sandbox.fields import opt_enum, opt_number
-from sandbox.handlers.policies import check_update_fields, create_policy, find_policy, list_policies, policy_name
+from sandbox.handlers.policies import (
+    RATE_ONLY_KEYS,
+    check_update_fields,
+    create_policy,
+    find_policy,
+    list_policies,
+    policy_name,
+    update_conditions,
+)
 
 TYPES = ("requests", "tokens")
-UNITS = ("rpm", "rph", "rpd")
+UNITS = ("rpm", "rph", "rpd", "rpw")
 KIND = "rate_limit"
 
 
@@ -24,7 +37,7 @@ def _limits(body: dict[str, Any]) -> dict[str, Any]:
 def create_rate_limit(ctx: Ctx) -> Any:
     """POST /policies/rate-limits {conditions*, group_by*, type*, unit*, value*, name,
     workspace_id, organisation_id} → {id, object}."""
-    policy = create_policy(ctx, KIND, TYPES, _limits)
+    policy = create_policy(ctx, KIND, TYPES, _limits, RATE_ONLY_KEYS)
     return {"id": policy["id"], "object": "policy_rate_limits"}
 
 
@@ -40,9 +53,11 @@ def get_rate_limit(ctx: Ctx) -> Any:
 
 
 def update_rate_limit(ctx: Ctx) -> Any:
-    """PUT /policies/rate-limits/{id} {name, unit, value}; conditions, group_by, type → 400."""
+    """PUT /policies/rate-limits/{id} {name, unit, value, conditions}; group_by, type → 400
+    (conditions too under `policy_conditions_put=refused`)."""
     policy = find_policy(ctx.tx, KIND, ctx.params["policy_id"])
-    check_update_fields(ctx.body, ("name", "unit", "value"))
+    check_update_fields(ctx, ("name", "unit", "value"))
+    update_conditions(ctx, policy, RATE_ONLY_KEYS)
     name = policy_name(ctx.body)
     if name is not None:
         policy["name"] = name

@@ -1,7 +1,9 @@
 """Usage-limit policies (cost or tokens over a period) and the entities they track.
 
 Delete archives a policy; archived policies stay readable and listable with
-`?status=archived` but refuse updates (403 AB03).
+`?status=archived` but refuse updates (403 AB03). `periodic_reset_days` (1-365, exclusive with
+`periodic_reset`) and `next_usage_reset_at` come from the backend changelog v1.15.0 ("Usage Limits:
+Custom Reset Cadence") and docs-core budget-policies.mdx.
 """
 
 from __future__ import annotations
@@ -12,7 +14,14 @@ from sandbox import ids
 from sandbox.context import Ctx
 from sandbox.errors import forbidden, invalid, not_found
 from sandbox.fields import opt_enum, opt_number, opt_str
-from sandbox.handlers.policies import check_update_fields, create_policy, find_policy, list_policies, policy_name
+from sandbox.handlers.policies import (
+    check_update_fields,
+    create_policy,
+    find_policy,
+    list_policies,
+    policy_name,
+    update_conditions,
+)
 from sandbox.paging import page
 from sandbox.store import Doc, Tx
 
@@ -24,6 +33,8 @@ UPDATABLE = (
     "credit_limit",
     "alert_threshold",
     "periodic_reset",
+    "periodic_reset_days",
+    "next_usage_reset_at",
     "reset_usage_for_value",
 )
 ENTITY = "usage_entity"
@@ -95,19 +106,34 @@ def _policy_view(tx: Tx, policy: Doc, include_usage: bool) -> dict[str, Any]:
     return view
 
 
+def _reset_days(body: dict[str, Any]) -> int | None:
+    """`periodic_reset_days`: a whole number of days, 1-365."""
+    days = opt_number(body, "periodic_reset_days", minimum=1)
+    if days is not None and (days != int(days) or days > 365):
+        raise invalid("periodic_reset_days", "must be a whole number of days from 1 to 365")
+    return None if days is None else int(days)
+
+
+def _check_cadence(policy: Doc) -> None:
+    if policy.get("periodic_reset") is not None and policy.get("periodic_reset_days") is not None:
+        raise invalid("periodic_reset_days", "periodic_reset and periodic_reset_days are mutually exclusive")
+
+
 def _limits(body: dict[str, Any]) -> dict[str, Any]:
     credit_limit = opt_number(body, "credit_limit", required=True, minimum=0)
     assert credit_limit is not None
     alert_threshold = opt_number(body, "alert_threshold", minimum=0)
     _check_threshold(credit_limit, alert_threshold)
-    return {
+    fields = {
         "credit_limit": credit_limit,
         "alert_threshold": alert_threshold,
         "periodic_reset": opt_enum(body, "periodic_reset", RESETS),
-        "periodic_reset_days": None,
-        "next_usage_reset_at": None,
+        "periodic_reset_days": _reset_days(body),
+        "next_usage_reset_at": opt_str(body, "next_usage_reset_at"),
         "last_reset_at": None,
     }
+    _check_cadence(fields)
+    return fields
 
 
 def create_usage_limit(ctx: Ctx) -> Any:
@@ -132,10 +158,12 @@ def get_usage_limit(ctx: Ctx) -> Any:
 
 def update_usage_limit(ctx: Ctx) -> Any:
     """PUT /policies/usage-limits/{id} {name, credit_limit, alert_threshold, periodic_reset,
-    reset_usage_for_value}; conditions, group_by, type → 400."""
+    periodic_reset_days, next_usage_reset_at, reset_usage_for_value, conditions}; group_by, type → 400
+    (conditions too under `policy_conditions_put=refused`)."""
     policy = _live_policy(ctx.tx, ctx.params["policy_id"])
     body = ctx.body
-    check_update_fields(body, UPDATABLE)
+    check_update_fields(ctx, UPDATABLE)
+    update_conditions(ctx, policy)
     name = policy_name(body)
     if name is not None:
         policy["name"] = name
@@ -147,6 +175,11 @@ def update_usage_limit(ctx: Ctx) -> Any:
     _check_threshold(policy["credit_limit"], policy["alert_threshold"])
     if "periodic_reset" in body:
         policy["periodic_reset"] = opt_enum(body, "periodic_reset", RESETS)
+    if "periodic_reset_days" in body:
+        policy["periodic_reset_days"] = _reset_days(body)
+    if "next_usage_reset_at" in body:
+        policy["next_usage_reset_at"] = opt_str(body, "next_usage_reset_at")
+    _check_cadence(policy)
     value_key = opt_str(body, "reset_usage_for_value")
     if value_key is not None:
         for entity in ctx.tx.list(ENTITY, parent_id=policy["id"]):

@@ -111,3 +111,22 @@ class Versioned:
         ctx.tx.delete_children(self.version_kind, doc["id"])
         ctx.tx.delete(self.kind, doc["id"])
         return {}
+
+
+def listed_status(doc: Doc, version: Doc, newest: int, mode: str) -> str | None:
+    """A versions-list row's status under the `active_version` quirk: `published` marks the
+    published version active, `latest` the newest one, `absent` gives no status (None)."""
+    if mode == "absent":
+        return None
+    if mode == "latest":
+        return "active" if version["version"] == newest else "archived"
+    return version_status(doc, version)
+
+
+def versions_answer(rows: list[dict[str, Any]], envelope: str) -> Any:
+    """A versions list (`rows` oldest first) under the `versions_envelope` quirk: `wrapped` is
+    `{object, total, data}` newest first, as the Terraform provider's ListPromptVersions ("sorted
+    newest-first", reads `data`) and the Python SDK read it; `bare` is the spec's array, oldest first."""
+    if envelope == "bare":
+        return rows
+    return {"object": "list", "total": len(rows), "data": rows[::-1]}

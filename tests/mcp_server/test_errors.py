@@ -95,7 +95,7 @@ async def test_rate_limit_reports_the_attempts(sandbox: Sandbox) -> None:
     server = _server(lambda: PortkeyClient(settings, transport=httpx.ASGITransport(app=sandbox.app)))
     async with Client(server, raise_exceptions=True) as client:
         result = await client.call_tool("list_prompts", {})
-    assert result.is_error and "HTTP 429 SB429" in text(result) and "3 attempt(s)" in text(result)
+    assert result.is_error and "HTTP 429 AB06" in text(result) and "3 attempt(s)" in text(result)
 
 
 async def test_wrong_key_and_unreachable_portkey(sandbox: Sandbox) -> None:

@@ -10,6 +10,13 @@ from sandbox import Sandbox
 
 API_KEY = "sandbox-key"
 BASE_URL = "http://sandbox/v1"
+# The spec's shapes, which the sandbox still serves under these quirks (its defaults are the live shapes).
+SPEC_SHAPES = {
+    "versions_envelope": "bare",
+    "config_encoding": "object",
+    "parameters_echo": "off",
+    "prompt_shape": "spec",
+}
 
 
 def client_for(sandbox: Sandbox, **kwargs: Any) -> httpx.AsyncClient:
@@ -26,10 +33,20 @@ def ok(response: httpx.Response) -> Any:
     return response.json()
 
 
-def error(response: httpx.Response, status: int, code: str, *words: str) -> dict[str, Any]:
-    """Check an error answer: status, errorCode and words its message must contain."""
-    assert response.status_code == status, (response.status_code, response.text)
+def error_data(response: httpx.Response) -> dict[str, Any]:
+    """The `{message, errorCode}` of an error answer, checking the live envelope
+    `{success: false, data: {message, errorCode}}` around it."""
     body = response.json()
+    assert body["success"] is False and set(body) == {"success", "data"}, body
+    assert set(body["data"]) == {"message", "errorCode"}, body
+    return body["data"]
+
+
+def error(response: httpx.Response, status: int, code: str, *words: str) -> dict[str, Any]:
+    """Check an error answer: status, errorCode and words its message must contain; returns
+    `{message, errorCode}`."""
+    assert response.status_code == status, (response.status_code, response.text)
+    body = error_data(response)
     assert body["errorCode"] == code, body
     for word in words:
         assert word in body["message"], (word, body)

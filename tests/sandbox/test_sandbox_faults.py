@@ -23,7 +23,7 @@ async def test_scripted_429s_then_success(sb, api):
         response = await api.post("/prompts", json=body)
         assert response.status_code == 429
         assert response.headers["retry-after"] == "0"
-        assert response.json()["errorCode"] == "SB429"
+        assert response.json()["data"]["errorCode"] == "AB06"
     assert ok(await api.get("/prompts"))["total"] == 0  # faulted requests are not applied
     ok(await api.post("/prompts", json=body))
     assert ok(await api.get("/prompts"))["total"] == 1

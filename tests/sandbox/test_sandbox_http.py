@@ -23,9 +23,9 @@ CATALOGUE = Path(__file__).resolve().parents[2] / "contracts" / "catalogue.tsv"
 
 async def test_missing_or_wrong_key_is_401_without_echo(sb):
     async with client_for(sb, headers={}) as anon:
-        error(await anon.get("/prompts"), 401, "SB401")
+        error(await anon.get("/prompts"), 401, "AB05")
     async with client_for(sb, headers={"x-portkey-api-key": "wrong-secret"}) as bad:
-        body = error(await bad.post("/labels", json={"name": "x"}), 401, "SB401")
+        body = error(await bad.post("/labels", json={"name": "x"}), 401, "AB05")
         assert "wrong-secret" not in body["message"]
     async with client_for(sb) as api:
         assert ok(await api.get("/labels"))["total"] == 3  # nothing was created
@@ -44,7 +44,7 @@ async def test_error_answers(api):
     error(response, 400, "AB01", "body")
     error(await api.post("/labels", json=[1, 2]), 400, "AB01", "body")
     response = await api.get("http://sandbox/elsewhere")
-    assert response.status_code == 404 and response.json()["errorCode"] == "SB404"
+    assert response.status_code == 404 and response.json()["data"]["errorCode"] == "SB404"
 
 
 async def test_paging_over_several_pages(api):
@@ -86,8 +86,8 @@ async def test_state_survives_reopening_a_file_database(tmp_path):
         prompt = ok(await api.get(f"/prompts/{created['slug']}"))
         assert prompt["prompt_version_id"] == created["version_id"]
         ok(await api.put(f"/prompts/{created['id']}", json={"patch": True, "string": "v3"}))
-        versions = ok(await api.get(f"/prompts/{created['id']}/versions"))
-        assert [v["prompt_version"] for v in versions] == [1, 2, 3]
+        versions = ok(await api.get(f"/prompts/{created['id']}/versions"))["data"]  # newest first
+        assert [v["prompt_version"] for v in versions] == [3, 2, 1]
         assert ok(await api.get("/labels"))["total"] == 3  # seeded once
     second.close()
 

@@ -370,6 +370,6 @@ async def test_pricing_is_public_and_outside_v1(sb):
         price = ok(await anon.get("http://sandbox/model-configs/pricing/openai/gpt-4o"))
         assert price["pay_as_you_go"]["request_token"] == {"price": 0.00025} and price["currency"] == "USD"
         missing = await anon.get("http://sandbox/model-configs/pricing/openai/gpt-0")
-        assert missing.status_code == 404 and missing.json()["errorCode"] == "AB08"
+        assert missing.status_code == 404 and missing.json()["data"]["errorCode"] == "AB08"
     async with client_for(sb) as api:
         error(await api.get("/model-configs/pricing/openai/gpt-4o"), 404, "SB404")  # not under /v1
