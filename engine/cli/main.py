@@ -12,6 +12,7 @@ import typer
 
 from engine import __version__, redaction
 from engine.cli import apply_cmd, drift_cmd, export_cmd, import_cmd, plan_cmd, sandbox_cmd, terminal, validate_cmd
+from engine.cli.ci_cmd import app as ci_app
 from engine.cli.exits import EXIT_ERROR
 from engine.portkey.errors import PortkeyError
 
@@ -27,6 +28,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(sandbox_cmd.app, name="sandbox")
+app.add_typer(ci_app, name="ci")
 app.command()(validate_cmd.validate)
 app.command()(plan_cmd.plan)
 app.command()(apply_cmd.apply)
