@@ -38,6 +38,7 @@ class Step:
     summary: str = ""
     comment: str | None = None  # the sticky comment's body, when there is one to write
     comment_pr: int | None = None
+    stage: str = "plan"  # what the failure title says failed: plan or apply
     notes: list[str] = field(default_factory=list)  # warnings shown after the summary
 
     def __post_init__(self) -> None:
@@ -48,7 +49,7 @@ class Step:
     def fail(self, reason: str, title: str, lines: list[str], markdown: str | None = None) -> int:
         """Report a failure (summary, comment, outputs) and return its exit code."""
         self.outputs["failure_reason"] = reason
-        body = markdown if markdown is not None else report.failure(self.ctx, reason, title, lines)
+        body = markdown if markdown is not None else report.failure(self.ctx, reason, title, lines, self.stage)
         self.summary = body
         if self.comment_pr is not None:
             self.comment = body
@@ -212,7 +213,7 @@ def validate_only(step: Step, why: str) -> int:
 
 def ci_apply(ctx: Context) -> int:
     """Apply on merge: the pull request's reviewed plan, checked unchanged (or planned again if asked)."""
-    step = Step(ctx)
+    step = Step(ctx, stage="apply")
     if (why := _validate_only_reason(ctx)) is not None:
         return validate_only(step, why)
     saved: Any = None
@@ -371,7 +372,7 @@ def _write_lock(step: Step, lock: Any) -> None:
 
 def ci_drift(ctx: Context) -> int:
     """Scheduled drift check: summary, and one open issue per environment while drift lasts."""
-    step = Step(ctx)
+    step = Step(ctx, stage="drift check")
     if (why := _validate_only_reason(ctx)) is not None:
         return validate_only(step, why)
     try:

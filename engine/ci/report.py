@@ -8,6 +8,7 @@ plan artifact and run, and the short texts for failures, applies and drift.
 from __future__ import annotations
 
 import html
+import re
 from typing import Any
 
 from engine.ci.context import Context, safe_name
@@ -19,7 +20,8 @@ COMMENT_LIMIT = 65_536  # GitHub refuses a comment (or issue body) longer than t
 _MARGIN = 500  # room for the marker and the artifact pointer around the plan
 FULL_LIMIT = 900_000  # the job summary and the Markdown artifact: the whole plan
 
-_MD_SPECIAL = frozenset("\\`*_[]|~!#")
+_MD_SPECIAL = frozenset("\\`*_[]|~!")
+_CODE_SPAN = re.compile(r"`([^`\n]+)`")
 PLAN_KIND = "plan"
 DRIFT_KIND = "drift"
 
@@ -34,6 +36,12 @@ def text(value: Any) -> str:
     character Markdown gives a meaning backslash-escaped, controls shown."""
     line = html.escape(visible(" ".join(str(value).splitlines())), quote=False)
     return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in line)
+
+
+def inline(value: Any) -> str:
+    """Like :func:`text`, but balanced `code` spans (in the tool's own messages) stay code."""
+    parts = _CODE_SPAN.split(" ".join(str(value).splitlines()))
+    return "".join(f"<code>{text(part)}</code>" if i % 2 else text(part) for i, part in enumerate(parts))
 
 
 def counts(plan: dict[str, Any]) -> dict[str, int]:
@@ -79,11 +87,11 @@ def plan_comment(ctx: Context, plan: dict[str, Any], *, heading: str = "", limit
     return scrub(head + cut + note + footer)
 
 
-def failure(ctx: Context, reason: str, title: str, lines: list[str]) -> str:
+def failure(ctx: Context, reason: str, title: str, lines: list[str], stage: str = "plan") -> str:
     """A short comment/summary for a failure: what failed, where, and what to do."""
-    body = [marker(PLAN_KIND, ctx.env_name), f"### Portkey plan — {text(ctx.env_name)}: {title}", "",
+    body = [marker(PLAN_KIND, ctx.env_name), f"### Portkey {stage} — {text(ctx.env_name)}: {inline(title)}", "",
             "> [!CAUTION]", f"> **failure_reason:** <code>{text(reason)}</code>", ">"]
-    body += [f"> - {text(line)}" for line in lines[:50]]
+    body += [f"> - {inline(line)}" for line in lines[:50]]
     if len(lines) > 50:
         body.append(f"> - …and {len(lines) - 50} more; see the job log")
     body += ["", f"_See {run_link(ctx)}._", ""]
