@@ -141,3 +141,8 @@ def test_huge_plan_comment_is_cut_and_points_to_the_artifact(runner: Runner, fak
     assert len(full) > 65_536 and len(body) <= 65_536
     assert "portkey-plan-dev" in body and "shortened" in body
     assert "Plan: 292 to create" in body and "Plan: 292 to create" in result.summary
+
+
+def test_unknown_command_fails_the_step_with_a_clear_message(runner: Runner, fake: FakeGitHub) -> None:
+    result = runner.run("deploy", env="dev")
+    assert result.code == 2 and "No such command 'deploy'" in result.stderr and fake.seen == []
