@@ -59,10 +59,11 @@ class Step:
     def finish(self, code: int, level: str = "", message: str = "") -> int:
         """Write everything in order and return ``code``."""
         set_outputs(self.ctx.output_path, self.outputs)
+        add_summary(self.ctx.summary_path, self.summary)
         if self.comment is not None and self.comment_pr is not None:
             self._post_comment()
-        add_summary(self.ctx.summary_path, self.summary + "".join(f"\n> [!WARNING]\n> {report.text(n)}\n"
-                                                                  for n in self.notes))
+        if self.notes:
+            add_summary(self.ctx.summary_path, "".join(f"> [!WARNING]\n> {report.text(n)}\n\n" for n in self.notes))
         for note in self.notes:
             annotate("warning", note)
         if message:

@@ -46,6 +46,7 @@ class FakeGitHub:
     runs: list[dict[str, Any]] = field(default_factory=list)
     artifacts: dict[int, dict[str, Any]] = field(default_factory=dict)  # id -> artifact (with run_id, zip)
     seen: list[Seen] = field(default_factory=list)
+    read_only: bool = False  # a token without write permission (fork pull requests, missing permissions:)
     portkey_status: int = 401  # answer to anything under /portkey (a Portkey that refuses the key)
     _next: int = 1000
 
@@ -137,6 +138,8 @@ class FakeGitHub:
     async def _issue_comments(self, request: Request) -> Response:
         body = await self._record(request)
         number = request.path_params["number"]
+        if request.method == "POST" and self.read_only:
+            return JSONResponse({"message": "Resource not accessible by integration"}, status_code=403)
         if request.method == "POST":
             comment = self.add_comment(number, body["body"], self._login(request))
             return JSONResponse(comment, status_code=201)

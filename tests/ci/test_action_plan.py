@@ -146,3 +146,13 @@ def test_huge_plan_comment_is_cut_and_points_to_the_artifact(runner: Runner, fak
 def test_unknown_command_fails_the_step_with_a_clear_message(runner: Runner, fake: FakeGitHub) -> None:
     result = runner.run("deploy", env="dev")
     assert result.code == 2 and "No such command 'deploy'" in result.stderr and fake.seen == []
+
+
+def test_comment_refused_is_a_warning_not_a_red_check(runner: Runner, fake: FakeGitHub) -> None:
+    fake.read_only = True
+    result = runner.run("plan", env="dev")
+    assert result.code == 0 and result.outputs["has_changes"] == "true"
+    assert "Plan: 12 to create" in result.summary
+    assert "comment was not written" in result.summary and "pull-requests: write" in result.summary
+    assert "::warning::" in result.stdout and fake.comments == {}
+    no_secret(result, fake)
