@@ -22,6 +22,7 @@ from engine.cli import (
     terminal,
     validate_cmd,
 )
+from engine.cli.ci_cmd import app as ci_app
 from engine.cli.exits import EXIT_ERROR
 from engine.portkey.errors import PortkeyError
 
@@ -37,6 +38,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(sandbox_cmd.app, name="sandbox")
+app.add_typer(ci_app, name="ci")
 app.command()(validate_cmd.validate)
 app.command()(plan_cmd.plan)
 app.command()(apply_cmd.apply)
