@@ -13,6 +13,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 MAX_PATH = 4096
 
@@ -64,7 +65,7 @@ class ProjectRoots:
     def project(self, text: str, argument: str = "project_dir") -> Path:
         """An existing project directory under a root."""
         place = self._place(text, argument)
-        if not place.is_dir():
+        if not _safely(place.is_dir):
             raise PathRefused(f"Invalid argument '{argument}': {text!r} is not a directory; give the directory "
                               "that holds portkey.yaml.")
         return place
@@ -72,13 +73,22 @@ class ProjectRoots:
     def new_directory(self, text: str, argument: str = "target_dir") -> Path:
         """A directory that does not exist yet, whose parent exists, under a root (not a root itself)."""
         place = self._place(text, argument)
-        if any(place == Path(os.path.realpath(root)) for root in self.given) or os.path.lexists(place):
+        if any(place == Path(os.path.realpath(root)) for root in self.given) or _safely(place.is_symlink) or \
+                _safely(place.exists):
             raise PathRefused(f"Invalid argument '{argument}': {text!r} already exists; export writes only into a "
                               "new directory, so give a path that does not exist yet.")
-        if not place.parent.is_dir():
+        if not _safely(place.parent.is_dir):
             raise PathRefused(f"Invalid argument '{argument}': the parent of {text!r} is not an existing "
                               "directory; create it first or choose another place.")
         return place
+
+
+def _safely(check: Any) -> bool:
+    """A file-system test that answers False instead of raising (a name too long, no permission)."""
+    try:
+        return bool(check())
+    except (OSError, ValueError):
+        return False
 
 
 def _walk(real_root: Path, parts: Sequence[str], text: str, argument: str) -> Path:
@@ -86,7 +96,9 @@ def _walk(real_root: Path, parts: Sequence[str], text: str, argument: str) -> Pa
     current = real_root
     for part in parts:
         current = current / part
-        if current.is_symlink():
+        if len(part) > 255:
+            raise PathRefused(f"Invalid argument '{argument}': a component of the path is longer than 255 characters.")
+        if _safely(current.is_symlink):
             raise PathRefused(f"Invalid argument '{argument}': {text!r} is reached through a symbolic link "
                               f"({part!r}); give the real path of a directory under an allowed root.")
     return current
@@ -100,6 +112,6 @@ def project_file(project: Path, text: str, argument: str = "lock_file") -> Path:
         raise PathRefused(f"Invalid argument '{argument}': {text!r} is not inside the project; give a path "
                           "relative to project_dir such as .portkey/lock.json.")
     place = _walk(project, wanted.relative_to(project).parts, text, argument)
-    if place.exists() and not place.is_file():
+    if _safely(place.exists) and not _safely(place.is_file):
         raise PathRefused(f"Invalid argument '{argument}': {text!r} is not a file.")
     return place

@@ -24,7 +24,7 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
 from mcp_server import results
 from mcp_server.gitops_paths import PathRefused, ProjectRoots, project_file
@@ -42,15 +42,21 @@ ProjectDir = Annotated[str, Field(
     max_length=4096,
     description="The GitOps project: the directory holding portkey.yaml, under an allowed project root (a relative "
                 "path counts from the first root). Paths outside the roots or through a symbolic link are refused.")]
-Env = Annotated[str | None, Field(
-    max_length=64, description="Environment overlay (environments/<env>.yaml over portkey.yaml); null or omitted: "
-                               "none. An unknown name is an error that lists the available ones.")]
+
+
+def _nullable_text(max_length: int, description: str) -> Any:
+    """An optional text argument advertised as ``type: ["string", "null"]`` (no ``anyOf``)."""
+    schema = {"type": ["string", "null"], "maxLength": max_length, "description": description}
+    return Annotated[str | None, Field(max_length=max_length), WithJsonSchema(schema)]
+
+
+Env = _nullable_text(64, "Environment overlay (environments/<env>.yaml over portkey.yaml); null or omitted: none. "
+                         "An unknown name is an error that lists the available ones.")
 Prune = Annotated[bool, Field(description="Also delete managed Portkey objects the project no longer declares "
                                           "(safety rules still apply).")]
-LockFile = Annotated[str | None, Field(
-    max_length=1024, description="Lock file inside the project (e.g. .portkey/lock.json): apply records what it "
-                                 "left in Portkey there, plan and drift use it to see edits to every kind (without it "
-                                 "only prompt edits are seen). Null or omitted: no lock file.")]
+LockFile = _nullable_text(1024, "Lock file inside the project (e.g. .portkey/lock.json): gitops_apply records what "
+                               "it left in Portkey there, gitops_plan and gitops_drift use it to see edits to every "
+                               "kind (without it only prompt edits are seen). Null or omitted: no lock file.")
 PlanHash = Annotated[str, Field(min_length=64, max_length=64, pattern="^[0-9a-f]{64}$",
                                 description="plan_hash from the gitops_plan result you reviewed.")]
 
@@ -268,8 +274,7 @@ async def gitops_export(
         "New directory to write the project into: it must not exist yet, its parent must, and it must lie under an "
         "allowed project root (a relative path counts from the first root)."))],
     ctx: Context,
-    workspace: Annotated[str | None, Field(max_length=128, description=(
-        "Workspace id or slug to export; null or omitted: the API key's workspace."))] = None,
+    workspace: _nullable_text(128, "Workspace id or slug to export; null or omitted: the API key's workspace.") = None,
     prefix: Annotated[str, Field(min_length=1, max_length=32, description=(
         "Name prefix that marks managed objects (naming.prefix of the project)."))] = "gitops:",
 ) -> CallToolResult:

@@ -63,7 +63,8 @@ def parser() -> argparse.ArgumentParser:
     """Command-line options of the MCP server."""
     cli = argparse.ArgumentParser(
         prog=PROG,
-        description="MCP server for the Portkey Admin API plus the GitOps workflow (validate, plan, apply, drift, export). Reads PORTKEY_API_KEY and "
+        description="MCP server for the Portkey Admin API plus the GitOps workflow (validate, plan, apply, drift, "
+                    "export). Reads PORTKEY_API_KEY and "
                     "PORTKEY_BASE_URL from the environment.",
     )
     cli.add_argument("--transport", choices=["stdio", "http"], default="stdio",
