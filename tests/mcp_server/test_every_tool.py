@@ -210,7 +210,7 @@ PREPARE: dict[str, Callable[[PortkeyClient, World], Awaitable[None]]] = {
 
 
 async def _gitops(name: str, server: MCPServer[Any], switch: SandboxSwitch, world: World) -> None:
-    """gitops_plan/gitops_apply on an empty sandbox (the world's objects would clash with the example project)."""
+    """gitops_plan/apply/drift on an empty sandbox (the world's objects would clash with the example project)."""
     with Sandbox(api_key=KEY) as fresh:
         switch.current = fresh
         async with Client(server, raise_exceptions=True) as connected:
@@ -222,7 +222,11 @@ async def _gitops(name: str, server: MCPServer[Any], switch: SandboxSwitch, worl
                                                                    "plan_hash": planned["plan_hash"]}))
                 assert applied["applied"] and applied["writes"] > 0
                 assert any(r.method == "POST" and r.operation == "create_prompt" for r in fresh.requests())
-            failed = await connected.call_tool(name, {**BAD["gitops_plan"](world), "plan_hash": "0" * 64})
+            if name == "gitops_drift":
+                drift = data(await connected.call_tool(name, VALID[name](world)))
+                assert drift["drifted"] is False and drift["count"] == 0
+            extra = {"plan_hash": "0" * 64} if name == "gitops_apply" else {}
+            failed = await connected.call_tool(name, {**BAD.get(name, BAD["gitops_plan"])(world), **extra})
             assert failed.is_error and "project_dir" in text(failed)
 
 
@@ -242,7 +246,7 @@ async def test_tool(name: str, client: Client, sandbox: Sandbox, sandbox_db: Pat
         pytest.xfail(PENDING[name])
     if name == "gitops_export":
         pytest.skip("covered by tests/mcp_server/test_gitops_tools.py (writes a new directory under a project root)")
-    if name in ("gitops_plan", "gitops_apply"):
+    if name in ("gitops_plan", "gitops_apply", "gitops_drift"):
         await _gitops(name, default_server, switch, world)
         return
     if name in PREPARE:
