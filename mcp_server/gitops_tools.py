@@ -1,8 +1,17 @@
-"""The ``gitops`` toolset: ``plan`` a project directory against Portkey, ``apply`` a reviewed plan.
+"""The ``gitops`` toolset: the GitOps workflow for agents.
 
-``plan`` returns the engine's JSON plan plus ``plan_hash``, a SHA-256 of the canonical plan JSON
-(without the fields that change on every run: ``created_at``, ``requests``). ``apply`` plans
-again and refuses when the new hash differs, so what is applied is exactly what was reviewed.
+``gitops_validate`` (offline) → ``gitops_plan`` (human summary, JSON plan, ``plan_hash``) →
+``gitops_apply`` (only that hash) → ``gitops_plan`` again (no changes); ``gitops_drift`` reports
+edits made in Portkey outside git; ``gitops_export`` writes the live account as a new project.
+
+``plan_hash`` is a SHA-256 of the canonical plan JSON without the fields that change on every run
+(``created_at``, ``requests``). A plan with errors, or blocked by a safety rule, is an error result
+(``isError: true``) with no hash, so an agent that checks ``isError`` never applies it.
+``gitops_apply`` plans again and refuses when the new hash differs, so what is applied is exactly
+what was reviewed, and every safety rule is enforced again (the mass-delete threshold is never lifted
+over MCP). Paths are confined to the ``--project-root`` roots (:mod:`mcp_server.gitops_paths`).
+
+Engine modules are imported when a tool runs, not when the server starts.
 """
 
 from __future__ import annotations
@@ -14,28 +23,45 @@ from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.types import CallToolResult
-from pydantic import Field
+from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from pydantic import Field, WithJsonSchema
 
-from engine.gitops.apply import ApplyError
-from engine.gitops.render import render_markdown
-from engine.gitops.workflow import apply_planned, plan_project
-from engine.portkey import PortkeyError
 from mcp_server import results
-from mcp_server.errors import to_tool_error
-from mcp_server.schema import opt_str
-from mcp_server.state import app_state
+from mcp_server.gitops_paths import PathRefused, ProjectRoots, project_file
+from mcp_server.state import ToolOptions, app_state
 
+GITOPS = "gitops"
 VOLATILE = ("created_at", "requests")
 MAX_CHANGES = 50
 MAX_CHARS = 60_000
 MARKDOWN_LIMIT = 8_000
+MAX_LISTED = 200
 BULKY = ("payload", "before", "after")
 
-ProjectDir = Annotated[str, Field(max_length=4096,
-                                  description="Path of the GitOps project (the directory holding portkey.yaml).")]
-Env = opt_str("Environment overlay to plan for (environments/<env>.yaml over portkey.yaml); default: none.")
-Prune = Annotated[bool, Field(description="Also delete Portkey objects the project no longer declares.")]
+ProjectDir = Annotated[str, Field(
+    max_length=4096,
+    description="The GitOps project: the directory holding portkey.yaml, under an allowed project root (a relative "
+                "path counts from the first root). Paths outside the roots or through a symbolic link are refused.")]
+
+
+def _nullable_text(max_length: int, description: str) -> Any:
+    """An optional text argument advertised as ``type: ["string", "null"]`` (no ``anyOf``)."""
+    schema = {"type": ["string", "null"], "maxLength": max_length, "description": description}
+    return Annotated[str | None, Field(max_length=max_length), WithJsonSchema(schema)]
+
+
+Env = _nullable_text(64, "Environment overlay (environments/<env>.yaml over portkey.yaml); null or omitted: none. "
+                         "An unknown name is an error that lists the available ones.")
+Prune = Annotated[bool, Field(description="Also delete managed Portkey objects the project no longer declares "
+                                          "(safety rules still apply).")]
+LockFile = _nullable_text(1024, "Lock file inside the project (e.g. .portkey/lock.json): gitops_apply records what "
+                               "it left in Portkey there, gitops_plan and gitops_drift use it to see edits to every "
+                               "kind (without it only prompt edits are seen). Null or omitted: no lock file.")
+PlanHash = Annotated[str, Field(min_length=64, max_length=64, pattern="^[0-9a-f]{64}$",
+                                description="plan_hash from the gitops_plan result you reviewed.")]
+
+
+# ---------------------------------------------------------------- helpers
 
 
 def compute_plan_hash(plan: dict[str, Any]) -> str:
@@ -61,74 +87,276 @@ def shown_plan(plan: dict[str, Any]) -> dict[str, Any]:
     return view
 
 
-def _project(project_dir: str) -> Path:
+def _roots(ctx: Context[Any, Any]) -> ProjectRoots:
+    """The allowed roots (read without making a Portkey client: validate and path checks need none)."""
+    options = getattr(ctx.request_context.lifespan_context, "options", None) or ToolOptions()
+    return ProjectRoots.of(options.project_roots)
+
+
+def _project(ctx: Context[Any, Any], project_dir: str) -> Path:
     try:
-        root = Path(project_dir).expanduser().resolve()
-        usable = root.is_dir()
-    except (OSError, ValueError, RuntimeError):  # a name too long, a NUL byte, an unknown ~user
-        usable = False
-    if not usable:
-        raise ToolError(f"Invalid argument 'project_dir': {project_dir!r} is not a directory; give the directory that "
-                        "holds portkey.yaml.")
-    return root
+        return _roots(ctx).project(project_dir)
+    except PathRefused as exc:
+        raise ToolError(str(exc)) from None
 
 
-async def plan(
-    project_dir: ProjectDir,
-    ctx: Context,
-    env: Env = None,
-    prune: Prune = False,
-) -> CallToolResult:
-    """Plan a project: what apply would create, update, publish or delete. Writes nothing."""
+def _lock(project: Path, lock_file: str | None) -> tuple[Path | None, Any]:
+    """The lock path (confined to the project) and the lock read from it (None when absent)."""
+    if lock_file is None or not lock_file.strip():
+        return None, None
+    from engine.gitops.lock import Lock
+
+    try:
+        path = project_file(project, lock_file)
+        return path, Lock.read(path, project)
+    except (PathRefused, ValueError, TypeError) as exc:
+        raise ToolError(f"Invalid argument 'lock_file': {exc}" if not isinstance(exc, PathRefused) else str(exc)
+                        ) from None
+
+
+def refusal(tool: str, code: str, message: str, next_step: str, **details: Any) -> CallToolResult:
+    """An error result: one line for people, then the same with details as JSON (also structured)."""
+    body = results.clean({"error": {"code": code, "message": message, "retryable": False,
+                                    "next_step": next_step}, **details})
+    return CallToolResult(content=[TextContent(type="text", text=f"{tool}: {message} {next_step}"),
+                                   TextContent(type="text", text=results.to_json_text(body))],
+                          structured_content=body, is_error=True)
+
+
+def _portkey_error(exc: Exception, tool: str) -> ToolError:
+    from mcp_server.errors import to_tool_error
+
+    return to_tool_error(exc, tool)  # type: ignore[arg-type]
+
+
+def _problems(data: dict[str, Any]) -> str:
+    problems = [*data.get("errors", []), *data.get("blocked", [])]
+    shown = "; ".join(map(str, problems[:5]))
+    return shown + (f"; … ({len(problems)} in all)" if len(problems) > 5 else "")
+
+
+async def _plan(ctx: Context[Any, Any], project: Path, env: str | None, prune: bool, lock: Any) -> Any:
+    from engine.gitops.workflow import plan_project
+    from engine.portkey import PortkeyError
+
     client = app_state(ctx).client
     try:
-        planned = await plan_project(client, _project(project_dir), env=env, prune=prune)
+        # allow_mass_delete is never offered over MCP: the threshold in portkey.yaml always holds.
+        return await plan_project(client, project, env=env, prune=prune, lock=lock, allow_mass_delete=False)
     except PortkeyError as exc:
-        raise to_tool_error(exc, "plan") from None
-    data = planned.plan.to_json()
+        raise _portkey_error(exc, "gitops_plan") from None
+
+
+# ---------------------------------------------------------------- tools
+
+
+async def gitops_validate(project_dir: ProjectDir, ctx: Context, env: Env = None) -> CallToolResult:
+    """Check a project's files offline (schema, references, variables, secrets present); no Portkey call."""
+    from engine.gitops.load import load_project
+
+    project = _project(ctx, project_dir)
+    state = load_project(project, env=env)
+    errors, warnings = [str(d) for d in state.errors], [str(d) for d in state.warnings]
+    if errors:
+        return refusal("gitops_validate", "INVALID_PROJECT", f"{len(errors)} error(s) in the project: "
+                       f"{'; '.join(errors[:5])}.", "Fix the files named in errors, then call gitops_validate again.",
+                       valid=False, errors=errors, warnings=warnings)
+    return results.ok("gitops_validate", {
+        "valid": True, "resources": len(state.resources), "addresses": sorted(state.resources)[:MAX_LISTED],
+        "warnings": warnings,
+        "next_step": "Call gitops_plan with the same project_dir and env to see what would change in Portkey.",
+    })
+
+
+async def gitops_plan(project_dir: ProjectDir, ctx: Context, env: Env = None, prune: Prune = False,
+                      lock_file: LockFile = None) -> CallToolResult:
+    """Plan a project: what gitops_apply would create, update, publish or delete, with its plan_hash."""
+    from engine.gitops.render import render_markdown
+
+    project = _project(ctx, project_dir)
+    _, lock = _lock(project, lock_file)
+    data = (await _plan(ctx, project, env, prune, lock)).plan.to_json()
+    view = shown_plan(data)
+    if data.get("errors"):
+        return refusal("gitops_plan", "PLAN_HAS_ERRORS", f"The project has errors; no plan_hash was issued: "
+                       f"{_problems(data)}.", "Fix the errors (gitops_validate shows them), then call gitops_plan "
+                       "again.", plan=view)
+    if data.get("blocked"):
+        return refusal("gitops_plan", "PLAN_BLOCKED", f"The plan is blocked by a safety rule; no plan_hash was "
+                       f"issued: {_problems(data)}.", "Change the project (or the protected/safety settings in "
+                       "portkey.yaml) so no rule is broken, then call gitops_plan again.", plan=view)
     digest = compute_plan_hash(data)
-    view = {"plan_hash": digest, **shown_plan(data)}
-    if data.get("errors") or data.get("blocked"):
-        view["next_step"] = "Fix the errors or blocked rules listed here, then call plan again."
-    elif data.get("has_changes"):
-        view["next_step"] = (f"Review the changes with the user, then call apply with plan_hash={digest!r} "
-                             "and the same project_dir, env and prune.")
+    if data.get("has_changes"):
+        step = (f"Review the changes with the user, then call gitops_apply with plan_hash={digest!r} and the same "
+                "project_dir, env, prune and lock_file.")
     else:
-        view["next_step"] = "Nothing to apply: Portkey already matches the project."
-    markdown = render_markdown(data, limit=MARKDOWN_LIMIT)
-    return results.ok("plan", view, extra_text=markdown)
+        step = "Nothing to apply: Portkey already matches the project."
+    view = {"plan_hash": digest, **view, "next_step": step}
+    return results.ok("gitops_plan", view, extra_text=render_markdown(data, limit=MARKDOWN_LIMIT))
 
 
-async def apply(
-    project_dir: ProjectDir,
-    plan_hash: Annotated[str, Field(description="plan_hash from the plan you reviewed.")],
-    ctx: Context,
-    env: Env = None,
-    prune: Prune = False,
-) -> CallToolResult:
-    """Apply a reviewed plan; refuses when the project or Portkey changed since that plan."""
-    client = app_state(ctx).client
+async def gitops_apply(project_dir: ProjectDir, plan_hash: PlanHash, ctx: Context, env: Env = None,
+                       prune: Prune = False, lock_file: LockFile = None) -> CallToolResult:
+    """Apply the plan reviewed with gitops_plan; refuses when the project or Portkey changed since."""
+    from engine.gitops.apply import ApplyError
+    from engine.gitops.workflow import apply_planned, current_lock
+    from engine.portkey import PortkeyError
+
+    project = _project(ctx, project_dir)
+    lock_path, lock = _lock(project, lock_file)
+    # Planned again from the files and the account, never taken from the caller: every safety rule is
+    # enforced again. The hash covers the whole plan, changes_digest included.
+    planned = await _plan(ctx, project, env, prune, lock)
+    data = planned.plan.to_json()
+    if data.get("errors") or data.get("blocked"):
+        return refusal("gitops_apply", "PLAN_NOT_APPLICABLE", f"The plan has errors or is blocked by a safety rule; "
+                       f"nothing was applied: {_problems(data)}.", "Call gitops_plan to see them, fix the project, "
+                       "and plan again.")
+    digest = compute_plan_hash(data)
+    if digest != plan_hash:
+        return refusal("gitops_apply", "STALE_PLAN", f"The plan changed since you reviewed it (now {digest[:12]}, "
+                       f"reviewed {plan_hash[:12]}); nothing was applied.", "Call gitops_plan again, review it, and "
+                       "apply with its plan_hash and the same project_dir, env, prune and lock_file.")
     try:
-        # Planned again from the files and the account, never taken from the caller: every safety rule
-        # (protected, prune, mass delete, incomplete listings) is enforced again, and the mass-delete
-        # threshold is never lifted over MCP. The hash covers the whole plan, changes_digest included.
-        planned = await plan_project(client, _project(project_dir), env=env, prune=prune, allow_mass_delete=False)
-        data = planned.plan.to_json()
-        digest = compute_plan_hash(data)
-        if digest != plan_hash:
-            raise ToolError(f"The plan changed since you reviewed it (now {digest[:12]}, reviewed "
-                            f"{plan_hash[:12]}): call plan again, review it, and apply with its plan_hash. "
-                            "Nothing was applied.")
-        if data.get("errors") or data.get("blocked"):
-            raise ToolError("The plan has errors or is blocked by a safety rule; nothing was applied. "
-                            + "; ".join(map(str, [*data.get("errors", []), *data.get("blocked", [])])))
-        result = await apply_planned(client, planned)
+        result = await apply_planned(app_state(ctx).client, planned)
     except ApplyError as exc:
         done = [f"{s.action.value} {s.address}" for s in exc.result.steps if s.ok]
         raise ToolError(f"Apply stopped: {exc}. Written before the failure ({len(done)}): "
-                        f"{', '.join(done) or 'nothing'}. Call plan again to see what remains.") from None
+                        f"{', '.join(done) or 'nothing'}. Call gitops_plan again to see what remains.") from None
     except PortkeyError as exc:
-        raise to_tool_error(exc, "apply") from None
+        raise _portkey_error(exc, "gitops_apply") from None
     steps = [{"address": s.address, "action": s.action.value, "ok": s.ok, "detail": s.detail} for s in result.steps]
-    return results.ok("apply", {"applied": True, "plan_hash": digest, "writes": result.writes,
-                                "requests": result.requests, "steps": steps})
+    answer: dict[str, Any] = {"applied": True, "plan_hash": digest, "writes": result.writes,
+                              "requests": result.requests, "steps": steps[:MAX_LISTED]}
+    if lock_path is not None:
+        written = result.lock if data.get("has_changes") else current_lock(planned)
+        if written is not None:
+            written.write(lock_path)
+            answer["lock_file"] = str(lock_path.relative_to(project))
+    answer["next_step"] = "Call gitops_plan again: it should report no changes."
+    return results.ok("gitops_apply", answer)
+
+
+async def gitops_drift(project_dir: ProjectDir, ctx: Context, env: Env = None,
+                       lock_file: LockFile = None) -> CallToolResult:
+    """Report managed objects edited or deleted in Portkey outside git. Writes nothing."""
+    from engine.gitops.drift import find_drift
+    from engine.portkey import PortkeyError
+
+    project = _project(ctx, project_dir)
+    _, lock = _lock(project, lock_file)
+    try:
+        report = await find_drift(app_state(ctx).client, project, env=env, lock=lock)
+    except PortkeyError as exc:
+        raise _portkey_error(exc, "gitops_drift") from None
+    if report.errors:
+        return refusal("gitops_drift", "PLAN_HAS_ERRORS", f"The project has errors, so drift cannot be checked: "
+                       f"{'; '.join(report.errors[:5])}.", "Fix the errors (gitops_validate shows them) and call "
+                       "gitops_drift again.", errors=report.errors)
+    scope = ("every managed kind (lock file used)" if report.lock_used
+             else "prompt versions only; pass lock_file (written by gitops_apply) to check every kind")
+    step = ("Bring the edits into the project files, or call gitops_plan and gitops_apply to restore the project's "
+            "version." if report.items else "Nothing to do: Portkey is as the last apply left it.")
+    return results.ok("gitops_drift", {"drifted": bool(report.items), "count": len(report.items),
+                                       "drift": report.items[:MAX_LISTED], "checked": scope,
+                                       "requests": report.requests, "next_step": step})
+
+
+class _AnyName(set[str]):
+    """A candidate set that holds every name: the reader fetches details of every object."""
+
+    def __contains__(self, item: object) -> bool:
+        return True
+
+
+async def gitops_export(
+    target_dir: Annotated[str, Field(max_length=4096, description=(
+        "New directory to write the project into: it must not exist yet, its parent must, and it must lie under an "
+        "allowed project root (a relative path counts from the first root)."))],
+    ctx: Context,
+    workspace: _nullable_text(128, "Workspace id or slug to export; null or omitted: the API key's workspace.") = None,
+    prefix: Annotated[str, Field(min_length=1, max_length=32, description=(
+        "Name prefix that marks managed objects (naming.prefix of the project)."))] = "gitops:",
+) -> CallToolResult:
+    """Write the live account as a new GitOps project; a plan right after shows no changes for managed objects."""
+    from engine.gitops.export import Exporter, ExportError
+    from engine.gitops.live import Reader
+    from engine.gitops.model import ResourceKind
+    from engine.gitops.workflow import resolve_workspace
+    from engine.portkey import PortkeyError
+
+    try:
+        target = _roots(ctx).new_directory(target_dir)
+    except PathRefused as exc:
+        raise ToolError(str(exc)) from None
+    client = app_state(ctx).client
+    try:
+        workspace_id = await resolve_workspace(client, workspace)
+        everything = {kind: _AnyName() for kind in ResourceKind}  # unmanaged objects are exported whole
+        live = await Reader(client, workspace_id, prefix, candidates=everything).read(set(ResourceKind))
+        written = Exporter(live, target, prefix, workspace).write()
+    except ExportError as exc:
+        raise ToolError(f"Export failed, nothing was written: {exc}") from None
+    except PortkeyError as exc:
+        raise _portkey_error(exc, "gitops_export") from None
+    answer = {
+        "target_dir": str(target), "files": len(written.files), "written": sorted(written.files)[:MAX_LISTED],
+        "renamed": [{"name": name, "file": path} for name, path in written.renamed][:MAX_LISTED],
+        "adoptable": [{"address": a, "id": i} for a, i in written.adoptable][:MAX_LISTED],
+        "secrets_to_set": sorted(set(written.secrets)), "requests": live.requests,
+        "next_step": (f"Call gitops_validate and gitops_plan with project_dir={str(target)!r}"
+                      + (": adoptable objects are not managed yet (adopt them with `portkey-gitops import`), so the "
+                         "plan would create duplicates of them." if written.adoptable else
+                         "; the plan should show no changes.")),
+    }
+    return results.ok("gitops_export", answer)
+
+
+# ---------------------------------------------------------------- specs
+
+
+def _annotations(title: str, *, read_only: bool, destructive: bool = False, idempotent: bool = True,
+                 open_world: bool = True) -> ToolAnnotations:
+    return ToolAnnotations(title=title, read_only_hint=read_only, destructive_hint=destructive,
+                           idempotent_hint=idempotent, open_world_hint=open_world)
+
+
+TOOLS: tuple[tuple[str, str, str, Any, tuple[str, ...], str, dict[str, bool]], ...] = (
+    ("gitops_validate", "R", "Validate GitOps project", gitops_validate, (),
+     "Check a GitOps project's files offline: schema, references, variables, secrets present. Reads local files "
+     "only, changes nothing. isError when the project has errors (they are listed). Next: gitops_plan.",
+     {"read_only": True, "open_world": False}),
+    ("gitops_plan", "R", "Plan GitOps project", gitops_plan, (),
+     "Plan a GitOps project against Portkey: a human summary, the JSON plan and a plan_hash for gitops_apply. "
+     "Changes nothing. isError, with no plan_hash, when the project has errors or a safety rule blocks the plan. "
+     "Next: review the changes with the user, then gitops_apply with the plan_hash.",
+     {"read_only": True}),
+    ("gitops_apply", "D", "Apply GitOps plan", gitops_apply, ("project_dir", "env", "prune", "plan_hash"),
+     "Apply the plan reviewed with gitops_plan: plans again, refuses (STALE_PLAN) if its plan_hash differs, then "
+     "writes the changes to Portkey (creates, publishes, moves labels and, with prune, deletes). Not reversible "
+     "except by changing the project and applying again. Next: gitops_plan, which should show no changes.",
+     {"read_only": False, "destructive": True, "idempotent": False}),
+    ("gitops_drift", "R", "Find GitOps drift", gitops_drift, (),
+     "Report managed objects edited or deleted in Portkey outside git (prompt versions always; every kind with "
+     "the lock_file gitops_apply wrote). Changes nothing. Next: update the project files, or gitops_plan and "
+     "gitops_apply to restore them.",
+     {"read_only": True}),
+    ("gitops_export", "W", "Export Portkey as GitOps project", gitops_export, (),
+     "Write the live Portkey account as a new GitOps project directory under an allowed project root (never an "
+     "existing directory; secret values become ${secret:NAME} references). Changes nothing in Portkey; delete the "
+     "directory to undo. Next: gitops_validate and gitops_plan on it.",
+     {"read_only": False, "idempotent": False}),
+)
+
+
+def gitops_specs() -> list[Any]:
+    """The ``gitops`` toolset's specs (:class:`~mcp_server.tool_spec.ToolSpec`)."""
+    from mcp_server.tool_spec import ToolSpec, make_tool
+
+    specs = []
+    for name, kind, title, fn, shown, text, hints in TOOLS:
+        def build(spec: Any, options: Any, fn: Any = fn, shown: tuple[str, ...] = shown) -> Any:
+            return make_tool(spec, fn, options, shown=shown)
+
+        specs.append(ToolSpec(name, GITOPS, kind, title, text, _annotations(title, **hints), build))
+    return specs

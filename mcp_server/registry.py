@@ -2,7 +2,7 @@
 
 One spec per catalogue row: rows with a declaration in ``engine.portkey.OPERATIONS`` get the
 generic operation tool; the composite rows get their hand-written tools; rows with neither are
-skipped with a warning (``Registry.missing``). The ``gitops`` toolset adds ``plan``/``apply``.
+skipped with a warning (``Registry.missing``). The ``gitops`` toolset adds the GitOps workflow tools.
 Selection (:mod:`mcp_server.selection`) then decides which specs become tools.
 """
 
@@ -97,20 +97,8 @@ def _spec(row: Row, method: str, enterprise: bool, build: Callable[[ToolSpec, To
 
 
 def gitops_specs() -> list[ToolSpec]:
-    """``plan`` (read-only) and ``apply`` (destructive)."""
-    plan_text = ("Plan a GitOps project directory against Portkey: the changes apply would make, with a plan_hash "
-                 "to apply exactly this plan. Writes nothing.")
-    apply_text = ("Apply a plan reviewed with plan: re-plans, refuses if anything changed since (plan_hash "
-                  "differs), then writes the changes to Portkey.")
-    specs = []
-    for name, kind, method, shown, text, fn in (
-        ("plan", "R", "GET", (), plan_text, gitops_tools.plan),
-        ("apply", "D", "PUT", ("project_dir", "env", "plan_hash"), apply_text, gitops_tools.apply),
-    ):
-        title = descriptions.title(name) + " GitOps project"
-        specs.append(ToolSpec(name, GITOPS, kind, title, text, annotations_for(name, kind, method, title),
-                              _composite(fn, shown)))
-    return specs
+    """The ``gitops`` toolset: validate, plan, apply, drift, export (:mod:`mcp_server.gitops_tools`)."""
+    return gitops_tools.gitops_specs()
 
 
 def build_registry(

@@ -1,9 +1,11 @@
 """``build_server``: the MCPServer with the selected tools, one Portkey client and the meta tools.
 
 The lifespan owns one :class:`~engine.portkey.PortkeyClient` (from ``client_factory``) shared
-by every tool. ``list_toolsets``/``enable_toolset`` let a client add a toolset at run time
-(respecting read-only mode and exclusions); the server advertises ``tools.listChanged`` in both
-protocol eras and notifies both when the list changes. The Portkey key is registered as a secret
+by every tool, or, with ``session_client`` (``--per-session-key``), a factory for the client of
+each session's own key (:mod:`mcp_server.state`). ``list_toolsets``/``enable_toolset`` let a client
+add a toolset at run time for its own session (respecting read-only mode and exclusions;
+:mod:`mcp_server.sessions`); the server advertises ``tools.listChanged`` in both protocol eras and
+notifies both when the list changes. The Portkey key is registered as a secret
 when the server starts, and every tool answer passes :class:`~mcp_server.scrubbing.ScrubToolResults`.
 """
 
@@ -29,7 +31,8 @@ from mcp_server.logs import install_redaction
 from mcp_server.registry import Registry, build_registry
 from mcp_server.scrubbing import ScrubToolResults
 from mcp_server.selection import Selection, allowed, select, validate
-from mcp_server.state import AppState, ToolOptions
+from mcp_server.sessions import SessionToolFilter, SessionToolsets
+from mcp_server.state import AppState, SessionClientFactory, ToolOptions
 from mcp_server.tool_spec import ToolSpec, make_tool
 
 log = logging.getLogger("portkey_admin_mcp.server")
@@ -39,15 +42,16 @@ META_TOOLS = ("list_toolsets", "enable_toolset")
 
 INSTRUCTIONS = """\
 Tools for the Portkey Admin API (prompts, partials, labels, collections, configs, guardrails, limits,
-keys, providers, integrations, workspaces, users, MCP gateway, logs, analytics) plus GitOps plan/apply.
+keys, providers, integrations, workspaces, users, MCP gateway, logs, analytics) plus the GitOps workflow.
 - Ids: most tools take the object's id or slug; call the matching list_* tool to find it.
 - Lists return one page (current_page from 0, page_size up to 100) or, with all=true, every item up to a cap;
   has_more/complete tell whether anything is left.
 - Prompt updates create unpublished versions: publish_prompt makes one live (it takes the version number).
-- GitOps: call plan first, show the changes to the user, then apply with the plan_hash plan returned.
+- GitOps: gitops_validate, then gitops_plan; show the changes to the user, then gitops_apply with the plan_hash
+  gitops_plan returned (a plan with errors is isError and has no hash); gitops_plan again shows no changes.
 - Errors carry the HTTP status, Portkey's errorCode and the next step; 403 on Enterprise-only tools means the
   plan does not include them.
-- list_toolsets shows the toolsets; enable_toolset adds one if this client refreshes its tool list.
+- list_toolsets shows the toolsets; enable_toolset adds one to this session if the client refreshes its tool list.
 """
 
 ClientFactory = Callable[[], PortkeyClient]
@@ -61,13 +65,15 @@ class ToolsetController:
         self.registry = registry
         self.selection = selection
         self.options = options
-        self.registered: set[str] = set()
+        self.registered: set[str] = set()  # every tool on the server (start-up ones and any session's)
+        self.sessions = SessionToolsets()
 
     def initial_tools(self) -> list[Tool]:
         """The tools to construct the server with: the selection, then the meta tools."""
         specs = [*select(self.registry, self.selection),
                  *(s for s in _meta_specs(self) if s.name not in self.selection.exclude_tools)]
         self.registered.update(spec.name for spec in specs)
+        self.sessions.base.update(spec.name for spec in specs)
         return [spec.tool(self.options) for spec in specs]
 
     def add(self, spec: ToolSpec) -> None:
@@ -78,37 +84,43 @@ class ToolsetController:
                              annotations=tool.annotations, structured_output=tool.output_schema is not None)
         self.registered.add(spec.name)
 
-    def overview(self) -> list[dict[str, Any]]:
+    def overview(self, enabled: set[str] | frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+        """Per toolset: tools, available under the selection, enabled for the caller (start-up + ``enabled``)."""
         rows = []
         for toolset in self.registry.toolsets:
             specs = self.registry.in_toolset(toolset)
             available = [s.name for s in specs if allowed(s, self.selection)]
-            active = [name for name in available if name in self.registered]
+            active = [name for name in available if name in self.sessions.base or name in enabled]
             rows.append({"toolset": toolset, "tools": len(specs), "available": len(available),
                          "enabled": len(active), "read_only_tools": sum(s.read_only for s in specs)})
         return rows
 
-    def enable(self, toolset: str) -> dict[str, Any]:
+    def enable(self, toolset: str, scope: set[str] | None = None) -> dict[str, Any]:
+        """Add ``toolset``'s allowed tools to ``scope`` (the calling session's set), registering new ones."""
+        scope = set() if scope is None else scope
         if toolset not in self.registry.toolsets:
             raise ToolError(f"Invalid argument 'toolset': unknown toolset {toolset!r}; valid toolsets: "
                             f"{', '.join(self.registry.toolsets)}.")
         added, skipped = [], []
         for spec in self.registry.in_toolset(toolset):
-            if spec.name in self.registered:
+            if spec.name in self.sessions.base or spec.name in scope:
                 continue
             if not allowed(spec, self.selection):
                 skipped.append(spec.name)
                 continue
-            self.add(spec)
+            if spec.name not in self.registered:
+                self.add(spec)
+            scope.add(spec.name)
             added.append(spec.name)
         return {"toolset": toolset, "added": added, "skipped": skipped,
                 "note": "Skipped tools are excluded or not read-only in read-only mode." if skipped else None}
 
 
 def _meta_specs(controller: ToolsetController) -> list[ToolSpec]:
-    async def list_toolsets() -> CallToolResult:
+    async def list_toolsets(ctx: Context) -> CallToolResult:
         """The toolsets, their tool counts and how many are enabled."""
-        return results.ok("list_toolsets", {"toolsets": controller.overview(),
+        enabled = controller.sessions.scope(ctx.request_context)
+        return results.ok("list_toolsets", {"toolsets": controller.overview(enabled),
                                              "read_only": controller.selection.read_only})
 
     async def enable_toolset(
@@ -116,17 +128,17 @@ def _meta_specs(controller: ToolsetController) -> list[ToolSpec]:
         ctx: Context,
     ) -> CallToolResult:
         """Register the tools of one toolset now and tell the client its tool list changed."""
-        outcome = controller.enable(toolset)
+        outcome = controller.enable(toolset, controller.sessions.scope(ctx.request_context))
         if outcome["added"]:
             await notify_tools_changed(ctx)
         return results.ok("enable_toolset", outcome)
 
     list_text = ("List the toolsets (tool groups) with their tool counts and how many are enabled here; "
                  "enable_toolset adds a missing one.")
-    enable_text = ("Add a toolset's tools to this server (read-only mode and exclusions still apply); "
-                   "the client must refresh its tool list to see them.")
+    enable_text = ("Add a toolset's tools to this session (other sessions are not affected; read-only mode and "
+                   "exclusions still apply); the client must refresh its tool list to see them.")
     specs = []
-    # Both act on this server only (closed world); enable_toolset changes its tool list, no Portkey data.
+    # Both act on this server only (closed world); enable_toolset changes the session's tool list, no Portkey data.
     for name, fn, text, read_only in (("list_toolsets", list_toolsets, list_text, True),
                                       ("enable_toolset", enable_toolset, enable_text, False)):
         annotations = ToolAnnotations(title=title(name), read_only_hint=read_only, destructive_hint=False,
@@ -171,8 +183,13 @@ def build_server(
     selection: Selection | None = None,
     options: ToolOptions | None = None,
     registry: Registry | None = None,
+    session_client: SessionClientFactory | None = None,
+    extra_middleware: tuple[Any, ...] = (),
 ) -> MCPServer[AppState]:
-    """The MCP server; ``client_factory`` makes the Portkey client when the server starts."""
+    """The MCP server; ``client_factory`` makes the Portkey client when the server starts.
+
+    With ``session_client`` (``--per-session-key``) there is no shared client: each session's calls use
+    ``session_client(its key)``; ``extra_middleware`` (e.g. exposed prompts) runs inside the scrubber."""
     install_redaction()
     selection = selection or Selection()
     options = options or ToolOptions()
@@ -181,6 +198,9 @@ def build_server(
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[AppState]) -> AsyncIterator[AppState]:
+        if session_client is not None:
+            yield AppState(None, options, session_client)
+            return
         client = client_factory()
         redaction.register(client.settings.api_key.reveal())
         try:
@@ -191,7 +211,8 @@ def build_server(
     controller = ToolsetController(registry, selection, options)
     server: MCPServer[AppState] = MCPServer(NAME, instructions=INSTRUCTIONS, lifespan=lifespan,
                                             tools=controller.initial_tools(), log_level="WARNING",
-                                            middleware=[ScrubToolResults()])
+                                            middleware=[ScrubToolResults(), SessionToolFilter(controller.sessions),
+                                                        *extra_middleware])
     controller.server = server
     advertise_list_changed(server)
     return server

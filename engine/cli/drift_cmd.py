@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated, Any
+from typing import Annotated
 
 import anyio
 import typer
@@ -36,21 +36,21 @@ def drift(
 ) -> None:
     """Report what changed in Portkey outside git (edits made in the Portkey UI or API). Prompt edits are
     always seen; other kinds need the --lock file the last apply wrote."""
-    from engine.gitops.workflow import plan_project
+    from engine.gitops.drift import DriftReport, find_drift
 
     require_dir(root)
     applied = read_lock(lock, root)
 
-    async def run() -> dict[str, Any]:
+    async def run() -> DriftReport:
         async with open_client(sandbox=sandbox, sandbox_db=sandbox_db) as client:
-            return (await plan_project(client, root, env=env, lock=applied)).plan.to_json()
+            return await find_drift(client, root, env=env, lock=applied)
 
-    plan_json = anyio.run(run)
-    if plan_json["errors"]:
-        for line in plan_json["errors"]:
+    report = anyio.run(run)
+    if report.errors:
+        for line in report.errors:
             terminal.error(line)
         raise typer.Exit(EXIT_ERROR)
-    items = plan_json["drift"]
+    items = report.items
     if as_json:
         sys.stdout.write(json.dumps(items, indent=2, sort_keys=True) + "\n")
     elif not items:

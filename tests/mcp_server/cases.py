@@ -243,7 +243,9 @@ VALID.update({
     "update_mcp_server_user_access": lambda w: {"id": w.mcp_server["id"],
                                                 "users": [{"user_id": w.mcp_user_id, "enabled": False}]},
     # gitops and meta
-    "plan": lambda w: {"project_dir": str(EXAMPLE)},
+    "gitops_validate": lambda w: {"project_dir": str(EXAMPLE)},
+    "gitops_plan": lambda w: {"project_dir": str(EXAMPLE)},
+    "gitops_drift": lambda w: {"project_dir": str(EXAMPLE)},
     "list_toolsets": lambda w: {},
     "enable_toolset": lambda w: {"toolset": "prompts"},
 })
@@ -298,7 +300,9 @@ BAD.update({
                                  "virtual_key": "vk", "string": "s"},
     "promote_prompt": lambda w: {"source_prompt_id": MISSING, "target_collection_id": w.collection["id"],
                                  "target_env": "prod"},
-    "plan": lambda w: {"project_dir": "/nonexistent/project"},
+    "gitops_validate": lambda w: {"project_dir": "/nonexistent/project"},
+    "gitops_plan": lambda w: {"project_dir": "/nonexistent/project"},
+    "gitops_drift": lambda w: {"project_dir": "/nonexistent/project"},
     "enable_toolset": lambda w: {"toolset": "nope"},
     "run_prompt_completion": lambda w: {"prompt_id": MISSING, "variables": {},
                                         "metadata": {"client_id": "c", "app": "a", "env": "e"}},
@@ -331,5 +335,6 @@ NO_BAD_CALL = {
     "get_organisation_defaults": "no id argument",
     "update_organisation_defaults": "guardrail slugs inside a list only",
     "list_traces": "the valid call already fails (405)",
-    "apply": "covered by test_gitops_tools (plan_hash mismatch)",
+    "gitops_apply": "covered by test_gitops_tools (plan_hash mismatch)",
+    "gitops_export": "covered by test_gitops_tools (a new directory under a project root)",
 }

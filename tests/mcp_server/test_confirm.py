@@ -83,8 +83,8 @@ async def test_apply_asks_with_the_plan_it_would_apply(make_server: Any, sandbox
     server = make_server(Selection(toolsets=("gitops",)), ToolOptions(confirm_destructive=True))
     callback, asked = answering("decline")
     async with Client(server, elicitation_callback=callback) as client:
-        apply = next(t for t in (await client.list_tools()).tools if t.name == "apply")
+        apply = next(t for t in (await client.list_tools()).tools if t.name == "gitops_apply")
         assert "confirmation" not in apply.input_schema["properties"]
-        result = await client.call_tool("apply", {"project_dir": str(EXAMPLE), "plan_hash": "ab" * 32})
+        result = await client.call_tool("gitops_apply", {"project_dir": str(EXAMPLE), "plan_hash": "ab" * 32})
     assert result.is_error and "declined" in text(result)
     assert "plan_hash='abab" in asked[0] and "project_dir=" in asked[0]

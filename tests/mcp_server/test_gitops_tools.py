@@ -1,7 +1,9 @@
-"""plan and apply against examples/prompts on an empty sandbox: review, hash, refuse a moved plan."""
+"""The gitops toolset through the MCP client: validate, plan, apply, re-plan to no changes; broken projects,
+path confinement (outside the roots, symbolic links), drift and export."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -12,9 +14,11 @@ from mcp import Client
 
 from mcp_server.gitops_tools import MAX_CHANGES, compute_plan_hash, shown_plan
 from mcp_server.selection import Selection
+from mcp_server.server import build_server
+from mcp_server.state import ToolOptions
 from sandbox import Sandbox
 from tests.mcp_server.conftest import SandboxSwitch, data, text
-from tests.mcp_server.world import KEY
+from tests.mcp_server.world import KEY, engine_client
 
 pytestmark = pytest.mark.anyio
 
@@ -22,17 +26,27 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "prompts"
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
-    root = tmp_path / "project"
-    shutil.copytree(EXAMPLE, root)
-    return root
+def root(tmp_path: Path) -> Path:
+    allowed = tmp_path / "root"
+    allowed.mkdir()
+    return allowed
 
 
 @pytest.fixture
-async def fresh(default_server: Any, switch: SandboxSwitch) -> AsyncIterator[tuple[Client, Sandbox]]:
+def project(root: Path) -> Path:
+    path = root / "project"
+    shutil.copytree(EXAMPLE, path)
+    return path
+
+
+@pytest.fixture
+async def fresh(root: Path) -> AsyncIterator[tuple[Client, Sandbox]]:
+    """An MCP client on an empty sandbox; the only project root is ``root``."""
+    switch = SandboxSwitch()
     with Sandbox(api_key=KEY) as sb:
         switch.current = sb
-        async with Client(default_server, raise_exceptions=True) as client:
+        server = build_server(switch, options=ToolOptions(project_roots=(str(root),)))
+        async with Client(server, raise_exceptions=True) as client:
             yield client, sb
 
 
@@ -40,39 +54,144 @@ def writes(sb: Sandbox) -> int:
     return sum(r.method != "GET" for r in sb.requests())
 
 
-async def test_plan_then_apply_converges(fresh: tuple[Client, Sandbox], project: Path) -> None:
+def everything(result: Any) -> str:
+    return json.dumps(result.model_dump(mode="json"), ensure_ascii=False)
+
+
+async def test_validate_plan_apply_then_no_changes(fresh: tuple[Client, Sandbox], project: Path) -> None:
     client, sb = fresh
-    result = await client.call_tool("plan", {"project_dir": str(project)})
+    valid = data(await client.call_tool("gitops_validate", {"project_dir": str(project)}))
+    assert valid["valid"] and valid["resources"] > 0 and "gitops_plan" in valid["next_step"]
+    result = await client.call_tool("gitops_plan", {"project_dir": "project"})  # relative to the first root
     planned = data(result)
-    assert planned["format_version"] and planned["has_changes"] and planned["summary"]["create"] > 0
-    assert "plan_hash" in planned["next_step"] and writes(sb) == 0
-    assert len(result.content) == 2 and "### Portkey plan" in text(result)  # the markdown summary
-    again = data(await client.call_tool("plan", {"project_dir": str(project)}))
+    assert planned["has_changes"] and planned["summary"]["create"] > 0 and len(planned["plan_hash"]) == 64
+    assert "gitops_apply" in planned["next_step"] and writes(sb) == 0
+    assert len(result.content) == 2 and "### Portkey plan" in text(result)  # the human summary
+    again = data(await client.call_tool("gitops_plan", {"project_dir": str(project)}))
     assert again["plan_hash"] == planned["plan_hash"]  # stable while nothing moves
-    applied = data(await client.call_tool("apply", {"project_dir": str(project), "plan_hash": planned["plan_hash"]}))
-    assert applied["applied"] and applied["writes"] == writes(sb) > 0
-    after = data(await client.call_tool("plan", {"project_dir": str(project)}))
+    applied = data(await client.call_tool("gitops_apply", {"project_dir": str(project),
+                                                           "plan_hash": planned["plan_hash"],
+                                                           "lock_file": ".portkey/lock.json"}))
+    assert applied["applied"] and applied["writes"] == writes(sb) > 0 and "gitops_plan" in applied["next_step"]
+    assert (project / ".portkey" / "lock.json").is_file()
+    after = data(await client.call_tool("gitops_plan", {"project_dir": str(project)}))
     assert after["has_changes"] is False and "Nothing to apply" in after["next_step"]
 
 
 async def test_apply_refuses_a_plan_that_moved(fresh: tuple[Client, Sandbox], project: Path) -> None:
     client, sb = fresh
-    planned = data(await client.call_tool("plan", {"project_dir": str(project)}))
+    planned = data(await client.call_tool("gitops_plan", {"project_dir": str(project)}))
     prompt = project / "prompts" / "support" / "triage.system.md"
     prompt.write_text(prompt.read_text() + "\nAlways answer in English.\n")
-    refused = await client.call_tool("apply", {"project_dir": str(project), "plan_hash": planned["plan_hash"]})
+    refused = await client.call_tool("gitops_apply", {"project_dir": str(project), "plan_hash": planned["plan_hash"]})
     assert refused.is_error and "plan changed since you reviewed it" in text(refused)
-    assert "call plan again" in text(refused) and writes(sb) == 0
-    wrong_env = await client.call_tool("apply", {"project_dir": str(project), "plan_hash": planned["plan_hash"],
-                                                 "env": "prod"})
+    assert refused.structured_content["error"]["code"] == "STALE_PLAN"
+    assert "gitops_plan again" in text(refused) and writes(sb) == 0
+    wrong_env = await client.call_tool("gitops_apply", {"project_dir": str(project), "plan_hash": planned["plan_hash"],
+                                                        "env": "prod"})
     assert wrong_env.is_error and writes(sb) == 0
 
 
-async def test_read_only_mode_keeps_plan_only(make_server: Any, project: Path) -> None:
+async def test_a_broken_project_is_an_error_without_a_hash(fresh: tuple[Client, Sandbox], project: Path) -> None:
+    client, sb = fresh
+    (project / "portkey.yaml").write_text("version: [1\n")
+    for tool in ("gitops_validate", "gitops_plan", "gitops_drift"):
+        result = await client.call_tool(tool, {"project_dir": str(project)})
+        assert result.is_error, tool
+        assert "portkey.yaml" in text(result).splitlines()[0], tool  # the first line names what to fix
+        assert "plan_hash" not in (result.structured_content or {}), tool
+    unknown = await client.call_tool("gitops_plan", {"project_dir": str(EXAMPLE.name), "env": "staging"})
+    assert unknown.is_error  # examples/prompts is not under the root: refused before anything else
+    shutil.copyfile(EXAMPLE / "portkey.yaml", project / "portkey.yaml")
+    unknown = await client.call_tool("gitops_plan", {"project_dir": str(project), "env": "staging"})
+    assert unknown.is_error and "unknown environment 'staging'" in text(unknown) and "dev, prod" in text(unknown)
+    assert "plan_hash" not in (unknown.structured_content or {}) and writes(sb) == 0
+
+
+async def test_paths_outside_the_roots_or_through_links_are_refused(
+    fresh: tuple[Client, Sandbox], project: Path, root: Path, tmp_path: Path
+) -> None:
+    client, sb = fresh
+    outside = tmp_path / "outside"
+    shutil.copytree(EXAMPLE, outside)
+    (root / "linked").symlink_to(outside, target_is_directory=True)
+    (root / "inner-link").symlink_to(project, target_is_directory=True)  # a link that stays inside the root
+    cases = {
+        "/etc": "outside the allowed project roots",
+        str(outside): "outside the allowed project roots",
+        str(root / ".." / "outside"): "outside the allowed project roots",
+        str(root / "linked"): "symbolic link",
+        str(root / "inner-link"): "symbolic link",
+        "linked/prompts": "symbolic link",
+    }
+    for project_dir, words in cases.items():
+        for tool in ("gitops_validate", "gitops_plan", "gitops_drift"):
+            result = await client.call_tool(tool, {"project_dir": project_dir})
+            assert result.is_error and words in text(result), (tool, project_dir, text(result))
+            assert "Invalid argument 'project_dir'" in text(result)
+        applied = await client.call_tool("gitops_apply", {"project_dir": project_dir, "plan_hash": "0" * 64})
+        assert applied.is_error and words in text(applied)
+    lock_out = await client.call_tool("gitops_plan", {"project_dir": str(project), "lock_file": "../lock.json"})
+    assert lock_out.is_error and "not inside the project" in text(lock_out)
+    assert writes(sb) == 0 and sb.requests() == []  # refused before any Portkey request
+
+
+async def test_export_writes_a_new_directory_under_a_root(
+    fresh: tuple[Client, Sandbox], project: Path, root: Path, tmp_path: Path
+) -> None:
+    client, _ = fresh
+    planned = data(await client.call_tool("gitops_plan", {"project_dir": str(project)}))
+    data(await client.call_tool("gitops_apply", {"project_dir": str(project), "plan_hash": planned["plan_hash"]}))
+    exported = data(await client.call_tool("gitops_export", {"target_dir": "exported"}))
+    target = root / "exported"
+    assert exported["target_dir"] == str(target) and exported["files"] > 0 and (target / "portkey.yaml").is_file()
+    assert "gitops_validate" in exported["next_step"]
+    replanned = data(await client.call_tool("gitops_plan", {"project_dir": str(target)}))
+    assert replanned["has_changes"] is False
+    for target_dir, words in ((str(project), "already exists"), ("exported", "already exists"),
+                              (str(tmp_path / "elsewhere"), "outside the allowed project roots"),
+                              ("missing-parent/new", "parent")):
+        refused = await client.call_tool("gitops_export", {"target_dir": target_dir})
+        assert refused.is_error and words in text(refused), (target_dir, text(refused))
+    assert not (tmp_path / "elsewhere").exists() and not (root / "missing-parent").exists()
+
+
+async def test_drift_reports_an_edit_made_in_portkey(fresh: tuple[Client, Sandbox], project: Path) -> None:
+    client, sb = fresh
+    planned = data(await client.call_tool("gitops_plan", {"project_dir": str(project)}))
+    data(await client.call_tool("gitops_apply", {"project_dir": str(project), "plan_hash": planned["plan_hash"],
+                                                 "lock_file": ".portkey/lock.json"}))
+    clean = data(await client.call_tool("gitops_drift", {"project_dir": str(project),
+                                                         "lock_file": ".portkey/lock.json"}))
+    assert clean["drifted"] is False and "lock file used" in clean["checked"]
+    async with engine_client(sb) as portkey:
+        configs, _ = await portkey.list_all("list_configs")
+        managed = next(c for c in configs if "support-routing" in c["name"])
+        await portkey.update_config(slug=managed["slug"], body={"config": {"retry": {"attempts": 9}}})
+    sb.reset_requests()
+    drifted = data(await client.call_tool("gitops_drift", {"project_dir": str(project),
+                                                           "lock_file": ".portkey/lock.json"}))
+    assert drifted["drifted"] and any("support-routing" in item["address"] for item in drifted["drift"])
+    assert writes(sb) == 0
+
+
+async def test_read_only_mode_keeps_the_reading_gitops_tools(make_server: Any) -> None:
     server = make_server(Selection(read_only=True, toolsets=("gitops",)))
     async with Client(server, raise_exceptions=True) as client:
-        names = {t.name for t in (await client.list_tools()).tools}
-    assert "plan" in names and "apply" not in names
+        tools = {t.name: t for t in (await client.list_tools()).tools}
+    assert {"gitops_validate", "gitops_plan", "gitops_drift"} <= set(tools)
+    assert "gitops_apply" not in tools and "gitops_export" not in tools
+
+
+async def test_annotations_and_schemas(make_server: Any) -> None:
+    server = make_server(Selection(toolsets=("gitops",)))
+    async with Client(server, raise_exceptions=True) as client:
+        tools = {t.name: t for t in (await client.list_tools()).tools}
+    assert tools["gitops_apply"].annotations.destructive_hint is True
+    assert tools["gitops_plan"].annotations.read_only_hint is True
+    assert tools["gitops_validate"].annotations.open_world_hint is False
+    assert tools["gitops_plan"].input_schema["properties"]["env"]["type"] == ["string", "null"]
+    assert "plan" not in tools and "apply" not in tools
 
 
 def test_huge_plans_are_cut_with_a_note() -> None:

@@ -41,7 +41,7 @@ def test_catalogue_copy_is_identical() -> None:
 def test_every_catalogue_row_has_a_tool() -> None:
     registry = build_registry()
     assert registry.missing == ()  # rows without a declaration (none left)
-    assert [row.tool for row in load_catalogue()] == [n for n in registry.specs if n not in ("plan", "apply")]
+    assert [row.tool for row in load_catalogue()] == [n for n in registry.specs if not n.startswith("gitops_")]
 
 
 def test_missing_declarations_are_skipped_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
@@ -66,8 +66,8 @@ def test_annotations_follow_the_catalogue_kind() -> None:
         else:
             put = row.method == "PUT"
             assert not hints.read_only_hint and hints.destructive_hint is put and hints.idempotent_hint is put, row.tool
-    assert registry.specs["plan"].annotations.read_only_hint
-    assert registry.specs["apply"].annotations.destructive_hint
+    assert registry.specs["gitops_plan"].annotations.read_only_hint
+    assert registry.specs["gitops_apply"].annotations.destructive_hint
     assert annotations_for("rotate_api_key", "D", "POST", "t").idempotent_hint is False
 
 

@@ -27,14 +27,15 @@ def test_read_only_keeps_only_reads_and_plan() -> None:
     chosen = names(Selection(read_only=True))
     kinds = {REGISTRY.specs[n].kind for n in chosen}
     assert kinds <= {"R", "L"}
-    assert "plan" in chosen and "apply" not in chosen
+    assert {"gitops_validate", "gitops_plan", "gitops_drift"} <= chosen
+    assert "gitops_apply" not in chosen and "gitops_export" not in chosen
     assert "delete_prompt" not in chosen and "run_prompt_completion" not in chosen
     assert "get_prompt" in chosen and "validate_completion_metadata" in chosen
 
 
 def test_toolsets_tools_and_exclusions() -> None:
     chosen = names(Selection(toolsets=("prompts", "gitops"), tools=("get_config",), exclude_tools=("delete_prompt",)))
-    assert {"get_prompt", "migrate_prompt", "plan", "apply", "get_config"} <= chosen
+    assert {"get_prompt", "migrate_prompt", "gitops_plan", "gitops_apply", "get_config"} <= chosen
     assert "delete_prompt" not in chosen and "list_configs" not in chosen
     # exclusions beat --tools; read-only beats --tools
     assert "get_config" not in names(Selection(toolsets=("prompts",), tools=("get_config",),
@@ -97,12 +98,12 @@ def test_unknown_toolset_stops_start_up(capsys: pytest.CaptureFixture[str]) -> N
 
 async def test_read_only_server_registers_no_write_at_all(make_server: Any) -> None:
     """Every toolset, --read-only: by catalogue kind, not by annotation, no W, D or W$ tool is listed."""
-    server = make_server(Selection(read_only=True, tools=("delete_prompt", "apply")))
+    server = make_server(Selection(read_only=True, tools=("delete_prompt", "gitops_apply")))
     async with Client(server, raise_exceptions=True) as client:
         listed = {t.name: t for t in (await client.list_tools()).tools}
     reads = {name for name, spec in REGISTRY.specs.items() if spec.kind in ("R", "L")}
     assert set(listed) == reads | {"list_toolsets", "enable_toolset"}
-    assert {"plan", "get_prompt", "validate_completion_metadata"} <= set(listed)
+    assert {"gitops_plan", "get_prompt", "validate_completion_metadata"} <= set(listed)
     assert all(listed[name].annotations.read_only_hint for name in reads)
     # enable_toolset only changes this server's tool list, and honours read-only (test below)
     assert listed["enable_toolset"].annotations.open_world_hint is False

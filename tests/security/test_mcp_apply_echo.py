@@ -18,6 +18,7 @@ from mcp import Client
 from engine import redaction
 from engine.portkey import PortkeyClient
 from mcp_server.server import build_server
+from mcp_server.state import ToolOptions
 from sandbox import Sandbox
 from tests.mcp_server.conftest import SandboxSwitch, data
 from tests.mcp_server.world import KEY, settings
@@ -67,19 +68,20 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-async def mcp() -> AsyncIterator[tuple[Client, Echoing]]:
+async def mcp(tmp_path: Path) -> AsyncIterator[tuple[Client, Echoing]]:
     redaction.REGISTRY.clear()
     with Sandbox(api_key=KEY) as sb:
         transport = Echoing(sb)
-        async with Client(build_server(EchoSwitch(transport)), raise_exceptions=True) as client:
+        server = build_server(EchoSwitch(transport), options=ToolOptions(project_roots=(str(tmp_path),)))
+        async with Client(server, raise_exceptions=True) as client:
             yield client, transport
     redaction.REGISTRY.clear()
 
 
 async def test_apply_result_shows_the_echo_without_the_secret(mcp: tuple[Client, Echoing], project: Path) -> None:
     client, transport = mcp
-    planned = data(await client.call_tool("plan", {"project_dir": str(project)}))
-    result = await client.call_tool("apply", {"project_dir": str(project), "plan_hash": planned["plan_hash"]})
+    planned = data(await client.call_tool("gitops_plan", {"project_dir": str(project)}))
+    result = await client.call_tool("gitops_apply", {"project_dir": str(project), "plan_hash": planned["plan_hash"]})
     everything = json.dumps(result.model_dump(mode="json"), ensure_ascii=False)
     assert transport.echoed == 1  # the secret really was sent and echoed back
     assert result.is_error or data(result).get("applied") is False

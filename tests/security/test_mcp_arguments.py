@@ -176,7 +176,7 @@ def test_arbitrary_arguments_never_crash_the_server_nor_write_when_refused(
 async def test_hostile_project_dirs_get_a_clear_error(project_dir: str, words: str, client: Client,
                                                       sandbox: Sandbox) -> None:
     sandbox.reset_requests()
-    for tool, args in (("plan", {}), ("apply", {"plan_hash": "0" * 64})):
+    for tool, args in (("gitops_plan", {}), ("gitops_apply", {"plan_hash": "0" * 64})):
         result = await client.call_tool(tool, {"project_dir": project_dir, **args})
         assert result.is_error and words in text(result), text(result)[:300]
     assert sandbox.requests() == []

@@ -1,4 +1,4 @@
-"""The MCP ``plan`` tool on a project whose partial links to the server's own environment.
+"""The MCP ``gitops_plan`` tool on a project whose partial links to the server's own environment.
 
 Issue 7's critical case: a partial replaced by a link to ``/proc/self/environ`` made ``plan`` return
 the MCP server's environment (``MCP_AUTH_TOKEN`` included). Now the file is refused by name and no
@@ -16,6 +16,7 @@ import pytest
 from mcp import Client
 
 from mcp_server.server import build_server
+from mcp_server.state import ToolOptions
 from sandbox import Sandbox
 from tests.mcp_server.conftest import SandboxSwitch
 from tests.mcp_server.world import KEY
@@ -37,11 +38,12 @@ def project(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-async def client() -> AsyncIterator[tuple[Client, Sandbox]]:
+async def client(tmp_path: Path) -> AsyncIterator[tuple[Client, Sandbox]]:
     switch = SandboxSwitch()
     with Sandbox(api_key=KEY) as sb:
         switch.current = sb
-        async with Client(build_server(switch), raise_exceptions=True) as mcp_client:
+        server = build_server(switch, options=ToolOptions(project_roots=(str(tmp_path),)))
+        async with Client(server, raise_exceptions=True) as mcp_client:
             yield mcp_client, sb
 
 
@@ -50,8 +52,10 @@ async def test_plan_refuses_a_partial_linked_to_proc_environ(
 ) -> None:
     mcp_client, sb = client
     monkeypatch.setenv("MCP_AUTH_TOKEN", PLANTED)  # in this process's /proc/self/environ from now on
-    result = await mcp_client.call_tool("plan", {"project_dir": str(project)})
+    result = await mcp_client.call_tool("gitops_plan", {"project_dir": str(project)})
     everything = json.dumps(result.model_dump(mode="json"), ensure_ascii=False)
     assert "partials/tone-of-voice.partial.md is a symbolic link to a path outside the project" in everything
+    shown = result.structured_content or {}
+    assert result.is_error and "plan_hash" not in shown and "plan_hash" not in shown["plan"]  # errors: no hash
     assert PLANTED not in everything and KEY not in everything
     assert not any(r.method != "GET" for r in sb.requests())

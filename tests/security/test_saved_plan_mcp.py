@@ -1,5 +1,6 @@
-"""The MCP ``apply`` tool plans again and applies only that fresh plan: a plan_hash never lifts a safety
-rule (protected resources, the mass-delete threshold), and there is no way to pass allow_mass_delete."""
+"""The MCP ``gitops_apply`` tool plans again and applies only that fresh plan: a blocked plan gets no plan_hash,
+a hash computed by the caller never lifts a safety rule (protected resources, the mass-delete threshold), and there
+is no way to pass allow_mass_delete."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from typing import Any
 import pytest
 from mcp import Client
 
+from mcp_server.gitops_tools import compute_plan_hash
 from mcp_server.server import build_server
+from mcp_server.state import ToolOptions
 from sandbox import Sandbox
 from tests.mcp_server.conftest import SandboxSwitch, data, text
 from tests.mcp_server.world import KEY
@@ -29,14 +32,15 @@ def project(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-async def mcp(project: Path) -> AsyncIterator[tuple[Client, Sandbox]]:
+async def mcp(project: Path, tmp_path: Path) -> AsyncIterator[tuple[Client, Sandbox]]:
     """An MCP client on a fresh sandbox where the example project is already applied."""
     switch = SandboxSwitch()
     with Sandbox(api_key=KEY) as sb:
         switch.current = sb
-        async with Client(build_server(switch), raise_exceptions=True) as client:
-            planned = data(await client.call_tool("plan", {"project_dir": str(project)}))
-            assert data(await client.call_tool("apply", {"project_dir": str(project),
+        server = build_server(switch, options=ToolOptions(project_roots=(str(tmp_path),)))
+        async with Client(server, raise_exceptions=True) as client:
+            planned = data(await client.call_tool("gitops_plan", {"project_dir": str(project)}))
+            assert data(await client.call_tool("gitops_apply", {"project_dir": str(project),
                                                          "plan_hash": planned["plan_hash"]}))["applied"]
             yield client, sb
 
@@ -46,12 +50,16 @@ def writes(sb: Sandbox) -> list[str]:
 
 
 async def refused_apply(client: Client, sb: Sandbox, project: Path, **extra: Any) -> str:
-    """Plan with prune, then apply with that very plan_hash; returns the refusal text."""
-    planned = data(await client.call_tool("plan", {"project_dir": str(project), "prune": True}))
-    assert planned["blocked"], planned
+    """Plan with prune (blocked: an error result without a plan_hash), then apply with a hash computed from
+    the plan the error shows; returns the refusal text."""
+    planned = await client.call_tool("gitops_plan", {"project_dir": str(project), "prune": True})
+    shown = planned.structured_content or {}
+    assert planned.is_error and shown["plan"]["blocked"], shown
+    assert "plan_hash" not in shown and "plan_hash" not in shown["plan"]
     sb.reset_requests()
-    result = await client.call_tool("apply", {"project_dir": str(project), "plan_hash": planned["plan_hash"],
-                                              "prune": True, **extra})
+    forged = compute_plan_hash(shown["plan"])
+    result = await client.call_tool("gitops_apply", {"project_dir": str(project), "plan_hash": forged,
+                                                     "prune": True, **extra})
     assert result.is_error and writes(sb) == []
     return text(result)
 
@@ -68,15 +76,16 @@ async def test_the_mass_delete_threshold_cannot_be_lifted_through_mcp(
 ) -> None:
     client, sb = mcp
     tools = {t.name: t for t in (await client.list_tools()).tools}
-    assert "allow_mass_delete" not in tools["apply"].input_schema.get("properties", {})
+    assert "allow_mass_delete" not in tools["gitops_apply"].input_schema.get("properties", {})
     project.joinpath("portkey.yaml").write_text(
         project.joinpath("portkey.yaml").read_text().replace("mass_delete_threshold: 5", "mass_delete_threshold: 1"))
-    planned = data(await client.call_tool("plan", {"project_dir": str(project)}))
-    assert data(await client.call_tool("apply", {"project_dir": str(project),
-                                                 "plan_hash": planned["plan_hash"]}))["applied"]
+    planned = data(await client.call_tool("gitops_plan", {"project_dir": str(project)}))
+    assert data(await client.call_tool("gitops_apply", {"project_dir": str(project),
+                                                        "plan_hash": planned["plan_hash"]}))["applied"]
     (project / "limits/per-user.rate-limit.yaml").unlink()
     (project / "limits/monthly-budget.usage-limit.yaml").unlink()
     refused = await refused_apply(client, sb, project)
     assert "mass-delete threshold of 1" in refused
-    extra = await refused_apply(client, sb, project, allow_mass_delete=True)  # not an argument: ignored
-    assert "mass-delete threshold of 1" in extra
+    extra = await client.call_tool("gitops_apply", {"project_dir": str(project), "plan_hash": "0" * 64,
+                                                    "prune": True, "allow_mass_delete": True})
+    assert extra.is_error and writes(sb) == []  # not an argument: refused, nothing written
