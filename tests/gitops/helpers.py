@@ -47,6 +47,18 @@ async def published(client: PortkeyClient, prompt_id: str) -> int:
     return int((await client.get_prompt(prompt_id=prompt_id))["prompt_version"])
 
 
+async def prompt_versions(client: PortkeyClient, prompt_id: str) -> list[dict[str, Any]]:
+    """A prompt's versions, oldest first, whatever envelope and order Portkey answers in (the live API
+    wraps them in ``{data: [...]}`` newest first, the spec has a bare array oldest first)."""
+    listed = _rows(await client.list_prompt_versions(prompt_id=prompt_id))
+    return sorted(listed, key=lambda row: int(row["prompt_version"]))
+
+
+async def version_numbers(client: PortkeyClient, prompt_id: str) -> list[int]:
+    """The version numbers a prompt has, ascending."""
+    return [int(row["prompt_version"]) for row in await prompt_versions(client, prompt_id)]
+
+
 async def _all(client: PortkeyClient, operation: str, **params: Any) -> list[dict[str, Any]]:
     items, complete = await client.list_all(operation, **params)
     assert complete

@@ -14,7 +14,7 @@ from engine.gitops.workflow import StalePlanError, apply_planned, check_saved_pl
 from engine.portkey import PortkeyClient
 from sandbox import FaultRule, Faults, Sandbox
 from tests.gitops.conftest import make_client
-from tests.gitops.helpers import actions, converge, edit, published, writes
+from tests.gitops.helpers import actions, converge, edit, prompt_versions, published, version_numbers, writes
 
 pytestmark = pytest.mark.anyio
 
@@ -47,7 +47,7 @@ async def test_prompt_change_makes_one_unpublished_version_then_publishes(
     assert await published(client, prompt_id) == 1
     await apply_planned(client, planned)
     assert await published(client, prompt_id) == 2
-    versions = await client.list_prompt_versions(prompt_id=prompt_id)
+    versions = await prompt_versions(client, prompt_id)
     assert [v["prompt_version"] for v in versions] == [1, 2]
     canary = next(label for label in (await client.list_prompt_labels())["data"] if label["name"] == "canary")
     assert next(v for v in versions if v["prompt_version"] == 2)["label_id"] == canary["id"]
@@ -193,7 +193,7 @@ async def test_failure_in_publish_phase_leaves_defaults_and_rerun_converges_with
         "partial:tone-of-voice": ["publish"], "prompt:support/triage": ["publish", "label"],
     }
     await apply_planned(client, rerun)
-    assert [v["prompt_version"] for v in await client.list_prompt_versions(prompt_id=triage)] == [1, 2]
+    assert await version_numbers(client, triage) == [1, 2]
     assert not (await plan_project(client, project)).plan.has_changes
 
 
@@ -355,7 +355,7 @@ async def test_display_name_change_renames_in_place(client: PortkeyClient, proje
     await apply_planned(client, planned)
     prompt = await client.get_prompt(prompt_id=change.remote["id"])
     assert prompt["name"] == "gitops:support/triage · Triage v2" and prompt["slug"] == change.remote["slug"]
-    assert [v["prompt_version"] for v in await client.list_prompt_versions(prompt_id=prompt["id"])] == [1]
+    assert await version_numbers(client, prompt["id"]) == [1]
 
 
 async def test_lock_file_reveals_edits_and_deletes_of_kinds_without_a_stamp(
@@ -395,10 +395,10 @@ class AllActive(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         response = await self.inner.handle_async_request(request)
         if request.method == "GET" and request.url.path.endswith("/versions"):
-            rows = json.loads(await response.aread())
-            for row in rows:
+            body = json.loads(await response.aread())
+            for row in body["data"] if isinstance(body, dict) else body:  # wrapped (live) or bare (spec)
                 row["status"] = row["prompt_version_status"] = "active"
-            return httpx.Response(200, json=rows)
+            return httpx.Response(200, json=body)
         return response
 
 

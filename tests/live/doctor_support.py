@@ -97,11 +97,6 @@ def version_rows(answer: Json) -> list[dict[str, Any]]:
 VERSIONS = r"/prompts/[^/]+/versions"
 
 
-def real_versions_shape() -> list[Hook]:
-    """The shape the Terraform provider and SDK read: ``{data: [...]}``, newest first."""
-    return [Hook("GET", VERSIONS, response=lambda a, b, q, p: {"object": "list", "data": list(reversed(a))})]
-
-
 def active_latest() -> list[Hook]:
     """'active' marks the newest version whatever is published."""
     def rewrite(answer: Json, body: Json, query: dict[str, str], path: str) -> Json:

@@ -59,13 +59,19 @@ async def test_each_other_behaviour_is_found_and_explained(
     assert found.expected is (value == BY_NAME[switch].default)
 
 
-async def test_the_real_versions_shape_is_read_and_publishing_still_judged(sb: Sandbox) -> None:
-    report = await doctored(sb, sim.real_versions_shape())
-    assert report.clean
-    assert "{data: [...]}" in finding(report, "versions_list").observed
-    assert "newest first" in finding(report, "versions_list").observed
-    assert report.switches["active_version"] == "published"
-    assert report.switches["label_write"] == "add"
+@pytest.mark.parametrize(("envelope", "shape", "order"), [
+    ("wrapped", "{data: [...]}", "newest first"),  # the sandbox's default: the Terraform provider's and SDK's shape
+    ("bare", "a bare array", "oldest first"),  # the spec's
+])
+async def test_the_real_versions_shape_is_read_and_publishing_still_judged(
+    sb: Sandbox, envelope: str, shape: str, order: str
+) -> None:
+    sb.quirks = {"versions_envelope": envelope}
+    report = await doctored(sb, [])
+    assert report.clean, [(f.check, f.problem) for f in report.findings if not f.ran or not f.expected]
+    assert shape in finding(report, "versions_list").observed
+    assert order in finding(report, "versions_list").observed
+    assert report.switches == {s: BY_NAME[s].default for s in BY_NAME}
 
 
 async def test_tools_refused_in_every_form_is_a_check_that_could_not_run(sb: Sandbox) -> None:

@@ -1,15 +1,21 @@
 """The engine's end-to-end scenarios under every value of every sandbox quirk (issue 8, §3).
 
 One quirk differs from the defaults per case (plus the all-defaults case); each case runs on a fresh
-embedded sandbox, reached through the real CLI with $PORTKEY_SANDBOX_QUIRKS: apply examples/prompts
-(environment `dev`), re-plan to no changes, edit a prompt message and converge, move the environment's
-release label and converge, rename a prompt's display name and converge. Then the sandbox's state is
-read back: no duplicate prompts, no two versions of one prompt with the same content, and every prompt
-the environment releases serves its newest version.
+embedded sandbox, reached through the real CLI with $PORTKEY_SANDBOX_QUIRKS. First `portkey-gitops
+doctor --sandbox` learns the account's behaviour (the engine adapts to the thin-evidence switches only
+through .portkey/doctor.json, so this is the user's path: one command away from a working plan) and
+must report each switch as the quirk sets it. Then: apply examples/prompts (environment `dev`), re-plan
+to no changes, edit a prompt message and converge, move the environment's release label and converge,
+rename a prompt's display name and converge. Then the sandbox's state is read back: no duplicate
+prompts, no two versions of one prompt with the same content, and every prompt the environment releases
+serves its newest version. Under label_write=replace a prompt releasing two labels on one version is
+a plan error naming the file to fix (behaviour.py), not a half-applied label move.
 """
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 import sys
 from collections.abc import Callable
@@ -21,6 +27,7 @@ import httpx
 import pytest
 
 from engine.cli import main
+from engine.gitops.behaviour import BY_NAME as SWITCHES
 from sandbox import Sandbox
 from sandbox.quirks import ENV_VAR, QUIRKS
 
@@ -41,8 +48,10 @@ class Cli:
         self.monkeypatch, self.capsys, self.project = monkeypatch, capsys, project
 
     def __call__(self, command: str, *args: str) -> tuple[int, str]:
-        self.monkeypatch.setattr(sys, "argv", ["portkey-gitops", command, str(self.project), "--sandbox",
-                                               "--env", "dev", *args])
+        return self.run(command, "--env", "dev", *args)
+
+    def run(self, command: str, *args: str) -> tuple[int, str]:
+        self.monkeypatch.setattr(sys, "argv", ["portkey-gitops", command, str(self.project), "--sandbox", *args])
         code = 0
         try:
             main.run()
@@ -50,6 +59,12 @@ class Cli:
             code = int(exc.code or 0)
         captured = self.capsys.readouterr()
         return code, captured.out + captured.err
+
+    def doctor(self) -> dict[str, str]:
+        """Run the doctor on the case's sandbox; the switches it saved in .portkey/doctor.json."""
+        code, out = self.run("doctor")
+        assert code == 0, f"doctor:\n{out}"
+        return json.loads((self.project / ".portkey/doctor.json").read_text())["switches"]
 
     def converges(self, step: str) -> None:
         code, out = self("apply", "--auto-approve")
@@ -110,6 +125,9 @@ def test_scenarios_converge_under_the_quirk(quirks: str, tmp_path: Path,
     monkeypatch.delenv("PORTKEY_API_KEY", raising=False)
     cli = Cli(monkeypatch, capsys, project)
 
+    set_by_case = dict(item.split("=") for item in quirks.split(",") if item)
+    learned = cli.doctor()
+    assert learned == {name: set_by_case.get(name, switch.default) for name, switch in SWITCHES.items()}
     cli.converges("first apply")
     triage = project / "prompts/support/triage.prompt.yaml"
     _edit(triage, "wrote:\\n", "wrote to us:\\n")
@@ -118,8 +136,22 @@ def test_scenarios_converge_under_the_quirk(quirks: str, tmp_path: Path,
     cli.converges("release label move")
     _edit(triage, "name: Support triage", "name: Support triage desk")
     cli.converges("display name change")
+    before = anyio.run(_state, db)
+    _edit(project / "environments/dev.yaml", "labels: [staging]", "labels: [staging, canary]")
+    if learned["label_write"] == "replace":
+        code, out = cli("apply", "--auto-approve")
+        assert code == 1 and "release.labels staging, canary would put 2 labels on one version" in out, out
+        assert "keep one label" in out and "prompt:support/triage" in out
+        assert anyio.run(_state, db) == before, "a plan error writes nothing"
+    else:
+        cli.converges("two release labels")
 
     state = anyio.run(_state, db)
-    assert any("Support triage desk" in p["name"] for p in state.values()), [p["name"] for p in state.values()]
-    assert sum("Support triage" in p["name"] for p in state.values()) == 1
+    names = [p["name"] for p in state.values()]
+    assert any("Support triage desk" in name for name in names), names
+    assert sum("Support triage" in name for name in names) == 1
+    if learned["name_chars"] == "ascii":
+        assert all(re.fullmatch(r"[A-Za-z0-9_. -]+", name) for name in names), names
+    else:
+        assert "gitops:support/triage · Support triage desk" in names, names
     _check_state(state, released=lambda name: "Support triage" in name)

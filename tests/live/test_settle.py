@@ -10,7 +10,6 @@ from typing import Any
 import httpx
 import pytest
 
-from engine.gitops import kinds
 from engine.gitops.workflow import plan_project
 from engine.portkey import PortkeyClient
 from sandbox import Sandbox
@@ -20,58 +19,56 @@ from tests.gitops.helpers import actions, converge, edit
 pytestmark = pytest.mark.anyio
 
 
+# The sandbox answers in these shapes by default (sandbox/quirks.py): wrapped versions lists newest first,
+# message contents as text parts, echoed variables and model in `parameters`, integer flags,
+# `prompt_version_labels`, configs as JSON-encoded strings (portkey-live prompts-get.json, configs-get.json).
+LIVE = {"versions_envelope": "wrapped", "prompt_shape": "live", "parameters_echo": "on", "config_encoding": "string"}
+
+
 def _parts(string: Any) -> Any:
     """A chat template's message contents as lists of text parts (prompts-get.json)."""
     if not (isinstance(string, str) and string.startswith("[")):
         return string
     messages = json.loads(string)
+    assert all(isinstance(m["content"], str) for m in messages), "the sandbox keeps contents as written"
     return json.dumps([{**m, "content": [{"type": "text", "text": m["content"]}]} for m in messages])
 
 
-def _real_version(body: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
-    """A version as prompts-get.json shows one: parts, echoed variables and model, integer flags."""
-    decoded = kinds._decode_string(body.get("string"))
-    names = {n for n in kinds.template_names(decoded) if "." not in n}
-    body["string"] = _parts(body.get("string"))
-    body["parameters"] = {**{n: "" for n in names}, **(body.get("parameters") or {}), "model": body.get("model"),
-                          **extra}
-    body["is_raw_template"] = 0
-    for key in ("functions", "tools", "tool_choice"):
-        body.setdefault(key, None)
-    return body
-
-
 class RealShapes(httpx.AsyncBaseTransport):
-    """The sandbox, answering reads in the shapes the recorded live answers and Portkey's clients show."""
+    """The sandbox's live-shaped answers, minus what the evidence does not show and plus what Portkey may add.
+
+    Versions-list rows lose `prompt_template` (not evidenced: the engine reads each version) and the
+    sandbox's `label_ids` extension; a prompt read's message contents become lists of text parts, as the
+    recorded prompts-get.json holds them (the sandbox keeps them as written), and `extra` is added to its
+    `parameters` (differences Portkey makes on its own).
+    """
 
     def __init__(self, inner: httpx.AsyncBaseTransport, extra: dict[str, Any] | None = None) -> None:
         self.inner = inner
-        self.extra = extra or {}  # parameters Portkey is made to add on its own (cosmetic differences)
+        self.extra = extra or {}
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         response = await self.inner.handle_async_request(request)
         if request.method != "GET" or response.status_code != 200:
             return response
         body = json.loads(await response.aread())
-        path = request.url.path.removeprefix("/v1")
-        parts = path.strip("/").split("/")
+        parts = request.url.path.removeprefix("/v1").strip("/").split("/")
         if parts[0] == "prompts" and parts[-1] == "versions":
-            rows = sorted(body, key=lambda r: -int(r.get("version") or r.get("prompt_version") or 0))
-            for row in rows:
-                row.pop("prompt_template", None)  # not evidenced: read each version
+            for row in body["data"]:
+                row.pop("prompt_template", None)
                 row.pop("label_ids", None)
-            body = {"object": "list", "total": len(rows), "data": rows}
         elif parts[0] == "prompts" and len(parts) == 2 and parts[1] != "partials":
-            label = body.pop("prompt_version_label_id", None)
-            body = {**_real_version(body, self.extra), "prompt_version_labels": [label] if label else [],
-                    "prompt_version_label_id": label}
-        elif parts[0] == "configs" and len(parts) == 2:
-            body["config"] = json.dumps(body["config"])
-            body["is_default"] = int(bool(body.get("is_default")))
+            body["string"] = _parts(body.get("string"))
+            body["parameters"] = {**(body.get("parameters") or {}), **self.extra}
         return httpx.Response(200, json=body)
 
 
+def _answers_live(sandbox: Sandbox) -> None:
+    assert {name: sandbox.quirks[name] for name in LIVE} == LIVE
+
+
 async def test_the_example_applies_and_settles_against_real_shapes(sandbox: Sandbox, project: Path) -> None:
+    _answers_live(sandbox)
     async with make_client(sandbox, RealShapes(httpx.ASGITransport(app=sandbox.app))) as real:
         await converge(real, project)
         again = (await plan_project(real, project)).plan
@@ -85,6 +82,7 @@ async def test_the_example_applies_and_settles_against_real_shapes(sandbox: Sand
 
 async def test_a_stamped_latest_version_is_kept_whatever_portkey_adds(sandbox: Sandbox, project: Path,
                                                                      client: PortkeyClient) -> None:
+    _answers_live(sandbox)
     await converge(client, project)
     adds = RealShapes(httpx.ASGITransport(app=sandbox.app), extra={"top_k": 40})
     async with make_client(sandbox, adds) as real:

@@ -93,13 +93,21 @@ async def test_active_version(sb, api, mode, statuses) -> None:
 
 
 @pytest.mark.parametrize(("mode", "keys"), [
-    ("full", {"string", "parameters", "model", "virtual_key", "template_metadata", "is_raw_template"}),
+    # `full` keeps the fields the version does not set, as null, as a live read does ("tools": null in
+    # portkey-live prompts-get.json): a client that needs every compared key finds each of them.
+    ("full", {"string", "parameters", "model", "virtual_key", "functions", "tools", "tool_choice",
+              "template_metadata", "is_raw_template"}),
     ("partial", {"string", "parameters", "model"}), ("absent", None)])
 async def test_versions_template(sb, api, mode, keys) -> None:
     sb.quirks = {"versions_template": mode}
-    _, listed = await _two_versions(api)
+    pid, listed = await _two_versions(api)
     template = listed["data"][0].get("prompt_template")
     assert (set(template) if template is not None else None) == keys
+    if mode == "full":
+        detail = ok(await api.get(f"/prompts/{pid}/versions/{listed['data'][0]['id']}"))
+        assert template["tools"] is None and template["functions"] is None and template["tool_choice"] is None
+        assert {k: template[k] for k in ("string", "parameters", "model")} == {
+            k: detail[k] for k in ("string", "parameters", "model")}
 
 
 @pytest.mark.parametrize(("mode", "kept"), [("add", True), ("replace", False)])
