@@ -17,9 +17,8 @@ from typing import Any
 from mcp.server.mcpserver.tools import Tool
 
 from engine.portkey import OPERATIONS, Operation
-from mcp_server import descriptions, gitops_tools
+from mcp_server import confirm, descriptions
 from mcp_server.catalogue import Row, load_catalogue
-from mcp_server.composites import metadata, prompts
 from mcp_server.kinds import annotations_for
 from mcp_server.operation_tools import Binding, build_operation_tool, tool_params
 from mcp_server.state import DEFAULT_LIST_CAP, ToolOptions
@@ -30,8 +29,43 @@ log = logging.getLogger("portkey_admin_mcp.registry")
 GITOPS = "gitops"
 
 
-def _composite(fn: Callable[..., Any], shown: Sequence[str] = ()) -> Callable[[ToolSpec, ToolOptions], Tool]:
-    return lambda spec, options: make_tool(spec, fn, options, shown=shown)
+def _object(description: str, properties: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A loose output schema: an object, some fields described, others allowed."""
+    schema: dict[str, Any] = {"type": "object", "description": description}
+    if properties:
+        schema["properties"] = {name: {"description": text} for name, text in properties.items()}
+    schema["additionalProperties"] = True
+    return schema
+
+
+MIGRATE_OUTPUT = _object("What migrate_prompt did or, with dry_run, would do.", {
+    "action": "created, updated or unchanged.", "prompt_id": "The prompt's id.", "version": "Newest version.",
+    "changed_fields": "Fields that differed.", "published": "Whether a version was published.",
+    "would_publish": "Dry run: whether it would publish.", "message": "One line for people."})
+PROMOTE_OUTPUT = _object("What promote_prompt did or, with dry_run, would do.", {
+    "action": "created or updated.", "target_prompt_id": "The target prompt's id.",
+    "source_version": "The source version copied.", "published": "Whether the target version was published.",
+    "message": "One line for people."})
+METADATA_OUTPUT = _object("The metadata check.", {
+    "valid": "True when no required field is missing.", "errors": "Missing required fields.",
+    "warnings": "Missing recommended fields.", "metadata": "The metadata checked.",
+    "required": "The required field names."})
+GITOPS_OUTPUT = _object("The GitOps result: summary, changes, errors and (plan) the plan_hash.")
+
+
+def _composite(module: str, attr: str, shown: Sequence[str] = (), output: dict[str, Any] | None = None,
+               asks: confirm.Predicate | None = None) -> Callable[[ToolSpec, ToolOptions], Tool]:
+    """A hand-written tool, its module imported only when a server builds it."""
+
+    def build(spec: ToolSpec, options: ToolOptions) -> Tool:
+        import importlib
+
+        fn = getattr(importlib.import_module(module), attr)
+        if attr.startswith("make_"):
+            fn = fn(options)
+        return make_tool(spec, fn, options, shown=shown, output_schema=output, asks=asks)
+
+    return build
 
 
 def _last_method(method: str) -> str:
@@ -40,11 +74,19 @@ def _last_method(method: str) -> str:
     return words[-1] if words else ""
 
 
+_PROMPTS = "mcp_server.composites.prompts"
 COMPOSITES: dict[str, Callable[[ToolSpec, ToolOptions], Tool]] = {
-    "migrate_prompt": _composite(prompts.migrate_prompt),
-    "promote_prompt": _composite(prompts.promote_prompt),
-    "validate_completion_metadata": lambda spec, options: make_tool(spec, metadata.make_validate(options), options),
+    # They publish over the live version when publish=true: they ask then (and never on a dry run).
+    "migrate_prompt": _composite(_PROMPTS, "migrate_prompt", ("name", "collection_id", "publish"), MIGRATE_OUTPUT,
+                                 confirm.when_publishing),
+    "promote_prompt": _composite(_PROMPTS, "promote_prompt", ("source_prompt_id", "target_collection_id",
+                                                              "target_env", "publish"), PROMOTE_OUTPUT,
+                                 confirm.when_publishing),
+    "validate_completion_metadata": _composite("mcp_server.composites.metadata", "make_validate",
+                                               output=METADATA_OUTPUT),
 }
+# Composites that can publish over live content: destructive, whatever their last HTTP method.
+DESTRUCTIVE_COMPOSITES = frozenset({"migrate_prompt", "promote_prompt"})
 
 
 @dataclass(frozen=True)
@@ -91,9 +133,11 @@ def _spec(row: Row, method: str, enterprise: bool, build: Callable[[ToolSpec, To
           tools: Iterable[str], finders: Sequence[str], id_params: Sequence[str] = ()) -> ToolSpec:
     title = descriptions.title(row.tool)
     text = descriptions.describe(row.tool, row.group, tools=set(tools), finders=finders, enterprise=enterprise,
-                                 list_cap=DEFAULT_LIST_CAP, id_params=id_params)
-    return ToolSpec(row.tool, row.group, row.kind, title, text, annotations_for(row.tool, row.kind, method, title),
-                    build)
+                                 list_cap=DEFAULT_LIST_CAP, id_params=id_params, kind=row.kind, method=method)
+    annotations = annotations_for(row.tool, row.kind, method, title)
+    if row.tool in DESTRUCTIVE_COMPOSITES:
+        annotations = annotations.model_copy(update={"destructive_hint": True})
+    return ToolSpec(row.tool, row.group, row.kind, title, text, annotations, build)
 
 
 def gitops_specs() -> list[ToolSpec]:
@@ -103,13 +147,13 @@ def gitops_specs() -> list[ToolSpec]:
     apply_text = ("Apply a plan reviewed with plan: re-plans, refuses if anything changed since (plan_hash "
                   "differs), then writes the changes to Portkey.")
     specs = []
-    for name, kind, method, shown, text, fn in (
-        ("plan", "R", "GET", (), plan_text, gitops_tools.plan),
-        ("apply", "D", "PUT", ("project_dir", "env", "plan_hash"), apply_text, gitops_tools.apply),
+    for name, kind, method, shown, text in (
+        ("plan", "R", "GET", (), plan_text),
+        ("apply", "D", "PUT", ("project_dir", "env", "plan_hash"), apply_text),
     ):
         title = descriptions.title(name) + " GitOps project"
         specs.append(ToolSpec(name, GITOPS, kind, title, text, annotations_for(name, kind, method, title),
-                              _composite(fn, shown)))
+                              _composite("mcp_server.gitops_tools", name, shown, GITOPS_OUTPUT)))
     return specs
 
 
