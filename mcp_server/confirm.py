@@ -92,7 +92,7 @@ def parameter(tool: str, title: str, argument_names: Sequence[str], all_names: S
 
 def require(outcome: Any, tool: str) -> None:
     """Raise unless the user accepted and ticked the box (or the call needed no confirmation)."""
-    if outcome == NOT_NEEDED:
+    if outcome == NOT_NEEDED or getattr(outcome, "data", None) == NOT_NEEDED:  # the SDK wraps plain answers
         return
     if isinstance(outcome, AcceptedElicitation):
         if isinstance(outcome.data, Confirmation) and outcome.data.confirm:

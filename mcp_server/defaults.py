@@ -57,7 +57,7 @@ async def key_workspace(client: PortkeyClient) -> dict[str, str]:
         return cached
     items, _, _ = list_items(await client.call("list_workspaces", current_page=0, page_size=50))
     workspaces = [w for w in items if isinstance(w, dict)]
-    chosen = workspaces[0] if len(workspaces) == 1 else next((w for w in workspaces if w.get("is_default")), None)
+    chosen = workspaces[0] if len(workspaces) == 1 else next((w for w in workspaces if _is_default(w)), None)
     if chosen is None:
         raise PortkeyUsageError("workspace", "this API key sees several workspaces and none is the default; give "
                                 "workspace_slug (list_workspaces shows them)", "workspace_slug")
@@ -65,9 +65,18 @@ async def key_workspace(client: PortkeyClient) -> dict[str, str]:
     organisation = chosen.get("organisation_id")
     if not organisation and scope["id"]:
         organisation = (await client.call("get_workspace", workspace_id=scope["id"])).get("organisation_id")
+    if not organisation:  # every API key names its organisation (api-keys-get.json)
+        keys, _, _ = list_items(await client.call("list_api_keys", current_page=0, page_size=1))
+        organisation = next((k.get("organisation_id") for k in keys if isinstance(k, dict)), None)
     scope["organisation_id"] = str(organisation or "")
     _scopes[client] = scope
     return scope
+
+
+def _is_default(workspace: dict[str, Any]) -> bool:
+    """Live answers carry ``is_default`` at the top (workspaces-list.json); the spec nests it in ``defaults``."""
+    nested = workspace.get("defaults")
+    return bool(workspace.get("is_default") or (isinstance(nested, dict) and nested.get("is_default")))
 
 
 def _iso(moment: datetime) -> str:

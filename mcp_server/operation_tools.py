@@ -234,19 +234,25 @@ PAGE_ALIAS_TEXT = "Alias of current_page (0-based), kept for compatibility."
 ANSWER_TEXT = "Portkey's answer as returned, secret fields masked (a non-object answer is wrapped as {result})."
 DRY_RUN_TEXT = (" With dry_run=true: {dry_run, written, request} (and, for prompt updates, changes, unchanged, "
                 "would_change, current_version).")
-_list_output: dict[str, Any] | None = None
+_INT, _BOOL = {"type": "integer"}, {"type": "boolean"}
+# The shape of results.ListPage, compact: it is repeated on every list tool in tools/list.
+LIST_OUTPUT: dict[str, Any] = {
+    "type": "object",
+    "description": "One page: data (Portkey's items as returned), returned (len of data), total (Portkey's count "
+                   "or null), has_more, complete (data holds every item), current_page (null with all=true), "
+                   "page_size, envelope (other fields of the answer), note (how to get the rest).",
+    "properties": {"data": {"type": "array"}, "returned": _INT, "total": {"type": ["integer", "null"]},
+                   "has_more": _BOOL, "complete": _BOOL, "current_page": {"type": ["integer", "null"]},
+                   "page_size": _INT, "envelope": {"type": "object"}, "note": {"type": ["string", "null"]}},
+    "required": ["data", "returned", "total", "has_more", "complete", "current_page", "page_size"],
+    "additionalProperties": True,
+}
 
 
 def output_schema(binding: Binding) -> dict[str, Any]:
     """Lists: the page shape; everything else: Portkey's answer, any object."""
-    global _list_output
     if binding.op.is_list:
-        if _list_output is None:
-            from mcp_server.schema import tidy_schema
-
-            _list_output = tidy_schema(results.ListPage.model_json_schema())
-            _list_output["additionalProperties"] = True
-        return _list_output
+        return LIST_OUTPUT
     text = ANSWER_TEXT + (DRY_RUN_TEXT if binding.row.param("dry_run") else "")
     return {"type": "object", "description": text, "additionalProperties": True}
 

@@ -8,6 +8,7 @@ Selection (:mod:`mcp_server.selection`) then decides which specs become tools.
 
 from __future__ import annotations
 
+import importlib
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,12 +18,12 @@ from typing import Any
 from mcp.server.mcpserver.tools import Tool
 
 from engine.portkey import OPERATIONS, Operation
-from mcp_server import confirm, descriptions
+from mcp_server import confirm, descriptions, schema_cache
 from mcp_server.catalogue import Row, load_catalogue
 from mcp_server.kinds import annotations_for
 from mcp_server.operation_tools import Binding, build_operation_tool, tool_params
 from mcp_server.state import DEFAULT_LIST_CAP, ToolOptions
-from mcp_server.tool_spec import ToolSpec, make_tool
+from mcp_server.tool_spec import PortkeyTool, ToolSpec, confirmed_fn, make_tool
 
 log = logging.getLogger("portkey_admin_mcp.registry")
 
@@ -55,16 +56,22 @@ GITOPS_OUTPUT = _object("The GitOps result: summary, changes, errors and (plan) 
 
 def _composite(module: str, attr: str, shown: Sequence[str] = (), output: dict[str, Any] | None = None,
                asks: confirm.Predicate | None = None) -> Callable[[ToolSpec, ToolOptions], Tool]:
-    """A hand-written tool, its module imported only when a server builds it."""
+    """A hand-written tool. Its module (the GitOps engine, for plan/apply) is imported at the tool's first
+    call when :mod:`mcp_server.schema_cache` holds its input schema for the module's current source;
+    otherwise when the server is built."""
+
+    def function(options: ToolOptions) -> Callable[..., Any]:
+        fn = getattr(importlib.import_module(module), attr)
+        return fn(options) if attr.startswith("make_") else fn
 
     def build(spec: ToolSpec, options: ToolOptions) -> Tool:
-        import importlib
+        cached = schema_cache.lookup(spec.name, module)
+        if cached is None:
+            return make_tool(spec, function(options), options, shown=shown, output_schema=output, asks=asks)
+        return PortkeyTool.lazy(spec, lambda: confirmed_fn(spec, function(options), options, shown, asks),
+                                cached, output)
 
-        fn = getattr(importlib.import_module(module), attr)
-        if attr.startswith("make_"):
-            fn = fn(options)
-        return make_tool(spec, fn, options, shown=shown, output_schema=output, asks=asks)
-
+    build.module = module  # type: ignore[attr-defined]  # for schema_cache.write
     return build
 
 

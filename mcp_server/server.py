@@ -45,8 +45,10 @@ keys, providers, integrations, workspaces, users, MCP gateway, logs, analytics) 
   has_more/complete tell whether anything is left.
 - Prompt updates create unpublished versions: publish_prompt makes one live (it takes the version number).
 - GitOps: call plan first, show the changes to the user, then apply with the plan_hash plan returned.
-- Errors carry the HTTP status, Portkey's errorCode and the next step; 403 on Enterprise-only tools means the
-  plan does not include them.
+- Errors: the first line is for people; structuredContent (and a JSON block) holds {status, code, message,
+  retryable, next_step}. Unknown argument names are refused. 403 on Enterprise-only tools means the plan does
+  not include them.
+- Analytics default workspace_slug to the key's workspace; list_audit_logs defaults to the last 30 days.
 - list_toolsets shows the toolsets; enable_toolset adds one if this client refreshes its tool list.
 """
 

@@ -57,7 +57,7 @@ async def test_a_100000_character_id_is_refused_before_any_request(
         result = await client.call_tool(tool, args)
         message = text(result)
         assert result.is_error, tool
-        assert f"\n{argument}\n" in message and f"at most {MAX_ID_LENGTH} characters" in message, message
+        assert f"\n{argument}: " in message and f"at most {MAX_ID_LENGTH} characters" in message, message
         assert len(message) < 1_000, tool  # the value is not echoed back whole
         assert sandbox.requests() == [], tool
     assert GIANT not in caplog.text
