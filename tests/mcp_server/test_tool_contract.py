@@ -147,3 +147,20 @@ def test_the_schema_file_is_current() -> None:
 def test_a_stale_schema_entry_is_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(schema_cache, "fingerprint", lambda module: "changed")
     assert schema_cache.lookup("plan", "mcp_server.gitops_tools") is None
+
+
+async def test_a_crash_is_a_structured_internal_error_without_its_text() -> None:
+    from mcp.server import MCPServer
+    from mcp.types import ToolAnnotations
+
+    from mcp_server.tool_spec import ToolSpec, make_tool
+
+    async def broken() -> dict[str, Any]:
+        raise RuntimeError("inner-detail-xyz")
+
+    spec = ToolSpec("broken", "meta", "M", "Broken", "Always fails.", ToolAnnotations(), lambda s, o: None)
+    server = MCPServer("t", tools=[make_tool(spec, broken, ToolOptions(), output_schema={"type": "object"})])
+    async with Client(server) as connected:
+        result = await connected.call_tool("broken", {})
+    assert result.is_error and result.structured_content["code"] == "internal_error"
+    assert "inner-detail-xyz" not in text(result)
