@@ -34,7 +34,7 @@ WRITE_KINDS = ("W", "D", "W$")
 # reads that legitimately change stored state, and why
 READ_SIDE_EFFECTS = {"get_log_export": "polling advances the export job (created → started → finished)"}
 # writes after which the sandbox stores nothing new, and why
-STATELESS_WRITES = {"run_prompt_completion": "the sandbox answers a completion without storing a log of it"}
+STATELESS_WRITES: dict[str, str] = {}
 # tools whose route the sandbox logs under another catalogue name (same method and path)
 SAME_ROUTE = {"get_trace": {"get_log"}, "get_user_stats": {"get_analytics_group_users"}}
 # public routes outside /v1, which the sandbox does not log
