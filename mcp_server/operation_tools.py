@@ -32,7 +32,7 @@ from mcp_server.descriptions import fallback_description, param_description
 from mcp_server.errors import to_tool_error
 from mcp_server.listing import PAGE_PARAMS, list_all, list_page
 from mcp_server.mappers import MAPPED_TARGETS, MapContext, map_arguments
-from mcp_server.prompt_versions import canonical, latest_version
+from mcp_server.prompt_versions import changed_fields, latest_version
 from mcp_server.schema import (
     MAX_ID_LENGTH,
     bind_signature,
@@ -155,16 +155,15 @@ async def preview(client: PortkeyClient, binding: Binding, params: dict[str, Any
     read = DRY_RUN_READS.get(binding.tool)
     if read and body:
         current = await read(client, params)
-        changes, unchanged = [], []
-        for name, value in body.items():
-            if name == "patch":
-                continue
-            keys = _READ_NAMES.get(name, (name,))
-            before = next((current.get(k) for k in keys if k in current), None)
-            if canonical(before) == canonical(value):
-                unchanged.append(name)
-            else:
-                changes.append({"field": name, "current": before, "new": value})
+        # Each field as the read answer names it; compared as the GitOps engine compares versions, so what
+        # Portkey adds on its own (template variables in parameters, a copy of model) is no change.
+        befores = {name: next((current.get(k) for k in _READ_NAMES.get(name, (name,)) if k in current), None)
+                   for name in body if name != "patch"}
+        given = {name: body[name] for name in befores}
+        differing = set(changed_fields({**current, **befores}, given))
+        changes = [{"field": name, "current": befores[name], "new": value} for name, value in given.items()
+                   if name in differing]
+        unchanged = [name for name in given if name not in differing]
         result.update(changes=changes, unchanged=unchanged, would_change=bool(changes),
                       current_version=current.get("prompt_version"))
     return results.ok(binding.tool, result)
