@@ -48,7 +48,7 @@ SUMMARIES: dict[str, str] = {
                                     "run_prompt_completion: reports missing required fields and warnings.",
     "migrate_prompt": "Create or update a prompt by exact name within a collection (prompt-as-code): compares "
                       "every version field and writes only on a change; stamps app/env metadata. For a whole "
-                      "project directory use plan and apply.",
+                      "project directory use gitops_plan and gitops_apply.",
     "promote_prompt": "Copy a prompt's published version to another environment's prompt (e.g. -staging to "
                       "-prod), creating the target when missing; migrate_prompt writes from your own fields "
                       "instead.",
@@ -148,7 +148,8 @@ SUMMARIES: dict[str, str] = {
     "create_rate_limit": "Create a rate-limit policy: requests or tokens per minute/hour/day for the requests "
                          "matching conditions, counted per group_by key. For spend budgets use "
                          "create_usage_limit.",
-    "create_prompt_partial": "Create a partial: a reusable template block that prompts include as {{>name}}; "
+    "create_prompt_partial": "Create a partial: a reusable template block that prompts include as "
+                             "{{>partial-slug}} (the slug this returns, or the id; not the name); "
                              "update_prompt_partial makes new versions.",
     "create_prompt_label": "Create a label (e.g. staging) that marks a prompt version; set it with "
                            "update_prompt_version.",
@@ -260,8 +261,53 @@ def _article(text: str) -> str:
     return "an" if text[:1].lower() in "aeio" or text.startswith("MCP") else "a"
 
 
+# What a write changes and how to undo it, where the kind alone cannot say (see :func:`effect`).
+EFFECTS: dict[str, str] = {
+    "publish_prompt": "Changes which version callers get, at once; undo by publishing the previous version.",
+    "publish_partial": "Changes the published partial every prompt using it gets, at once; undo by publishing "
+                       "the previous version.",
+    "update_prompt": "Reversible: callers keep the published version.",
+    "update_prompt_partial": "Writes a new unpublished version; prompts are unaffected until publish_partial.",
+    "migrate_prompt": "Writes a new version only on a change, and publishes it with publish=true (asks first "
+                      "under --confirm-destructive); undo with publish_prompt on the previous version.",
+    "promote_prompt": "Writes (and with publish=true publishes) the target's version; undo with publish_prompt "
+                      "on the target's previous version.",
+    "rotate_api_key": "Not reversible: the old secret expires after the transition period.",
+    "reset_usage_limit_entity": "Not reversible.",
+    "run_prompt_completion": "Spends tokens; stores only Portkey's request log.",
+    "render_prompt": "Changes nothing.",
+    "test_mcp_server": "Changes nothing in Portkey.",
+    "start_log_export": "Starts a job; cancel_log_export stops it.",
+    "insert_log": "Adds a log entry; logs cannot be deleted.",
+    "invite_user": "Sends an email; delete_user_invite withdraws the invite.",
+    "resend_user_invite": "Sends another email; nothing else changes.",
+}
+
+
+def effect(name: str, kind: str, method: str, tools: Collection[str]) -> str:
+    """One sentence: what the tool changes and whether that can be undone."""
+    if name in EFFECTS:
+        return EFFECTS[name]
+    if kind in ("R", "L"):
+        return "Read-only: changes nothing."
+    if kind == "D":
+        return "Not reversible."
+    if kind == "W$":
+        return "Spends tokens."
+    verb = name.split("_", 1)[0]
+    if verb in _CREATE_VERBS:
+        undo = _sibling(name, "delete", tools) or _sibling(name, "remove", tools)
+        return f"Adds a new object; undo with {undo}." if undo else "Adds a new object; no tool removes it."
+    if method.strip().upper() == "PUT":
+        getter = _sibling(name, "get", tools) or _sibling(name, "list", tools)
+        where = f" (read them first with {getter})" if getter else ""
+        return f"Overwrites live values at once; undo by writing the previous values back{where}."
+    return "Changes Portkey data."
+
+
 def describe(name: str, group: str, *, tools: Collection[str], finders: Sequence[str] = (),
-             enterprise: bool = False, list_cap: int = 1000, id_params: Sequence[str] = ()) -> str:
+             enterprise: bool = False, list_cap: int = 1000, id_params: Sequence[str] = (),
+             kind: str = "", method: str = "") -> str:
     """One or two sentences for tool ``name``; ``finders`` list the tools that find its ids, ``id_params``
     are the path parameters naming the object."""
     verb = name.split("_", 1)[0]
@@ -300,6 +346,13 @@ def describe(name: str, group: str, *, tools: Collection[str], finders: Sequence
         text = f"{title(name)}.{find}"
     if name in EXTRAS:
         text = f"{text} {EXTRAS[name]}"
+    if group == "analytics":
+        text = f"{text} workspace_slug defaults to the API key's workspace."
+    if name == "list_audit_logs":
+        text = (f"{text} Defaults: the last 30 days (start_time, end_time) and the key's organisation "
+                "(organisation_id).")
+    if kind and "cannot be undone" not in text:
+        text = f"{text} {effect(name, kind, method, tools)}"
     if enterprise:
         text = f"{text} {ENTERPRISE}"
     return text
@@ -352,6 +405,43 @@ PARAMS: dict[str, str] = {
     "scim_group_id": "SCIM group id (give this or scim_group_name).",
     "scim_group_name": "SCIM group name (give this or scim_group_id).",
     "env": "Environment name (dev, staging, prod, ...).",
+    # analytics filters (Portkey's query parameters; repeated on 23 tools, so kept short)
+    "cost_min": "Min cost (cents).",
+    "cost_max": "Max cost (cents).",
+    "total_units_min": "Min tokens.",
+    "total_units_max": "Max tokens.",
+    "prompt_token_min": "Min prompt tokens.",
+    "prompt_token_max": "Max prompt tokens.",
+    "completion_token_min": "Min completion tokens.",
+    "completion_token_max": "Max completion tokens.",
+    "weighted_feedback_min": "Min weighted feedback (-10..10).",
+    "weighted_feedback_max": "Max weighted feedback (-10..10).",
+    "status_code": "Status codes, comma-separated.",
+    "status_codes": "Status codes as a list.",
+    "virtual_keys": "Virtual key slugs, comma-separated.",
+    "virtual_key_slugs": "Virtual key slugs as a list.",
+    "configs": "Config slugs, comma-separated.",
+    "config_slugs": "Config slugs as a list.",
+    "api_key_ids": "API key ids, comma-separated.",
+    "ai_org_model": "Provider models (provider__model), comma-separated.",
+    "provider_models": "Provider models as a list.",
+    "prompt_slug": "Prompt slug.",
+    "trace_ids": "Trace ids.",
+    "span_ids": "Span ids.",
+    "metadata_filter": "Metadata pairs, e.g. {\"team\": \"support\"}.",
+    "slug": "Slug (a short unique name); generated from the name when left out on create.",
+    "status": "Status to filter by or set (see the allowed values).",
+    "first_name": "First name.",
+    "last_name": "Last name.",
+    "functions": "Function definitions [{name, description, parameters}].",
+    "tools": "Tool definitions [{type: function, function: {name, description, parameters}}].",
+    "tool_choice": "Tool choice: {mode: auto|none|function, function_name} or the spec's object.",
+    "workspaces": "Workspaces with their role or limits, e.g. [{id, role}] (id: workspace id or slug).",
+    "periodic_reset": "When usage resets: monthly or weekly (leave out for a cumulative limit).",
+    "color_code": "Colour as #RRGGBB.",
+    "alert_emails": "Email addresses that get usage alerts.",
+    "url": "URL of the remote server.",
+    "created_at": "Creation time of the log (ISO 8601), needed with path_format v2.",
 }
 
 
@@ -393,3 +483,23 @@ def param_description(tool: str, name: str, path: str = "") -> str:
     if name.endswith("_id"):
         return f"Id of the {name.removesuffix('_id').replace('_', ' ')}."
     return ""
+
+
+_TYPE_NOTES = {"object": " (JSON object)", "bool": " (true or false)", "date-time": " (ISO 8601 date-time)",
+               "email": " (email address)", "uuid": " (UUID)", "hex-color": " (#RRGGBB)"}
+
+
+def fallback_description(name: str, base: str, array: bool, choices: Sequence[str] = ()) -> str:
+    """A plain description from the parameter's name and type, for parameters no table names."""
+    text = " ".join(words(name))
+    text = text[:1].upper() + text[1:]
+    if name.endswith("_min"):
+        text = f"Lowest {' '.join(words(name.removesuffix('_min')))} to include"
+    elif name.endswith("_max"):
+        text = f"Highest {' '.join(words(name.removesuffix('_max')))} to include"
+    note = _TYPE_NOTES.get(base, "")
+    if array:
+        note = " (list of objects)" if base == "object" else " (list)"
+    if base == "enum" and choices:
+        note = f"; one of {', '.join(choices)}" if len(choices) <= 8 else ""
+    return f"{text}{note}."

@@ -9,13 +9,21 @@
 Only :class:`ToolError` keeps its text on the way to the client (mcp 2.3); everything else is
 reported as a bare "Error executing tool", so every expected failure is translated here. The
 text is scrubbed of registered secret values (an upstream message may echo the API key).
+
+Every error result also carries a structured part (:func:`detail`): ``{status, code, message,
+retryable, next_step}``, sent as ``structuredContent`` and as a JSON text block after the first
+line (:func:`error_result`). Argument validation errors become ``field: problem`` lines
+(:func:`validation_lines`), without pydantic's links.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from typing import Any
 
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import CallToolResult, TextContent
 
 from engine import redaction
 from engine.portkey import (
@@ -69,9 +77,74 @@ def api_error_text(exc: PortkeyAPIError, tool: str, finders: Sequence[str] = ())
     return f"{head} {step}"
 
 
+class DetailedToolError(ToolError):
+    """A ``ToolError`` that knows its structured part (see :func:`detail`)."""
+
+    def __init__(self, message: str, detail: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.detail = detail
+
+
+def detail(message: str, *, status: int | None = None, code: str | None = None, retryable: bool = False,
+           next_step: str | None = None) -> dict[str, Any]:
+    """The structured part of an error result."""
+    return {"status": status, "code": code, "message": message, "retryable": retryable, "next_step": next_step}
+
+
+def _retryable(exc: PortkeyError) -> bool:
+    if isinstance(exc, PortkeyAPIError):
+        return exc.status == 429 or exc.status >= 500
+    return isinstance(exc, PortkeyRequestError)
+
+
+def _code(exc: PortkeyError) -> str:
+    if isinstance(exc, PortkeyAPIError):
+        return exc.error_code or f"http_{exc.status}"
+    if isinstance(exc, PortkeyRequestError):
+        return "unreachable"
+    if isinstance(exc, PortkeyUsageError):
+        return "invalid_argument"
+    if isinstance(exc, PortkeyConfigError):
+        return "server_misconfigured"
+    return "failed"
+
+
 def to_tool_error(exc: PortkeyError, tool: str, finders: Sequence[str] = ()) -> ToolError:
     """Translate one Portkey error (secrets scrubbed); ``finders`` are the list tools that find the ids of ``tool``."""
-    return ToolError(redaction.scrub(_error_text(exc, tool, finders)))
+    text = redaction.scrub(_error_text(exc, tool, finders))
+    status = exc.status if isinstance(exc, PortkeyAPIError) else None
+    message, step = text, None
+    if isinstance(exc, PortkeyAPIError):
+        head = f"HTTP {exc.status}{f' {exc.error_code}' if exc.error_code else ''}: {exc.message.rstrip('.')}."
+        message, step = redaction.scrub(head), text.removeprefix(redaction.scrub(head)).strip() or None
+    return DetailedToolError(text, detail(message, status=status, code=_code(exc), retryable=_retryable(exc),
+                                          next_step=step))
+
+
+def validation_lines(errors: Sequence[Any]) -> list[str]:
+    """pydantic error dicts → ``field: problem`` lines (no input values, no documentation links)."""
+    lines = []
+    for error in errors:
+        loc = ".".join(str(part) for part in error.get("loc", ()) if part != "root") or "arguments"
+        lines.append(f"{loc}: {str(error.get('msg', 'invalid value')).rstrip('.')}")
+    return list(dict.fromkeys(lines))
+
+
+def invalid_arguments(tool: str, lines: Sequence[str], next_step: str) -> DetailedToolError:
+    """The error for arguments that fail the tool's input schema."""
+    body = "\n".join(lines)
+    message = f"Invalid arguments for {tool}:\n{body}"
+    return DetailedToolError(f"{message}\n{next_step}", detail(message, code="invalid_arguments",
+                                                                next_step=next_step))
+
+
+def error_result(message: str, structured: dict[str, Any]) -> CallToolResult:
+    """An ``isError`` result: the message for people first, then the structured part as JSON."""
+    payload = redaction.scrub_data(structured)
+    return CallToolResult(
+        content=[TextContent(type="text", text=redaction.scrub(message)),
+                 TextContent(type="text", text=json.dumps(payload, ensure_ascii=False))],
+        structured_content=payload, is_error=True)
 
 
 def _error_text(exc: PortkeyError, tool: str, finders: Sequence[str]) -> str:

@@ -22,11 +22,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.exceptions import ToolError
-from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from mcp.types import CallToolResult
 from pydantic import Field, WithJsonSchema
 
 from mcp_server import results
+from mcp_server.errors import DetailedToolError, detail, error_result, to_tool_error
 from mcp_server.gitops_paths import PathRefused, ProjectRoots, project_file
 from mcp_server.state import ToolOptions, app_state
 
@@ -97,7 +97,7 @@ def _project(ctx: Context[Any, Any], project_dir: str) -> Path:
     try:
         return _roots(ctx).project(project_dir)
     except PathRefused as exc:
-        raise ToolError(str(exc)) from None
+        raise invalid(str(exc)) from None
 
 
 def _lock(project: Path, lock_file: str | None) -> tuple[Path | None, Any]:
@@ -110,23 +110,20 @@ def _lock(project: Path, lock_file: str | None) -> tuple[Path | None, Any]:
         path = project_file(project, lock_file)
         return path, Lock.read(path, project)
     except (PathRefused, ValueError, TypeError) as exc:
-        raise ToolError(f"Invalid argument 'lock_file': {exc}" if not isinstance(exc, PathRefused) else str(exc)
-                        ) from None
+        raise invalid(str(exc) if isinstance(exc, PathRefused) else f"Invalid argument 'lock_file': {exc}") from None
 
 
 def refusal(tool: str, code: str, message: str, next_step: str, **details: Any) -> CallToolResult:
-    """An error result: one line for people, then the same with details as JSON (also structured)."""
-    body = results.clean({"error": {"code": code, "message": message, "retryable": False,
-                                    "next_step": next_step}, **details})
-    return CallToolResult(content=[TextContent(type="text", text=f"{tool}: {message} {next_step}"),
-                                   TextContent(type="text", text=results.to_json_text(body))],
-                          structured_content=body, is_error=True)
+    """An error result in the shape of every tool error (:mod:`mcp_server.errors`): the first line for people,
+    then ``{status, code, message, retryable, next_step}`` plus ``details`` (e.g. the refused plan)."""
+    structured = {**detail(message, code=code, next_step=next_step), **results.clean(details)}
+    return error_result(f"{tool}: {message} {next_step}", structured)
 
 
-def _portkey_error(exc: Exception, tool: str) -> ToolError:
-    from mcp_server.errors import to_tool_error
-
-    return to_tool_error(exc, tool)  # type: ignore[arg-type]
+def invalid(message: str) -> DetailedToolError:
+    """A refused argument (a path outside the roots, an unreadable lock file) as a structured error."""
+    return DetailedToolError(message, detail(message, code="invalid_arguments", next_step=(
+        "Fix the argument as the message says and call again; nothing was sent to Portkey.")))
 
 
 def _problems(data: dict[str, Any]) -> str:
@@ -144,7 +141,7 @@ async def _plan(ctx: Context[Any, Any], project: Path, env: str | None, prune: b
         # allow_mass_delete is never offered over MCP: the threshold in portkey.yaml always holds.
         return await plan_project(client, project, env=env, prune=prune, lock=lock, allow_mass_delete=False)
     except PortkeyError as exc:
-        raise _portkey_error(exc, "gitops_plan") from None
+        raise to_tool_error(exc, "gitops_plan") from None
 
 
 # ---------------------------------------------------------------- tools
@@ -158,7 +155,7 @@ async def gitops_validate(project_dir: ProjectDir, ctx: Context, env: Env = None
     state = load_project(project, env=env)
     errors, warnings = [str(d) for d in state.errors], [str(d) for d in state.warnings]
     if errors:
-        return refusal("gitops_validate", "INVALID_PROJECT", f"{len(errors)} error(s) in the project: "
+        return refusal("gitops_validate", "invalid_project", f"{len(errors)} error(s) in the project: "
                        f"{'; '.join(errors[:5])}.", "Fix the files named in errors, then call gitops_validate again.",
                        valid=False, errors=errors, warnings=warnings)
     return results.ok("gitops_validate", {
@@ -178,11 +175,11 @@ async def gitops_plan(project_dir: ProjectDir, ctx: Context, env: Env = None, pr
     data = (await _plan(ctx, project, env, prune, lock)).plan.to_json()
     view = shown_plan(data)
     if data.get("errors"):
-        return refusal("gitops_plan", "PLAN_HAS_ERRORS", f"The project has errors; no plan_hash was issued: "
+        return refusal("gitops_plan", "plan_has_errors", f"The project has errors; no plan_hash was issued: "
                        f"{_problems(data)}.", "Fix the errors (gitops_validate shows them), then call gitops_plan "
                        "again.", plan=view)
     if data.get("blocked"):
-        return refusal("gitops_plan", "PLAN_BLOCKED", f"The plan is blocked by a safety rule; no plan_hash was "
+        return refusal("gitops_plan", "plan_blocked", f"The plan is blocked by a safety rule; no plan_hash was "
                        f"issued: {_problems(data)}.", "Change the project (or the protected/safety settings in "
                        "portkey.yaml) so no rule is broken, then call gitops_plan again.", plan=view)
     digest = compute_plan_hash(data)
@@ -209,22 +206,23 @@ async def gitops_apply(project_dir: ProjectDir, plan_hash: PlanHash, ctx: Contex
     planned = await _plan(ctx, project, env, prune, lock)
     data = planned.plan.to_json()
     if data.get("errors") or data.get("blocked"):
-        return refusal("gitops_apply", "PLAN_NOT_APPLICABLE", f"The plan has errors or is blocked by a safety rule; "
+        return refusal("gitops_apply", "plan_not_applicable", f"The plan has errors or is blocked by a safety rule; "
                        f"nothing was applied: {_problems(data)}.", "Call gitops_plan to see them, fix the project, "
                        "and plan again.")
     digest = compute_plan_hash(data)
     if digest != plan_hash:
-        return refusal("gitops_apply", "STALE_PLAN", f"The plan changed since you reviewed it (now {digest[:12]}, "
+        return refusal("gitops_apply", "stale_plan", f"The plan changed since you reviewed it (now {digest[:12]}, "
                        f"reviewed {plan_hash[:12]}); nothing was applied.", "Call gitops_plan again, review it, and "
                        "apply with its plan_hash and the same project_dir, env, prune and lock_file.")
     try:
         result = await apply_planned(app_state(ctx).client, planned)
     except ApplyError as exc:
         done = [f"{s.action.value} {s.address}" for s in exc.result.steps if s.ok]
-        raise ToolError(f"Apply stopped: {exc}. Written before the failure ({len(done)}): "
-                        f"{', '.join(done) or 'nothing'}. Call gitops_plan again to see what remains.") from None
+        message = f"Apply stopped: {exc}. Written before the failure ({len(done)}): {', '.join(done) or 'nothing'}."
+        step = "Call gitops_plan again to see what remains."
+        raise DetailedToolError(f"{message} {step}", detail(message, code="apply_stopped", next_step=step)) from None
     except PortkeyError as exc:
-        raise _portkey_error(exc, "gitops_apply") from None
+        raise to_tool_error(exc, "gitops_apply") from None
     steps = [{"address": s.address, "action": s.action.value, "ok": s.ok, "detail": s.detail} for s in result.steps]
     answer: dict[str, Any] = {"applied": True, "plan_hash": digest, "writes": result.writes,
                               "requests": result.requests, "steps": steps[:MAX_LISTED]}
@@ -248,9 +246,9 @@ async def gitops_drift(project_dir: ProjectDir, ctx: Context, env: Env = None,
     try:
         report = await find_drift(app_state(ctx).client, project, env=env, lock=lock)
     except PortkeyError as exc:
-        raise _portkey_error(exc, "gitops_drift") from None
+        raise to_tool_error(exc, "gitops_drift") from None
     if report.errors:
-        return refusal("gitops_drift", "PLAN_HAS_ERRORS", f"The project has errors, so drift cannot be checked: "
+        return refusal("gitops_drift", "plan_has_errors", f"The project has errors, so drift cannot be checked: "
                        f"{'; '.join(report.errors[:5])}.", "Fix the errors (gitops_validate shows them) and call "
                        "gitops_drift again.", errors=report.errors)
     scope = ("every managed kind (lock file used)" if report.lock_used
@@ -288,7 +286,7 @@ async def gitops_export(
     try:
         target = _roots(ctx).new_directory(target_dir)
     except PathRefused as exc:
-        raise ToolError(str(exc)) from None
+        raise invalid(str(exc)) from None
     client = app_state(ctx).client
     try:
         workspace_id = await resolve_workspace(client, workspace)
@@ -296,9 +294,11 @@ async def gitops_export(
         live = await Reader(client, workspace_id, prefix, candidates=everything).read(set(ResourceKind))
         written = Exporter(live, target, prefix, workspace).write()
     except ExportError as exc:
-        raise ToolError(f"Export failed, nothing was written: {exc}") from None
+        message = f"Export failed, nothing was written: {exc}"
+        raise DetailedToolError(message, detail(message, code="export_failed", next_step=(
+            "Fix what the message names (or choose another target_dir) and call gitops_export again."))) from None
     except PortkeyError as exc:
-        raise _portkey_error(exc, "gitops_export") from None
+        raise to_tool_error(exc, "gitops_export") from None
     answer = {
         "target_dir": str(target), "files": len(written.files), "written": sorted(written.files)[:MAX_LISTED],
         "renamed": [{"name": name, "file": path} for name, path in written.renamed][:MAX_LISTED],
@@ -310,53 +310,3 @@ async def gitops_export(
                          "; the plan should show no changes.")),
     }
     return results.ok("gitops_export", answer)
-
-
-# ---------------------------------------------------------------- specs
-
-
-def _annotations(title: str, *, read_only: bool, destructive: bool = False, idempotent: bool = True,
-                 open_world: bool = True) -> ToolAnnotations:
-    return ToolAnnotations(title=title, read_only_hint=read_only, destructive_hint=destructive,
-                           idempotent_hint=idempotent, open_world_hint=open_world)
-
-
-TOOLS: tuple[tuple[str, str, str, Any, tuple[str, ...], str, dict[str, bool]], ...] = (
-    ("gitops_validate", "R", "Validate GitOps project", gitops_validate, (),
-     "Check a GitOps project's files offline: schema, references, variables, secrets present. Reads local files "
-     "only, changes nothing. isError when the project has errors (they are listed). Next: gitops_plan.",
-     {"read_only": True, "open_world": False}),
-    ("gitops_plan", "R", "Plan GitOps project", gitops_plan, (),
-     "Plan a GitOps project against Portkey: a human summary, the JSON plan and a plan_hash for gitops_apply. "
-     "Changes nothing. isError, with no plan_hash, when the project has errors or a safety rule blocks the plan. "
-     "Next: review the changes with the user, then gitops_apply with the plan_hash.",
-     {"read_only": True}),
-    ("gitops_apply", "D", "Apply GitOps plan", gitops_apply, ("project_dir", "env", "prune", "plan_hash"),
-     "Apply the plan reviewed with gitops_plan: plans again, refuses (STALE_PLAN) if its plan_hash differs, then "
-     "writes the changes to Portkey (creates, publishes, moves labels and, with prune, deletes). Not reversible "
-     "except by changing the project and applying again. Next: gitops_plan, which should show no changes.",
-     {"read_only": False, "destructive": True, "idempotent": False}),
-    ("gitops_drift", "R", "Find GitOps drift", gitops_drift, (),
-     "Report managed objects edited or deleted in Portkey outside git (prompt versions always; every kind with "
-     "the lock_file gitops_apply wrote). Changes nothing. Next: update the project files, or gitops_plan and "
-     "gitops_apply to restore them.",
-     {"read_only": True}),
-    ("gitops_export", "W", "Export Portkey as GitOps project", gitops_export, (),
-     "Write the live Portkey account as a new GitOps project directory under an allowed project root (never an "
-     "existing directory; secret values become ${secret:NAME} references). Changes nothing in Portkey; delete the "
-     "directory to undo. Next: gitops_validate and gitops_plan on it.",
-     {"read_only": False, "idempotent": False}),
-)
-
-
-def gitops_specs() -> list[Any]:
-    """The ``gitops`` toolset's specs (:class:`~mcp_server.tool_spec.ToolSpec`)."""
-    from mcp_server.tool_spec import ToolSpec, make_tool
-
-    specs = []
-    for name, kind, title, fn, shown, text, hints in TOOLS:
-        def build(spec: Any, options: Any, fn: Any = fn, shown: tuple[str, ...] = shown) -> Any:
-            return make_tool(spec, fn, options, shown=shown)
-
-        specs.append(ToolSpec(name, GITOPS, kind, title, text, _annotations(title, **hints), build))
-    return specs

@@ -5,6 +5,11 @@ The handler drops arguments the caller did not give, applies the tool's mapper
 parameters → query, the rest → JSON body), calls the client, and returns Portkey's answer
 unchanged. List tools return a bounded page; ``dry_run`` tools return the request they would
 send (and, for prompt updates, what would change) without writing.
+
+The advertised schemas are plain dicts built from the catalogue row (:func:`tool_schemas`); the
+handler and its pydantic argument model are built at the tool's first call
+(:class:`~mcp_server.tool_spec.PortkeyTool`). Parameters Portkey requires but the seed tools did
+not (:mod:`mcp_server.defaults`) stay optional and are filled before the request.
 """
 
 from __future__ import annotations
@@ -21,23 +26,26 @@ from mcp.types import CallToolResult
 
 from engine.portkey import Operation, PortkeyClient, PortkeyError, PortkeyUsageError
 from engine.portkey.requests import prepare
-from mcp_server import results
+from mcp_server import confirm, defaults, results
 from mcp_server.catalogue import Param, ParamType, Row
-from mcp_server.descriptions import param_description
+from mcp_server.descriptions import fallback_description, param_description
 from mcp_server.errors import to_tool_error
 from mcp_server.listing import PAGE_PARAMS, list_all, list_page
 from mcp_server.mappers import MAPPED_TARGETS, MapContext, map_arguments
-from mcp_server.prompt_versions import canonical, latest_version
+from mcp_server.prompt_versions import changed_fields, latest_version
 from mcp_server.schema import (
     MAX_ID_LENGTH,
     bind_signature,
     given,
+    object_schema,
     paging_parameters,
+    paging_schema,
     parameter,
+    parameter_schema,
     plain_parameter,
 )
 from mcp_server.state import AppState, ToolOptions, app_state
-from mcp_server.tool_spec import ToolSpec, make_tool
+from mcp_server.tool_spec import PortkeyTool, ToolSpec, confirmed_fn
 
 _QUERY_TYPES = {str: ParamType("string"), int: ParamType("int"), bool: ParamType("bool"),
                 float: ParamType("number")}
@@ -83,7 +91,8 @@ class Binding:
 
 def tool_params(row: Row, op: Operation) -> tuple[Param, ...]:
     """The row's parameters, plus declared path and query parameters the row does not name."""
-    params = [Param(p.name, p.type, True) if p.name in op.required_query else p
+    optional = set(defaults.defaulted(row.tool, row.group))
+    params = [Param(p.name, p.type, p.name not in optional) if p.name in op.required_query else p
               for p in row.params if not (op.is_list and p.name in _LIST_PARAMS)]
     names = {p.name for p in params} | MAPPED_TARGETS.get(row.tool, frozenset())
     for name in op.path_params:
@@ -93,7 +102,8 @@ def tool_params(row: Row, op: Operation) -> tuple[Param, ...]:
     for name, kind in op.query.items():
         if name in names or (op.is_list and name in PAGE_PARAMS):
             continue
-        params.append(Param(name, _QUERY_TYPES.get(kind, ParamType()), name in op.required_query))
+        params.append(Param(name, _QUERY_TYPES.get(kind, ParamType()),
+                            name in op.required_query and name not in optional))
         names.add(name)
     return tuple(params)
 
@@ -145,16 +155,15 @@ async def preview(client: PortkeyClient, binding: Binding, params: dict[str, Any
     read = DRY_RUN_READS.get(binding.tool)
     if read and body:
         current = await read(client, params)
-        changes, unchanged = [], []
-        for name, value in body.items():
-            if name == "patch":
-                continue
-            keys = _READ_NAMES.get(name, (name,))
-            before = next((current.get(k) for k in keys if k in current), None)
-            if canonical(before) == canonical(value):
-                unchanged.append(name)
-            else:
-                changes.append({"field": name, "current": before, "new": value})
+        # Each field as the read answer names it; compared as the GitOps engine compares versions, so what
+        # Portkey adds on its own (template variables in parameters, a copy of model) is no change.
+        befores = {name: next((current.get(k) for k in _READ_NAMES.get(name, (name,)) if k in current), None)
+                   for name in body if name != "patch"}
+        given = {name: body[name] for name in befores}
+        differing = set(changed_fields({**current, **befores}, given))
+        changes = [{"field": name, "current": befores[name], "new": value} for name, value in given.items()
+                   if name in differing]
+        unchanged = [name for name in given if name not in differing]
         result.update(changes=changes, unchanged=unchanged, would_change=bool(changes),
                       current_version=current.get("prompt_version"))
     return results.ok(binding.tool, result)
@@ -186,6 +195,7 @@ async def run(binding: Binding, state: AppState, kwargs: dict[str, Any]) -> Call
         page, current = args.pop("page", None), args.pop("current_page", 0)
         paging = (current if page is None else page, args.pop("page_size"), args.pop("all", False))
     dry_run = bool(args.pop("dry_run", False)) if binding.row.param("dry_run") else False
+    args = await defaults.fill(tool, binding.row.group, state.client, args)
     ctx = MapContext(tool, op, state.options.required_metadata, frozenset(op.query))
     params, body = route(op, map_arguments(tool, args, ctx))
     if dry_run:
@@ -195,18 +205,67 @@ async def run(binding: Binding, state: AppState, kwargs: dict[str, Any]) -> Call
     return results.ok(tool, await state.client.call(op.name, body=body, **params))
 
 
-def build_operation_tool(spec: ToolSpec, options: ToolOptions, binding: Binding) -> Tool:
-    """The SDK tool for one operation."""
+def _description(binding: Binding, name: str) -> str:
+    if name in defaults.defaulted(binding.tool, binding.row.group):
+        return defaults.DESCRIPTIONS[name]
+    text = param_description(binding.tool, name, binding.op.path)
+    if text:
+        return text
+    param = next((p for p in binding.params if p.name == name), None)
+    ptype = param.type if param else ParamType()
+    return fallback_description(name, ptype.base, ptype.array, ptype.choices)
+
+
+def input_schema(binding: Binding, options: ToolOptions) -> dict[str, Any]:
+    """The advertised input schema, as the argument model :func:`handler_for` validates."""
     paths = set(binding.op.path_params)
-    sig = [parameter(p.name, p.type, required=p.required,
-                     description=param_description(binding.tool, p.name, binding.op.path),
+    properties = {p.name: parameter_schema(p.name, p.type, _description(binding, p.name),
+                                           MAX_ID_LENGTH if p.name in paths else None)
+                  for p in binding.params}
+    if binding.op.is_list:
+        properties.update(paging_schema(options.list_cap))
+        if binding.page_alias:
+            properties["page"] = parameter_schema("page", ParamType("int"), PAGE_ALIAS_TEXT)
+    return object_schema(properties, (p.name for p in binding.params if p.required))
+
+
+PAGE_ALIAS_TEXT = "Alias of current_page (0-based), kept for compatibility."
+ANSWER_TEXT = "Portkey's answer as returned, secret fields masked (a non-object answer is wrapped as {result})."
+DRY_RUN_TEXT = (" With dry_run=true: {dry_run, written, request} (and, for prompt updates, changes, unchanged, "
+                "would_change, current_version).")
+_INT, _BOOL = {"type": "integer"}, {"type": "boolean"}
+# The shape of results.ListPage, compact: it is repeated on every list tool in tools/list.
+LIST_OUTPUT: dict[str, Any] = {
+    "type": "object",
+    "description": "One page: data (Portkey's items as returned), returned (len of data), total (Portkey's count "
+                   "or null), has_more, complete (data holds every item), current_page (null with all=true), "
+                   "page_size, envelope (other fields of the answer), note (how to get the rest).",
+    "properties": {"data": {"type": "array"}, "returned": _INT, "total": {"type": ["integer", "null"]},
+                   "has_more": _BOOL, "complete": _BOOL, "current_page": {"type": ["integer", "null"]},
+                   "page_size": _INT, "envelope": {"type": "object"}, "note": {"type": ["string", "null"]}},
+    "required": ["data", "returned", "total", "has_more", "complete", "current_page", "page_size"],
+    "additionalProperties": True,
+}
+
+
+def output_schema(binding: Binding) -> dict[str, Any]:
+    """Lists: the page shape; everything else: Portkey's answer, any object."""
+    if binding.op.is_list:
+        return LIST_OUTPUT
+    text = ANSWER_TEXT + (DRY_RUN_TEXT if binding.row.param("dry_run") else "")
+    return {"type": "object", "description": text, "additionalProperties": True}
+
+
+def handler_for(binding: Binding, options: ToolOptions) -> Any:
+    """The tool function, with the signature its argument model is built from."""
+    paths = set(binding.op.path_params)
+    sig = [parameter(p.name, p.type, required=p.required, description=_description(binding, p.name),
                      max_length=MAX_ID_LENGTH if p.name in paths else None)
            for p in binding.params]
     if binding.op.is_list:
         sig += paging_parameters(options.list_cap)
         if binding.page_alias:
-            sig.append(parameter("page", ParamType("int"), required=False,
-                                 description="Alias of current_page (0-based), kept for compatibility."))
+            sig.append(parameter("page", ParamType("int"), required=False, description=PAGE_ALIAS_TEXT))
     sig.append(plain_parameter("ctx", Context))
 
     async def handler(**kwargs: Any) -> CallToolResult:
@@ -216,9 +275,17 @@ def build_operation_tool(spec: ToolSpec, options: ToolOptions, binding: Binding)
         except PortkeyError as exc:
             raise to_tool_error(exc, binding.tool, binding.finders) from None
 
-    returns = results.ListPage if binding.op.is_list else CallToolResult
-    bind_signature(handler, sig, returns)
+    bind_signature(handler, sig, CallToolResult)
     handler.__name__ = handler.__qualname__ = binding.tool
-    shown = [*binding.op.path_params, *(n for n in ("name",) if binding.row.param(n))]
-    return make_tool(spec, handler, options, shown=shown, structured_output=binding.op.is_list)
+    return handler
 
+
+def build_operation_tool(spec: ToolSpec, options: ToolOptions, binding: Binding) -> Tool:
+    """The SDK tool for one operation: schemas now, handler and argument model at the first call."""
+    shown = [*binding.op.path_params, *(n for n in ("name",) if binding.row.param(n))]
+    asks = confirm.unless_dry_run if binding.row.param("dry_run") else None
+
+    def load() -> Any:
+        return confirmed_fn(spec, handler_for(binding, options), options, shown, asks)
+
+    return PortkeyTool.lazy(spec, load, input_schema(binding, options), output_schema(binding))

@@ -3,18 +3,29 @@
 ``prompts_named`` finds a prompt by exact name over every search page; ``latest_version`` reads the
 newest version (published or not), which is what an update patches and what a comparison must use;
 ``version_number`` turns the version id an update answers with into the number publishing needs;
-``canonical`` is the comparison text of a field (key order and JSON whitespace do not matter).
+``changed_fields`` compares version fields as the GitOps engine does (:func:`engine.gitops.kinds.live`),
+so Portkey's own additions do not count as changes; ``canonical`` is the comparison text of any other
+field (key order and JSON whitespace do not matter).
+
+Portkey's answers (``shared/portkey-live/responses/prompts-get.json``) differ from what was sent:
+``parameters`` also holds each template variable as ``""`` and a copy of ``model``; a chat template's
+message content may come back as text parts; versions lists are ``{data: [...]}``, newest first.
+The engine's comparison, imported at the first call (it is part of the GitOps engine, which the
+server does not load at start), leaves those differences out.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from engine.portkey import PortkeyClient
 
 SEARCH_PAGE_SIZE = 100
+# the fields of a prompt version that make up its content (compared, and copied by promote_prompt)
+VERSION_FIELDS = ("string", "parameters", "model", "virtual_key", "functions", "tools", "tool_choice")
 
 
 def canonical(value: Any) -> str:
@@ -26,6 +37,45 @@ def canonical(value: Any) -> str:
         with contextlib.suppress(ValueError):
             value = json.loads(value)
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def comparable(version: Mapping[str, Any]) -> dict[str, Any]:
+    """A version's content fields as the GitOps engine compares them: a chat template as its message list
+    (text parts as text), parameters without the template variables Portkey adds as ``""`` or its copy of
+    ``model``, empty lists and nulls as absent."""
+    from engine.gitops.kinds import live
+    from engine.gitops.live import LiveObject
+    from engine.gitops.model import ResourceKind
+
+    latest = {name: version.get(name) for name in (*VERSION_FIELDS, "variable_components")}
+    content = live(LiveObject(ResourceKind.PROMPT, id="", name="", latest=latest))
+    content.pop("metadata", None)
+    return content
+
+
+def changed_fields(current: Mapping[str, Any], given: Mapping[str, Any]) -> list[str]:
+    """The fields of ``given`` (an update's fields, the rest kept from ``current`` as ``patch`` does) whose
+    value differs from the version ``current``; version content through :func:`comparable`."""
+    stale = {"variable_components": None} if "string" in given else {}  # Portkey's list is of the old template
+    before, after = comparable(current), comparable({**current, **given, **stale})
+    changed = []
+    for name, value in given.items():
+        if name in VERSION_FIELDS:
+            differs = canonical(before.get(name)) != canonical(after.get(name))
+        else:
+            differs = canonical(current.get(name)) != canonical(value)
+        if differs:
+            changed.append(name)
+    return changed
+
+
+def content_fields(version: Mapping[str, Any]) -> dict[str, Any]:
+    """A version's content fields to copy into another prompt: as given, except ``parameters`` without what
+    Portkey added on its own (:func:`comparable`), so a copy with another ``model`` carries no stale copy."""
+    fields = {name: version[name] for name in VERSION_FIELDS if version.get(name) is not None}
+    if "parameters" in fields:
+        fields["parameters"] = comparable(version).get("parameters") or {}
+    return fields
 
 
 async def prompts_named(client: PortkeyClient, name: str, collection_id: str) -> list[dict[str, Any]]:

@@ -1,9 +1,15 @@
 """Tool input schemas: catalogue parameter types → Python annotations and plain JSON schemas.
 
+The operation tools' advertised input schema is built here as a plain dict (:func:`input_schema`),
+without pydantic; the argument model that validates calls is built from the same parameters at
+the tool's first call. Every property has a description; the object has
+``additionalProperties: false``.
+
 Optional parameters are ``T | None`` at run time but advertise a plain ``T`` (pydantic's
 ``WithJsonSchema``), because nullable ``anyOf`` schemas break several clients. They default
 to :data:`UNSET`, so "not given" differs from an explicit ``null`` (which clears a
-``string|null`` field such as ``expires_at``).
+``string|null`` field such as ``expires_at``); such nullable parameters advertise
+``type: [X, "null"]``.
 
 Ids and slugs (path parameters and ``*_id``/``*_slug`` arguments) are at most
 :data:`MAX_ID_LENGTH` characters: a longer one is refused by argument validation, before any
@@ -97,12 +103,72 @@ def item_schema(ptype: ParamType, max_length: int | None = None) -> dict[str, An
 
 
 def json_schema(ptype: ParamType, description: str, max_length: int | None = None) -> dict[str, Any]:
-    """The advertised schema: one plain type, never a union."""
+    """The advertised schema: one type (``[X, "null"]`` when null is meaningful), never ``anyOf``."""
     item = item_schema(ptype, max_length)
     schema = {"type": "array", "items": item} if ptype.array else dict(item)
+    if ptype.nullable:
+        schema["type"] = [schema["type"], "null"]
+        if "enum" in schema:
+            schema["enum"] = [*schema["enum"], None]
     if description:
         schema["description"] = description
     return schema
+
+
+def object_schema(properties: dict[str, dict[str, Any]], required: Iterable[str]) -> dict[str, Any]:
+    """A tool's input schema: the properties, the required names, no other keys allowed."""
+    schema: dict[str, Any] = {"type": "object", "properties": properties}
+    required = [name for name in required if name in properties]
+    if required:
+        schema["required"] = required
+    schema["additionalProperties"] = False
+    return schema
+
+
+def paging_schema(cap: int) -> dict[str, dict[str, Any]]:
+    """The advertised form of :func:`paging_parameters`."""
+    return {
+        "current_page": {"type": "integer", "minimum": 0, "default": 0, "description": PAGE_TEXT},
+        "page_size": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": DEFAULT_PAGE_SIZE,
+                      "description": SIZE_TEXT},
+        "all": {"type": "boolean", "default": False, "description": ALL_TEXT.format(cap=cap)},
+    }
+
+
+_NULL = {"type": "null"}
+
+
+def tidy_schema(schema: Any) -> Any:
+    """A pydantic-made schema as the server advertises it: no titles, ``anyOf [X, null]`` as
+    ``type: [X, "null"]``, and objects with properties closed (``additionalProperties: false``)
+    at the top level."""
+    tidy = _tidy(schema)
+    if isinstance(tidy, dict) and tidy.get("type") == "object":
+        tidy.setdefault("properties", {})
+        tidy["additionalProperties"] = False
+    return tidy
+
+
+def _tidy(schema: Any) -> Any:
+    if isinstance(schema, list):
+        return [_tidy(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key == "title":
+            continue
+        if key in ("properties", "$defs"):
+            out[key] = {name: _tidy(sub) for name, sub in value.items()}
+        else:
+            out[key] = _tidy(value)
+    any_of = out.get("anyOf")
+    if isinstance(any_of, list) and len(any_of) == 2 and _NULL in any_of:
+        other = next(part for part in any_of if part != _NULL)
+        if isinstance(other.get("type"), str):
+            del out["anyOf"]
+            out = {**other, **out, "type": [other["type"], "null"]}
+    return out
 
 
 def _item_type(ptype: ParamType, max_length: int | None = None) -> Any:
@@ -128,16 +194,27 @@ def runtime_type(ptype: ParamType, max_length: int | None = None) -> Any:
     return value | None if ptype.nullable else value
 
 
+def _bound(name: str, ptype: ParamType, max_length: int | None) -> int | None:
+    if max_length is None and id_like(name):
+        max_length = MAX_ID_LENGTH
+    if ptype.base in ("enum", "int", "number", "bool", "object"):
+        max_length = None
+    return max_length
+
+
+def parameter_schema(name: str, ptype: ParamType, description: str, max_length: int | None = None
+                     ) -> dict[str, Any]:
+    """The advertised schema of the parameter :func:`parameter` makes."""
+    return json_schema(ptype, description, _bound(name, ptype, max_length))
+
+
 def parameter(name: str, ptype: ParamType, *, required: bool, description: str,
               max_length: int | None = None) -> inspect.Parameter:
     """A keyword-only parameter whose schema is plain and whose absence is :data:`UNSET`.
 
     ``max_length`` bounds a string (or each string of an array); ids get :data:`MAX_ID_LENGTH`.
     """
-    if max_length is None and id_like(name):
-        max_length = MAX_ID_LENGTH
-    if ptype.base in ("enum", "int", "number", "bool", "object"):
-        max_length = None
+    max_length = _bound(name, ptype, max_length)
     runtime = runtime_type(ptype, max_length)
     advertised = json_schema(ptype, description, max_length)
     kind = inspect.Parameter.KEYWORD_ONLY
@@ -153,16 +230,18 @@ def plain_parameter(name: str, annotation: Any, default: Any = inspect.Parameter
     return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default)
 
 
+PAGE_TEXT = "Page to return, 0 for the first page."
+SIZE_TEXT = f"Items per page (1-{MAX_PAGE_SIZE})."
+ALL_TEXT = "Walk every page and return up to {cap} items; current_page and page_size are ignored."
+
+
 def paging_parameters(cap: int) -> list[inspect.Parameter]:
     """``current_page``/``page_size``/``all`` shared by every list tool."""
     return [
-        plain_parameter("current_page", Annotated[int, Field(
-            ge=0, description="Page to return, 0 for the first page.")], 0),
-        plain_parameter("page_size", Annotated[int, Field(
-            ge=1, le=MAX_PAGE_SIZE, description=f"Items per page (1-{MAX_PAGE_SIZE}).")], DEFAULT_PAGE_SIZE),
-        plain_parameter("all", Annotated[bool, Field(
-            description=f"Walk every page and return up to {cap} items; current_page and page_size are ignored."
-        )], False),
+        plain_parameter("current_page", Annotated[int, Field(ge=0, description=PAGE_TEXT)], 0),
+        plain_parameter("page_size", Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE, description=SIZE_TEXT)],
+                        DEFAULT_PAGE_SIZE),
+        plain_parameter("all", Annotated[bool, Field(description=ALL_TEXT.format(cap=cap))], False),
     ]
 
 

@@ -1,7 +1,7 @@
 """Which tools a server registers: ``--read-only``, ``--toolsets``, ``--tools``, ``--exclude-tools``.
 
 Order (as GitHub's MCP server): ``--exclude-tools`` beats everything; read-only removes every
-tool that is not read-only (``apply`` and all writes; ``plan`` stays), even one named in
+tool that is not read-only (``gitops_apply`` and all writes; ``gitops_plan`` stays), even one named in
 ``--tools``; a tool is then kept when its toolset is selected or ``--tools`` names it. Unknown
 names are refused at start-up with the list of valid ones.
 """

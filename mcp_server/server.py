@@ -49,12 +49,28 @@ keys, providers, integrations, workspaces, users, MCP gateway, logs, analytics) 
 - Prompt updates create unpublished versions: publish_prompt makes one live (it takes the version number).
 - GitOps: gitops_validate, then gitops_plan; show the changes to the user, then gitops_apply with the plan_hash
   gitops_plan returned (a plan with errors is isError and has no hash); gitops_plan again shows no changes.
-- Errors carry the HTTP status, Portkey's errorCode and the next step; 403 on Enterprise-only tools means the
-  plan does not include them.
+- Errors: the first line is for people; structuredContent (and a JSON block) holds {status, code, message,
+  retryable, next_step}. Unknown argument names are refused. 403 on Enterprise-only tools means the plan does
+  not include them.
+- Analytics default workspace_slug to the key's workspace; list_audit_logs defaults to the last 30 days.
 - list_toolsets shows the toolsets; enable_toolset adds one to this session if the client refreshes its tool list.
 """
 
 ClientFactory = Callable[[], PortkeyClient]
+META_OUTPUT: dict[str, dict[str, Any]] = {
+    "list_toolsets": {"type": "object", "properties": {
+        "toolsets": {"type": "array", "items": {"type": "object", "additionalProperties": True},
+                     "description": "One row per toolset: toolset, tools, available, enabled, read_only_tools."},
+        "read_only": {"type": "boolean", "description": "Whether the server runs in read-only mode."}},
+        "required": ["toolsets", "read_only"], "additionalProperties": True},
+    "enable_toolset": {"type": "object", "properties": {
+        "toolset": {"type": "string", "description": "The toolset asked for."},
+        "added": {"type": "array", "items": {"type": "string"}, "description": "Tools added now."},
+        "skipped": {"type": "array", "items": {"type": "string"},
+                    "description": "Tools left out (excluded, or not read-only in read-only mode)."},
+        "note": {"type": ["string", "null"], "description": "Why tools were skipped, if any were."}},
+        "required": ["toolset", "added", "skipped"], "additionalProperties": True},
+}
 
 
 class ToolsetController:
@@ -80,8 +96,9 @@ class ToolsetController:
         """Register one more tool on the running server."""
         assert self.server is not None, "attach the server first"
         tool = spec.tool(self.options)
-        self.server.add_tool(tool.fn, name=tool.name, title=tool.title, description=tool.description,
-                             annotations=tool.annotations, structured_output=tool.output_schema is not None)
+        # MCPServer.add_tool takes a function and rebuilds the tool from it; the tool manager keeps built
+        # tools by name (pinned SDK, mcp 2.3), so the ready PortkeyTool goes in as it is.
+        self.server._tool_manager._tools.setdefault(tool.name, tool)
         self.registered.add(spec.name)
 
     def overview(self, enabled: set[str] | frozenset[str] = frozenset()) -> list[dict[str, Any]]:
@@ -144,7 +161,8 @@ def _meta_specs(controller: ToolsetController) -> list[ToolSpec]:
         annotations = ToolAnnotations(title=title(name), read_only_hint=read_only, destructive_hint=False,
                                       idempotent_hint=True, open_world_hint=False)
         specs.append(ToolSpec(name, "meta", "M", title(name), text, annotations,
-                              lambda spec, options, fn=fn: make_tool(spec, fn, options)))
+                              lambda spec, options, fn=fn: make_tool(spec, fn, options,
+                                                                     output_schema=META_OUTPUT[spec.name])))
     return specs
 
 

@@ -2,12 +2,14 @@
 
 Fixes over the existing servers (``seed-servers.md`` §4): the name lookup pages through every
 search result; every supplied version field (template, parameters, model, virtual key, functions,
-tools, tool_choice, the caller's own template_metadata keys) is compared canonically, so key order
-does not matter, against the newest version; ``app``/``env`` are free strings; a dry run writes
-nothing and says what it would do, publishing included; publishing happens only with
-``publish=true``. ``promote_prompt`` applies every override (``target_name``, ``virtual_key``,
-``model``) on both the create and the update path, has ``dry_run`` and ``publish``, and refuses a
-target that is the source.
+tools, tool_choice, the caller's own template_metadata keys) is compared canonically against the newest
+version, as the GitOps engine compares versions: key order does not matter, nor what Portkey adds on
+its own (template variables as ``""`` and a copy of ``model`` in ``parameters``, text parts);
+``app``/``env`` are free strings; a dry run writes nothing and says what it would do, publishing
+included; publishing happens only with ``publish=true``. ``promote_prompt`` applies every override
+(``target_name``, ``virtual_key``, ``model``) on both the create and the update path, copies the
+source's parameters without Portkey's additions (its copy of the source model would contradict a
+``model`` override), has ``dry_run`` and ``publish``, and refuses a target that is the source.
 
 ``version_description`` is deliberately not compared: CI passes a new one (a commit id) on every
 run, and a description alone must not make a new version.
@@ -27,13 +29,19 @@ from engine.portkey import PortkeyClient, PortkeyError
 from mcp_server import results
 from mcp_server.errors import to_tool_error
 from mcp_server.mappers import MapContext, template_fields
-from mcp_server.prompt_versions import canonical, latest_version, prompts_named, version_number
+from mcp_server.prompt_versions import (
+    VERSION_FIELDS,
+    canonical,
+    content_fields,
+    latest_version,
+    prompts_named,
+    version_number,
+)
+from mcp_server.prompt_versions import changed_fields as changed_version_fields
 from mcp_server.schema import id_str, opt_object, opt_objects, opt_str
 from mcp_server.state import app_state
 
 FINDERS = ("list_prompts", "list_collections")
-# the fields of a prompt version that migrate_prompt compares and promote_prompt copies
-VERSION_FIELDS = ("string", "parameters", "model", "virtual_key", "functions", "tools", "tool_choice")
 # template_metadata keys the tools stamp themselves (never compared)
 STAMPS = ("app", "env", "migrated_at", "promoted_from", "promoted_from_version", "promoted_at")
 ENV_SUFFIXES = ("-dev", "-staging", "-prod")
@@ -83,9 +91,9 @@ def _version_fields(supplied: dict[str, Any]) -> dict[str, Any]:
 
 
 def changed_fields(current: dict[str, Any], desired: dict[str, Any], metadata: dict[str, Any]) -> list[str]:
-    """The supplied fields whose canonical value differs from ``current`` (a prompt version)."""
-    changed = [name for name in VERSION_FIELDS
-               if name in desired and canonical(current.get(name)) != canonical(desired[name])]
+    """The supplied fields that differ from ``current`` (a prompt version), compared as the GitOps engine
+    compares versions (:func:`mcp_server.prompt_versions.changed_fields`), then the caller's own metadata keys."""
+    changed = changed_version_fields(current, {k: v for k, v in desired.items() if k in VERSION_FIELDS})
     held = current.get("template_metadata") or current.get("prompt_metadata") or {}
     if any(canonical(held.get(key)) != canonical(value) for key, value in metadata.items() if key not in STAMPS):
         changed.append("template_metadata")
@@ -221,7 +229,7 @@ async def promote_prompt(
         if found is not None and str(found.get("id")) == source_id:
             raise ToolError(f"The target {name!r} is the source prompt itself: choose another target_name or "
                             "target_collection_id. Nothing was changed.")
-        fields = {k: source[k] for k in VERSION_FIELDS if source.get(k) is not None}
+        fields = content_fields(source)  # parameters without Portkey's additions (its copy of the source model)
         fields.update({k: v for k, v in (("virtual_key", virtual_key), ("model", model)) if v is not None})
         if not fields.get("virtual_key"):
             raise ToolError("Invalid argument 'virtual_key': the source version has none, so give the target's "

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from mcp import Client
 
+from engine.gitops.kinds import live_parameters
 from engine.portkey import PortkeyClient
 from mcp_server import prompt_versions
 from mcp_server.selection import Selection
@@ -35,9 +36,15 @@ async def named(p: PortkeyClient, w: World, name: str) -> list[dict[str, Any]]:
     return [i for i in items if i["name"] == name]
 
 
+def version_numbers(answer: Any) -> list[int]:
+    """The version numbers of a versions list, bare or ``{data: [...]}`` (live: newest first)."""
+    items = answer.get("data", []) if isinstance(answer, dict) else answer
+    return [item["prompt_version"] for item in items]
+
+
 async def newest_version(p: PortkeyClient, prompt_id: str) -> dict[str, Any]:
     versions = await p.list_prompt_versions(prompt_id=prompt_id)
-    return await p.get_prompt(prompt_id=prompt_id, version=versions[-1]["prompt_version"])
+    return await p.get_prompt(prompt_id=prompt_id, version=max(version_numbers(versions)))
 
 
 async def test_migrate_pages_through_every_match(
@@ -83,7 +90,9 @@ async def test_migrate_compares_every_version_field_canonically(
     first, reordered = FIELD_CHANGES[field]
     changed = data(await client.call_tool("migrate_prompt", migrate_args(world, **{field: first})))
     assert changed["action"] == "updated" and changed["changed_fields"] == [field]
-    stored = (await newest_version(portkey, world.prompt["id"])).get(field)
+    version = await newest_version(portkey, world.prompt["id"])
+    # Portkey echoes the template's variables ("") and the model in parameters: compare what the caller set
+    stored = live_parameters(version) if field == "parameters" else version.get(field)
     if field == "template_metadata":
         assert stored.items() >= first.items() and stored["app"] == "support"
     else:
@@ -178,6 +187,9 @@ async def test_promote_honours_every_override_on_both_paths(
     assert target["template_metadata"]["promoted_from"] == world.prompt["slug"]
     assert target["template_metadata"]["env"] == "prod"
     assert result["published"] is False
+    # the source's parameters as its author set them: Portkey's copy of the source model (gpt-4o-mini) is not
+    # carried over to contradict the model override
+    assert live_parameters(target) == {"temperature": 0.1} and target["parameters"].get("model") != "gpt-4o-mini"
 
 
 async def test_promote_refuses_the_source_as_target(client: Client, world: World, sandbox: Sandbox) -> None:

@@ -85,7 +85,9 @@ async def test_apply_refuses_a_plan_that_moved(fresh: tuple[Client, Sandbox], pr
     prompt.write_text(prompt.read_text() + "\nAlways answer in English.\n")
     refused = await client.call_tool("gitops_apply", {"project_dir": str(project), "plan_hash": planned["plan_hash"]})
     assert refused.is_error and "plan changed since you reviewed it" in text(refused)
-    assert refused.structured_content["error"]["code"] == "STALE_PLAN"
+    part = refused.structured_content
+    assert part["code"] == "stale_plan" and part["retryable"] is False and "gitops_plan" in part["next_step"]
+    assert {"status", "code", "message", "retryable", "next_step"} <= set(part)
     assert "gitops_plan again" in text(refused) and writes(sb) == 0
     wrong_env = await client.call_tool("gitops_apply", {"project_dir": str(project), "plan_hash": planned["plan_hash"],
                                                         "env": "prod"})
@@ -100,6 +102,9 @@ async def test_a_broken_project_is_an_error_without_a_hash(fresh: tuple[Client, 
         assert result.is_error, tool
         assert "portkey.yaml" in text(result).splitlines()[0], tool  # the first line names what to fix
         assert "plan_hash" not in (result.structured_content or {}), tool
+        part = result.structured_content or {}  # the structured part every tool error has
+        assert part["code"] in ("invalid_project", "plan_has_errors") and "portkey.yaml" in part["message"], tool
+        assert part["retryable"] is False and "gitops_validate" in part["next_step"], tool
     unknown = await client.call_tool("gitops_plan", {"project_dir": str(EXAMPLE.name), "env": "staging"})
     assert unknown.is_error  # examples/prompts is not under the root: refused before anything else
     shutil.copyfile(EXAMPLE / "portkey.yaml", project / "portkey.yaml")

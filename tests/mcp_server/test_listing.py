@@ -33,7 +33,9 @@ async def test_unpaged_lists_are_sliced(client: Client, world: World) -> None:
     assert one["returned"] == 1 and one["total"] == 2 and one["has_more"]
     two = data(await client.call_tool("list_prompt_versions", {"prompt_id": world.prompt["id"], "page_size": 1,
                                                                "current_page": 1}))
-    assert two["data"][0]["prompt_version"] == 2 and not two["has_more"]
+    assert two["returned"] == 1 and not two["has_more"]
+    # sliced in Portkey's order (live: newest first): the two pages hold both versions, each once
+    assert {one["data"][0]["prompt_version"], two["data"][0]["prompt_version"]} == {1, 2}
 
 
 async def test_zero_based_page_dialect_and_its_alias(client: Client) -> None:
@@ -65,4 +67,11 @@ async def test_prompt_dry_runs_write_nothing(client: Client, world: World, sandb
     updated = data(await client.call_tool("update_prompt", {
         "prompt_id": world.prompt["id"], "string": "Hello {{name}}", "model": "gpt-4o", "dry_run": True}))
     assert [c["field"] for c in updated["changes"]] == ["model"] and updated["unchanged"] == ["string"]
+    # Portkey echoes {"name": "", "model": "gpt-4o-mini"} into the stored parameters: that is no change
+    same = data(await client.call_tool("update_prompt", {
+        "prompt_id": world.prompt["id"], "parameters": {"temperature": 0.1}, "dry_run": True}))
+    assert same["changes"] == [] and same["would_change"] is False and same["unchanged"] == ["parameters"]
+    hotter = data(await client.call_tool("update_prompt", {
+        "prompt_id": world.prompt["id"], "parameters": {"temperature": 0.9}, "dry_run": True}))
+    assert [c["field"] for c in hotter["changes"]] == ["parameters"], hotter["request"]
     assert not any(r.method != "GET" for r in sandbox.requests())

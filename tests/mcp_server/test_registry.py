@@ -63,6 +63,8 @@ def test_annotations_follow_the_catalogue_kind() -> None:
             assert hints.destructive_hint and not hints.read_only_hint, row.tool
         elif row.kind == "W$":
             assert not (hints.read_only_hint or hints.destructive_hint or hints.idempotent_hint), row.tool
+        elif row.tool in ("migrate_prompt", "promote_prompt"):  # they can publish over the live version
+            assert not hints.read_only_hint and hints.destructive_hint, row.tool
         else:
             put = row.method == "PUT"
             assert not hints.read_only_hint and hints.destructive_hint is put and hints.idempotent_hint is put, row.tool
@@ -118,7 +120,11 @@ async def test_tools_list_rules(client: Client) -> None:
         assert not (hints.read_only_hint and hints.destructive_hint), tool.name
         keys = set(_walk(tool.input_schema))
         assert not keys & {"anyOf", "oneOf", "allOf"}, tool.name
-        if tool.output_schema is not None:
+        assert tool.input_schema.get("additionalProperties") is False, tool.name
+        for name, prop in tool.input_schema["properties"].items():
+            assert prop.get("description"), f"{tool.name}.{name}"
+        assert tool.output_schema is not None and tool.output_schema.get("type") == "object", tool.name
+        if tool.name.startswith("list_") and tool.name != "list_toolsets":
             assert set(tool.output_schema["properties"]) >= {"data", "has_more", "total", "complete"}, tool.name
 
 

@@ -86,6 +86,5 @@ async def test_the_mass_delete_threshold_cannot_be_lifted_through_mcp(
     (project / "limits/monthly-budget.usage-limit.yaml").unlink()
     refused = await refused_apply(client, sb, project)
     assert "mass-delete threshold of 1" in refused
-    extra = await client.call_tool("gitops_apply", {"project_dir": str(project), "plan_hash": "0" * 64,
-                                                    "prune": True, "allow_mass_delete": True})
-    assert extra.is_error and writes(sb) == []  # not an argument: refused, nothing written
+    extra = await refused_apply(client, sb, project, allow_mass_delete=True)  # not an argument: refused as such
+    assert "allow_mass_delete: not a parameter of gitops_apply" in extra
