@@ -419,9 +419,11 @@ def _prompt_drift(
     """Drift of a prompt's latest version, judged by our content stamp; True when the stamp settles it.
 
     A latest version stamped with the hash of this file's content is the one we wrote from it: what
-    still differs is how Portkey shows it (fields it adds or rewrites), reported as drift and never
-    turned into a new version, unless a secret differs. A stamp of other content that the version
-    no longer matches means an edit in Portkey.
+    still differs in its settings is how Portkey shows them (fields it adds or rewrites), reported as
+    drift and never turned into a new version, unless a secret differs. A different text under that
+    stamp is an edit made in Portkey that copied our metadata (a ``patch`` update does): drift, and a
+    new version restores the file's content. A stamp of other content that the version no longer
+    matches also means an edit in Portkey.
     """
     stamp = kinds.stamped_hash(obj)
     if stamp is None:
@@ -434,6 +436,12 @@ def _prompt_drift(
             return False
         fields = sorted({d.path.split(".")[0].split("[")[0] for d in field_diffs(redact(have, paths),
                                                                                    redact(wanted, paths))})
+        if "string" in fields:  # the text itself differs: an edit in Portkey that carried our stamp over
+            entry = _drift(obj, resource.address, f"latest version v{obj.version} was edited in Portkey outside "
+                           "git (its text differs from the stamped content)")
+            entry["remote"]["version"] = obj.version
+            ctx.plan.drift.append(entry)
+            return False
         entry = _drift(obj, resource.address, f"latest version v{obj.version} carries the stamp of this file's "
                        f"content, but Portkey shows {', '.join(fields)} differently; no new version is planned")
         entry["suggestion"] = ("if this is an edit made in Portkey, export and commit it; to overwrite it, change "

@@ -108,14 +108,12 @@ async def test_an_edit_made_in_portkey_is_reported_in_the_drift_section(
     plan = (await plan_project(client, project)).plan
     assert [d["address"] for d in plan.drift] == ["prompt:support/triage"]
     entry = plan.drift[0]
-    # The patch kept our stamp of this file's content: shown as drift, not re-asserted (issue 8).
-    assert entry["suggestion"].startswith("if this is an edit made in Portkey, export and commit it")
+    # The patch copied our stamp onto another text: reported as an edit made in Portkey (issue 9).
     assert entry["last_updated_at"]
     human = render_human(plan.to_json(), color=False)
     section = human[human.index("Changed in Portkey outside git:"):]
-    assert ("prompt:support/triage  latest version v2 carries the stamp of this file's content, but Portkey "
-            "shows string differently; no new version is planned") in section
-    assert "suggested: if this is an edit made in Portkey, export and commit it" in section
+    assert ("prompt:support/triage  latest version v2 was edited in Portkey outside git (its text differs from "
+            "the stamped content)") in section
     changes = human[human.index("Changes, in apply order:"):human.index("Changed in Portkey outside git:")]
-    assert "edited in Portkey" not in changes
+    assert "prompt:support/triage" in changes  # a new version restores the file's text
 
