@@ -44,6 +44,8 @@ def apply(
     lock: LockOpt = None,
     parallelism: ParallelOpt = 8,
     adopt: AdoptOpt = False,
+    allow_dirty: Annotated[bool, typer.Option(
+        help="With CI=true, apply even though the working tree has uncommitted changes.")] = False,
 ) -> None:
     """Plan, confirm, then apply in two phases (stage everything, then publish and move labels).
     Exit codes: 0 applied (or nothing to do), 1 error before any write or stale plan, 4 blocked by a
@@ -53,6 +55,7 @@ def apply(
 
     require_dir(root)
     check_outputs((lock, "lock file"))
+    _check_clean(root, allow_dirty)
     written = _Writes()
 
     async def run() -> int:
@@ -232,3 +235,19 @@ async def _apply_with_progress(client: Any, planned: Any, written: _Writes) -> A
             progress.advance(task)
 
         return await apply_planned(client, planned, hook=hook)
+
+
+def _check_clean(root: Path, allow_dirty: bool) -> None:
+    """Under CI (``CI=true``) refuse a working tree with uncommitted changes unless ``--allow-dirty``."""
+    import os
+
+    from engine.gitops.gitinfo import source
+
+    if os.environ.get("CI", "").strip().lower() not in ("true", "1") or not source(root)["dirty"]:
+        return
+    if not allow_dirty:
+        terminal.error("the working tree has uncommitted changes and CI=true: what would be applied is not a "
+                       "commit anyone reviewed; commit the changes (or clean the tree), or pass --allow-dirty")
+        raise typer.Exit(EXIT_ERROR)
+    terminal.error("WARNING: --allow-dirty: applying uncommitted changes under CI; the versions record the "
+                   "commit marked +dirty, which does not describe these files")

@@ -42,6 +42,10 @@ def plan(
     lock: LockOpt = None,
     parallelism: ParallelOpt = 8,
     adopt: AdoptOpt = False,
+    changed_since: Annotated[str | None, typer.Option(
+        "--changed-since", metavar="REF",
+        help="Partial plan: only resources whose files changed since this git ref, plus what depends on them "
+             "(prune is disabled). Files git sees as renamed since REF plan as moves.")] = None,
 ) -> None:
     """Show what apply would change. Exit codes: 0 ok (or no changes), 1 error, 2 changes (with
     --detailed-exitcode), 4 blocked by a safety rule."""
@@ -50,12 +54,14 @@ def plan(
     require_dir(root)
     check_outputs((out, "plan"), (markdown, "Markdown plan"))
     applied = read_lock(lock, root)
+    if changed_since is not None:
+        _check_ref(root, changed_since, prune)
 
     async def run() -> dict[str, Any]:
         async with open_client(sandbox=sandbox, sandbox_db=sandbox_db) as client:
             planned = await plan_project(
                 client, root, env=env, prune=prune, allow_mass_delete=allow_mass_delete, lock=applied,
-                concurrency=parallelism, adopt=adopt,
+                concurrency=parallelism, adopt=adopt, changed_since=changed_since,
             )
             return planned.plan.to_json()
 
@@ -69,3 +75,17 @@ def plan(
         raise typer.Exit(EXIT_BLOCKED)
     if detailed_exitcode and plan_json["has_changes"]:
         raise typer.Exit(EXIT_CHANGES)
+
+
+def _check_ref(root: Path, ref: str, prune: bool) -> None:
+    """Refuse an unknown ref before any request; say that a partial plan never prunes."""
+    from engine.cli import terminal
+    from engine.gitops.gitinfo import GitError, changed_files
+
+    try:
+        changed_files(root, ref)
+    except GitError as exc:
+        terminal.error(str(exc))
+        raise typer.Exit(EXIT_ERROR) from None
+    if prune:
+        terminal.info("--prune is ignored with --changed-since: a partial plan never deletes")

@@ -116,8 +116,10 @@ class Applier:
         secrets: Callable[[Resource], dict[str, Any]],
         hook: Hook | None = None,
         behaviour: Behaviour = DEFAULT,
+        provenance: Mapping[str, Any] | None = None,
     ) -> None:
         self.client = client
+        self.provenance = dict(provenance or {})  # commit / CI run stamped on new versions (kinds.with_provenance)
         self.behaviour = behaviour
         self.resources = resources
         self.refs = refs
@@ -225,10 +227,10 @@ class Applier:
 
     async def _create(self, change: Change) -> str:
         resource = self._resource(change)
-        body = kinds.create_body(
+        body = kinds.with_provenance(resource.kind, kinds.create_body(
             resource, self.secrets(resource), change.payload["name"], self.refs, self.workspace,
             self.default_collection,
-        )
+        ), self.provenance)
         operation = kinds.OPERATIONS[resource.kind].create
         created = await self._send_for_object(operation, body=body)
         if not isinstance(created.get("id") or created.get("slug"), str | int):
@@ -267,6 +269,7 @@ class Applier:
             body = {"string": kinds.resolve_partials(spec["string"], self.refs)}
             if note := spec.get("version_description"):
                 body.update({"version_description": note, "description": note})
+        body = kinds.with_provenance(resource.kind, body, self.provenance)
         answer = await self._send_for_object(how.update, body=body, **target)
         version_id = answer.get(how.answer_id)
         if not isinstance(version_id, str | int) or isinstance(version_id, bool) or not str(version_id):

@@ -352,6 +352,30 @@ def prompt_metadata(resource: Resource, content: dict[str, Any]) -> dict[str, An
     }
 
 
+def with_provenance(kind: ResourceKind, body: dict[str, Any], provenance: Mapping[str, Any]) -> dict[str, Any]:
+    """A prompt or partial version body that also says which commit (and CI run) it came from.
+
+    The commit, run URL and dirty flag go beside the content hash in the metadata stamp (never into the
+    hash: a new commit with the same content plans no change) and at the end of the version description,
+    so Portkey's UI traces each version to its commit. Partials have no metadata: only the description
+    (a partial's version update carries it as ``description`` too, as the apply already sends a user's note).
+    Other kinds and an empty ``provenance`` leave the body as it is."""
+    if kind not in VERSIONED or not provenance.get("commit"):
+        return body
+    body = dict(body)
+    for name in ("template_metadata", "prompt_metadata"):
+        metadata = body.get(name)
+        if isinstance(metadata, dict) and isinstance(metadata.get(META_KEY), dict):
+            body[name] = {**metadata, META_KEY: {**metadata[META_KEY], **provenance}}
+    commit = str(provenance["commit"])[:12] + ("+dirty" if provenance.get("dirty") else "")
+    trail = f"git {commit}" + (f" ({provenance['run_url']})" if provenance.get("run_url") else "")
+    note = body.get("version_description")
+    body["version_description"] = f"{note} [{trail}]" if note else trail
+    if kind is ResourceKind.PARTIAL and "name" not in body:  # a version update, not the create
+        body["description"] = body["version_description"]
+    return body
+
+
 def stamped_hash(obj: LiveObject) -> str | None:
     """The content hash our marker recorded in the latest prompt version, if any."""
     meta = (obj.latest.get("template_metadata") or {}).get(META_KEY)

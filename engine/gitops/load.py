@@ -12,7 +12,7 @@ import copy
 import os
 import re
 from collections.abc import Iterator, Mapping
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from engine import redaction
@@ -81,11 +81,13 @@ def load_project(root: Path | str, env: str | None = None, environ: Mapping[str,
             ctx.error(f"duplicate {target}: declared by {declared[target]} and {file}; keep one", Location(file))
             continue
         declared[target] = file
+        first_read = len(ctx.reads)
         try:
             item = load_resource(ctx, settings, kind, key, path)
         except Exception as exc:  # a loader bug must not hide the other files' diagnostics
             ctx.error(f"internal error while loading this file ({exc!r}); please report it", Location(file))
             continue
+        state.sources[target] = sorted({file, *ctx.reads[first_read:]})
         if item is not None:
             loaded[target] = item
             state.resources[target] = item.resource
@@ -127,6 +129,16 @@ def _discover(ctx: Context) -> Iterator[tuple[ResourceKind, str, Path]]:
             found.append((order[kind], relative.as_posix(), kind, key, path))
     for _, _, kind, key, path in sorted(found, key=lambda f: (f[0], f[1])):
         yield kind, key, path
+
+
+def resource_address(path: str) -> str | None:
+    """The address a project file (relative path, forward slashes) declares, or None if it is no resource file."""
+    directory, _, rest = path.partition("/")
+    match = _match(PurePosixPath(rest).name, _DIRS.get(directory, [])) if rest else None
+    if match is None:
+        return None
+    key = rest[: -len(match[1])]
+    return address(match[0], key) if _KEY.fullmatch(key) else None
 
 
 def _walk(ctx: Context, base: Path) -> list[Path]:

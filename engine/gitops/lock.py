@@ -45,6 +45,7 @@ def _under(path: Path, root: Path) -> bool:
 class Lock:
     workspace: str | None = None
     entries: dict[str, dict[str, Any]] = field(default_factory=dict)  # address -> {id, slug, hash}
+    commit: str | None = None  # the git commit the applied files came from
 
     @classmethod
     def read(cls, path: Path, root: Path | None = None) -> Lock | None:
@@ -69,12 +70,16 @@ class Lock:
             raise ValueError(f"lock file {path} is unreadable ({exc}); delete it, the next apply rewrites it") from None
         if not _well_formed(data):
             raise ValueError(f"lock file {path} has an unknown format; delete it, the next apply rewrites it")
-        return cls(workspace=data.get("workspace"), entries=dict(data.get("entries") or {}))
+        commit = data.get("commit")
+        return cls(workspace=data.get("workspace"), entries=dict(data.get("entries") or {}),
+                   commit=commit if isinstance(commit, str) else None)
 
     def text(self) -> str:
         """The file's content."""
-        return json.dumps({"format": LOCK_FORMAT, "workspace": self.workspace, "entries": self.entries},
-                          indent=2, sort_keys=True) + "\n"
+        body = {"format": LOCK_FORMAT, "workspace": self.workspace, "entries": self.entries}
+        if self.commit:
+            body["commit"] = self.commit
+        return json.dumps(body, indent=2, sort_keys=True) + "\n"
 
     def write(self, path: Path) -> None:
         """Write atomically, so an interrupted run never leaves half a file."""

@@ -151,6 +151,7 @@ class DesiredState:
     resources: dict[str, Resource] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)  # relative path -> sha256 of its bytes
+    sources: dict[str, list[str]] = field(default_factory=dict)  # address -> the files it was read from
 
     @property
     def errors(self) -> list[Diagnostic]:

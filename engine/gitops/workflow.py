@@ -8,19 +8,20 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from engine import __version__
-from engine.gitops import kinds
+from engine.gitops import gitinfo, kinds
 from engine.gitops.apply import Applier, ApplyResult, Hook
 from engine.gitops.behaviour import DEFAULT, Behaviour, DoctorFileError, load_behaviour
 from engine.gitops.live import LiveState, Reader
-from engine.gitops.load import load_project, resolve_secrets
+from engine.gitops.load import load_project, resolve_secrets, resource_address
+from engine.gitops.loading.checks import detected_moves
 from engine.gitops.lock import Lock
 from engine.gitops.model import DesiredState, Resource, ResourceKind
 from engine.gitops.plan import Plan, changes_digest
@@ -62,16 +63,8 @@ def desired_hash(state: DesiredState) -> str:
 
 
 def git_source(root: Path) -> dict[str, Any]:
-    """The git commit of the project and whether its files differ from it."""
-    try:
-        import git
-
-        repo = git.Repo(root, search_parent_directories=True)
-        sha = repo.head.commit.hexsha
-        dirty = repo.is_dirty(untracked_files=True, path=str(root))
-        return {"git_sha": sha, "dirty": dirty}
-    except Exception:  # not a git repository, no commits yet, git missing
-        return {"git_sha": None, "dirty": None}
+    """The git commit and branch of the project and whether its files differ from that commit."""
+    return gitinfo.source(root)
 
 
 def _secrets(environ: Mapping[str, str]) -> Callable[[Resource], dict[str, Any]]:
@@ -91,16 +84,25 @@ async def plan_project(
     lock: Lock | None = None,
     adopt: bool = False,
     behaviour: Behaviour | None = None,
+    changed_since: str | None = None,
+    scope: Sequence[str] | None = None,
+    git_moves: Sequence[Sequence[str]] | None = None,
 ) -> Planned:
     """Load, read live state, diff. File errors stop before any HTTP request.
 
-    ``behaviour`` defaults to the saved doctor result (``.portkey/doctor.json``) or the defaults."""
+    ``behaviour`` defaults to the saved doctor result (``.portkey/doctor.json``) or the defaults.
+    ``changed_since`` (a git ref) makes a partial plan: only resources whose files changed since it and
+    what depends on them; prune is then off. Files git sees as renamed since that ref (default HEAD) plan
+    as moves. ``scope``/``git_moves`` replay a saved plan's partial scope and detected renames."""
     environ = os.environ if environ is None else environ
     before = client.request_count
     state = load_project(root, env=env, environ=environ)
+    partial = changed_since is not None or scope is not None
+    prune = prune and not partial
     options = {"prune": prune, "adopt": adopt}
     plan = Plan(environment=env, workspace=state.project.workspace, options=options)
-    _stamp(plan, state, root)
+    git = _git_inputs(state, root, changed_since, scope, git_moves)
+    _stamp(plan, state, root, git)
     doctor_error = ""
     if behaviour is None:
         try:
@@ -126,15 +128,94 @@ async def plan_project(
                     adopt=adopt, behaviour=behaviour),
     )
     plan.options = options
-    _stamp(plan, state, root)
-    plan.warnings = [str(d) for d in state.warnings] + plan.warnings
+    _stamp(plan, state, root, git)
+    if git.only is not None:
+        plan.changes = [c for c in plan.changes if c.address in git.only]
+        for order, change in enumerate(plan.changes):
+            change.order = order
+    plan.warnings = [str(d) for d in state.warnings] + git.notes + plan.warnings
     return Planned(plan, state, live, workspace_id, behaviour)
 
 
-def _stamp(plan: Plan, state: DesiredState, root: Path) -> None:
+@dataclass
+class _GitInputs:
+    """What git added to a plan: the partial scope (None: everything), detected moves, notes for the reader."""
+
+    only: set[str] | None = None
+    moves: list[list[str]] | None = None
+    changed_since: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def _git_inputs(
+    state: DesiredState, root: Path, changed_since: str | None, scope: Sequence[str] | None,
+    git_moves: Sequence[Sequence[str]] | None,
+) -> _GitInputs:
+    """Detect renames (or replay saved ones) into ``state.project.moved`` and work out a partial scope."""
+    found = _GitInputs(changed_since=changed_since)
+    if state.errors:
+        return found
+    if git_moves is not None:
+        renames = [(str(m[0]), str(m[1])) for m in git_moves if isinstance(m, list | tuple) and len(m) == 2]
+        moves = detected_moves(state, renames, lambda text: text)
+    else:
+        try:
+            renames = gitinfo.renames(root, changed_since or "HEAD")
+        except gitinfo.GitError:
+            if changed_since is not None:
+                raise
+            renames = []
+        moves = detected_moves(state, renames, resource_address)
+    state.project.moved.extend(moves)
+    found.moves = [[m.source, m.target] for m in moves]
+    for m in moves:
+        found.notes.append(
+            f"git sees {m.source} renamed to {m.target}: planned as a move (id and slug kept); keep it in "
+            f"portkey.yaml for history: `moved: [{{from: {m.source}, to: {m.target}}}]`"
+        )
+    if scope is not None:
+        found.only = {str(a) for a in scope}
+    elif changed_since is not None:
+        found.only = changed_scope(state, gitinfo.changed_files(root, changed_since))
+    if found.only is not None:
+        since = f" since {changed_since}" if changed_since else ""
+        found.notes.insert(0, (
+            f"partial plan: only the {len(found.only)} resource(s) whose files changed{since} and what depends on "
+            "them; other resources were not compared and prune is disabled"
+        ))
+    return found
+
+
+def changed_scope(state: DesiredState, changed: set[str]) -> set[str]:
+    """Addresses whose files are in ``changed``, plus every resource that refers to them, transitively.
+
+    A changed project-wide file (``portkey.yaml``, an environment overlay, ``.portkey/doctor.json``)
+    brings every resource."""
+    owned = {file for files in state.sources.values() for file in files}
+    if any(file in state.files and file not in owned for file in changed):
+        return set(state.resources)
+    selected = {a for a, files in state.sources.items() if changed.intersection(files) and a in state.resources}
+    users: dict[str, set[str]] = {}
+    for resource in state.resources.values():
+        for ref in resource.refs:
+            users.setdefault(ref, set()).add(resource.address)
+    pending = list(selected)
+    while pending:
+        for user in users.get(pending.pop(), ()):
+            if user not in selected:
+                selected.add(user)
+                pending.append(user)
+    return selected
+
+
+def _stamp(plan: Plan, state: DesiredState, root: Path, git: _GitInputs | None = None) -> None:
     plan.created_at = datetime.now(UTC).isoformat(timespec="seconds")
     plan.engine_version = __version__
     plan.source = {"root": str(root), **git_source(root), "desired_hash": desired_hash(state)}
+    if git is not None and git.moves:
+        plan.source["git_moves"] = git.moves
+    if git is not None and git.only is not None:
+        plan.source.update({"changed_since": git.changed_since, "scope": sorted(git.only)})
 
 
 async def apply_planned(
@@ -153,9 +234,11 @@ async def apply_planned(
         workspace=planned.workspace_id,
         default_collection=planned.live.default_collection,
         secrets=_secrets(environ), hook=hook, behaviour=planned.behaviour,
+        provenance=gitinfo.provenance(planned.plan.source, environ),
     )
     result = await applier.run(planned.plan)
     result.lock = lock_after(planned, applier.refs)
+    result.lock.commit = planned.plan.source.get("git_sha")
     return result
 
 
@@ -172,7 +255,9 @@ def lock_after(planned: Planned, refs: Mapping[str, str]) -> Lock:
 def current_lock(planned: Planned) -> Lock:
     """The lock for an account that already matches the plan's desired state."""
     assert planned.live is not None
-    return lock_after(planned, live_refs(planned.live, _matched(planned)))
+    lock = lock_after(planned, live_refs(planned.live, _matched(planned)))
+    lock.commit = planned.plan.source.get("git_sha")
+    return lock
 
 
 def _matched(planned: Planned) -> dict[str, Any]:
@@ -209,6 +294,7 @@ async def check_saved_plan(
     fresh = await plan_project(
         client, root, env=saved.environment, environ=environ, prune=bool(options.get("prune")),
         allow_mass_delete=allow_mass_delete, adopt=bool(options.get("adopt")), behaviour=behaviour,
+        scope=_strings(saved.source.get("scope")), git_moves=_pairs(saved.source.get("git_moves")),
     )
     if fresh.plan.errors:
         raise StalePlanError("the project has errors now: " + "; ".join(fresh.plan.errors))
@@ -224,6 +310,18 @@ async def check_saved_plan(
             f"({_difference(saved, fresh.plan)}); nothing was applied. Plan again and review"
         )
     return fresh
+
+
+def _strings(value: Any) -> list[str] | None:
+    """A saved plan's partial scope, if it has a well-formed one (a list of addresses)."""
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else None
+
+
+def _pairs(value: Any) -> list[list[str]] | None:
+    """A saved plan's git-detected moves as ``[from, to]`` pairs; an empty list when it has none."""
+    if not isinstance(value, list):
+        return []
+    return [list(p) for p in value if isinstance(p, list) and len(p) == 2 and all(isinstance(x, str) for x in p)]
 
 
 def _check_unmoved(saved: Plan, fresh: Plan) -> None:

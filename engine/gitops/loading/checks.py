@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from engine.gitops.loading.context import Context
 from engine.gitops.loading.project import Settings
 from engine.gitops.loading.records import Loaded
-from engine.gitops.model import Resource, ResourceKind, split_address
+from engine.gitops.model import DesiredState, Moved, Resource, ResourceKind, split_address
 from engine.gitops.schema import check_reset, check_threshold
 from engine.gitops.templates import TemplateScan
 
@@ -147,3 +147,24 @@ def apply_limit_overrides(
                 ctx.error(f"{text}: {exc}", overlay.doc.location(at, key=True))
                 continue
         resource.spec = merged
+
+
+def detected_moves(
+    state: DesiredState, renames: Iterable[tuple[str, str]], address_of: Callable[[str], str | None]
+) -> list[Moved]:
+    """Moves implied by files git sees as renamed (``old``, ``new`` project paths), as if written in ``moved:``.
+
+    A rename counts when both paths are resource files of the same kind, the new address is declared
+    and the old one is not, and ``portkey.yaml`` does not already say where either goes."""
+    written = {m.source for m in state.project.moved} | {m.target for m in state.project.moved}
+    found: list[Moved] = []
+    for old, new in renames:
+        source, target = address_of(old), address_of(new)
+        if source is None or target is None or source == target or {source, target} & written:
+            continue
+        if split_address(source)[0] is not split_address(target)[0]:
+            continue
+        if target in state.resources and source not in state.resources:
+            found.append(Moved(source, target))
+            written |= {source, target}
+    return found

@@ -137,6 +137,7 @@ class Context:
     environ: Mapping[str, str]
     diagnostics: list[Diagnostic] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)
+    reads: list[str] = field(default_factory=list)  # every file read, in order (a file read twice: twice)
 
     def error(self, message: str, location: Location | None = None) -> None:
         self.diagnostics.append(Diagnostic(Severity.ERROR, message, location))
@@ -173,6 +174,7 @@ class Context:
             self.error(f"cannot read {rel}: {_reason(exc)}", cite or Location(rel))
             return None
         self.files[rel] = hashlib.sha256(data).hexdigest()
+        self.reads.append(rel)
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
