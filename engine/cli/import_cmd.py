@@ -11,9 +11,12 @@ from engine.cli import terminal
 from engine.cli.connect import open_client
 from engine.cli.exits import EXIT_ERROR
 from engine.cli.options import (
+    LockOpt,
     ProjectDir,
     SandboxDbOpt,
     SandboxOpt,
+    check_outputs,
+    read_lock,
     require_dir,
 )
 
@@ -24,12 +27,15 @@ def import_(
     remote_id: Annotated[str, typer.Argument(metavar="ID", help="The Portkey id or slug to adopt.")],
     sandbox: SandboxOpt = False,
     sandbox_db: SandboxDbOpt = None,
+    lock: LockOpt = None,
 ) -> None:
     """Adopt an existing Portkey object as ADDRESS: mark it so plans manage it (renames it in place).
 
     Refused, with nothing written: an object already managed under another address, and an address
-    already bound to another object."""
-    from engine.gitops.adopt import AdoptRefused, adopt, check_import
+    already bound to another object. With --lock the adopted content's hash is recorded there (Portkey
+    cannot stamp an existing prompt version), so `drift --lock` tells a later git change from an edit."""
+    from engine.cli.files import OutputError, write_text
+    from engine.gitops.adopt import AdoptRefused, adopt, adopted_lock, check_import
     from engine.gitops.behaviour import DoctorFileError, load_behaviour
     from engine.gitops.live import Reader
     from engine.gitops.load import load_project
@@ -37,6 +43,8 @@ def import_(
     from engine.gitops.workflow import resolve_workspace
 
     require_dir(root)
+    check_outputs((lock, "lock file"))
+    previous = read_lock(lock, root)
     try:
         kind, _ = split_address(target)
     except ValueError as exc:
@@ -61,8 +69,14 @@ def import_(
                 check_import(live, target, remote_id)
             except AdoptRefused as exc:
                 return str(exc)
-            return await adopt(client, target, remote_id, prefix, behaviour["name_chars"],
+            done = await adopt(client, target, remote_id, prefix, behaviour["name_chars"],
                                spec=dict(state.resources[target].spec))
+            if lock is not None:
+                try:
+                    write_text(lock, (await adopted_lock(client, root, [target], previous)).text(), "lock file")
+                except (AdoptRefused, OutputError) as exc:
+                    return f"adopted {done.get('id')} as {target}, but the lock file was not written: {exc}"
+            return done
 
     done = anyio.run(run)
     if isinstance(done, str):

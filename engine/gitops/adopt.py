@@ -11,10 +11,13 @@ supports updating the label_id field"; the portkey-ai SDK's ``prompts.versions.u
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from engine.gitops.kinds import OPERATIONS, target_id
 from engine.gitops.live import LiveObject, LiveState, display_part, label_description, marker_key, remote_name
+from engine.gitops.lock import Lock
 from engine.gitops.model import ResourceKind, address, split_address
 from engine.portkey import PortkeyClient, PortkeyError
 
@@ -89,3 +92,22 @@ async def adopt(
         await client.call(operations.update, body=body,
                           **{operations.id_arg: target_id(kind, remote_id, current.get("slug"))})
     return {"address": target, "id": current.get("id", remote_id), "slug": current.get("slug"), "name": new_name}
+
+
+async def adopted_lock(client: PortkeyClient, root: Path, addresses: Iterable[str], previous: Lock | None) -> Lock:
+    """``previous`` with entries for the just-adopted ``addresses``: the hash of what they hold now.
+
+    Portkey cannot stamp an adopted prompt's version (see the module note), so the lock is where the
+    adopted content is recorded: ``drift --lock`` then tells a later change in git from an edit in Portkey."""
+    from engine.gitops.workflow import current_lock, plan_project
+
+    planned = await plan_project(client, root)
+    if planned.live is None or planned.plan.errors:
+        raise AdoptRefused("the project could not be planned, so no lock was written: "
+                           + "; ".join(planned.plan.errors[:3]))
+    fresh = current_lock(planned)
+    lock = previous or Lock(workspace=fresh.workspace)
+    for target in addresses:
+        if target in fresh.entries:
+            lock.entries[target] = fresh.entries[target]
+    return lock

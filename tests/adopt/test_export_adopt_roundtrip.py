@@ -87,3 +87,25 @@ def test_export_adopt_then_plan_is_a_no_op_and_apply_writes_nothing(
     changed = {k: sorted(f for f in {*before[k], *after[k]} if before[k].get(f) != after[k].get(f)) for k in before}
     assert {k: v for k, v in changed.items() if v} == {}
     assert cli("drift", exported, "--detailed-exitcode").code == 0
+
+
+def test_the_lock_records_adopted_prompts_so_a_git_change_is_not_drift(
+    tmp_path: Path, account: Account, cli: Callable[..., Run]
+) -> None:
+    hand_made(account)
+    exported, lock = tmp_path / "exported", tmp_path / "portkey.lock.json"
+    done = cli("export", exported, "--adopt", "--lock", lock)
+    assert done.code == 0, done.out + done.err
+    entries = json.loads(lock.read_text())["entries"]
+    assert "prompt:summarise" in entries and "partial:tone" in entries
+    prompt = exported / "prompts/summarise.prompt.yaml"
+    prompt.write_text(prompt.read_text().replace("Summarise:", "Summarise briefly:"))
+    # Portkey cannot stamp the adopted version: without the lock a change in git looks like an outside edit
+    assert cli("drift", exported, "--detailed-exitcode").code == 3
+    with_lock = cli("drift", exported, "--lock", lock, "--detailed-exitcode")
+    assert with_lock.code == 0, with_lock.out
+    slug = next(r["slug"] for r in account.call("GET", "/prompts")["data"] if r["name"].startswith("gitops:summarise"))
+    account.call("PUT", f"/prompts/{slug}", {"string": "Edited in the UI {{text}}", "parameters": {},
+                                             "model": "gpt-4o", "virtual_key": "vk-1"})
+    edited = cli("drift", exported, "--lock", lock, "--detailed-exitcode")
+    assert edited.code == 3 and "prompt:summarise" in edited.out, edited.out
