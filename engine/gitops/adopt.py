@@ -111,3 +111,56 @@ async def adopted_lock(client: PortkeyClient, root: Path, addresses: Iterable[st
         if target in fresh.entries:
             lock.entries[target] = fresh.entries[target]
     return lock
+
+
+def keeper(found: list[LiveObject], lock_entry: dict[str, Any] | None) -> tuple[LiveObject, str]:
+    """Which of several objects carrying one key to keep, and why: the one the lock points to, else the
+    one whose latest version carries our stamp of its own content, else the oldest (created_at, then id)."""
+    ref = (lock_entry or {}).get("ref")
+    for obj in found:
+        if ref and ref in (obj.id, obj.slug):
+            return obj, "the lock file points to it"
+    from engine.gitops import kinds
+    from engine.gitops.canonical import content_hash
+
+    stamped = [o for o in found if o.kind is ResourceKind.PROMPT and kinds.stamped_hash(o) is not None
+               and kinds.stamped_hash(o) == content_hash(kinds.live(o))]
+    if len(stamped) == 1:
+        return stamped[0], "its latest version carries this tool's stamp"
+    oldest = min(found, key=lambda o: (str(o.raw.get("created_at") or "~"), o.id))
+    return oldest, "it is the older"
+
+
+def released_name(obj: LiveObject, key: str, prefix: str) -> str:
+    """The name a duplicate gets when released from management: no marker, and not an adoption name."""
+    shown = display_part(obj.name, prefix) or key
+    return f"{shown} (duplicate {obj.id[:8]})"
+
+
+async def resolve_duplicates(client: PortkeyClient, live: LiveState, keys: dict[ResourceKind, set[str]],
+                             prefix: str, lock: Lock | None) -> list[str]:
+    """Release every object but the keeper (see :func:`keeper`) of each declared key that several objects
+    carry: each is renamed without our marker (a label loses the marker in its description); nothing is
+    deleted. Returns one line per released object."""
+    from engine.gitops.live import strip_label_mark
+
+    done = []
+    for kind in sorted(live.objects, key=lambda k: k.value):
+        grouped = live.managed(kind)
+        for key, found in sorted(grouped.items()):
+            if len(found) < 2 or key not in keys.get(kind, set()):
+                continue
+            target = address(kind, key)
+            kept, why = keeper(found, lock.entries.get(target) if lock else None)
+            for obj in found:
+                if obj is kept:
+                    continue
+                operations = OPERATIONS[kind]
+                if kind is ResourceKind.LABEL:
+                    body: dict[str, Any] = {"description": strip_label_mark(obj.raw.get("description")) or ""}
+                else:
+                    body = {"name": released_name(obj, key, prefix)}
+                await client.call(operations.update, body=body,
+                                  **{operations.id_arg: target_id(kind, obj.id, obj.slug)})
+                done.append(f"{target}: kept {kept.id} ({why}); released {obj.id} as {body.get('name', obj.name)!r}")
+    return done
