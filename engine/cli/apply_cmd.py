@@ -46,6 +46,9 @@ def apply(
     adopt: AdoptOpt = False,
     allow_dirty: Annotated[bool, typer.Option(
         help="With CI=true, apply even though the working tree has uncommitted changes.")] = False,
+    resolve_duplicates: Annotated[bool, typer.Option(
+        "--resolve-duplicates", help="Where several objects carry one key, keep the one the plan proposes (the "
+        "lock's, else the stamped, else the older) and release the others (renamed without our marker).")] = False,
 ) -> None:
     """Plan, confirm, then apply in two phases (stage everything, then publish and move labels).
     Exit codes: 0 applied (or nothing to do), 1 error before any write or stale plan, 4 blocked by a
@@ -70,10 +73,15 @@ def apply(
                     terminal.error(str(exc))
                     return EXIT_BLOCKED
             else:
-                planned = await plan_project(
-                    client, root, env=env, prune=prune, allow_mass_delete=allow_mass_delete, lock=read_lock(lock, root),
-                    concurrency=parallelism, adopt=adopt,
-                )
+                async def plan() -> Any:
+                    return await plan_project(
+                        client, root, env=env, prune=prune, allow_mass_delete=allow_mass_delete,
+                        lock=read_lock(lock, root), concurrency=parallelism, adopt=adopt,
+                    )
+
+                planned = await plan()
+                if resolve_duplicates and await _resolve(client, planned, read_lock(lock, root), auto_approve):
+                    planned = await plan()
             plan_json = planned.plan.to_json()
             show_plan(plan_json)
             if plan_json["errors"]:
@@ -156,6 +164,22 @@ def read_saved_plan(path: Path) -> Any:
     except ValueError as exc:  # PlanFormatError: says which key is wrong, never echoes values
         terminal.error(f"{where}: {exc}")
     return None
+
+
+async def _resolve(client: Any, planned: Any, lock: Any, auto_approve: bool) -> bool:
+    """Release the duplicates the plan names (engine.gitops.adopt.resolve_duplicates); True when any was."""
+    from engine.gitops.adopt import resolve_duplicates
+
+    if planned.live is None or not any("objects in Portkey carry this key" in e for e in planned.plan.errors):
+        return False
+    if not auto_approve and not _confirm():
+        return False
+    keys: dict[Any, set[str]] = {}
+    for resource in planned.state.resources.values():
+        keys.setdefault(resource.kind, set()).add(resource.key)
+    for line in await resolve_duplicates(client, planned.live, keys, planned.state.project.name_prefix, lock):
+        terminal.say(f"Resolved {line}")
+    return True
 
 
 def _flags_match(saved: Any, env: str | None, prune: bool, adopt: bool) -> bool:

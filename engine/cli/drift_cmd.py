@@ -34,8 +34,8 @@ def drift(
     ] = False,
     lock: LockOpt = None,
 ) -> None:
-    """Report what changed in Portkey outside git (edits made in the Portkey UI or API). Prompt edits are
-    always seen; other kinds need the --lock file the last apply wrote."""
+    """Report what changed in Portkey outside git (edits made in the Portkey UI or API). Prompt and partial
+    versions are always checked; other kinds need the --lock file the last apply wrote."""
     from engine.gitops.drift import DriftReport, find_drift
 
     require_dir(root)
@@ -53,11 +53,17 @@ def drift(
     items = report.items
     if as_json:
         sys.stdout.write(json.dumps(items, indent=2, sort_keys=True) + "\n")
-    elif not items:
-        terminal.say("No drift: every managed object is as the last apply left it.")
     else:
-        terminal.say("Changed in Portkey outside git:")
-        for item in items:
-            terminal.say(f"  {item['address']}: {item['detail']}")
+        if not items:
+            terminal.say("No drift: every checked object is as git or the last apply left it.")
+        else:
+            terminal.say("Changed in Portkey outside git:")
+            for item in items:
+                terminal.say(f"  {item['address']}: {item['detail']}")
+                terminal.say(f"    put it back: {item.get('suggestion') or 'portkey-gitops apply'}")
+        terminal.say(f"Checked: {', '.join(report.checked)}.")
+        if report.unchecked:
+            terminal.say(f"Not checked (they carry no stamp; give the --lock file the last apply wrote): "
+                         f"{', '.join(report.unchecked)}.")
     if detailed_exitcode and items:
         raise typer.Exit(EXIT_DRIFT)

@@ -13,8 +13,11 @@ from engine.cli import terminal
 from engine.cli.connect import open_client
 from engine.cli.exits import EXIT_ERROR, EXIT_PARTIAL
 from engine.cli.options import (
+    LockOpt,
     SandboxDbOpt,
     SandboxOpt,
+    check_outputs,
+    read_lock,
 )
 from engine.gitops.render.common import visible
 
@@ -32,11 +35,14 @@ def export(
     adopt_all: Annotated[
         bool, typer.Option("--adopt", help="Also mark unmanaged objects as managed (renames them in Portkey).")
     ] = False,
+    lock: LockOpt = None,
 ) -> None:
     """Write the live account as desired-state files; a plan right after shows no changes.
 
     Live names become safe file names inside TARGET (the mapping is printed when a name had
     to change); nothing is written unless every file can be, and no existing file is overwritten.
+    With --adopt and --lock, the adopted objects' content is recorded in the lock file (Portkey cannot
+    stamp an existing prompt version), so `drift --lock` tells a later git change from an edit in Portkey.
     """
     from engine.gitops.export import Exporter, ExportError, check_target
     from engine.gitops.live import Reader
@@ -47,6 +53,8 @@ def export(
         check_target(target)
     except ExportError as exc:
         _fail(str(exc))
+    check_outputs((lock, "lock file"))
+    previous = read_lock(lock)
 
     async def run() -> Any:
         async with open_client(sandbox=sandbox, sandbox_db=sandbox_db) as client:
@@ -60,6 +68,8 @@ def export(
             _report(result, target, live.requests, adopt_all)
             if adopt_all:
                 await _adopt_all(client, result, prefix)
+                if lock is not None:
+                    await _write_lock(client, target, result, lock, previous)
             return result, live, None
 
     result, _, failure = anyio.run(run)
@@ -95,6 +105,20 @@ def _report(result: ExportResult, target: Path, requests: int, adopt_all: bool) 
                   "(unmanaged, or renamed above); adopt them before planning:", markup=False)
         for address, remote_id in result.adoptable:
             out.print(f"  portkey-gitops import {visible(target)} {address} {visible(remote_id)}", markup=False)
+
+
+async def _write_lock(client: PortkeyClient, target: Path, result: ExportResult, lock: Path, previous: Any) -> None:
+    """Record the adopted objects' content in the lock file."""
+    from engine.cli.files import OutputError, write_text
+    from engine.gitops.adopt import AdoptRefused, adopted_lock
+
+    try:
+        fresh = await adopted_lock(client, target, [address for address, _ in result.adoptable], previous)
+        write_text(lock, fresh.text(), "lock file")
+    except (AdoptRefused, OutputError) as exc:
+        _fail(f"the files were written and the objects adopted, but the lock file was not written: {exc}",
+              EXIT_PARTIAL)
+    terminal.out().print(f"Recorded the adopted content in {visible(lock)}.", markup=False)
 
 
 async def _adopt_all(client: PortkeyClient, result: ExportResult, prefix: str) -> None:

@@ -1,27 +1,76 @@
 """Adopting an unmanaged Portkey object: give it our marker so plans manage it (``import``).
 
 Labels get the marker at the end of their description; every other kind is
-renamed to ``<prefix><key>`` (in the account's name style), which Portkey does in place (ids and slugs stay).
-Prompts are renamed only: no new version is made.
+renamed to ``<prefix><key>`` (in the account's name style), which Portkey does in place (ids and slugs stay);
+the object's display name is kept (`` · <name>``), so the first plan after an adoption shows no rename.
+Prompts are renamed only: no new version is made. Portkey cannot stamp an existing prompt version: a
+version's only writable field is ``label_id`` (contracts/openapi.yaml ``updatePromptVersion``: "only
+supports updating the label_id field"; the portkey-ai SDK's ``prompts.versions.update`` sends only
+``label_id``), so an adopted prompt's latest version stays unstamped until the next version the tool makes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from engine.gitops.kinds import OPERATIONS, target_id
-from engine.gitops.live import label_description, remote_name
-from engine.gitops.model import ResourceKind, split_address
+from engine.gitops.live import LiveObject, LiveState, display_part, label_description, marker_key, remote_name
+from engine.gitops.lock import Lock
+from engine.gitops.model import ResourceKind, address, split_address
 from engine.portkey import PortkeyClient, PortkeyError
 
 
+class AdoptRefused(ValueError):
+    """An import that would break the one-object-per-key rule; nothing was written."""
+
+
+def check_import(live: LiveState, target: str, remote_id: str) -> LiveObject:
+    """The live object ``remote_id`` (id or slug) names, when ``target`` may adopt it.
+
+    Refused (naming both sides): an id that no object of the kind has, an object already managed under
+    another address, and an address already bound to another live object."""
+    kind, key = split_address(target)
+    objects = live.objects.get(kind, [])
+    found = next((o for o in objects if remote_id in (o.id, o.slug)), None)
+    if found is None:
+        raise AdoptRefused(f"no {kind.value} with id or slug {remote_id!r} in this workspace")
+    if found.key is not None and found.key != key:
+        raise AdoptRefused(f"{kind.value} {found.id} ({found.name!r}) is already managed as "
+                           f"{address(kind, found.key)}; it cannot also be {target}. Write its file under "
+                           f"{address(kind, found.key)} instead, or move it with a `moved:` entry")
+    bound = [o for o in live.managed(kind).get(key, []) if o.id != found.id]
+    if bound:
+        other = bound[0]
+        raise AdoptRefused(f"{target} is already bound to {kind.value} {other.id} ({other.name!r}); "
+                           f"adopting {found.id} ({found.name!r}) too would give one address two objects. "
+                           "Choose another address, or delete or rename the bound object first")
+    return found
+
+
+def adopted_name(kind: ResourceKind, key: str, prefix: str, current: str | None, spec: dict[str, Any] | None,
+                 name_style: str = "any") -> str:
+    """The marked name: the file's display name when given, else the object's current name as display."""
+    if spec is not None:
+        shown = spec.get("name")
+    elif current and marker_key(kind, current, None, prefix, name_style) is not None:
+        shown = display_part(current, prefix)
+    else:
+        shown = current
+    return remote_name(kind, key, prefix, {"name": shown} if shown else {}, name_style)
+
+
 async def adopt(
-    client: PortkeyClient, target: str, remote_id: str, prefix: str, name_style: str = "any"
+    client: PortkeyClient, target: str, remote_id: str, prefix: str, name_style: str = "any",
+    spec: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Mark object ``remote_id`` as the managed object for address ``target``.
 
     ``name_style`` is the ``name_chars`` switch (engine.gitops.behaviour): the marked name is built by
-    :func:`engine.gitops.live.remote_name`, so an ``ascii`` account gets ``gitops-support.triage``."""
+    :func:`engine.gitops.live.remote_name`, so an ``ascii`` account gets ``gitops-support.triage``.
+    ``spec`` is the declared file's content (its ``name`` is the display name); without it the object's
+    current name is kept as the display name, as ``export`` writes it."""
     kind, key = split_address(target)
     operations = OPERATIONS[kind]
     current = await client.call(operations.get, **{operations.id_arg: remote_id})
@@ -33,8 +82,85 @@ async def adopt(
         body: dict[str, Any] = {"description": label_description(current.get("description"))}
         new_name = current.get("name")
     else:
-        new_name = remote_name(kind, key, prefix, {}, name_style)
+        new_name = adopted_name(kind, key, prefix, current.get("name"), spec, name_style)
         body = {"name": new_name}
-    await client.call(operations.update, body=body,
-                      **{operations.id_arg: target_id(kind, remote_id, current.get("slug"))})
+    if kind is ResourceKind.LABEL and current.get("description") == body["description"]:
+        pass  # already marked: nothing to write
+    elif kind is not ResourceKind.LABEL and current.get("name") == new_name:
+        pass
+    else:
+        await client.call(operations.update, body=body,
+                          **{operations.id_arg: target_id(kind, remote_id, current.get("slug"))})
     return {"address": target, "id": current.get("id", remote_id), "slug": current.get("slug"), "name": new_name}
+
+
+async def adopted_lock(client: PortkeyClient, root: Path, addresses: Iterable[str], previous: Lock | None) -> Lock:
+    """``previous`` with entries for the just-adopted ``addresses``: the hash of what they hold now.
+
+    Portkey cannot stamp an adopted prompt's version (see the module note), so the lock is where the
+    adopted content is recorded: ``drift --lock`` then tells a later change in git from an edit in Portkey."""
+    from engine.gitops.workflow import current_lock, plan_project
+
+    planned = await plan_project(client, root)
+    if planned.live is None or planned.plan.errors:
+        raise AdoptRefused("the project could not be planned, so no lock was written: "
+                           + "; ".join(planned.plan.errors[:3]))
+    fresh = current_lock(planned)
+    lock = previous or Lock(workspace=fresh.workspace)
+    for target in addresses:
+        if target in fresh.entries:
+            lock.entries[target] = fresh.entries[target]
+    return lock
+
+
+def keeper(found: list[LiveObject], lock_entry: dict[str, Any] | None) -> tuple[LiveObject, str]:
+    """Which of several objects carrying one key to keep, and why: the one the lock points to, else the
+    one whose latest version carries our stamp of its own content, else the oldest (created_at, then id)."""
+    ref = (lock_entry or {}).get("ref")
+    for obj in found:
+        if ref and ref in (obj.id, obj.slug):
+            return obj, "the lock file points to it"
+    from engine.gitops import kinds
+    from engine.gitops.canonical import content_hash
+
+    stamped = [o for o in found if o.kind is ResourceKind.PROMPT and kinds.stamped_hash(o) is not None
+               and kinds.stamped_hash(o) == content_hash(kinds.live(o))]
+    if len(stamped) == 1:
+        return stamped[0], "its latest version carries this tool's stamp"
+    oldest = min(found, key=lambda o: (str(o.raw.get("created_at") or "~"), o.id))
+    return oldest, "it is the older"
+
+
+def released_name(obj: LiveObject, key: str, prefix: str) -> str:
+    """The name a duplicate gets when released from management: no marker, and not an adoption name."""
+    shown = display_part(obj.name, prefix) or key
+    return f"{shown} (duplicate {obj.id[:8]})"
+
+
+async def resolve_duplicates(client: PortkeyClient, live: LiveState, keys: dict[ResourceKind, set[str]],
+                             prefix: str, lock: Lock | None) -> list[str]:
+    """Release every object but the keeper (see :func:`keeper`) of each declared key that several objects
+    carry: each is renamed without our marker (a label loses the marker in its description); nothing is
+    deleted. Returns one line per released object."""
+    from engine.gitops.live import strip_label_mark
+
+    done = []
+    for kind in sorted(live.objects, key=lambda k: k.value):
+        grouped = live.managed(kind)
+        for key, found in sorted(grouped.items()):
+            if len(found) < 2 or key not in keys.get(kind, set()):
+                continue
+            target = address(kind, key)
+            kept, why = keeper(found, lock.entries.get(target) if lock else None)
+            for obj in found:
+                if obj is kept:
+                    continue
+                operations = OPERATIONS[kind]
+                if kind is ResourceKind.LABEL:
+                    body: dict[str, Any] = {"description": strip_label_mark(obj.raw.get("description")) or ""}
+                else:
+                    body = {"name": released_name(obj, key, prefix)}
+                await client.call(operations.update, body=body,
+                                  **{operations.id_arg: target_id(kind, obj.id, obj.slug)})
+                done.append(f"{target}: kept {kept.id} ({why}); released {obj.id} as {body.get('name', obj.name)!r}")
+    return done

@@ -126,9 +126,14 @@ def _match(ctx: _Context) -> None:
         managed = ctx.live.managed(resource.kind)
         found = managed.get(resource.key, [])
         if len(found) > 1:
-            ids = ", ".join(o.id for o in found)
-            ctx.error(resource.address, f"{len(found)} objects in Portkey carry this key ({ids}); "
-                      "delete or rename all but one, then plan again")
+            from engine.gitops.adopt import keeper
+
+            entry = ctx.options.lock.entries.get(resource.address) if ctx.options.lock else None
+            kept, why = keeper(found, entry)
+            named = ", ".join(f"{o.id} ({o.name!r})" for o in found)
+            ctx.error(resource.address, f"{len(found)} objects in Portkey carry this key: {named}; keep {kept.id} "
+                      f"({why}): `apply --resolve-duplicates` keeps it and releases the others (renamed without "
+                      "our marker, nothing deleted)")
             continue
         if not found and resource.address in moved_from:
             _, old_key = split_address(moved_from[resource.address])

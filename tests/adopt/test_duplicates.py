@@ -1,0 +1,56 @@
+"""Two objects for one key (made by hand): the plan names both and proposes one; --resolve-duplicates converges."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.adopt.conftest import EXAMPLE, Account, Run
+
+
+def _configs(account: Account) -> list[dict]:
+    return [row for row in account.call("GET", "/configs")["data"] if "support-routing" in row["name"]]
+
+
+def _setup(tmp_path: Path, account: Account, cli: Callable[..., Run]) -> tuple[Path, Path, str, str]:
+    root, lock = tmp_path / "project", tmp_path / "portkey.lock.json"
+    shutil.copytree(EXAMPLE, root)
+    assert cli("apply", root, "--auto-approve", "--lock", lock).code == 0
+    [original] = _configs(account)
+    twin = account.call("POST", "/configs", {"name": original["name"], "config": {"retry": {"attempts": 9}},
+                                             "workspace_id": account.sandbox.default_workspace_id})
+    return root, lock, original["id"], twin["id"]
+
+
+def test_the_plan_names_both_and_proposes_the_older_then_resolve_converges(
+    tmp_path: Path, account: Account, cli: Callable[..., Run]
+) -> None:
+    root, _, original, twin = _setup(tmp_path, account, cli)
+    planned = cli("plan", root)
+    assert planned.code == 1
+    text = " ".join((planned.out + planned.err).split())  # the terminal wraps long lines
+    assert original in text and twin in text
+    assert f"keep {original} (it is the older)" in text and "--resolve-duplicates" in text
+    account.forget()
+    resolved = cli("apply", root, "--auto-approve", "--resolve-duplicates")
+    assert resolved.code == 0, resolved.out + resolved.err
+    assert f"kept {original}" in resolved.out and f"released {twin}" in resolved.out
+    names = {row["id"]: row["name"] for row in account.call("GET", "/configs")["data"]}
+    assert names[twin].startswith("support-routing (duplicate ") and names[original].startswith("gitops:")
+    assert not any("DELETE" in w for w in account.writes())
+    assert cli("plan", root, "--detailed-exitcode").code == 0
+
+
+def test_the_lock_decides_which_one_is_kept(tmp_path: Path, account: Account, cli: Callable[..., Run]) -> None:
+    root, lock, original, twin = _setup(tmp_path, account, cli)
+    data = json.loads(lock.read_text())
+    data["entries"]["config:support-routing"]["ref"] = twin
+    lock.write_text(json.dumps(data))
+    planned = cli("plan", root, "--lock", lock)
+    assert planned.code == 1 and f"keep {twin} (the lock file points to it)" in " ".join(planned.out.split())
+    resolved = cli("apply", root, "--auto-approve", "--resolve-duplicates", "--lock", lock)
+    assert resolved.code == 0, resolved.out + resolved.err
+    names = {row["id"]: row["name"] for row in account.call("GET", "/configs")["data"]}
+    assert names[twin].startswith("gitops:") and "(duplicate " in names[original]

@@ -1,0 +1,111 @@
+"""A hand-made account (raw HTTP, not the engine) → `export --adopt` → validate → plan is a no-op → apply writes
+nothing → every live object's content is unchanged."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tests.adopt.conftest import Account, Run
+
+GUARD_ACTIONS = {"deny": True, "async": False, "on_success": {"feedback": {"value": 5, "weight": 1, "metadata": ""}},
+                 "on_fail": {"feedback": {"value": -5, "weight": 1, "metadata": ""}}}
+CHAT = json.dumps([{"role": "system", "content": "You triage tickets. {{>tone}}"},
+                   {"role": "user", "content": "Ticket: {{ticket}}"}])
+
+
+def hand_made(account: Account) -> None:
+    """Objects of every kind, made the way a user's script or Portkey's UI makes them."""
+    ws = account.sandbox.default_workspace_id
+    support = account.call("POST", "/collections", {"name": "Support", "workspace_id": ws})
+    account.call("POST", "/collections", {"name": "Billing team", "workspace_id": ws,
+                                          "parent_collection_id": support["id"]})
+    tone = account.call("POST", "/prompts/partials", {"name": "tone", "string": "Be kind.", "workspace_id": ws})
+    account.call("POST", "/prompts/partials", {"name": "Sign off", "string": "Thanks, the team.",
+                                               "workspace_id": ws})
+    account.call("POST", "/prompts", {
+        "name": "Ticket triage", "collection_id": support["id"], "string": CHAT.replace("tone", tone["slug"]),
+        "parameters": {"temperature": 0.2, "max_tokens": 300}, "model": "gpt-4o-mini", "virtual_key": "vk-1"})
+    account.call("POST", "/prompts", {
+        "name": "summarise", "collection_id": support["id"], "string": "Summarise: {{text}}",
+        "parameters": {}, "model": "gpt-4o", "virtual_key": "vk-1"})
+    account.call("POST", "/labels", {"name": "canary", "workspace_id": ws, "color_code": "#aabbcc",
+                                     "description": "early users"})
+    guard = account.call("POST", "/guardrails", {
+        "name": "pii", "workspace_id": ws, "actions": GUARD_ACTIONS,
+        "checks": [{"id": "default.regexMatch", "parameters": {"rule": "\\d+"}}]})
+    account.call("POST", "/configs", {"name": "routing", "workspace_id": ws, "config": {
+        "retry": {"attempts": 2}, "input_guardrails": [guard.get("slug") or guard["id"]]}})
+    limit = {"conditions": [{"key": "workspace_id", "value": ws}], "group_by": [{"key": "api_key"}]}
+    account.call("POST", "/policies/rate-limits", {**limit, "name": "per key", "type": "requests", "unit": "rpm",
+                                                   "value": 10, "workspace_id": ws})
+    account.call("POST", "/policies/usage-limits", {**limit, "name": "budget", "type": "cost", "credit_limit": 100,
+                                                    "workspace_id": ws})
+
+
+# what a rename (the adoption marker) moves: the name and its echoes, the edit's time, author and revision id
+RENAME_TOUCHES = {"name", "last_updated_at", "updated_at", "updated_by", "version_id", "collection_details",
+                  "description"}
+
+
+def contents(account: Account) -> dict[str, Any]:
+    """What every object holds, names aside (adoption renames; content must not move)."""
+    out: dict[str, Any] = {}
+    for path in ("/prompts", "/prompts/partials", "/configs", "/guardrails", "/labels", "/collections",
+                 "/policies/rate-limits", "/policies/usage-limits"):
+        answer = account.call("GET", path)
+        for row in answer["data"] if isinstance(answer, dict) else answer:
+            ident = row.get("slug") or row["id"]
+            detail = row
+            if path in ("/prompts", "/prompts/partials", "/configs", "/guardrails"):
+                detail = account.call("GET", f"{path}/{ident}")
+            out[f"{path}/{row['id']}"] = {k: v for k, v in detail.items()
+                                          if k not in RENAME_TOUCHES}
+    return out
+
+
+def test_export_adopt_then_plan_is_a_no_op_and_apply_writes_nothing(
+    tmp_path: Path, account: Account, cli: Callable[..., Run]
+) -> None:
+    hand_made(account)
+    before = contents(account)
+    exported = tmp_path / "exported"
+    done = cli("export", exported, "--adopt")
+    assert done.code == 0, done.out + done.err
+    assert "Adopted" in done.out
+    checked = cli("validate", exported)
+    assert checked.code == 0, checked.out + checked.err
+    planned = cli("plan", exported, "--detailed-exitcode")
+    assert planned.code == 0, planned.out + planned.err
+    account.forget()
+    applied = cli("apply", exported, "--auto-approve")
+    assert applied.code == 0, applied.out + applied.err
+    assert account.writes() == []
+    after = contents(account)
+    changed = {k: sorted(f for f in {*before[k], *after[k]} if before[k].get(f) != after[k].get(f)) for k in before}
+    assert {k: v for k, v in changed.items() if v} == {}
+    assert cli("drift", exported, "--detailed-exitcode").code == 0
+
+
+def test_the_lock_records_adopted_prompts_so_a_git_change_is_not_drift(
+    tmp_path: Path, account: Account, cli: Callable[..., Run]
+) -> None:
+    hand_made(account)
+    exported, lock = tmp_path / "exported", tmp_path / "portkey.lock.json"
+    done = cli("export", exported, "--adopt", "--lock", lock)
+    assert done.code == 0, done.out + done.err
+    entries = json.loads(lock.read_text())["entries"]
+    assert "prompt:summarise" in entries and "partial:tone" in entries
+    prompt = exported / "prompts/summarise.prompt.yaml"
+    prompt.write_text(prompt.read_text().replace("Summarise:", "Summarise briefly:"))
+    # Portkey cannot stamp the adopted version: without the lock a change in git looks like an outside edit
+    assert cli("drift", exported, "--detailed-exitcode").code == 3
+    with_lock = cli("drift", exported, "--lock", lock, "--detailed-exitcode")
+    assert with_lock.code == 0, with_lock.out
+    slug = next(r["slug"] for r in account.call("GET", "/prompts")["data"] if r["name"].startswith("gitops:summarise"))
+    account.call("PUT", f"/prompts/{slug}", {"string": "Edited in the UI {{text}}", "parameters": {},
+                                             "model": "gpt-4o", "virtual_key": "vk-1"})
+    edited = cli("drift", exported, "--lock", lock, "--detailed-exitcode")
+    assert edited.code == 3 and "prompt:summarise" in edited.out, edited.out
