@@ -53,8 +53,11 @@ def export(
         check_target(target)
     except ExportError as exc:
         _fail(str(exc))
-    check_outputs((lock, "lock file"))
-    previous = read_lock(lock)
+    # A lock inside the export target is written once the files are there (its folder may not exist yet).
+    lock_inside = lock is not None and _within(lock, target)
+    if not lock_inside:
+        check_outputs((lock, "lock file"))
+    previous = None if lock_inside else read_lock(lock)
 
     async def run() -> Any:
         async with open_client(sandbox=sandbox, sandbox_db=sandbox_db) as client:
@@ -69,6 +72,8 @@ def export(
             if adopt_all:
                 await _adopt_all(client, result, prefix)
                 if lock is not None:
+                    if lock_inside:
+                        lock.parent.mkdir(parents=True, exist_ok=True)
                     await _write_lock(client, target, result, lock, previous)
             return result, live, None
 
@@ -105,6 +110,11 @@ def _report(result: ExportResult, target: Path, requests: int, adopt_all: bool) 
                   "(unmanaged, or renamed above); adopt them before planning:", markup=False)
         for address, remote_id in result.adoptable:
             out.print(f"  portkey-gitops import {visible(target)} {address} {visible(remote_id)}", markup=False)
+
+
+def _within(path: Path, directory: Path) -> bool:
+    """Whether ``path`` lies under ``directory`` (compared as absolute paths, before either exists)."""
+    return path.absolute().is_relative_to(directory.absolute())
 
 
 async def _write_lock(client: PortkeyClient, target: Path, result: ExportResult, lock: Path, previous: Any) -> None:

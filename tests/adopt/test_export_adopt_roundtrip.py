@@ -109,3 +109,19 @@ def test_the_lock_records_adopted_prompts_so_a_git_change_is_not_drift(
                                              "model": "gpt-4o", "virtual_key": "vk-1"})
     edited = cli("drift", exported, "--lock", lock, "--detailed-exitcode")
     assert edited.code == 3 and "prompt:summarise" in edited.out, edited.out
+
+
+def test_the_readme_flow_with_the_lock_inside_the_new_project(
+    tmp_path: Path, account: Account, cli: Callable[..., Run]
+) -> None:
+    """README "Start from an existing account": export --adopt --lock DIR/.portkey/lock.json, validate, plan."""
+    hand_made(account)
+    exported = tmp_path / "my-prompts"
+    lock = exported / ".portkey" / "lock.json"
+    done = cli("export", exported, "--adopt", "--lock", lock)
+    assert done.code == 0, done.out + done.err
+    assert "prompt:summarise" in json.loads(lock.read_text())["entries"]
+    assert cli("validate", exported).code == 0
+    planned = cli("plan", exported, "--lock", lock, "--detailed-exitcode")
+    assert planned.code == 0, planned.out + planned.err
+    assert cli("drift", exported, "--lock", lock, "--detailed-exitcode").code == 0
