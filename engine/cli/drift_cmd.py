@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import anyio
@@ -18,6 +18,7 @@ from engine.cli.options import (
     ProjectDir,
     SandboxDbOpt,
     SandboxOpt,
+    check_outputs,
     read_lock,
     require_dir,
 )
@@ -33,37 +34,39 @@ def drift(
         bool, typer.Option("--detailed-exitcode", help="Exit 3 when drift is found.")
     ] = False,
     lock: LockOpt = None,
+    markdown: Annotated[Path | None, typer.Option(help="Also write the report as Markdown (an issue body) here.")]
+    = None,
 ) -> None:
-    """Report what changed in Portkey outside git (edits made in the Portkey UI or API). Prompt and partial
-    versions are always checked; other kinds need the --lock file the last apply wrote."""
+    """Report what changed in Portkey outside git (edits made in the Portkey UI or API): for each object what
+    changed, who could have changed it and the command that puts it back. Prompt and partial versions are always
+    checked; other kinds need the --lock file the last apply wrote. A lock older than the account's last apply
+    is reported as stale (with the objects it cannot judge), not as drift."""
     from engine.gitops.drift import DriftReport, find_drift
+    from engine.gitops.render.drift import render_drift_json, render_drift_markdown, render_drift_text
 
     require_dir(root)
+    check_outputs((markdown, "Markdown drift report"))
     applied = read_lock(lock, root)
 
     async def run() -> DriftReport:
         async with open_client(sandbox=sandbox, sandbox_db=sandbox_db) as client:
-            return await find_drift(client, root, env=env, lock=applied)
+            return await find_drift(client, root, env=env, lock=applied, lock_path=lock)
 
     report = anyio.run(run)
     if report.errors:
         for line in report.errors:
             terminal.error(line)
         raise typer.Exit(EXIT_ERROR)
-    items = report.items
-    if as_json:
-        sys.stdout.write(json.dumps(items, indent=2, sort_keys=True) + "\n")
-    else:
-        if not items:
-            terminal.say("No drift: every checked object is as git or the last apply left it.")
-        else:
-            terminal.say("Changed in Portkey outside git:")
-            for item in items:
-                terminal.say(f"  {item['address']}: {item['detail']}")
-                terminal.say(f"    put it back: {item.get('suggestion') or 'portkey-gitops apply'}")
-        terminal.say(f"Checked: {', '.join(report.checked)}.")
-        if report.unchecked:
-            terminal.say(f"Not checked (they carry no stamp; give the --lock file the last apply wrote): "
-                         f"{', '.join(report.unchecked)}.")
-    if detailed_exitcode and items:
+    body = report.to_json()
+    if markdown is not None:
+        from engine.cli.files import OutputError, write_text
+
+        try:
+            write_text(markdown, render_drift_markdown(body), "Markdown drift report")
+        except OutputError as exc:
+            terminal.error(str(exc))
+            raise typer.Exit(EXIT_ERROR) from None
+        terminal.info(f"Markdown drift report written to {markdown}")
+    sys.stdout.write(render_drift_json(body) if as_json else render_drift_text(body))
+    if detailed_exitcode and report.items:
         raise typer.Exit(EXIT_DRIFT)

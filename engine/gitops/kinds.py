@@ -355,18 +355,21 @@ def prompt_metadata(resource: Resource, content: dict[str, Any]) -> dict[str, An
 def with_provenance(kind: ResourceKind, body: dict[str, Any], provenance: Mapping[str, Any]) -> dict[str, Any]:
     """A prompt or partial version body that also says which commit (and CI run) it came from.
 
-    The commit, run URL and dirty flag go beside the content hash in the metadata stamp (never into the
-    hash: a new commit with the same content plans no change) and at the end of the version description,
-    so Portkey's UI traces each version to its commit. Partials have no metadata: only the description
+    The commit, run URL, dirty flag and apply time (``applied_at``) go beside the content hash in the
+    metadata stamp (never into the hash: a new commit with the same content plans no change); the commit
+    and run also at the end of the version description, so Portkey's UI traces each version to its
+    commit. Partials have no metadata: only the description
     (a partial's version update carries it as ``description`` too, as the apply already sends a user's note).
     Other kinds and an empty ``provenance`` leave the body as it is."""
-    if kind not in VERSIONED or not provenance.get("commit"):
+    if kind not in VERSIONED or not provenance:
         return body
     body = dict(body)
     for name in ("template_metadata", "prompt_metadata"):
         metadata = body.get(name)
         if isinstance(metadata, dict) and isinstance(metadata.get(META_KEY), dict):
             body[name] = {**metadata, META_KEY: {**metadata[META_KEY], **provenance}}
+    if not provenance.get("commit"):  # applied_at alone (no git): stamped, nothing to trace in the description
+        return body
     commit = str(provenance["commit"])[:12] + ("+dirty" if provenance.get("dirty") else "")
     trail = f"git {commit}" + (f" ({provenance['run_url']})" if provenance.get("run_url") else "")
     note = body.get("version_description")

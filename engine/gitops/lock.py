@@ -1,10 +1,12 @@
 """The optional lock file: what the last apply left in Portkey, as a cache for drift checks.
 
 ``apply --lock FILE`` writes, per address, the remote id and slug and a hash of the applied
-content with secrets masked (never a secret value). ``plan``/``drift --lock FILE`` compare
-the live objects with it: a hash that moved means the object was edited in Portkey outside
-git; an id that vanished means it was deleted there. Correctness never depends on the file:
-without it, plans find everything by marker as usual.
+content with secrets masked (never a secret value), and when it ran (``applied_at``, also stamped on
+the prompt versions it made, with each prompt's stamp hash in its entry): a version stamped later than
+the lock by a stamp the lock does not know means another apply ran since, and drift calls the lock stale.
+``plan``/``drift --lock FILE`` compare the live objects with it: a hash that moved means the object
+was edited in Portkey outside git; an id that vanished means it was deleted there. Correctness never depends
+on the file: without it, plans find everything by marker as usual.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ class Lock:
     workspace: str | None = None
     entries: dict[str, dict[str, Any]] = field(default_factory=dict)  # address -> {id, slug, hash}
     commit: str | None = None  # the git commit the applied files came from
+    applied_at: str | None = None  # when the apply that wrote it ran (UTC ISO; its versions' stamps say the same)
 
     @classmethod
     def read(cls, path: Path, root: Path | None = None) -> Lock | None:
@@ -70,15 +73,18 @@ class Lock:
             raise ValueError(f"lock file {path} is unreadable ({exc}); delete it, the next apply rewrites it") from None
         if not _well_formed(data):
             raise ValueError(f"lock file {path} has an unknown format; delete it, the next apply rewrites it")
-        commit = data.get("commit")
+        commit, applied_at = data.get("commit"), data.get("applied_at")
         return cls(workspace=data.get("workspace"), entries=dict(data.get("entries") or {}),
-                   commit=commit if isinstance(commit, str) else None)
+                   commit=commit if isinstance(commit, str) else None,
+                   applied_at=applied_at if isinstance(applied_at, str) else None)
 
     def text(self) -> str:
         """The file's content."""
         body = {"format": LOCK_FORMAT, "workspace": self.workspace, "entries": self.entries}
         if self.commit:
             body["commit"] = self.commit
+        if self.applied_at:
+            body["applied_at"] = self.applied_at
         return json.dumps(body, indent=2, sort_keys=True) + "\n"
 
     def write(self, path: Path) -> None:

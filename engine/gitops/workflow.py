@@ -19,6 +19,7 @@ from engine import __version__
 from engine.gitops import gitinfo, kinds
 from engine.gitops.apply import Applier, ApplyResult, Hook
 from engine.gitops.behaviour import DEFAULT, Behaviour, DoctorFileError, load_behaviour
+from engine.gitops.canonical import content_hash
 from engine.gitops.live import LiveState, Reader
 from engine.gitops.load import load_project, resolve_secrets, resource_address
 from engine.gitops.loading.checks import detected_moves
@@ -229,27 +230,39 @@ async def apply_planned(
     if planned.plan.errors or planned.plan.blocked:
         raise PortkeyError("the plan has errors or is blocked by a safety rule; nothing was applied")
     matched = _matched(planned)
+    applied_at = now_stamp()
     applier = Applier(
         client, planned.state.resources, live_refs(planned.live, matched),
         workspace=planned.workspace_id,
         default_collection=planned.live.default_collection,
         secrets=_secrets(environ), hook=hook, behaviour=planned.behaviour,
-        provenance=gitinfo.provenance(planned.plan.source, environ),
+        provenance={**gitinfo.provenance(planned.plan.source, environ), "applied_at": applied_at},
     )
     result = await applier.run(planned.plan)
-    result.lock = lock_after(planned, applier.refs)
+    result.lock = lock_after(planned, applier.refs, applied_at=applied_at)
     result.lock.commit = planned.plan.source.get("git_sha")
     return result
 
 
-def lock_after(planned: Planned, refs: Mapping[str, str]) -> Lock:
-    """The lock describing the account right after a successful apply."""
+def now_stamp() -> str:
+    """The time an apply stamps on its versions and its lock (UTC, milliseconds: ISO strings sort by time)."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def lock_after(planned: Planned, refs: Mapping[str, str], *, applied_at: str | None = None) -> Lock:
+    """The lock describing the account right after a successful apply made at ``applied_at``.
+
+    A prompt's entry also records the content hash its version stamp carries (``stamp``), so a later
+    ``drift --lock`` can tell a version this apply made from one a later apply made (the lock is stale)."""
     entries = {}
     for address, resource in planned.state.resources.items():
         if address in refs:
             content = kinds.desired(resource, refs)
             entries[address] = {"ref": refs[address], "hash": applied_hash(content, resource)}
-    return Lock(workspace=planned.workspace_id, entries=entries)
+            if resource.kind is ResourceKind.PROMPT:
+                entries[address]["stamp"] = content_hash(kinds.desired(kinds.as_sent(resource, planned.behaviour),
+                                                                       refs))
+    return Lock(workspace=planned.workspace_id, entries=entries, applied_at=applied_at or now_stamp())
 
 
 def current_lock(planned: Planned) -> Lock:

@@ -51,7 +51,7 @@ def test_a_prompt_edited_and_published_with_the_sdk_is_drift_until_apply_restore
     assert f"prompt:support/triage: latest version v{newest}" in drifted.out
     assert "carries no stamp of this tool: it was made in Portkey (UI/API)" in drifted.out, drifted.out
     as_json = json.loads(cli("drift", applied, "--json").out)
-    assert [item["address"] for item in as_json] == ["prompt:support/triage"]
+    assert [item["address"] for item in as_json["drift"]] == ["prompt:support/triage"]
     restored = cli("apply", applied, "--auto-approve")
     assert restored.code == 0, restored.err
     after = cli("drift", applied, "--detailed-exitcode")
