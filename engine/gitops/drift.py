@@ -2,11 +2,14 @@
 
 Prompts and partials need no lock: the latest version's content is compared with git and with our
 stamp (``template_metadata.portkey_gitops.hash``). A version that differs from git and was not made by
-this tool (no stamp, or a stamp whose hash is not its content) is drift. A version this tool made from
-other content is a change in git, not drift. Partials carry no stamp (Portkey's partial versions have no
-metadata field), so a partial whose content differs from git is drift unless the ``--lock`` file shows
-the last apply left it so. Other kinds are checked only against the lock the last apply wrote. Front
-doors (the ``drift`` command, the MCP ``gitops_drift`` tool) call :func:`find_drift`; it writes nothing.
+this tool (no stamp, or a stamp whose hash is not its content) is drift, published or not (a newer
+unpublished version says which version callers are still served). A version this tool made from other
+content is a change in git, not drift. When the latest version holds git's content but another version
+is published, callers are served something else: drift too. Partials carry no stamp (Portkey's partial
+versions have no metadata field), so a partial whose content differs from git is drift unless the
+``--lock`` file shows the last apply left it so. Other kinds are checked only against the lock the last
+apply wrote; a lock older than the account's last apply by this tool is reported as stale. Front doors
+(the ``drift`` command, the MCP ``gitops_drift`` tool) call :func:`find_drift`; it writes nothing.
 """
 
 from __future__ import annotations
@@ -178,7 +181,11 @@ def versions_drift(plan: Plan, live: LiveState, lock: Lock | None) -> list[dict[
     found = []
     for change in plan.changes:
         obj = by_id.get(str(change.remote.get("id")))
-        if obj is None or Action.NEW_VERSION not in change.actions:
+        if obj is None:
+            continue
+        if Action.NEW_VERSION not in change.actions:
+            if Action.PUBLISH in change.actions and obj.published_version not in (None, obj.version):
+                found.append(_item(change, obj, _published_elsewhere(obj)))
             continue
         entry = (lock.entries.get(change.address) if lock else None) or {}
         if entry.get("hash") and entry["hash"] == content_hash(change.before):
@@ -195,9 +202,17 @@ def _fields(change: Change) -> list[str]:
     return sorted({d.path.split(".")[0].split("[")[0] for d in change.diff} | text)
 
 
+def _published_elsewhere(obj: LiveObject) -> str:
+    """The latest version holds git's content but callers are served another one."""
+    return (f"callers are served v{obj.published_version}, not the latest version v{obj.version} that holds git's "
+            "content: another version was published in Portkey (UI/API), or an apply stopped before publishing")
+
+
 def _outside(obj: LiveObject) -> str | None:
     """Why the latest version was made outside this tool, or None when we made it (from other content)."""
     where = f"latest version v{obj.version}" if obj.version is not None else "the latest version"
+    if obj.published_version is not None and obj.version is not None and obj.published_version < obj.version:
+        where += f" (not published: callers are still served v{obj.published_version})"
     if obj.kind is ResourceKind.PARTIAL:
         return (f"{where} differs from git; Portkey keeps no stamp on partial versions, so it was edited in "
                 "Portkey (UI/API) or the file changed since the last apply (a --lock file tells them apart)")
