@@ -67,9 +67,13 @@ class _Tries:
     command: _Deadline | None = None
     deadline: float = math.inf  # the call's: its own limit or the command's, whichever is earlier
 
-    def command_over(self, margin: float = 0.0) -> bool:
-        """True when the command's deadline has passed (or is within ``margin`` seconds)."""
-        return self.command is not None and time.monotonic() + margin >= self.command.ends
+    def command_over(self) -> bool:
+        """True when the command's deadline has passed."""
+        return self.command is not None and time.monotonic() >= self.command.ends
+
+    def stopped_by_command(self, max_retries: int) -> bool:
+        """True when retrying stopped with attempts left because the command's deadline was near."""
+        return self.command is not None and self.deadline == self.command.ends and self.count <= max_retries
 
 
 class PortkeyClient:
@@ -128,7 +132,8 @@ class PortkeyClient:
         """Bound every call made inside the block (this task and tasks it starts) by one deadline.
 
         ``seconds`` defaults to ``settings.deadline``; 0 means none. An enclosing, earlier deadline wins.
-        A long-lived client (the MCP server's) wraps each tool call in this.
+        ``async with PortkeyClient(...)`` opens one; a long-lived client (one shared by many commands)
+        should wrap each command in this instead.
         """
         seconds = self.settings.deadline if seconds is None else seconds
         if not seconds:
@@ -161,7 +166,7 @@ class PortkeyClient:
             else:
                 assert failure.error is not None
                 error = self._request_error(op, prepared.path, failure.error, tries.count)
-            if tries.command_over(self.settings.retry.backoff_base):
+            if tries.stopped_by_command(self.settings.retry.max_retries):
                 raise self._deadline_error(op, prepared.path, tries, f"the last attempt failed: {error}") from None
             raise error from None
         raise AssertionError("unreachable: the retry loop returns or raises")
