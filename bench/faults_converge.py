@@ -133,11 +133,11 @@ async def trial(root: Path, expected: Inventory, seed: int, rate: float, max_run
                 try:
                     planned = await plan_project(client, root)
                     if planned.plan.errors:
-                        result.errors.append(f"plan: {planned.plan.errors[0]}"[:200])
+                        result.errors.append(f"plan: {planned.plan.errors[0]}"[:400])
                     else:
                         await apply_planned(client, planned)
                 except PortkeyError as exc:
-                    result.errors.append(str(exc)[:200])
+                    result.errors.append(str(exc)[:400])
                 sb.faults = Faults()
                 if not (await plan_project(client, root)).plan.has_changes:
                     result.converged_after = run
