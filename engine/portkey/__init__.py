@@ -2,8 +2,10 @@
 
 from engine.portkey.client import PortkeyClient
 from engine.portkey.errors import (
+    PortkeyAnswerTooLarge,
     PortkeyAPIError,
     PortkeyConfigError,
+    PortkeyDeadlineError,
     PortkeyError,
     PortkeyRequestError,
     PortkeyUsageError,
@@ -19,8 +21,10 @@ __all__ = [
     "Pager",
     "Paging",
     "PortkeyAPIError",
+    "PortkeyAnswerTooLarge",
     "PortkeyClient",
     "PortkeyConfigError",
+    "PortkeyDeadlineError",
     "PortkeyError",
     "PortkeyRequestError",
     "PortkeyUsageError",

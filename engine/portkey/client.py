@@ -8,23 +8,32 @@ Lists are walked with :meth:`PortkeyClient.paginate`.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import ExitStack, contextmanager, suppress
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 import anyio
 import httpx
 
 from engine.portkey import operations
-from engine.portkey.errors import PortkeyAPIError, PortkeyRequestError
+from engine.portkey.errors import (
+    PortkeyAnswerTooLarge,
+    PortkeyAPIError,
+    PortkeyDeadlineError,
+    PortkeyError,
+    PortkeyRequestError,
+)
 from engine.portkey.operations import Operation
 from engine.portkey.paging import Pager
 from engine.portkey.requests import Prepared, prepare
 from engine.portkey.retry import Retryable, judge_error, judge_response, retrying
-from engine.portkey.settings import Settings
+from engine.portkey.settings import MIB, Settings
 from engine.redaction import SCRUBBED, scrub
 
 log = logging.getLogger("portkey_gitops.client")
@@ -35,12 +44,36 @@ USER_AGENT = "portkey-gitops/0.1"
 MAX_MESSAGE = 500  # characters of an error message Portkey sent that are kept
 
 
+_BODY_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})  # the body is decoded
+
+
+@dataclass(frozen=True)
+class _Deadline:
+    """A command's deadline: when it ends (``time.monotonic()``) and how long it was."""
+
+    ends: float
+    seconds: float
+
+
+_COMMAND_DEADLINE: ContextVar[_Deadline | None] = ContextVar("portkey_command_deadline", default=None)
+
+
 @dataclass
 class _Tries:
-    """What the attempts of one call have done so far."""
+    """What the attempts of one call have done so far, and until when they may go on."""
 
     count: int = 0
     may_have_acted: bool = False  # an attempt may have reached Portkey without a usable answer
+    command: _Deadline | None = None
+    deadline: float = math.inf  # the call's: its own limit or the command's, whichever is earlier
+
+    def command_over(self) -> bool:
+        """True when the command's deadline has passed."""
+        return self.command is not None and time.monotonic() >= self.command.ends
+
+    def stopped_by_command(self, max_retries: int) -> bool:
+        """True when retrying stopped with attempts left because the command's deadline was near."""
+        return self.command is not None and self.deadline == self.command.ends and self.count <= max_retries
 
 
 class PortkeyClient:
@@ -64,6 +97,7 @@ class PortkeyClient:
             follow_redirects=False,
         )
         self.requests_sent: Counter[str] = Counter()
+        self._command: ExitStack | None = None
         parts = urlsplit(settings.base_url)
         self._origin = f"{parts.scheme}://{parts.netloc}"
 
@@ -76,55 +110,88 @@ class PortkeyClient:
         return sum(self.requests_sent.values())
 
     async def __aenter__(self) -> PortkeyClient:
+        """Open the client for one command: its requests share the command's deadline (PORTKEY_DEADLINE)."""
+        self._command = ExitStack()
+        self._command.enter_context(self.command_deadline())
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
+        try:
+            await self.aclose()
+        finally:
+            command, self._command = self._command, None
+            if command is not None:
+                command.close()
 
     async def aclose(self) -> None:
         """Close the HTTP connections."""
         await self._http.aclose()
 
+    @contextmanager
+    def command_deadline(self, seconds: float | None = None) -> Iterator[None]:
+        """Bound every call made inside the block (this task and tasks it starts) by one deadline.
+
+        ``seconds`` defaults to ``settings.deadline``; 0 means none. An enclosing, earlier deadline wins.
+        ``async with PortkeyClient(...)`` opens one; a long-lived client (one shared by many commands)
+        should wrap each command in this instead.
+        """
+        seconds = self.settings.deadline if seconds is None else seconds
+        if not seconds:
+            yield
+            return
+        ends = time.monotonic() + seconds
+        outer = _COMMAND_DEADLINE.get()
+        token = _COMMAND_DEADLINE.set(outer if outer is not None and outer.ends <= ends else _Deadline(ends, seconds))
+        try:
+            yield
+        finally:
+            with suppress(ValueError):  # reset from another context (a task that did not set it)
+                _COMMAND_DEADLINE.reset(token)
+
     async def call(self, name: str, /, body: Any = None, **params: Any) -> Any:
         """Run operation ``name`` and return its decoded, normalised answer."""
         op = operations.get(name)
         prepared = prepare(op, body, params)
-        tries = _Tries()
+        tries = _Tries(command=_COMMAND_DEADLINE.get())
+        tries.deadline = time.monotonic() + self.settings.retry.deadline
+        if tries.command is not None:
+            tries.deadline = min(tries.deadline, tries.command.ends)
         try:
-            async for attempt in retrying(self.settings.retry, self._sleep):
+            async for attempt in retrying(self.settings.retry, self._sleep, tries.deadline):
                 with attempt:
                     return await self._attempt(op, prepared, tries)
         except Retryable as failure:
             if failure.response is not None:
-                raise self._api_error(op, prepared.path, failure.response, tries.count) from None
-            assert failure.error is not None
-            raise self._request_error(op, prepared.path, failure.error, tries.count) from None
+                error: PortkeyError = self._api_error(op, prepared.path, failure.response, tries.count)
+            else:
+                assert failure.error is not None
+                error = self._request_error(op, prepared.path, failure.error, tries.count)
+            if tries.stopped_by_command(self.settings.retry.max_retries):
+                raise self._deadline_error(op, prepared.path, tries, f"the last attempt failed: {error}") from None
+            raise error from None
         raise AssertionError("unreachable: the retry loop returns or raises")
 
     async def _attempt(self, op: Operation, prepared: Prepared, tries: _Tries) -> Any:
-        """One HTTP attempt; raise Retryable for failures worth another try."""
-        target = self._origin + prepared.path if op.public else prepared.path.lstrip("/")
-        headers = {OPERATION_HEADER: op.name}
-        if prepared.body is not None:
-            headers["content-type"] = "application/json"
-        request = self._http.build_request(
-            prepared.method, target, params=prepared.query or None, content=prepared.body, headers=headers
-        )
-        if op.public:
-            del request.headers[API_KEY_HEADER]
+        """One HTTP attempt, bounded in total time and answer size; raise Retryable for failures worth another try."""
+        remaining = tries.deadline - time.monotonic()
+        if remaining <= 0:
+            raise self._out_of_time(op, prepared.path, tries)
+        budget = min(self.settings.timeout, remaining)
+        request = self._request(op, prepared)
         started = time.monotonic()
         tries.count += 1
         self.requests_sent[op.name] += 1
         try:
-            response = await self._http.send(request)
-            await response.aread()
+            with anyio.fail_after(budget):
+                response = await self._exchange(op, prepared.path, request, tries)
+        except TimeoutError:
+            tries.may_have_acted = True
+            if tries.command_over():
+                raise self._deadline_error(op, prepared.path, tries, "waiting for an answer") from None
+            self._transport_failure(op, prepared.path, tries, httpx.ReadTimeout(
+                f"the answer was not complete within {budget:g} s (PORTKEY_TIMEOUT)", request=request))
         except httpx.TransportError as exc:
-            log.info("%s %s: %s", op.method, prepared.path, type(exc).__name__)
-            verdict = judge_error(op, exc)
-            tries.may_have_acted |= verdict.sent
-            if verdict.retry:
-                raise Retryable(error=exc) from None
-            raise self._request_error(op, prepared.path, exc, tries.count, sent=verdict.sent) from None
+            self._transport_failure(op, prepared.path, tries, exc)
         log.debug(
             "%s %s -> %d in %.0f ms", op.method, prepared.path, response.status_code,
             (time.monotonic() - started) * 1000,
@@ -140,6 +207,69 @@ class PortkeyClient:
             log.info("%s %s: gone after a retry, so an earlier attempt deleted it", op.method, prepared.path)
             return {}
         raise error
+
+    def _request(self, op: Operation, prepared: Prepared) -> httpx.Request:
+        target = self._origin + prepared.path if op.public else prepared.path.lstrip("/")
+        headers = {OPERATION_HEADER: op.name}
+        if prepared.body is not None:
+            headers["content-type"] = "application/json"
+        request = self._http.build_request(
+            prepared.method, target, params=prepared.query or None, content=prepared.body, headers=headers
+        )
+        if op.public:
+            del request.headers[API_KEY_HEADER]
+        return request
+
+    async def _exchange(self, op: Operation, path: str, request: httpx.Request, tries: _Tries) -> httpx.Response:
+        """Send and read the whole answer, streaming, so that an endless one stops at the cap."""
+        response = await self._http.send(request, stream=True)
+        try:
+            content = await self._read_capped(op, path, response, tries)
+        finally:
+            await response.aclose()
+        headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _BODY_HEADERS]
+        kept = {k: v for k, v in response.extensions.items() if k in ("reason_phrase", "http_version")}
+        return httpx.Response(response.status_code, headers=headers, content=content, request=request, extensions=kept)
+
+    async def _read_capped(self, op: Operation, path: str, response: httpx.Response, tries: _Tries) -> bytes:
+        cap = self.settings.max_answer_bytes
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > cap:
+            raise self._too_large(op, path, tries, f"it announced {int(declared):,} bytes")
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > cap:
+                raise self._too_large(op, path, tries, f"more than {cap:,} bytes arrived")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _transport_failure(self, op: Operation, path: str, tries: _Tries, exc: httpx.TransportError) -> NoReturn:
+        log.info("%s %s: %s", op.method, path, type(exc).__name__)
+        verdict = judge_error(op, exc)
+        tries.may_have_acted |= verdict.sent
+        if verdict.retry:
+            raise Retryable(error=exc) from None
+        raise self._request_error(op, path, exc, tries.count, sent=verdict.sent) from None
+
+    def _too_large(self, op: Operation, path: str, tries: _Tries, what: str) -> PortkeyAnswerTooLarge:
+        cap_mib = self.settings.max_answer_bytes / MIB
+        reason = f"the answer is larger than the {cap_mib:g} MiB cap: {what}"
+        return PortkeyAnswerTooLarge(op.name, op.method, path, reason, sent=True, attempts=tries.count)
+
+    def _deadline_error(self, op: Operation, path: str, tries: _Tries, what: str) -> PortkeyDeadlineError:
+        assert tries.command is not None
+        reason = self._safe(f"{tries.command.seconds:g} s passed; {what}")
+        return PortkeyDeadlineError(
+            op.name, op.method, path, reason, sent=tries.may_have_acted, attempts=tries.count
+        )
+
+    def _out_of_time(self, op: Operation, path: str, tries: _Tries) -> PortkeyRequestError:
+        if tries.command_over():
+            return self._deadline_error(op, path, tries, "no time was left for this request")
+        reason = f"the call's deadline of {self.settings.retry.deadline:g} s passed before another attempt"
+        return PortkeyRequestError(op.name, op.method, path, reason, sent=tries.may_have_acted, attempts=tries.count)
 
     def paginate(
         self, name: str, /, *, page_size: int = 100, limit: int | None = None, **params: Any

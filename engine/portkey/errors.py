@@ -3,7 +3,9 @@
     PortkeyError                  base of everything below
     ├── PortkeyConfigError        bad settings (missing key, unsafe base URL); no request made
     ├── PortkeyUsageError         bad arguments (unknown parameter, unsafe id, invalid body); no request made
-    ├── PortkeyRequestError       no HTTP answer (connect error, timeout, dropped connection)
+    ├── PortkeyRequestError       no usable HTTP answer (connect error, timeout, dropped connection)
+    │   ├── PortkeyDeadlineError  the command's overall deadline (PORTKEY_DEADLINE) passed
+    │   └── PortkeyAnswerTooLarge the answer grew past the size cap (PORTKEY_MAX_ANSWER_MB); reading stopped
     └── PortkeyAPIError           Portkey answered with a non-2xx status
 
 Messages never contain the API key: only the operation, method, path and what Portkey said. What
@@ -116,8 +118,25 @@ class PortkeyRequestError(PortkeyError):
         self.reason = reason = clean_text(reason)
         self.sent = sent
         self.attempts = attempts
-        tried = f" after {attempts} attempts" if attempts > 1 else ""
-        super().__init__(f"{operation} ({method} {path}): no answer from Portkey{tried}: {reason}")
+        super().__init__(f"{operation} ({method} {path}): {self._headline()}: {reason}")
+
+    def _headline(self) -> str:
+        tried = f" after {self.attempts} attempts" if self.attempts > 1 else ""
+        return f"no answer from Portkey{tried}"
+
+
+class PortkeyDeadlineError(PortkeyRequestError):
+    """The command ran out of time (PORTKEY_DEADLINE) before this request finished."""
+
+    def _headline(self) -> str:
+        return "stopped: the command's deadline passed (set PORTKEY_DEADLINE to allow longer)"
+
+
+class PortkeyAnswerTooLarge(PortkeyRequestError):
+    """Portkey's answer was larger than the cap; the client stopped reading it instead of growing."""
+
+    def _headline(self) -> str:
+        return "stopped reading Portkey's answer (raise PORTKEY_MAX_ANSWER_MB if it is expected)"
 
 
 class PortkeyAPIError(PortkeyError):

@@ -8,6 +8,11 @@ Rules:
   operations that are safe to repeat (GET, DELETE, PUTs that make no
   version). A create (POST) is never repeated after it may have arrived,
   so retries never create duplicates.
+- 500 is retried for reads (GET) only: a read has no effect to repeat, while a
+  write answered 500 may have been applied (issue 12: one scripted 500 on a
+  listing used to end a plan after one attempt).
+- No attempt starts, and no backoff sleep begins, past the call's deadline
+  (``RetryPolicy.deadline``, capped by the command's deadline).
 - A DELETE repeated after an attempt that may have arrived, and answered
   "not found", succeeded: the earlier attempt deleted the object (the
   client returns ``{}`` instead of a misleading 404).
@@ -16,6 +21,7 @@ Rules:
 from __future__ import annotations
 
 import email.utils
+import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -33,6 +39,7 @@ from engine.portkey.operations import Operation
 from engine.portkey.settings import RetryPolicy
 
 RETRY_STATUSES = frozenset({502, 503, 504})
+READ_RETRY_STATUSES = RETRY_STATUSES | {500}
 _NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
 
@@ -87,13 +94,19 @@ def judge_response(op: Operation, response: httpx.Response) -> Verdict:
     """Retry an error answer?"""
     if response.status_code == 429:
         return Verdict(True, True, parse_retry_after(response.headers.get("retry-after")))
-    if response.status_code in RETRY_STATUSES and op.retry_safe:
+    statuses = READ_RETRY_STATUSES if op.method == "GET" else RETRY_STATUSES
+    if response.status_code in statuses and op.retry_safe:
         return Verdict(True, True, parse_retry_after(response.headers.get("retry-after")))
     return Verdict(False, True)
 
 
-def retrying(policy: RetryPolicy, sleep: Callable[[float], Awaitable[None]]) -> AsyncRetrying:
-    """A tenacity loop: bounded attempts, Retry-After first, else exponential backoff with jitter."""
+def retrying(
+    policy: RetryPolicy, sleep: Callable[[float], Awaitable[None]], deadline: float = math.inf
+) -> AsyncRetrying:
+    """A tenacity loop: bounded attempts, Retry-After first, else exponential backoff with jitter.
+
+    ``deadline`` is a ``time.monotonic()`` instant: no retry whose sleep would end past it is made.
+    """
     backoff = wait_random_exponential(multiplier=policy.backoff_base, max=policy.backoff_max)
 
     def wait(state: RetryCallState) -> float:
@@ -102,8 +115,13 @@ def retrying(policy: RetryPolicy, sleep: Callable[[float], Awaitable[None]]) -> 
             return min(failure.retry_after, policy.retry_after_max)
         return backoff(state)
 
+    attempts = stop_after_attempt(policy.max_retries + 1)
+
+    def stop(state: RetryCallState) -> bool:
+        return attempts(state) or time.monotonic() + state.upcoming_sleep >= deadline
+
     return AsyncRetrying(
-        stop=stop_after_attempt(policy.max_retries + 1),
+        stop=stop,
         wait=wait,
         retry=retry_if_exception_type(Retryable),
         sleep=sleep,

@@ -1,4 +1,13 @@
-"""Client settings: API key, base URL, timeout and retry policy, read from the environment."""
+"""Client settings: API key, base URL, deadlines, answer cap and retry policy, read from the environment.
+
+Three clocks bound the time spent waiting on Portkey:
+- ``timeout`` (PORTKEY_TIMEOUT): one attempt, from sending to the last byte of the answer. httpx's own
+  read timeout restarts with every chunk, so a body trickling at one byte a second would never trip it;
+  the client enforces this total itself.
+- ``retry.deadline``: one call, all its attempts and backoff sleeps included.
+- ``deadline`` (PORTKEY_DEADLINE): one command (``async with PortkeyClient(...)`` or
+  :meth:`PortkeyClient.command_deadline`); 0 turns it off.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +29,11 @@ ENV_API_KEY = "PORTKEY_API_KEY"
 ENV_BASE_URL = "PORTKEY_BASE_URL"
 ENV_TIMEOUT = "PORTKEY_TIMEOUT"
 ENV_MAX_RETRIES = "PORTKEY_MAX_RETRIES"
+ENV_DEADLINE = "PORTKEY_DEADLINE"
+ENV_MAX_ANSWER_MB = "PORTKEY_MAX_ANSWER_MB"
+DEFAULT_DEADLINE = 3600.0  # generous: a cold apply of 1,000 prompts took 180 s (issue 12)
+DEFAULT_MAX_ANSWER_MB = 32  # a listing page of 100 prompts is well under 1 MiB
+MIB = 1024 * 1024
 
 
 class Secret:
@@ -112,6 +126,7 @@ class RetryPolicy:
     backoff_base: float = 0.5
     backoff_max: float = 20.0
     retry_after_max: float = 60.0
+    deadline: float = 120.0  # one call, every attempt and sleep included; no retry starts past it
 
 
 @dataclass(frozen=True)
@@ -120,8 +135,10 @@ class Settings:
 
     api_key: Secret
     base_url: str = DEFAULT_BASE_URL
-    timeout: float = 30.0
+    timeout: float = 30.0  # one attempt, body included
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    deadline: float = DEFAULT_DEADLINE  # one command; 0 means none
+    max_answer_bytes: int = DEFAULT_MAX_ANSWER_MB * MIB
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "base_url", check_base_url(self.base_url))
@@ -129,6 +146,10 @@ class Settings:
             raise PortkeyConfigError(f"{ENV_API_KEY} is empty: set it to a Portkey API key")
         if self.timeout <= 0:
             raise PortkeyConfigError(f"{ENV_TIMEOUT} must be a positive number of seconds")
+        if self.deadline < 0:
+            raise PortkeyConfigError(f"{ENV_DEADLINE} must be a number of seconds (0 for none)")
+        if self.max_answer_bytes <= 0:
+            raise PortkeyConfigError(f"{ENV_MAX_ANSWER_MB} must be a positive number of MiB")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -146,6 +167,8 @@ class Settings:
             base_url=env.get(ENV_BASE_URL, DEFAULT_BASE_URL) or DEFAULT_BASE_URL,
             timeout=_number(env, ENV_TIMEOUT, 30.0, float),
             retry=RetryPolicy(max_retries=_number(env, ENV_MAX_RETRIES, 4, int)),
+            deadline=_number(env, ENV_DEADLINE, DEFAULT_DEADLINE, float),
+            max_answer_bytes=int(_number(env, ENV_MAX_ANSWER_MB, DEFAULT_MAX_ANSWER_MB, float) * MIB),
         )
 
 

@@ -93,7 +93,7 @@ async def test_key_is_absent_from_logs_and_errors_over_http(
 ) -> None:
     sb, base_url = served
     caplog.set_level(logging.DEBUG)
-    sb.faults = Faults(per_operation={"get_prompt": FaultRule(script=("500",))})
+    sb.faults = Faults(per_operation={"get_prompt": FaultRule(script=("500",) * 4)})  # a read retries 500s
     async with client_for(base_url) as client:
         with pytest.raises(PortkeyAPIError) as caught:
             await client.get_prompt(prompt_id="pp-nothing")
