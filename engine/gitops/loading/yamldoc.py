@@ -176,7 +176,9 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
     _CParser = None
 
 _IMPLICIT = "tag:portkey-gitops,implicit"  # what our resolver answers for every node without an explicit tag
-_DIRECTIVE = re.compile(r"^%", re.MULTILINE)
+# what the fast path leaves to the round-trip path before parsing: directives, tabs, anchors (their
+# name characters differ between the parsers) and a block scalar header run into a comment ("|#")
+_LEAVE = re.compile(r"^%|\t|(?:^|[\s\[{,])&\S|[|>][-+0-9]*#", re.MULTILINE)
 _INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
 _FLOAT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)\.[0-9]+")
 _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
@@ -207,12 +209,13 @@ if _CParser is not None:
 def _fast_parse(text: str, file: str, offset: int) -> YamlDoc | None:
     """The document read with libyaml, or None when the round-trip path must decide.
 
-    None for: no libyaml, a directive, any parse error, an alias (so the bounded composer judges
+    None for: no libyaml, a text :data:`_LEAVE` matches, a document that is not a mapping or a list,
+    any parse error, an alias (so the bounded composer judges
     alias expansion), an explicit tag, a merge key, a duplicate or non-text key, a plain scalar
     that is not plainly text/int/float/bool/null, more than :data:`MAX_DEPTH` levels or
     :data:`MAX_NODES` nodes. Positions come from the same node marks ruamel records.
     """
-    if _CParser is None or _DIRECTIVE.search(text):
+    if _CParser is None or _LEAVE.search(text):
         return None
     loader = _FastLoader(text)
     try:
@@ -221,13 +224,12 @@ def _fast_parse(text: str, file: str, offset: int) -> YamlDoc | None:
         return None
     finally:
         loader.dispose()
+    if not isinstance(node, MappingNode | SequenceNode):
+        return None  # an empty or scalar document: cheap on the round-trip path, and read as it reads it
     doc = YamlDoc(file, None)
-    if isinstance(node, MappingNode | SequenceNode):
-        doc.values[()] = (node.start_mark.line + 1 + offset, node.start_mark.column + 1)
-    else:
-        doc.values[()] = (1 + offset, 1)
+    doc.values[()] = (node.start_mark.line + 1 + offset, node.start_mark.column + 1)
     try:
-        doc.data = None if node is None else _FastWalk(doc, offset).walk(node, (), 1)
+        doc.data = _FastWalk(doc, offset).walk(node, (), 1)
     except (_Unsure, RecursionError):
         return None
     return doc
