@@ -1,7 +1,8 @@
 """Benchmark: the product against a naive sequential loop, at 10, 100 and 1,000 prompts.
 
     python bench/plan_scale.py                      # sizes 10,100,1000; cold apply at 10,100 (~4 min)
-    python bench/plan_scale.py --apply-sizes 10,100,1000 --write bench/RESULTS.md   # the full table (~12 min)
+    python bench/plan_scale.py --apply-sizes 10,100,1000 --cpu-sizes 3000,10000 --write bench/results.md
+                                                    # the full tables of bench/RESULTS.md (~15 min)
 
 One run, one sandbox served over real HTTP (uvicorn on a thread of this process), and every
 measured operation in its own child process, so CPU time and peak RSS are the client's alone
@@ -44,7 +45,7 @@ import anyio
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from plan_cost import KEY, write_project  # noqa: E402
+from plan_cost import KEY, write_project
 
 HERE = Path(__file__).resolve()
 
@@ -67,9 +68,24 @@ class _CountingTransport(httpx.AsyncBaseTransport):
         await self._inner.aclose()
 
 
+LOAD_CPU = [0.0]  # CPU seconds the product spent loading the project's files
+
+
 async def _product(url: str, root: Path, apply: bool, counts: Counter[str]) -> int:
+    from engine.gitops import workflow
     from engine.gitops.workflow import apply_planned, plan_project
     from engine.portkey import PortkeyClient, Secret, Settings
+
+    load = workflow.load_project
+
+    def timed_load(*args: Any, **kwargs: Any) -> Any:
+        started = time.process_time()
+        try:
+            return load(*args, **kwargs)
+        finally:
+            LOAD_CPU[0] += time.process_time() - started
+
+    workflow.load_project = timed_load  # type: ignore[assignment]
 
     settings = Settings(api_key=Secret(KEY), base_url=url)
     async with PortkeyClient(settings, transport=_CountingTransport(counts)) as client:
@@ -124,7 +140,8 @@ def child(which: str, url: str, root: Path, apply: bool) -> None:
         resources = _baseline(url, root, apply, counts)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"wall": wall, "cpu": cpu, "requests": dict(counts), "resources": resources, "rss_mb": rss_mb}))
+    print(json.dumps({"wall": wall, "cpu": cpu, "requests": dict(counts), "resources": resources, "rss_mb": rss_mb,
+                      "load_cpu": LOAD_CPU[0] if which == "product" else None}))
 
 
 # ---------------------------------------------------------------- parent side
@@ -216,20 +233,41 @@ def measure(n: int, latency_ms: float, apply: bool) -> list[Row]:
     return rows
 
 
+def measure_cpu(n: int) -> Row:
+    """The product's no-op plan at latency 0 only (for CPU per resource as N grows)."""
+    from sandbox import Sandbox
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "project"
+        write_project(root, n)
+        ours = Sandbox(db=":memory:", api_key=KEY)
+        with serve(ours) as url:
+            _run_child("product", url, root, True)
+            shutil.rmtree(root / ".portkey", ignore_errors=True)
+            row = Row(n, "no-op plan @0ms (product only)", _run_child("product", url, root, False), {})
+        ours.close()
+    return row
+
+
 def _reqs(r: dict[str, Any]) -> str:
     return " ".join(f"{m} {c}" for m, c in sorted(r["requests"].items()))
 
 
 def table(rows: list[Row]) -> str:
-    lines = ["| N | operation | who | wall s | CPU s | requests | req/resource | peak RSS MB |",
-             "|---|---|---|---:|---:|---|---:|---:|"]
+    lines = ["| N | operation | who | wall s | CPU s | CPU ms/resource | of which loading files | requests "
+             "| req/resource | peak RSS MB |", "|---|---|---|---:|---:|---:|---:|---|---:|---:|"]
     for row in rows:
         for who, r in (("product", row.product), ("baseline", row.baseline)):
+            if not r:
+                continue
             total = sum(r["requests"].values())
-            lines.append(f"| {row.n} | {row.what} | {who} | {r['wall']:.2f} | {r['cpu']:.2f} | {_reqs(r)} | "
+            load = f"{r['load_cpu']:.2f} s" if r.get("load_cpu") is not None else ""
+            lines.append(f"| {row.n} | {row.what} | {who} | {r['wall']:.2f} | {r['cpu']:.2f} | "
+                         f"{1000 * r['cpu'] / max(r['resources'], 1):.2f} | {load} | {_reqs(r)} | "
                          f"{total / max(r['resources'], 1):.3f} | {r['rss_mb']:.0f} |")
-        lines.append(f"| {row.n} | {row.what} | **ratio** | **{row.product['wall'] / row.baseline['wall']:.2f}×** | "
-                     f"**{row.product['cpu'] / row.baseline['cpu']:.2f}×** | | | |")
+        if row.baseline:
+            lines.append(f"| {row.n} | {row.what} | **ratio** | **{row.product['wall'] / row.baseline['wall']:.2f}×** "
+                         f"| **{row.product['cpu'] / row.baseline['cpu']:.2f}×** | | | | | |")
     return "\n".join(lines)
 
 
@@ -248,6 +286,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10,100,1000")
     parser.add_argument("--apply-sizes", default="10,100", help="sizes whose cold apply is also measured")
+    parser.add_argument("--cpu-sizes", default="", help="extra sizes planned at latency 0 only (e.g. 3000,10000)")
     parser.add_argument("--latency-ms", type=float, default=50.0)
     parser.add_argument("--write", type=Path, help="write the Markdown tables to this file")
     parser.add_argument("--child", choices=["product", "baseline"], help=argparse.SUPPRESS)
@@ -267,9 +306,15 @@ def main() -> None:
         rows += measure(n, args.latency_ms, n in applies)
         print(f"\n### N = {n} ({time.perf_counter() - started:.0f} s)\n")
         print(table([r for r in rows if r.n == n]))
+    for n in (int(s) for s in args.cpu_sizes.split(",") if s):
+        started = time.perf_counter()
+        rows.append(measure_cpu(n))
+        print(f"\n### N = {n}, CPU only ({time.perf_counter() - started:.0f} s)\n")
+        print(table(rows[-1:]))
     if args.write:
-        args.write.write_text(header + "\n" + "\n\n".join(table([r for r in rows if r.n == n])
-                                                        for n in dict.fromkeys(r.n for r in rows)) + "\n")
+        groups = [[r for r in rows if (r.n, bool(r.baseline)) == key]
+                  for key in dict.fromkeys((r.n, bool(r.baseline)) for r in rows)]
+        args.write.write_text(header + "\n" + "\n\n".join(table(g) for g in groups) + "\n")
 
 
 if __name__ == "__main__":

@@ -138,3 +138,22 @@ _LINE = st.tuples(st.sampled_from([0, 0, 1, 2, 2, 4]), st.sampled_from(_HEADS), 
 @given(lines=st.lists(_LINE, min_size=1, max_size=7))
 def test_any_arrangement_of_lines_reads_the_same_on_both_paths(lines: list[tuple[int, str, str]]) -> None:
     _same("\n".join(" " * indent + head + value for indent, head, value in lines) + "\n")
+
+
+def test_the_example_project_loads_the_same_with_and_without_the_fast_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pathlib import Path
+
+    from engine.gitops.load import load_project
+
+    root = Path(__file__).resolve().parents[2] / "examples" / "prompts"
+    files = sorted(root.rglob("*.yaml"))
+    assert files and all(yamldoc._fast_parse(f.read_text(), f.name, 0) is not None for f in files)
+    fast = load_project(root, environ={})
+    monkeypatch.setattr(yamldoc, "_fast_parse", lambda *args: None)
+    slow = load_project(root, environ={})
+    assert [str(d) for d in fast.errors + fast.warnings] == [str(d) for d in slow.errors + slow.warnings]
+    assert fast.resources and {a: (r.spec, r.refs) for a, r in fast.resources.items()} == {
+        a: (r.spec, r.refs) for a, r in slow.resources.items()
+    }
