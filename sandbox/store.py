@@ -49,12 +49,19 @@ class Tx:
         return json.loads(row[0]) if row else None
 
     def find(self, kind: str, ident: str) -> Doc | None:
-        """The `kind` document whose id or slug is `ident`."""
-        row = self._conn.execute(
-            "SELECT doc FROM objects WHERE kind = ? AND (id = ? OR slug = ?) ORDER BY seq LIMIT 1",
-            (kind, ident, ident),
+        """The `kind` document whose id or slug is `ident` (the older one if both match).
+
+        Two index lookups (the unique (kind, id) key and the (kind, slug) index) rather than one
+        ``id = ? OR slug = ?`` query, which SQLite answers by scanning every row of the kind.
+        """
+        by_id = self._conn.execute(
+            "SELECT seq, doc FROM objects WHERE kind = ? AND id = ?", (kind, ident)
         ).fetchone()
-        return json.loads(row[0]) if row else None
+        by_slug = self._conn.execute(
+            "SELECT seq, doc FROM objects WHERE kind = ? AND slug = ? ORDER BY seq LIMIT 1", (kind, ident)
+        ).fetchone()
+        found = min((r for r in (by_id, by_slug) if r is not None), key=lambda r: r[0], default=None)
+        return json.loads(found[1]) if found else None
 
     def slug_taken(self, kind: str, slug: str) -> bool:
         """True when some `kind` document already has `slug`."""

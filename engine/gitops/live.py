@@ -68,16 +68,44 @@ class LiveState:
     virtual_keys: dict[str, str] = field(default_factory=dict)  # virtual key id -> slug (read only when needed)
     requests: int = 0
 
-    def managed(self, kind: ResourceKind) -> dict[str, list[LiveObject]]:
-        """Marked objects of ``kind`` grouped by key (more than one is an error)."""
-        grouped: dict[str, list[LiveObject]] = {}
-        for obj in self.objects.get(kind, []):
+    # per kind: (the list it was built from, its length) -> (marked objects by key, unmarked by name);
+    # built once per kind and rebuilt only when that kind's list is replaced or grows or shrinks, so
+    # matching N resources costs O(N), not a scan of every live object per resource
+    _index: dict[ResourceKind, tuple[int, int, dict[str, list[LiveObject]], dict[str, list[LiveObject]]]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+
+    def _indexed(self, kind: ResourceKind) -> tuple[dict[str, list[LiveObject]], dict[str, list[LiveObject]]]:
+        objects = self.objects.get(kind, [])
+        cached = self._index.get(kind)
+        if cached is not None and cached[0] == id(objects) and cached[1] == len(objects):
+            return cached[2], cached[3]
+        marked: dict[str, list[LiveObject]] = {}
+        unmarked: dict[str, list[LiveObject]] = {}
+        for obj in objects:
             if obj.key is not None:
-                grouped.setdefault(obj.key, []).append(obj)
-        return grouped
+                marked.setdefault(obj.key, []).append(obj)
+            else:
+                unmarked.setdefault(obj.name, []).append(obj)
+        self._index[kind] = (id(objects), len(objects), marked, unmarked)
+        return marked, unmarked
+
+    def managed(self, kind: ResourceKind) -> dict[str, list[LiveObject]]:
+        """Marked objects of ``kind`` grouped by key (more than one is an error). A copy of the cached
+        index, so a caller may change what it gets."""
+        return {key: list(objs) for key, objs in self._indexed(kind)[0].items()}
+
+    def managed_key(self, kind: ResourceKind, key: str) -> list[LiveObject]:
+        """The marked objects of ``kind`` that carry ``key`` (O(1) after the first call per kind)."""
+        return list(self._indexed(kind)[0].get(key, []))
 
     def unmarked_named(self, kind: ResourceKind, name: str) -> list[LiveObject]:
-        return [o for o in self.objects.get(kind, []) if o.key is None and o.name == name]
+        """Unmarked objects of ``kind`` named exactly ``name``."""
+        return list(self._indexed(kind)[1].get(name, []))
+
+    def invalidate(self) -> None:
+        """Forget the indexes (after changing an object's key or name in place)."""
+        self._index.clear()
 
 
 def marker_key(

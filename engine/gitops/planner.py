@@ -123,8 +123,7 @@ def _match(ctx: _Context) -> None:
     """Pair desired resources with live objects by marker, following ``moved`` entries."""
     moved_from = {m.target: m.source for m in ctx.state.project.moved}
     for resource in ctx.state.resources.values():
-        managed = ctx.live.managed(resource.kind)
-        found = managed.get(resource.key, [])
+        found = ctx.live.managed_key(resource.kind, resource.key)
         if len(found) > 1:
             from engine.gitops.adopt import keeper
 
@@ -137,7 +136,7 @@ def _match(ctx: _Context) -> None:
             continue
         if not found and resource.address in moved_from:
             _, old_key = split_address(moved_from[resource.address])
-            found = managed.get(old_key, [])
+            found = ctx.live.managed_key(resource.kind, old_key)
         if found:
             ctx.matched[resource.address] = found[0]
             continue

@@ -126,13 +126,27 @@ def _too_many_brackets(text: str) -> int | None:
 
 
 def parse_yaml(text: str, file: str, line_offset: int = 0) -> YamlDoc | Diagnostic:
-    """Parse one document in round-trip mode; a syntax error or an over-limit document becomes a Diagnostic."""
+    """Parse one document; a syntax error or an over-limit document becomes a Diagnostic.
+
+    The common case (no alias, no tag, no scalar whose type the two YAML versions could read
+    differently) is parsed by libyaml (:func:`_fast_parse`), about ten times faster; anything else,
+    and every error, goes through ruamel's round-trip parser with the bounded composer, which is
+    what reports problems with their line and column.
+    """
     deep = _too_many_brackets(text)
     if deep is not None:
         line = text.count("\n", 0, deep) + 1
         column = deep - (text.rfind("\n", 0, deep) + 1) + 1
         message = f"invalid YAML: nested more than {MAX_DEPTH} levels deep; flatten it"
         return Diagnostic(Severity.ERROR, message, Location(file, line + line_offset, column))
+    fast = _fast_parse(text, file, line_offset)
+    if fast is not None:
+        return fast
+    return _round_trip(text, file, line_offset)
+
+
+def _round_trip(text: str, file: str, line_offset: int) -> YamlDoc | Diagnostic:
+    """Parse with ruamel's round-trip loader and the bounded composer (the reference path)."""
     try:
         node = _loader().load(text)
     except MarkedYAMLError as exc:
@@ -150,6 +164,136 @@ def parse_yaml(text: str, file: str, line_offset: int = 0) -> YamlDoc | Diagnost
     doc.values[()] = (_line(node, line_offset), _col(node)) if _has_lc(node) else (1 + line_offset, 1)
     doc.data = _plain(node, (), doc, line_offset)
     return doc
+
+
+# ---- the fast path: libyaml composes, we build plain data and positions --------------------------
+
+try:  # PyYAML's libyaml binding; without it every document takes the round-trip path
+    from yaml import MappingNode, ScalarNode, SequenceNode
+    from yaml._yaml import CParser as _CParser
+    from yaml.resolver import BaseResolver as _BaseResolver
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    _CParser = None
+
+_IMPLICIT = "tag:portkey-gitops,implicit"  # what our resolver answers for every node without an explicit tag
+# what the fast path leaves to the round-trip path before parsing: directives, tabs, anchors (their
+# name characters differ between the parsers) and a block scalar header run into a comment ("|#")
+_LEAVE = re.compile(r"^%|\t|(?:^|[\s\[{,])&\S|[|>][-+0-9]*#", re.MULTILINE)
+_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
+_FLOAT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)\.[0-9]+")
+_NULLS = frozenset({"", "~", "null", "Null", "NULL"})
+_TRUE = frozenset({"true", "True", "TRUE"})
+_FALSE = frozenset({"false", "False", "FALSE"})
+# plain words YAML 1.1 (and ruamel's 1.1 mode) reads as booleans or nulls: left to the reference path
+_AMBIGUOUS_WORDS = frozenset({"y", "n", "yes", "no", "on", "off", "true", "false", "null"})
+_AMBIGUOUS_START = frozenset("0123456789+-.~=<!&*|>%@`'\"")
+
+
+class _Unsure(Exception):
+    """The fast path cannot be sure it reads the document as the round-trip path would."""
+
+
+if _CParser is not None:
+
+    class _FastLoader(_CParser, _BaseResolver):  # type: ignore[misc,valid-type]
+        """libyaml's parser and composer; every implicit tag resolves to :data:`_IMPLICIT`."""
+
+        def __init__(self, text: str) -> None:
+            _CParser.__init__(self, text)
+            _BaseResolver.__init__(self)
+
+        def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+            return _IMPLICIT
+
+
+def _fast_parse(text: str, file: str, offset: int) -> YamlDoc | None:
+    """The document read with libyaml, or None when the round-trip path must decide.
+
+    None for: no libyaml, a text :data:`_LEAVE` matches, a document that is not a mapping or a list,
+    any parse error, an alias (so the bounded composer judges
+    alias expansion), an explicit tag, a merge key, a duplicate or non-text key, a plain scalar
+    that is not plainly text/int/float/bool/null, more than :data:`MAX_DEPTH` levels or
+    :data:`MAX_NODES` nodes. Positions come from the same node marks ruamel records.
+    """
+    if _CParser is None or _LEAVE.search(text):
+        return None
+    loader = _FastLoader(text)
+    try:
+        node = loader.get_single_node()
+    except Exception:  # any problem is reported by the round-trip path, with its position
+        return None
+    finally:
+        loader.dispose()
+    if not isinstance(node, MappingNode | SequenceNode):
+        return None  # an empty or scalar document: cheap on the round-trip path, and read as it reads it
+    doc = YamlDoc(file, None)
+    doc.values[()] = (node.start_mark.line + 1 + offset, node.start_mark.column + 1)
+    try:
+        doc.data = _FastWalk(doc, offset).walk(node, (), 1)
+    except (_Unsure, RecursionError):
+        return None
+    return doc
+
+
+class _FastWalk:
+    """Plain data and positions from a libyaml node tree, refusing anything uncertain."""
+
+    def __init__(self, doc: YamlDoc, offset: int) -> None:
+        self.doc = doc
+        self.offset = offset
+        self.seen: set[int] = set()
+
+    def mark(self, node: Any) -> tuple[int, int]:
+        return node.start_mark.line + 1 + self.offset, node.start_mark.column + 1
+
+    def walk(self, node: Any, path: DataPath, depth: int) -> Any:
+        if id(node) in self.seen or node.tag != _IMPLICIT or depth > MAX_DEPTH or len(self.seen) >= MAX_NODES:
+            raise _Unsure  # an alias (the same node twice), a tag, too deep or too big
+        self.seen.add(id(node))
+        if isinstance(node, MappingNode):
+            return self.mapping(node, path, depth)
+        if isinstance(node, SequenceNode):
+            items = []
+            for index, item in enumerate(node.value):
+                child = (*path, index)
+                self.doc.values[child] = self.mark(item)
+                items.append(self.walk(item, child, depth + 1))
+            return items
+        return _fast_scalar(node)
+
+    def mapping(self, node: Any, path: DataPath, depth: int) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key = self.walk(key_node, path, depth + 1) if isinstance(key_node, ScalarNode) else None
+            if not isinstance(key, str) or key in out or key == "<<":
+                raise _Unsure
+            child = (*path, key)
+            self.doc.keys[child] = self.mark(key_node)
+            value = self.walk(value_node, child, depth + 1)
+            if value is not None or isinstance(value_node, MappingNode | SequenceNode):
+                self.doc.values[child] = self.mark(value_node)
+            out[key] = value
+        return out
+
+
+def _fast_scalar(node: Any) -> Any:
+    """A scalar's value as the round-trip path (YAML 1.2) reads it; :class:`_Unsure` when in doubt."""
+    value = node.value
+    if node.style not in (None, ""):
+        return value  # quoted or block scalars are text
+    if value in _NULLS:
+        return None
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    if _INT.fullmatch(value):
+        return int(value)
+    if _FLOAT.fullmatch(value):
+        return float(value)
+    if value[0] in _AMBIGUOUS_START or value.lower() in _AMBIGUOUS_WORDS:
+        raise _Unsure
+    return value
 
 
 def _has_lc(node: Any) -> bool:

@@ -1,0 +1,322 @@
+"""Benchmark: the product against a naive sequential loop, at 10, 100 and 1,000 prompts.
+
+    python bench/plan_scale.py                      # sizes 10,100,1000; cold apply at 10,100 (~4 min)
+    python bench/plan_scale.py --apply-sizes 10,100,1000 --cpu-sizes 3000,10000 --write /tmp/tables.md
+                                                    # the tables of bench/RESULTS.md (~15 min); its
+                                                    # targets section is written from them by hand
+
+One run, one sandbox served over real HTTP (uvicorn on a thread of this process), and every
+measured operation in its own child process, so CPU time and peak RSS are the client's alone
+(the sandbox's work is not counted) and imports are not timed. Per size N it measures, at the
+sandbox's injected latency (default 50 ms per request) and again at latency 0 (for CPU):
+
+- plan, product: ``plan_project`` on an applied project, cold (no lock, nothing under ``.portkey/``);
+- plan, baseline: parse each file with PyYAML, list prompts (paged), then GET each prompt, one at a time;
+- cold apply (only for ``--apply-sizes``, at the injected latency), product: plan + ``apply_planned`` on
+  an empty account; baseline: per prompt a search by name then a create, one at a time (own account).
+
+Printed per row: wall s, CPU s, requests by method, requests per resource, peak RSS MB, and the
+product/baseline ratios. ``--write`` writes the tables, the machine and the date as Markdown.
+Not part of the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from plan_cost import KEY, write_project
+
+HERE = Path(__file__).resolve()
+
+
+# ---------------------------------------------------------------- child side (one measured operation)
+
+
+class _CountingTransport(httpx.AsyncBaseTransport):
+    """Real HTTP, counting requests by method."""
+
+    def __init__(self, counts: Counter[str]) -> None:
+        self._inner = httpx.AsyncHTTPTransport()
+        self._counts = counts
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self._counts[request.method] += 1
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+LOAD_CPU = [0.0]  # CPU seconds the product spent loading the project's files
+
+
+async def _product(url: str, root: Path, apply: bool, counts: Counter[str]) -> int:
+    from engine.gitops import workflow
+    from engine.gitops.workflow import apply_planned, plan_project
+    from engine.portkey import PortkeyClient, Secret, Settings
+
+    load = workflow.load_project
+
+    def timed_load(*args: Any, **kwargs: Any) -> Any:
+        started = time.process_time()
+        try:
+            return load(*args, **kwargs)
+        finally:
+            LOAD_CPU[0] += time.process_time() - started
+
+    workflow.load_project = timed_load  # type: ignore[assignment]
+
+    settings = Settings(api_key=Secret(KEY), base_url=url)
+    async with PortkeyClient(settings, transport=_CountingTransport(counts)) as client:
+        planned = await plan_project(client, root)
+        if planned.plan.errors:
+            raise SystemExit(f"plan failed: {planned.plan.errors[:3]}")
+        if apply:
+            await apply_planned(client, planned)
+        elif any(a.value != "noop" for c in planned.plan.changes for a in c.actions):
+            raise SystemExit("the product's plan is not a no-op")
+        return len(planned.state.resources)
+
+
+def _baseline(url: str, root: Path, apply: bool, counts: Counter[str]) -> int:
+    """The naive loop: read files, then one request after another."""
+    import yaml
+
+    files = sorted((root / "prompts").glob("*.prompt.yaml"))
+    docs = {f.name.removesuffix(".prompt.yaml"): yaml.safe_load(f.read_text()) for f in files}
+    hooks = {"request": [lambda request: counts.update([request.method])]}
+    with httpx.Client(base_url=url + "/", headers={"x-portkey-api-key": KEY}, event_hooks=hooks, timeout=60) as http:
+        if apply:
+            collection = http.get("collections").json()["data"][0]["id"]
+            for name, doc in docs.items():
+                found = http.get("prompts", params={"search": f"base:{name}"}).json()["data"]
+                body = {"name": f"base:{name}", "collection_id": collection, "string": json.dumps(doc["messages"]),
+                        "parameters": doc.get("parameters", {}), "model": doc["model"], "virtual_key": "vk-bench"}
+                if found:
+                    http.put(f"prompts/{found[0]['id']}", json=body).raise_for_status()
+                else:
+                    http.post("prompts", json=body).raise_for_status()
+            return len(docs)
+        listed: list[dict[str, Any]] = []
+        page = 0
+        while True:
+            answer = http.get("prompts", params={"current_page": page, "page_size": 100}).json()
+            listed += answer["data"]
+            page += 1
+            if not answer["data"] or len(listed) >= answer.get("total", 0):
+                break
+        for item in listed:
+            http.get(f"prompts/{item['id']}").raise_for_status()
+        return len(docs)
+
+
+def child(which: str, url: str, root: Path, apply: bool) -> None:
+    counts: Counter[str] = Counter()
+    wall, cpu = time.perf_counter(), time.process_time()
+    if which == "product":
+        resources = anyio.run(_product, url, root, apply, counts)
+    else:
+        resources = _baseline(url, root, apply, counts)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"wall": wall, "cpu": cpu, "requests": dict(counts), "resources": resources, "rss_mb": rss_mb,
+                      "load_cpu": LOAD_CPU[0] if which == "product" else None}))
+
+
+# ---------------------------------------------------------------- parent side
+
+
+@dataclass
+class Row:
+    n: int
+    what: str  # "plan @50ms", "plan @0ms", "cold apply @50ms"
+    product: dict[str, Any]
+    baseline: dict[str, Any]
+    notes: list[str] = field(default_factory=list)
+
+
+def _run_child(which: str, url: str, root: Path, apply: bool) -> dict[str, Any]:
+    cmd = [sys.executable, str(HERE), "--child", which, "--url", url, "--root", str(root)]
+    if apply:
+        cmd.append("--apply")
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False, env={**os.environ, "PORTKEY_API_KEY": ""})
+    if done.returncode != 0:
+        raise SystemExit(f"{which} failed:\n{done.stderr[-2000:]}{done.stdout[-500:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@contextmanager
+def serve(sandbox: Any) -> Iterator[str]:
+    """Serve ``sandbox`` over HTTP on a thread, with TCP_NODELAY on every connection.
+
+    Without it each answer stalls ~45 ms on loopback (the headers and the body go out as two writes,
+    Nagle holds the second until the client's delayed ACK): uvicorn leaves TCP_NODELAY off on
+    connections of a socket it is handed, as ``sandbox.serve.serve_in_thread`` does.
+    """
+    import uvicorn
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class NoDelay(H11Protocol):
+        def connection_made(self, transport: Any) -> None:  # type: ignore[override]
+            transport.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            super().connection_made(transport)
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    config = uvicorn.Config(sandbox.app, lifespan="off", log_config=None, log_level="warning", http=NoDelay)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+def _set_latency(sandbox: Any, ms: float) -> None:
+    from sandbox import FaultRule, Faults
+
+    sandbox.faults = Faults(default=FaultRule(latency_ms=ms)) if ms else None
+
+
+def measure(n: int, latency_ms: float, apply: bool) -> list[Row]:
+    from sandbox import Sandbox
+
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "project"
+        write_project(root, n)
+        ours, theirs = Sandbox(db=":memory:", api_key=KEY), Sandbox(db=":memory:", api_key=KEY)
+        with serve(ours) as url, serve(theirs) as base_url:
+            if apply:
+                _set_latency(ours, latency_ms)
+                _set_latency(theirs, latency_ms)
+                product = _run_child("product", url, root, True)
+                baseline = _run_child("baseline", base_url, root, True)
+                rows.append(Row(n, f"cold apply @{latency_ms:g}ms", product, baseline))
+            else:
+                _set_latency(ours, 0)
+                _run_child("product", url, root, True)  # the account the plans read
+            for ms in (latency_ms, 0):
+                _set_latency(ours, ms)
+                shutil.rmtree(root / ".portkey", ignore_errors=True)  # cold: no cache, no lock
+                product = _run_child("product", url, root, False)
+                baseline = _run_child("baseline", url, root, False)
+                rows.append(Row(n, f"no-op plan @{ms:g}ms", product, baseline))
+        ours.close()
+        theirs.close()
+    return rows
+
+
+def measure_cpu(n: int) -> Row:
+    """The product's no-op plan at latency 0 only (for CPU per resource as N grows)."""
+    from sandbox import Sandbox
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "project"
+        write_project(root, n)
+        ours = Sandbox(db=":memory:", api_key=KEY)
+        with serve(ours) as url:
+            _run_child("product", url, root, True)
+            shutil.rmtree(root / ".portkey", ignore_errors=True)
+            row = Row(n, "no-op plan @0ms (product only)", _run_child("product", url, root, False), {})
+        ours.close()
+    return row
+
+
+def _reqs(r: dict[str, Any]) -> str:
+    return " ".join(f"{m} {c}" for m, c in sorted(r["requests"].items()))
+
+
+def table(rows: list[Row]) -> str:
+    lines = ["| N | operation | who | wall s | CPU s | CPU ms/resource | of which loading files | requests "
+             "| req/resource | peak RSS MB |", "|---|---|---|---:|---:|---:|---:|---|---:|---:|"]
+    for row in rows:
+        for who, r in (("product", row.product), ("baseline", row.baseline)):
+            if not r:
+                continue
+            total = sum(r["requests"].values())
+            load = f"{r['load_cpu']:.2f} s" if r.get("load_cpu") is not None else ""
+            lines.append(f"| {row.n} | {row.what} | {who} | {r['wall']:.2f} | {r['cpu']:.2f} | "
+                         f"{1000 * r['cpu'] / max(r['resources'], 1):.2f} | {load} | {_reqs(r)} | "
+                         f"{total / max(r['resources'], 1):.3f} | {r['rss_mb']:.0f} |")
+        if row.baseline:
+            lines.append(f"| {row.n} | {row.what} | **ratio** | **{row.product['wall'] / row.baseline['wall']:.2f}×** "
+                         f"| **{row.product['cpu'] / row.baseline['cpu']:.2f}×** | | | | | |")
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        model = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                     if line.startswith("model name"))
+    except (OSError, StopIteration):
+        model = cpu
+    return (f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()} "
+            f"{platform.release()}; load average at start {os.getloadavg()[0]:.1f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10,100,1000")
+    parser.add_argument("--apply-sizes", default="10,100", help="sizes whose cold apply is also measured")
+    parser.add_argument("--cpu-sizes", default="", help="extra sizes planned at latency 0 only (e.g. 3000,10000)")
+    parser.add_argument("--latency-ms", type=float, default=50.0)
+    parser.add_argument("--write", type=Path, help="write the Markdown tables to this file")
+    parser.add_argument("--child", choices=["product", "baseline"], help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--root", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--apply", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.url, args.root, args.apply)
+        return
+    header = f"Machine: {machine()}\nDate: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n"
+    print(header)
+    applies = {int(s) for s in args.apply_sizes.split(",") if s}
+    rows: list[Row] = []
+    for n in (int(s) for s in args.sizes.split(",")):
+        started = time.perf_counter()
+        rows += measure(n, args.latency_ms, n in applies)
+        print(f"\n### N = {n} ({time.perf_counter() - started:.0f} s)\n")
+        print(table([r for r in rows if r.n == n]))
+    for n in (int(s) for s in args.cpu_sizes.split(",") if s):
+        started = time.perf_counter()
+        rows.append(measure_cpu(n))
+        print(f"\n### N = {n}, CPU only ({time.perf_counter() - started:.0f} s)\n")
+        print(table(rows[-1:]))
+    if args.write:
+        groups = [[r for r in rows if (r.n, bool(r.baseline)) == key]
+                  for key in dict.fromkeys((r.n, bool(r.baseline)) for r in rows)]
+        args.write.write_text(header + "\n" + "\n\n".join(table(g) for g in groups) + "\n")
+
+
+if __name__ == "__main__":
+    main()
