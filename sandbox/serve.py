@@ -64,10 +64,24 @@ def serve(
         )
     _hide_drops()
     sandbox = Sandbox(db=db, api_key=api_key, faults=faults, quirks=quirks)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = _listening_socket(family, host, port)
     try:
-        uvicorn.Server(uvicorn.Config(sandbox.app, host=host, port=port, lifespan="off")).run()
+        config = uvicorn.Config(sandbox.app, host=host, port=sock.getsockname()[1], lifespan="off")
+        uvicorn.Server(config).run(sockets=[sock])
     finally:
+        sock.close()
         sandbox.close()
+
+
+def _listening_socket(family: socket.AddressFamily, host: str, port: int) -> socket.socket:
+    """A bound socket whose accepted connections send at once (TCP_NODELAY is inherited on accept):
+    without it small answers wait for the client's delayed ACK, about 40 ms a request."""
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.bind((host, port))
+    return sock
 
 
 @contextmanager
@@ -76,11 +90,7 @@ def serve_in_thread(sandbox: Sandbox, host: str = "127.0.0.1", port: int = 0) ->
     `http://HOST:PORT/v1` (port 0 picks a free port) and stops the server on exit."""
     _hide_drops()
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    # Accepted connections inherit this: without it small answers wait for the client's delayed ACK (~40 ms).
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    sock.bind((host, port))
+    sock = _listening_socket(family, host, port)
     bound_port = sock.getsockname()[1]
     config = uvicorn.Config(
         sandbox.app,
