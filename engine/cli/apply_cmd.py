@@ -49,11 +49,15 @@ def apply(
     resolve_duplicates: Annotated[bool, typer.Option(
         "--resolve-duplicates", help="Where several objects carry one key, keep the one the plan proposes (the "
         "lock's, else the stamped, else the older) and release the others (renamed without our marker).")] = False,
+    lock_timeout: Annotated[float, typer.Option(
+        "--lock-timeout", min=0, max=86400, help="Seconds to wait while another apply holds the workspace's apply "
+        "lease (or this project's .portkey/apply.lock); 0 stops at once with exit 1, naming the holder.")] = 0,
 ) -> None:
     """Plan, confirm, then apply in two phases (stage everything, then publish and move labels).
     Exit codes: 0 applied (or nothing to do), 1 error before any write or stale plan, 4 blocked by a
     safety rule, 5 stopped part-way (re-run apply to converge)."""
     from engine.gitops.apply import ApplyError
+    from engine.gitops.lease import ApplyLease, LeaseHeldError, LocalLock
     from engine.gitops.workflow import SavedPlanBlockedError, check_saved_plan, plan_project
 
     require_dir(root)
@@ -62,61 +66,88 @@ def apply(
     written = _Writes()
 
     async def run() -> int:
-        async with open_client(sandbox=sandbox, sandbox_db=sandbox_db) as client:
-            if saved is not None:
-                loaded = read_saved_plan(saved)
-                if loaded is None or not _flags_match(loaded, env, prune, adopt):
-                    return EXIT_ERROR
+        local = LocalLock(root)
+        try:
+            await local.acquire(lock_timeout, warn=terminal.info)
+        except LeaseHeldError as exc:
+            terminal.error(str(exc))
+            return EXIT_ERROR
+        try:
+            async with open_client(sandbox=sandbox, sandbox_db=sandbox_db) as client:
+                lease = ApplyLease(client, None, warn=terminal.info)
+
+                async def take(workspace_id: str | None) -> None:
+                    if not lease.held:
+                        lease.workspace = workspace_id
+                        await lease.acquire(lock_timeout)
+
                 try:
-                    planned = await check_saved_plan(client, loaded, root, allow_mass_delete=allow_mass_delete)
-                except SavedPlanBlockedError as exc:
+                    return await leased(client, lease, take)
+                except LeaseHeldError as exc:
                     terminal.error(str(exc))
-                    return EXIT_BLOCKED
-            else:
-                async def plan() -> Any:
-                    return await plan_project(
-                        client, root, env=env, prune=prune, allow_mass_delete=allow_mass_delete,
-                        lock=read_lock(lock, root), concurrency=parallelism, adopt=adopt,
-                    )
+                    return EXIT_ERROR if not written.count else EXIT_PARTIAL
+                finally:
+                    await lease.release()
+        finally:
+            local.release()
 
-                planned = await plan()
-                if resolve_duplicates and await _resolve(client, planned, read_lock(lock, root), auto_approve):
-                    planned = await plan()
-            plan_json = planned.plan.to_json()
-            show_plan(plan_json)
-            if plan_json["errors"]:
-                return EXIT_ERROR
-            if plan_json["blocked"]:
-                return EXIT_BLOCKED
-            if not plan_json["has_changes"]:
-                if lock is not None:
-                    from engine.gitops.workflow import current_lock
-
-                    return _write_lock(lock, current_lock(planned), writes=0)
-                return 0
-            if not auto_approve and not _confirm():
-                terminal.error("apply cancelled; nothing was changed")
+    async def leased(client: Any, lease: Any, take: Any) -> int:
+        """Plan and apply with the lease taken right before the account is read, released by the caller."""
+        if saved is not None:
+            loaded = read_saved_plan(saved)
+            if loaded is None or not _flags_match(loaded, env, prune, adopt):
                 return EXIT_ERROR
             try:
-                result = await _apply_with_progress(client, planned, written)
-            except ApplyError as exc:
+                planned = await check_saved_plan(client, loaded, root, allow_mass_delete=allow_mass_delete,
+                                                 before_read=take)
+            except SavedPlanBlockedError as exc:
                 terminal.error(str(exc))
-                done = max(exc.result.writes, written.count)
-                terminal.info(f"{done} write(s) completed before the failure; {exc.result.requests} HTTP requests.")
-                return EXIT_PARTIAL if done else EXIT_ERROR
-            except Exception as exc:
-                if not written.count:
-                    raise
-                return _stopped_part_way(written.count, exc)
-            if lock is not None and result.lock is not None:
-                code = _write_lock(lock, result.lock, writes=result.writes)
-                if code:
-                    return code
-            terminal.say(
-                f"Apply complete: {result.writes} write(s), {result.requests} HTTP requests "
-                f"(plus {plan_json['requests']} to read live state)."
-            )
+                return EXIT_BLOCKED
+        else:
+            async def plan() -> Any:
+                return await plan_project(
+                    client, root, env=env, prune=prune, allow_mass_delete=allow_mass_delete,
+                    lock=read_lock(lock, root), concurrency=parallelism, adopt=adopt, before_read=take,
+                )
+
+            planned = await plan()
+            if resolve_duplicates and await _resolve(client, planned, read_lock(lock, root), auto_approve):
+                planned = await plan()
+        plan_json = planned.plan.to_json()
+        show_plan(plan_json)
+        if plan_json["errors"]:
+            return EXIT_ERROR
+        if plan_json["blocked"]:
+            return EXIT_BLOCKED
+        if not plan_json["has_changes"]:
+            if lock is not None:
+                from engine.gitops.workflow import current_lock
+
+                return _write_lock(lock, current_lock(planned), writes=0)
             return 0
+        if not auto_approve and not _confirm():
+            terminal.error("apply cancelled; nothing was changed")
+            return EXIT_ERROR
+        try:
+            result = await _apply_with_progress(client, planned, written, lease)
+        except ApplyError as exc:
+            terminal.error(str(exc))
+            done = max(exc.result.writes, written.count)
+            terminal.info(f"{done} write(s) completed before the failure; {exc.result.requests} HTTP requests.")
+            return EXIT_PARTIAL if done else EXIT_ERROR
+        except Exception as exc:
+            if not written.count:
+                raise
+            return _stopped_part_way(written.count, exc)
+        if lock is not None and result.lock is not None:
+            code = _write_lock(lock, result.lock, writes=result.writes)
+            if code:
+                return code
+        terminal.say(
+            f"Apply complete: {result.writes} write(s), {result.requests} HTTP requests "
+            f"(plus {plan_json['requests']} to read live state)."
+        )
+        return 0
 
     try:
         code = anyio.run(run)
@@ -236,7 +267,7 @@ def _confirm() -> bool:
     return answer.strip() == "yes"
 
 
-async def _apply_with_progress(client: Any, planned: Any, written: _Writes) -> Any:
+async def _apply_with_progress(client: Any, planned: Any, written: _Writes, lease: Any) -> Any:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from engine.gitops.apply import step_count
@@ -258,7 +289,7 @@ async def _apply_with_progress(client: Any, planned: Any, written: _Writes) -> A
             progress.console.print(terminal.printable(line), markup=False)
             progress.advance(task)
 
-        return await apply_planned(client, planned, hook=hook)
+        return await apply_planned(client, planned, hook=hook, lease=lease, warn=terminal.info)
 
 
 def _check_clean(root: Path, allow_dirty: bool) -> None:
