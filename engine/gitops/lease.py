@@ -152,6 +152,7 @@ class ApplyLease:
         self.label_id: str | None = None
         self.start = datetime.now(UTC)
         self.waited = False  # another apply held the lease when we first asked
+        self.renewed = time.monotonic()  # when our expiry was last written
 
     @property
     def held(self) -> bool:
@@ -190,6 +191,7 @@ class ApplyLease:
         """One try: None when we hold the lease, else the live lease in our way (after taking over stale
         ones, one more try at once)."""
         self.start = datetime.now(UTC)
+        self.renewed = time.monotonic()
         created_id, refusal = await self._create()
         leases = await self._list()
         if not leases and refusal is not None:
@@ -245,9 +247,13 @@ class ApplyLease:
             return
         await self.client.call("update_prompt_label", body={"description": self._description()},
                                label_id=self.label_id)
+        self.renewed = time.monotonic()
 
     async def confirm(self) -> None:
-        """Renew before writing; a lease taken over meanwhile (it expired) stops the apply."""
+        """Before writing: renew a lease older than a third of its time to live; one taken over meanwhile (it
+        expired, e.g. while a person read the plan) stops the apply."""
+        if time.monotonic() - self.renewed < self.ttl / 3:
+            return
         try:
             await self.renew()
         except PortkeyAPIError as exc:
