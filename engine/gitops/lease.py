@@ -13,9 +13,11 @@ second create of one name gets is not documented; the sandbox answers 409 (``san
 - take: create the label. Any 4xx but 401/403/404/429 may be the name collision, so it is never taken
   as a refusal on its own: the labels of that name are then listed, and if none is there, the create's
   error stands.
-- confirm: list the labels of that name (``search`` plus an exact-name filter). If ours is there and it
-  is the oldest unexpired one (server ``created_at``, then the lease's ``start``, then id), we hold the
-  lease; a younger own lease (duplicates allowed after all) is deleted and we wait like any loser.
+- confirm: list the labels of that name (``search`` plus an exact-name filter). We hold the lease when
+  ours is the only unexpired one listed. Should the account allow duplicates after all, a creator that
+  sees any other unexpired lease deletes its own and waits (creation times are too coarse to rank
+  leases: a later lease could sort first); two that clash both back off, then try again after a random
+  pause, so the one that lists alone wins.
 - a lease past its expiry is stale: it is deleted with a warning naming its holder, then taken.
 - release: delete our label. While held, the lease is renewed every third of its time to live, so a
   long apply keeps it and a killed one loses it once its expiry passes.
@@ -34,6 +36,7 @@ import errno
 import getpass
 import json
 import os
+import random
 import socket
 import time
 import uuid
@@ -126,7 +129,7 @@ class LeaseRecord:
         return since is None or now >= since + timedelta(seconds=DEFAULT_TTL)
 
     def order(self) -> tuple[str, str, str]:
-        """Oldest first: server creation time, then the lease's own start, then id."""
+        """Oldest first (to name the holder in our way): server creation time, the lease's start, its id."""
         return (_iso(self.created) if self.created else "~", _iso(self.start) if self.start else "~", self.id)
 
     def describe(self) -> str:
@@ -153,6 +156,7 @@ class ApplyLease:
         self.start = datetime.now(UTC)
         self.waited = False  # another apply held the lease when we first asked
         self.renewed = time.monotonic()  # when our expiry was last written
+        self._clashed = False  # the last attempt created a lease beside another one and withdrew it
 
     @property
     def held(self) -> bool:
@@ -170,12 +174,17 @@ class ApplyLease:
         """Take the lease, waiting up to ``timeout`` seconds for another holder; LeaseHeldError after."""
         deadline = time.monotonic() + max(timeout, 0.0)
         told = False
+        clashed = False
         while True:
             holder = await self._attempt()
             if holder is None:
                 return
             self.waited = True
             left = deadline - time.monotonic()
+            if left <= 0 and self._clashed and not clashed:  # both backed off: one more try after a pause
+                clashed = True
+                await anyio.sleep(random.uniform(0.05, 0.5))
+                continue
             if left <= 0:
                 raise LeaseHeldError(
                     f"another apply holds the apply lease of this workspace: {holder.describe()}. Nothing was "
@@ -185,13 +194,14 @@ class ApplyLease:
             if not told:
                 self.warn(f"waiting up to {int(left)}s for the apply lease held by {holder.describe()}")
                 told = True
-            await anyio.sleep(min(self.poll, left))
+            await anyio.sleep(min(self.poll, left) * (random.uniform(0.5, 1.0) if self._clashed else 1.0))
 
     async def _attempt(self, again: bool = True) -> LeaseRecord | None:
         """One try: None when we hold the lease, else the live lease in our way (after taking over stale
         ones, one more try at once)."""
         self.start = datetime.now(UTC)
         self.renewed = time.monotonic()
+        self._clashed = False
         created_id, refusal = await self._create()
         leases = await self._list()
         if not leases and refusal is not None:
@@ -204,16 +214,14 @@ class ApplyLease:
             self.warn(f"taking over a stale apply lease (expired): {lease.describe()}")
             await self._delete(lease.id)
         alive = [lease for lease in others if lease not in stale]
-        if mine:
-            winner = min([*alive, *mine], key=LeaseRecord.order)
-            if winner in mine:
-                self.label_id = winner.id
-                for extra in mine:
-                    if extra is not winner:
-                        await self._delete(extra.id)
-                return None
-            for lease in mine:
-                await self._delete(lease.id)
+        if mine and not alive:
+            self.label_id = mine[0].id
+            for extra in mine[1:]:
+                await self._delete(extra.id)
+            return None
+        for lease in mine:  # another lease is there too: back off (see the module docstring)
+            await self._delete(lease.id)
+            self._clashed = True
         if not alive:
             return await self._attempt(False) if stale and again else _unknown_holder()
         return min(alive, key=LeaseRecord.order)
