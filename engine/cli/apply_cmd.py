@@ -76,30 +76,55 @@ def apply(
             async with open_client(sandbox=sandbox, sandbox_db=sandbox_db) as client:
                 lease = ApplyLease(client, None, warn=terminal.info)
 
-                async def take(workspace_id: str | None) -> None:
-                    if not lease.held:
+                async def look(workspace_id: str | None) -> None:
+                    if lease.seen is None:
                         lease.workspace = workspace_id
-                        await lease.acquire(lock_timeout)
+                        await lease.wait_free(lock_timeout)
 
                 try:
-                    return await leased(client, lease, take)
+                    return await leased(client, lease, look)
                 except LeaseHeldError as exc:
                     terminal.error(str(exc))
                     return EXIT_ERROR if not written.count else EXIT_PARTIAL
                 finally:
-                    await lease.release()
+                    await lease.release(wrote=written.count > 0)
         finally:
             local.release()
 
-    async def leased(client: Any, lease: Any, take: Any) -> int:
-        """Plan and apply with the lease taken right before the account is read, released by the caller."""
+    async def leased(client: Any, lease: Any, look: Any) -> int:
+        """Plan (after looking that no other apply holds the lease), then take the lease and apply; when
+        the account moved in between, plan again under the lease. The caller releases it."""
+        planned = await make_plan(client, look)
+        if isinstance(planned, int):
+            return planned
+        code = review(planned, confirm=True)
+        if code is not None:
+            return code
+        await lease.acquire(lock_timeout)
+        if lease.moved:
+            terminal.info("another apply changed the account while this one planned: planning again")
+            first = planned.plan.digest()
+            planned = await make_plan(client, look)
+            if isinstance(planned, int):
+                return planned
+            code = review(planned, confirm=False)
+            if code is not None:
+                return code
+            if not auto_approve and planned.plan.digest() != first:
+                terminal.error("the plan changed while waiting for the other apply; nothing was applied. "
+                               "Review the new plan above and run apply again")
+                return EXIT_ERROR
+        return await execute(client, planned, lease)
+
+    async def make_plan(client: Any, look: Any) -> Any:
+        """The plan to apply, or an exit code after printing why there is none."""
         if saved is not None:
             loaded = read_saved_plan(saved)
             if loaded is None or not _flags_match(loaded, env, prune, adopt):
                 return EXIT_ERROR
             try:
-                planned = await check_saved_plan(client, loaded, root, allow_mass_delete=allow_mass_delete,
-                                                 before_read=take)
+                return await check_saved_plan(client, loaded, root, allow_mass_delete=allow_mass_delete,
+                                              before_read=look)
             except SavedPlanBlockedError as exc:
                 terminal.error(str(exc))
                 return EXIT_BLOCKED
@@ -107,12 +132,16 @@ def apply(
             async def plan() -> Any:
                 return await plan_project(
                     client, root, env=env, prune=prune, allow_mass_delete=allow_mass_delete,
-                    lock=read_lock(lock, root), concurrency=parallelism, adopt=adopt, before_read=take,
+                    lock=read_lock(lock, root), concurrency=parallelism, adopt=adopt, before_read=look,
                 )
 
+        planned = await plan()
+        if resolve_duplicates and await _resolve(client, planned, read_lock(lock, root), auto_approve):
             planned = await plan()
-            if resolve_duplicates and await _resolve(client, planned, read_lock(lock, root), auto_approve):
-                planned = await plan()
+        return planned
+
+    def review(planned: Any, *, confirm: bool) -> int | None:
+        """Show the plan; the exit code when apply ends here (errors, blocked, nothing to do, not confirmed)."""
         plan_json = planned.plan.to_json()
         show_plan(plan_json)
         if plan_json["errors"]:
@@ -125,9 +154,14 @@ def apply(
 
                 return _write_lock(lock, current_lock(planned), writes=0)
             return 0
-        if not auto_approve and not _confirm():
+        if confirm and not auto_approve and not _confirm():
             terminal.error("apply cancelled; nothing was changed")
             return EXIT_ERROR
+        return None
+
+    async def execute(client: Any, planned: Any, lease: Any) -> int:
+        """Apply ``planned`` under the lease; the exit code."""
+        plan_json = planned.plan.to_json()
         try:
             result = await _apply_with_progress(client, planned, written, lease)
         except ApplyError as exc:

@@ -26,6 +26,13 @@ The lease is workspace-wide (all projects applying to a workspace take turns). E
 with the holder's clock; machines should keep their clocks roughly right. The Reader skips the label
 (``live.py``), so plan, prune and export never see it as a resource.
 
+Planning happens before the lease is taken, so that an apply with nothing to do (or refused) writes
+nothing at all: before reading the account, apply only looks (one listing) and waits while another holds
+the lease; it takes the lease once there is something to write. A second label, :data:`GENERATION_NAME`,
+gets a new value from every holder that wrote before it lets go (only the holder writes it, so no race);
+if the generation seen at take differs from the one seen before planning (or the take had to wait), the
+account moved while we planned and the plan is made again under the lease.
+
 On one machine a file lock (``.portkey/apply.lock``, ``fcntl.flock``) serialises applies of one project
 before any request is made.
 """
@@ -51,6 +58,8 @@ import anyio
 from engine.portkey import PortkeyAPIError, PortkeyClient, PortkeyError
 
 LEASE_NAME = "gitops-apply-lease"
+GENERATION_NAME = "gitops-apply-generation"  # its description changes after every apply that wrote
+RESERVED_LABELS = frozenset({LEASE_NAME, GENERATION_NAME})  # never resources: the Reader skips them
 DEFAULT_TTL = 600.0  # seconds a lease lives without renewal
 ENV_TTL = "PORTKEY_GITOPS_LEASE_TTL"
 POLL_SECONDS = 2.0
@@ -155,8 +164,11 @@ class ApplyLease:
         self.label_id: str | None = None
         self.start = datetime.now(UTC)
         self.waited = False  # another apply held the lease when we first asked
+        self.seen: str | None = None  # the generation seen before planning (None: not looked)
+        self.generation: str | None = None  # the generation seen when the lease was taken
         self.renewed = time.monotonic()  # when our expiry was last written
         self._clashed = False  # the last attempt created a lease beside another one and withdrew it
+        self._generation_id: str | None = None
 
     @property
     def held(self) -> bool:
@@ -169,6 +181,40 @@ class ApplyLease:
         expiry = datetime.now(UTC) + timedelta(seconds=self.ttl)
         return json.dumps({"holder": self.holder, "token": self.token, "start": _iso(self.start),
                            "expiry": _iso(expiry)}, separators=(",", ":"))
+
+    @property
+    def moved(self) -> bool:
+        """The account may have changed between the look before planning and the take."""
+        if self.seen is None:
+            return self.waited
+        return (self.generation or "") != self.seen
+
+    async def wait_free(self, timeout: float = 0.0) -> None:
+        """Before planning: wait (reading only) while another apply holds a live lease; note the generation."""
+        deadline = time.monotonic() + max(timeout, 0.0)
+        told = False
+        while True:
+            leases, generation = await self._look()
+            now = datetime.now(UTC)
+            alive = [lease for lease in leases if not lease.expired(now) and lease.token != self.token]
+            if not alive:
+                self.seen = generation or ""
+                return
+            holder = min(alive, key=LeaseRecord.order)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise self._held(holder)
+            if not told:
+                self.warn(f"waiting up to {int(left)}s for the apply lease held by {holder.describe()}")
+                told = True
+            await anyio.sleep(min(self.poll, left))
+
+    def _held(self, holder: LeaseRecord) -> LeaseHeldError:
+        return LeaseHeldError(
+            f"another apply holds the apply lease of this workspace: {holder.describe()}. Nothing was "
+            "written. Wait for it to finish, pass --lock-timeout SECONDS to wait, or, if that apply was "
+            f"killed, its lease expires by itself (label {LEASE_NAME!r} in Portkey)"
+        )
 
     async def acquire(self, timeout: float = 0.0) -> None:
         """Take the lease, waiting up to ``timeout`` seconds for another holder; LeaseHeldError after."""
@@ -186,11 +232,7 @@ class ApplyLease:
                 await anyio.sleep(random.uniform(0.05, 0.5))
                 continue
             if left <= 0:
-                raise LeaseHeldError(
-                    f"another apply holds the apply lease of this workspace: {holder.describe()}. Nothing was "
-                    "written. Wait for it to finish, pass --lock-timeout SECONDS to wait, or, if that apply was "
-                    f"killed, its lease expires by itself (label {LEASE_NAME!r} in Portkey)"
-                )
+                raise self._held(holder)
             if not told:
                 self.warn(f"waiting up to {int(left)}s for the apply lease held by {holder.describe()}")
                 told = True
@@ -203,7 +245,7 @@ class ApplyLease:
         self.renewed = time.monotonic()
         self._clashed = False
         created_id, refusal = await self._create()
-        leases = await self._list()
+        leases, self.generation = await self._look()
         if not leases and refusal is not None:
             raise refusal  # not a name collision: nothing of that name exists
         now = datetime.now(UTC)
@@ -237,10 +279,15 @@ class ApplyLease:
         label_id = created.get("id") if isinstance(created, dict) else None
         return (str(label_id) if label_id else None), None
 
-    async def _list(self) -> list[LeaseRecord]:
-        items, _ = await self.client.list_all("list_prompt_labels", search=LEASE_NAME, **self._ws())
-        return [LeaseRecord.from_label(item) for item in items
-                if isinstance(item, dict) and item.get("name") == LEASE_NAME and item.get("id")]
+    async def _look(self) -> tuple[list[LeaseRecord], str | None]:
+        """The lease labels and the generation label's value, from one listing of the workspace's labels
+        (all of them: whether ``search`` matches a prefix or a whole name is not documented)."""
+        items, _ = await self.client.list_all("list_prompt_labels", **self._ws())
+        labels = [item for item in items if isinstance(item, dict) and item.get("id")]
+        leases = [LeaseRecord.from_label(item) for item in labels if item.get("name") == LEASE_NAME]
+        generations = [item for item in labels if item.get("name") == GENERATION_NAME]
+        self._generation_id = str(generations[0]["id"]) if generations else None
+        return leases, (str(generations[0].get("description") or "") if generations else None)
 
     async def _delete(self, label_id: str) -> None:
         try:
@@ -248,6 +295,20 @@ class ApplyLease:
         except PortkeyAPIError as exc:
             if exc.status != 404:  # already gone: another apply took it over, or it was released
                 raise
+
+    async def _bump(self) -> None:
+        """Give the generation label a new value (only the lease holder writes it)."""
+        value = f"{uuid.uuid4().hex} {_iso(datetime.now(UTC))}"
+        if self._generation_id:
+            try:
+                await self.client.call("update_prompt_label", body={"description": value},
+                                       label_id=self._generation_id)
+                return
+            except PortkeyAPIError as exc:
+                if exc.status != 404:
+                    raise
+        await self.client.call("create_prompt_label", body={"name": GENERATION_NAME, "description": value,
+                                                            **self._ws()})
 
     async def renew(self) -> None:
         """Move our expiry forward (a long apply keeps its lease)."""
@@ -282,13 +343,16 @@ class ApplyLease:
             except PortkeyError as exc:
                 self.warn(f"could not renew the apply lease ({exc}); it expires {self.ttl:.0f}s after the last renewal")
 
-    async def release(self) -> None:
-        """Delete our lease label; a failure only warns (the lease then expires by itself)."""
+    async def release(self, wrote: bool = True) -> None:
+        """Delete our lease label (first moving the generation on when we ``wrote``); a failure only warns
+        (the lease then expires by itself)."""
         if self.label_id is None:
             return
         label_id, self.label_id = self.label_id, None
         with anyio.CancelScope(shield=True):
             try:
+                if wrote:
+                    await self._bump()
                 await self._delete(label_id)
             except PortkeyError as exc:
                 self.warn(f"could not release the apply lease ({exc}); it expires within {self.ttl:.0f}s")

@@ -235,21 +235,29 @@ async def apply_planned(
     """Execute a plan that was just made (or checked with :func:`check_saved_plan`).
 
     Writes happen under the workspace's apply lease (engine.gitops.lease): ``lease`` when the caller
-    took it before planning (the CLI), else it is taken here without waiting (another apply holding it
-    stops this one before any write: LeaseHeldError) and released after. It is renewed while held."""
+    took it after planning (the CLI), else it is taken here without waiting (another apply holding it
+    stops this one before any write: LeaseHeldError) and released after; a plan with nothing to write
+    takes none. It is renewed while held."""
     environ = os.environ if environ is None else environ
-    own = lease is None or not lease.held
-    if lease is None or not lease.held:
-        _check_ready(planned)
-        lease = ApplyLease(client, planned.workspace_id, warn=warn)
-        await lease.acquire(0)
-    else:
+    if lease is not None and lease.held:
         await lease.confirm()
-    try:
         return await _renewing(lease, _apply(client, planned, environ, hook))
+    _check_ready(planned)
+    if all(change.is_noop for change in planned.plan.changes):
+        return await _apply(client, planned, environ, hook)  # nothing to write: no lease either
+    lease = ApplyLease(client, planned.workspace_id, warn=warn)
+    await lease.acquire(0)
+    if lease.moved:
+        await lease.release(wrote=False)
+        raise StalePlanError("another apply changed the account since this plan was made; nothing was "
+                             "applied. Plan again and review")
+    wrote = True
+    try:
+        result = await _renewing(lease, _apply(client, planned, environ, hook))
+        wrote = result.writes > 0
+        return result
     finally:
-        if own:
-            await lease.release()
+        await lease.release(wrote=wrote)
 
 
 async def _renewing(lease: ApplyLease, work: Awaitable[ApplyResult]) -> ApplyResult:
