@@ -26,6 +26,7 @@ from engine.cli.options import (
     require_dir,
     show_plan,
 )
+from engine.portkey import PortkeyError
 
 
 def apply(
@@ -52,6 +53,9 @@ def apply(
     lock_timeout: Annotated[float, typer.Option(
         "--lock-timeout", min=0, max=86400, help="Seconds to wait while another apply holds the workspace's apply "
         "lease (or this project's .portkey/apply.lock); 0 stops at once with exit 1, naming the holder.")] = 0,
+    no_lease: Annotated[bool, typer.Option(
+        "--no-lease", help="Do not take the account's apply lease (for an API key that may not write labels). "
+        "Two applies at once on one workspace may then both write; the re-check before each create stays.")] = False,
 ) -> None:
     """Plan, confirm, then apply in two phases (stage everything, then publish and move labels).
     Exit codes: 0 applied (or nothing to do), 1 error before any write or stale plan, 4 blocked by a
@@ -74,20 +78,21 @@ def apply(
             return EXIT_ERROR
         try:
             async with open_client(sandbox=sandbox, sandbox_db=sandbox_db) as client:
-                lease = ApplyLease(client, None, warn=terminal.info)
+                lease = ApplyLease(client, None, warn=terminal.info, enabled=not no_lease)
 
                 async def look(workspace_id: str | None) -> None:
                     if lease.seen is None:
                         lease.workspace = workspace_id
-                        await lease.wait_free(lock_timeout)
+                        await _leasing(lease.wait_free(lock_timeout))
 
                 try:
                     return await leased(client, lease, look)
                 except LeaseHeldError as exc:
                     terminal.error(str(exc))
                     return EXIT_ERROR if not written.count else EXIT_PARTIAL
+
                 finally:
-                    await lease.release(wrote=written.count > 0)
+                    await lease.release()
         finally:
             local.release()
 
@@ -100,7 +105,7 @@ def apply(
         code = review(planned, confirm=True)
         if code is not None:
             return code
-        await lease.acquire(lock_timeout)
+        await _leasing(lease.acquire(lock_timeout))
         if lease.moved:
             terminal.info("another apply changed the account while this one planned: planning again")
             first = planned.plan.digest()
@@ -196,6 +201,19 @@ def apply(
 
 
 MAX_PLAN_BYTES = 32 * 1024 * 1024
+
+
+async def _leasing(step: Any) -> None:
+    """Await a step of the apply lease; a failure of Portkey there is one clear error (nothing was written)."""
+    from engine.gitops.lease import LeaseHeldError
+
+    try:
+        await step
+    except LeaseHeldError:
+        raise
+    except PortkeyError as exc:
+        raise LeaseHeldError(f"could not take the apply lease: {exc}. Nothing was written (pass --no-lease if "
+                             "this API key may not write labels)") from None
 
 
 def read_saved_plan(path: Path) -> Any:

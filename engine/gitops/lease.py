@@ -29,7 +29,8 @@ with the holder's clock; machines should keep their clocks roughly right. The Re
 Planning happens before the lease is taken, so that an apply with nothing to do (or refused) writes
 nothing at all: before reading the account, apply only looks (one listing) and waits while another holds
 the lease; it takes the lease once there is something to write. A second label, :data:`GENERATION_NAME`,
-gets a new value from every holder that wrote before it lets go (only the holder writes it, so no race);
+gets a new value from every apply right after it takes the lease (only the holder writes it, so no race;
+and a holder killed part-way has moved it already);
 if the generation seen at take differs from the one seen before planning (or the take had to wait), the
 account moved while we planned and the plan is made again under the lease.
 
@@ -39,6 +40,7 @@ before any request is made.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import getpass
 import json
@@ -58,7 +60,7 @@ import anyio
 from engine.portkey import PortkeyAPIError, PortkeyClient, PortkeyError
 
 LEASE_NAME = "gitops-apply-lease"
-GENERATION_NAME = "gitops-apply-generation"  # its description changes after every apply that wrote
+GENERATION_NAME = "gitops-apply-generation"  # its description changes whenever an apply takes the lease
 RESERVED_LABELS = frozenset({LEASE_NAME, GENERATION_NAME})  # never resources: the Reader skips them
 DEFAULT_TTL = 600.0  # seconds a lease lives without renewal
 ENV_TTL = "PORTKEY_GITOPS_LEASE_TTL"
@@ -152,8 +154,10 @@ class ApplyLease:
 
     def __init__(
         self, client: PortkeyClient, workspace: str | None, *, holder: str | None = None,
-        ttl: float | None = None, warn: Notify | None = None, poll: float = POLL_SECONDS,
+        ttl: float | None = None, warn: Notify | None = None, poll: float = POLL_SECONDS, enabled: bool = True,
     ) -> None:
+        """``enabled=False`` (``apply --no-lease``): every step is a no-op and the lease always counts as held."""
+        self.enabled = enabled
         self.client = client
         self.workspace = workspace
         self.holder = holder or holder_name()
@@ -191,6 +195,9 @@ class ApplyLease:
 
     async def wait_free(self, timeout: float = 0.0) -> None:
         """Before planning: wait (reading only) while another apply holds a live lease; note the generation."""
+        if not self.enabled:
+            self.seen = ""
+            return
         deadline = time.monotonic() + max(timeout, 0.0)
         told = False
         while True:
@@ -218,12 +225,16 @@ class ApplyLease:
 
     async def acquire(self, timeout: float = 0.0) -> None:
         """Take the lease, waiting up to ``timeout`` seconds for another holder; LeaseHeldError after."""
+        if not self.enabled:
+            self.label_id, self.generation = "", self.seen
+            return
         deadline = time.monotonic() + max(timeout, 0.0)
         told = False
         clashed = False
         while True:
             holder = await self._attempt()
             if holder is None:
+                await self._bump()
                 return
             self.waited = True
             left = deadline - time.monotonic()
@@ -312,7 +323,7 @@ class ApplyLease:
 
     async def renew(self) -> None:
         """Move our expiry forward (a long apply keeps its lease)."""
-        if self.label_id is None:
+        if not self.label_id:
             return
         await self.client.call("update_prompt_label", body={"description": self._description()},
                                label_id=self.label_id)
@@ -321,7 +332,7 @@ class ApplyLease:
     async def confirm(self) -> None:
         """Before writing: renew a lease older than a third of its time to live; one taken over meanwhile (it
         expired, e.g. while a person read the plan) stops the apply."""
-        if time.monotonic() - self.renewed < self.ttl / 3:
+        if not self.label_id or time.monotonic() - self.renewed < self.ttl / 3:
             return
         try:
             await self.renew()
@@ -343,16 +354,13 @@ class ApplyLease:
             except PortkeyError as exc:
                 self.warn(f"could not renew the apply lease ({exc}); it expires {self.ttl:.0f}s after the last renewal")
 
-    async def release(self, wrote: bool = True) -> None:
-        """Delete our lease label (first moving the generation on when we ``wrote``); a failure only warns
-        (the lease then expires by itself)."""
-        if self.label_id is None:
-            return
+    async def release(self) -> None:
+        """Delete our lease label; a failure only warns (the lease then expires by itself)."""
         label_id, self.label_id = self.label_id, None
+        if not label_id:
+            return
         with anyio.CancelScope(shield=True):
             try:
-                if wrote:
-                    await self._bump()
                 await self._delete(label_id)
             except PortkeyError as exc:
                 self.warn(f"could not release the apply lease ({exc}); it expires within {self.ttl:.0f}s")
@@ -377,49 +385,57 @@ def _env_ttl() -> float:
 
 
 class LocalLock:
-    """An exclusive ``fcntl`` lock on ``<root>/.portkey/apply.lock``: one apply of a project per machine."""
+    """An exclusive ``fcntl`` lock on ``<root>/.portkey/apply.lock``: one apply of a project per machine.
+
+    The file (and ``.portkey/`` when this lock made it) is removed on release; a waiter that locked a
+    file removed meanwhile notices (another inode at the path) and locks the new one."""
 
     def __init__(self, root: Path) -> None:
         self.path = root / LOCK_FILE
         self._fd: int | None = None
+        self._made_folder = False
 
     async def acquire(self, timeout: float = 0.0, warn: Notify | None = None) -> None:
-        import fcntl
-
         folder = self.path.parent
         if folder.is_symlink():
             raise PortkeyError(f"{LOCK_FILE.parent} is a symbolic link; the apply lock is kept only inside the project")
-        folder.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
-        except OSError as exc:
-            raise PortkeyError(f"cannot open the apply lock {LOCK_FILE}: {exc.strerror}") from None
+        if not folder.exists():
+            folder.mkdir(parents=True, exist_ok=True)
+            self._made_folder = True
         deadline = time.monotonic() + max(timeout, 0.0)
         told = False
         while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fd = self._open()
+            if _locked(fd) and _same_file(fd, self.path):
                 break
-            except OSError as exc:
-                if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-                    os.close(fd)
-                    raise PortkeyError(f"cannot lock {LOCK_FILE}: {exc.strerror}") from None
+            who = _read_holder(fd)
+            os.close(fd)
             left = deadline - time.monotonic()
             if left <= 0:
-                who = _read_holder(fd)
-                os.close(fd)
+                self._tidy()
                 raise LeaseHeldError(
                     f"another apply of this project runs on this machine ({who}; {LOCK_FILE}). Nothing was "
                     "written. Wait for it to finish or pass --lock-timeout SECONDS to wait"
                 )
             if not told and warn is not None:
-                warn(f"waiting up to {int(left)}s for another apply of this project on this machine "
-                     f"({_read_holder(fd)})")
+                warn(f"waiting up to {int(left)}s for another apply of this project on this machine ({who})")
                 told = True
             await anyio.sleep(min(0.2, left))
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{holder_name()} since {_iso(datetime.now(UTC))}\n".encode(), 0)
         self._fd = fd
+
+    def _open(self) -> int:
+        for _ in range(5):
+            try:
+                return os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+            except FileNotFoundError:  # the last holder removed .portkey/ on release: make it again
+                with contextlib.suppress(FileExistsError):
+                    self.path.parent.mkdir()
+                    self._made_folder = True
+            except OSError as exc:
+                raise PortkeyError(f"cannot open the apply lock {LOCK_FILE}: {exc.strerror}") from None
+        raise PortkeyError(f"cannot open the apply lock {LOCK_FILE}: its folder keeps disappearing")
 
     def release(self) -> None:
         if self._fd is None:
@@ -428,10 +444,38 @@ class LocalLock:
 
         fd, self._fd = self._fd, None
         try:
-            os.ftruncate(fd, 0)
+            with contextlib.suppress(OSError):
+                self.path.unlink()
             fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
             os.close(fd)
+        self._tidy()
+
+    def _tidy(self) -> None:
+        """Remove ``.portkey/`` again when this lock made it and nothing else is in it."""
+        if self._made_folder:
+            with contextlib.suppress(OSError):
+                self.path.parent.rmdir()
+
+
+def _locked(fd: int) -> bool:
+    import fcntl
+
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+            raise PortkeyError(f"cannot lock {LOCK_FILE}: {exc.strerror}") from None
+        return False
+    return True
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    """The locked descriptor is still the file at ``path`` (not one its holder removed on release)."""
+    try:
+        return os.fstat(fd).st_ino == os.stat(path, follow_symlinks=False).st_ino
+    except OSError:
+        return False
 
 
 def _read_holder(fd: int) -> str:

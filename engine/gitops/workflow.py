@@ -248,16 +248,13 @@ async def apply_planned(
     lease = ApplyLease(client, planned.workspace_id, warn=warn)
     await lease.acquire(0)
     if lease.moved:
-        await lease.release(wrote=False)
+        await lease.release()
         raise StalePlanError("another apply changed the account since this plan was made; nothing was "
                              "applied. Plan again and review")
-    wrote = True
     try:
-        result = await _renewing(lease, _apply(client, planned, environ, hook))
-        wrote = result.writes > 0
-        return result
+        return await _renewing(lease, _apply(client, planned, environ, hook))
     finally:
-        await lease.release(wrote=wrote)
+        await lease.release()
 
 
 async def _renewing(lease: ApplyLease, work: Awaitable[ApplyResult]) -> ApplyResult:
