@@ -26,6 +26,7 @@ from engine.cli.options import (
     require_dir,
     show_plan,
 )
+from engine.portkey import PortkeyError
 
 
 def apply(
@@ -49,11 +50,18 @@ def apply(
     resolve_duplicates: Annotated[bool, typer.Option(
         "--resolve-duplicates", help="Where several objects carry one key, keep the one the plan proposes (the "
         "lock's, else the stamped, else the older) and release the others (renamed without our marker).")] = False,
+    lock_timeout: Annotated[float, typer.Option(
+        "--lock-timeout", min=0, max=86400, help="Seconds to wait while another apply holds the workspace's apply "
+        "lease (or this project's .portkey/apply.lock); 0 stops at once with exit 1, naming the holder.")] = 0,
+    no_lease: Annotated[bool, typer.Option(
+        "--no-lease", help="Do not take the account's apply lease (for an API key that may not write labels). "
+        "Two applies at once on one workspace may then both write; the re-check before each create stays.")] = False,
 ) -> None:
     """Plan, confirm, then apply in two phases (stage everything, then publish and move labels).
     Exit codes: 0 applied (or nothing to do), 1 error before any write or stale plan, 4 blocked by a
     safety rule, 5 stopped part-way (re-run apply to converge)."""
     from engine.gitops.apply import ApplyError
+    from engine.gitops.lease import ApplyLease, LeaseHeldError, LocalLock
     from engine.gitops.workflow import SavedPlanBlockedError, check_saved_plan, plan_project
 
     require_dir(root)
@@ -62,61 +70,123 @@ def apply(
     written = _Writes()
 
     async def run() -> int:
-        async with open_client(sandbox=sandbox, sandbox_db=sandbox_db) as client:
-            if saved is not None:
-                loaded = read_saved_plan(saved)
-                if loaded is None or not _flags_match(loaded, env, prune, adopt):
-                    return EXIT_ERROR
+        local = LocalLock(root)
+        try:
+            await local.acquire(lock_timeout, warn=terminal.info)
+        except LeaseHeldError as exc:
+            terminal.error(str(exc))
+            return EXIT_ERROR
+        try:
+            async with open_client(sandbox=sandbox, sandbox_db=sandbox_db) as client:
+                lease = ApplyLease(client, None, warn=terminal.info, enabled=not no_lease)
+
+                async def look(workspace_id: str | None) -> None:
+                    if lease.seen is None:
+                        lease.workspace = workspace_id
+                        await _leasing(lease.wait_free(lock_timeout))
+
                 try:
-                    planned = await check_saved_plan(client, loaded, root, allow_mass_delete=allow_mass_delete)
-                except SavedPlanBlockedError as exc:
+                    return await leased(client, lease, look)
+                except LeaseHeldError as exc:
                     terminal.error(str(exc))
-                    return EXIT_BLOCKED
-            else:
-                async def plan() -> Any:
-                    return await plan_project(
-                        client, root, env=env, prune=prune, allow_mass_delete=allow_mass_delete,
-                        lock=read_lock(lock, root), concurrency=parallelism, adopt=adopt,
-                    )
+                    return EXIT_ERROR if not written.count else EXIT_PARTIAL
 
-                planned = await plan()
-                if resolve_duplicates and await _resolve(client, planned, read_lock(lock, root), auto_approve):
-                    planned = await plan()
-            plan_json = planned.plan.to_json()
-            show_plan(plan_json)
-            if plan_json["errors"]:
+                finally:
+                    await lease.release()
+        finally:
+            local.release()
+
+    async def leased(client: Any, lease: Any, look: Any) -> int:
+        """Plan (after looking that no other apply holds the lease), then take the lease and apply; when
+        the account moved in between, plan again under the lease. The caller releases it."""
+        planned = await make_plan(client, look)
+        if isinstance(planned, int):
+            return planned
+        code = review(planned, confirm=True)
+        if code is not None:
+            return code
+        await _leasing(lease.acquire(lock_timeout))
+        if lease.moved:
+            terminal.info("another apply changed the account while this one planned: planning again")
+            first = planned.plan.digest()
+            planned = await make_plan(client, look)
+            if isinstance(planned, int):
+                return planned
+            code = review(planned, confirm=False)
+            if code is not None:
+                return code
+            if not auto_approve and planned.plan.digest() != first:
+                terminal.error("the plan changed while waiting for the other apply; nothing was applied. "
+                               "Review the new plan above and run apply again")
                 return EXIT_ERROR
-            if plan_json["blocked"]:
-                return EXIT_BLOCKED
-            if not plan_json["has_changes"]:
-                if lock is not None:
-                    from engine.gitops.workflow import current_lock
+        return await execute(client, planned, lease)
 
-                    return _write_lock(lock, current_lock(planned), writes=0)
-                return 0
-            if not auto_approve and not _confirm():
-                terminal.error("apply cancelled; nothing was changed")
+    async def make_plan(client: Any, look: Any) -> Any:
+        """The plan to apply, or an exit code after printing why there is none."""
+        if saved is not None:
+            loaded = read_saved_plan(saved)
+            if loaded is None or not _flags_match(loaded, env, prune, adopt):
                 return EXIT_ERROR
             try:
-                result = await _apply_with_progress(client, planned, written)
-            except ApplyError as exc:
+                return await check_saved_plan(client, loaded, root, allow_mass_delete=allow_mass_delete,
+                                              before_read=look)
+            except SavedPlanBlockedError as exc:
                 terminal.error(str(exc))
-                done = max(exc.result.writes, written.count)
-                terminal.info(f"{done} write(s) completed before the failure; {exc.result.requests} HTTP requests.")
-                return EXIT_PARTIAL if done else EXIT_ERROR
-            except Exception as exc:
-                if not written.count:
-                    raise
-                return _stopped_part_way(written.count, exc)
-            if lock is not None and result.lock is not None:
-                code = _write_lock(lock, result.lock, writes=result.writes)
-                if code:
-                    return code
-            terminal.say(
-                f"Apply complete: {result.writes} write(s), {result.requests} HTTP requests "
-                f"(plus {plan_json['requests']} to read live state)."
-            )
+                return EXIT_BLOCKED
+        else:
+            async def plan() -> Any:
+                return await plan_project(
+                    client, root, env=env, prune=prune, allow_mass_delete=allow_mass_delete,
+                    lock=read_lock(lock, root), concurrency=parallelism, adopt=adopt, before_read=look,
+                )
+
+        planned = await plan()
+        if resolve_duplicates and await _resolve(client, planned, read_lock(lock, root), auto_approve):
+            planned = await plan()
+        return planned
+
+    def review(planned: Any, *, confirm: bool) -> int | None:
+        """Show the plan; the exit code when apply ends here (errors, blocked, nothing to do, not confirmed)."""
+        plan_json = planned.plan.to_json()
+        show_plan(plan_json)
+        if plan_json["errors"]:
+            return EXIT_ERROR
+        if plan_json["blocked"]:
+            return EXIT_BLOCKED
+        if not plan_json["has_changes"]:
+            if lock is not None:
+                from engine.gitops.workflow import current_lock
+
+                return _write_lock(lock, current_lock(planned), writes=0)
             return 0
+        if confirm and not auto_approve and not _confirm():
+            terminal.error("apply cancelled; nothing was changed")
+            return EXIT_ERROR
+        return None
+
+    async def execute(client: Any, planned: Any, lease: Any) -> int:
+        """Apply ``planned`` under the lease; the exit code."""
+        plan_json = planned.plan.to_json()
+        try:
+            result = await _apply_with_progress(client, planned, written, lease)
+        except ApplyError as exc:
+            terminal.error(str(exc))
+            done = max(exc.result.writes, written.count)
+            terminal.info(f"{done} write(s) completed before the failure; {exc.result.requests} HTTP requests.")
+            return EXIT_PARTIAL if done else EXIT_ERROR
+        except Exception as exc:
+            if not written.count:
+                raise
+            return _stopped_part_way(written.count, exc)
+        if lock is not None and result.lock is not None:
+            code = _write_lock(lock, result.lock, writes=result.writes)
+            if code:
+                return code
+        terminal.say(
+            f"Apply complete: {result.writes} write(s), {result.requests} HTTP requests "
+            f"(plus {plan_json['requests']} to read live state)."
+        )
+        return 0
 
     try:
         code = anyio.run(run)
@@ -131,6 +201,19 @@ def apply(
 
 
 MAX_PLAN_BYTES = 32 * 1024 * 1024
+
+
+async def _leasing(step: Any) -> None:
+    """Await a step of the apply lease; a failure of Portkey there is one clear error (nothing was written)."""
+    from engine.gitops.lease import LeaseHeldError
+
+    try:
+        await step
+    except LeaseHeldError:
+        raise
+    except PortkeyError as exc:
+        raise LeaseHeldError(f"could not take the apply lease: {exc}. Nothing was written (pass --no-lease if "
+                             "this API key may not write labels)") from None
 
 
 def read_saved_plan(path: Path) -> Any:
@@ -236,7 +319,7 @@ def _confirm() -> bool:
     return answer.strip() == "yes"
 
 
-async def _apply_with_progress(client: Any, planned: Any, written: _Writes) -> Any:
+async def _apply_with_progress(client: Any, planned: Any, written: _Writes, lease: Any) -> Any:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from engine.gitops.apply import step_count
@@ -258,7 +341,7 @@ async def _apply_with_progress(client: Any, planned: Any, written: _Writes) -> A
             progress.console.print(terminal.printable(line), markup=False)
             progress.advance(task)
 
-        return await apply_planned(client, planned, hook=hook)
+        return await apply_planned(client, planned, hook=hook, lease=lease, warn=terminal.info)
 
 
 def _check_clean(root: Path, allow_dirty: bool) -> None:

@@ -39,6 +39,21 @@ _LABEL_LISTS = ("label_ids", "prompt_version_labels")
 _LABEL_ONES = ("label_id", "prompt_version_label_id")
 
 
+# The listing apply reads right before a create (with its fixed query), and the kinds whose listing
+# filters by `search` (operations.py); the others are listed whole and filtered here by exact name.
+_LISTINGS: dict[ResourceKind, tuple[str, dict[str, str]]] = {
+    ResourceKind.LABEL: ("list_prompt_labels", {}),
+    ResourceKind.COLLECTION: ("list_collections", {}),
+    ResourceKind.PARTIAL: ("list_prompt_partials", {}),
+    ResourceKind.PROMPT: ("list_prompts", {}),
+    ResourceKind.GUARDRAIL: ("list_guardrails", {}),
+    ResourceKind.CONFIG: ("list_configs", {}),
+    ResourceKind.RATE_LIMIT: ("list_rate_limits", {}),
+    ResourceKind.USAGE_LIMIT: ("list_usage_limits", {"status": "active"}),
+}
+_SEARCHABLE = frozenset({ResourceKind.LABEL, ResourceKind.COLLECTION, ResourceKind.PROMPT})
+
+
 @dataclass(frozen=True)
 class _Versions:
     """How one versioned kind's versions list names a version's id and number."""
@@ -162,7 +177,7 @@ class Applier:
     async def _write(self, change: Change) -> None:
         """Create, update, version or replace one object (its publishes, labels and deletes come later)."""
         if Action.CREATE in change.actions:
-            await self._step(change, Action.CREATE, self._create)
+            await self._step(change, Action.CREATE, self._create_unless_made)
         in_place = next((a for a in change.actions if a in _IN_PLACE), None)
         if in_place is not None:
             await self._step(change, in_place, self._update)
@@ -224,6 +239,25 @@ class Applier:
         kind = ResourceKind(change.kind)
         remote_id = self._ids.get(change.address) or str(change.payload.get("id") or "")
         return {kinds.OPERATIONS[kind].id_arg: kinds.target_id(kind, remote_id, change.payload.get("slug"))}
+
+    async def _create_unless_made(self, change: Change) -> str:
+        """Create, after listing the kind once more by name: an object another apply made since the plan
+        (one that did not take the apply lease) is never made twice; apply stops and asks for a new plan."""
+        kind = ResourceKind(change.kind)
+        name = str(change.payload["name"])
+        operation, params = _LISTINGS[kind]
+        if kind in _SEARCHABLE:
+            params = {**params, "search": name}
+        items, _ = await self.client.list_all(operation, **params, **self._ws())
+        if any(isinstance(item, dict) and item.get("name") == name for item in items):
+            raise PortkeyError(
+                f"{change.address} exists in Portkey now ({name!r}) but did not when the plan was made: another "
+                "apply or a person created it meanwhile. It was not created again; plan and apply again"
+            )
+        return await self._create(change)
+
+    def _ws(self) -> dict[str, str]:
+        return {"workspace_id": self.workspace} if self.workspace else {}
 
     async def _create(self, change: Change) -> str:
         resource = self._resource(change)

@@ -22,6 +22,7 @@ import anyio
 
 from engine.gitops.behaviour import DEFAULT, Behaviour
 from engine.gitops.canonical import content_hash, redact, secret_paths
+from engine.gitops.lease import RESERVED_LABELS
 from engine.gitops.model import BUILTIN_LABELS, SECRET_BEARING, ResourceKind
 from engine.portkey import PortkeyClient, PortkeyError, operations
 from engine.portkey.normalize import UnexpectedAnswer, flag, kind_of, prompt_versions
@@ -310,6 +311,8 @@ class Reader:
         items, complete = await self._list("list_prompt_labels", **self._ws())
         objects = []
         for item in items:
+            if _text(item.get("name")) in RESERVED_LABELS:
+                continue  # the apply lease and its generation (engine/gitops/lease.py) are not resources
             state.labels_by_name[_text(item.get("name"))] = _text(item.get("id"))
             if item.get("is_universal") or _text(item.get("name")) in BUILTIN_LABELS:
                 continue

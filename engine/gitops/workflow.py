@@ -8,18 +8,21 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
 
+import anyio
+
 from engine import __version__
 from engine.gitops import gitinfo, kinds
 from engine.gitops.apply import Applier, ApplyResult, Hook
 from engine.gitops.behaviour import DEFAULT, Behaviour, DoctorFileError, load_behaviour
 from engine.gitops.canonical import content_hash
+from engine.gitops.lease import ApplyLease, Notify
 from engine.gitops.live import LiveState, Reader
 from engine.gitops.load import load_project, resolve_secrets, resource_address
 from engine.gitops.loading.checks import detected_moves
@@ -88,13 +91,16 @@ async def plan_project(
     changed_since: str | None = None,
     scope: Sequence[str] | None = None,
     git_moves: Sequence[Sequence[str]] | None = None,
+    before_read: Callable[[str | None], Awaitable[None]] | None = None,
 ) -> Planned:
     """Load, read live state, diff. File errors stop before any HTTP request.
 
     ``behaviour`` defaults to the saved doctor result (``.portkey/doctor.json``) or the defaults.
     ``changed_since`` (a git ref) makes a partial plan: only resources whose files changed since it and
     what depends on them; prune is then off. Files git sees as renamed since that ref (default HEAD) plan
-    as moves. ``scope``/``git_moves`` replay a saved plan's partial scope and detected renames."""
+    as moves. ``scope``/``git_moves`` replay a saved plan's partial scope and detected renames.
+    ``before_read(workspace_id)`` runs right before the account is read (apply takes its lease there, so
+    what it plans is what no other apply is changing); its requests are not counted in the plan's."""
     environ = os.environ if environ is None else environ
     before = client.request_count
     state = load_project(root, env=env, environ=environ)
@@ -115,6 +121,10 @@ async def plan_project(
         plan.warnings = [str(d) for d in state.warnings]
         return Planned(plan, state, None)
     workspace_id = await resolve_workspace(client, state.project.workspace)
+    if before_read is not None:
+        mark = client.request_count
+        await before_read(workspace_id)
+        before += client.request_count - mark
     candidates: dict[ResourceKind, set[str]] = {}
     if adopt:
         for resource in state.resources.values():
@@ -221,14 +231,64 @@ def _stamp(plan: Plan, state: DesiredState, root: Path, git: _GitInputs | None =
 
 async def apply_planned(
     client: PortkeyClient, planned: Planned, *, environ: Mapping[str, str] | None = None,
-    hook: Hook | None = None,
+    hook: Hook | None = None, lease: ApplyLease | None = None, warn: Notify | None = None,
 ) -> ApplyResult:
-    """Execute a plan that was just made (or checked with :func:`check_saved_plan`)."""
+    """Execute a plan that was just made (or checked with :func:`check_saved_plan`).
+
+    Writes happen under the workspace's apply lease (engine.gitops.lease): ``lease`` when the caller
+    took it after planning (the CLI), else it is taken here without waiting (another apply holding it
+    stops this one before any write: LeaseHeldError) and released after; a plan with nothing to write
+    takes none. It is renewed while held."""
     environ = os.environ if environ is None else environ
+    if lease is not None and lease.held:
+        await lease.confirm()
+        return await _renewing(lease, _apply(client, planned, environ, hook))
+    _check_ready(planned)
+    if all(change.is_noop for change in planned.plan.changes):
+        return await _apply(client, planned, environ, hook)  # nothing to write: no lease either
+    lease = ApplyLease(client, planned.workspace_id, warn=warn)
+    await lease.acquire(0)
+    if lease.moved:
+        await lease.release()
+        raise StalePlanError("another apply changed the account since this plan was made; nothing was "
+                             "applied. Plan again and review")
+    try:
+        return await _renewing(lease, _apply(client, planned, environ, hook))
+    finally:
+        await lease.release()
+
+
+async def _renewing(lease: ApplyLease, work: Awaitable[ApplyResult]) -> ApplyResult:
+    """Await ``work`` while the lease is renewed beside it; its failure is raised as itself."""
+    done: list[ApplyResult] = []
+    try:
+        async with anyio.create_task_group() as group:
+            group.start_soon(lease.keep_renewed)
+            try:
+                done.append(await work)
+            finally:
+                group.cancel_scope.cancel()
+    except BaseExceptionGroup as grouped:
+        leaf: BaseException = grouped
+        while isinstance(leaf, BaseExceptionGroup) and leaf.exceptions:
+            leaf = leaf.exceptions[0]
+        raise leaf from None
+    return done[0]
+
+
+def _check_ready(planned: Planned) -> None:
+    """Refuse a plan with errors or blocked by a safety rule, before any request."""
     if planned.live is None:
         raise PortkeyError("the plan has errors; fix them and plan again")
     if planned.plan.errors or planned.plan.blocked:
         raise PortkeyError("the plan has errors or is blocked by a safety rule; nothing was applied")
+
+
+async def _apply(
+    client: PortkeyClient, planned: Planned, environ: Mapping[str, str], hook: Hook | None,
+) -> ApplyResult:
+    _check_ready(planned)
+    assert planned.live is not None
     matched = _matched(planned)
     applied_at = now_stamp()
     applier = Applier(
@@ -288,6 +348,7 @@ def _matched(planned: Planned) -> dict[str, Any]:
 async def check_saved_plan(
     client: PortkeyClient, saved: Plan, root: Path, *, environ: Mapping[str, str] | None = None,
     allow_mass_delete: bool = False, behaviour: Behaviour | None = None,
+    before_read: Callable[[str | None], Awaitable[None]] | None = None,
 ) -> Planned:
     """Re-derive a saved plan and return the FRESH plan to apply, or refuse it.
 
@@ -308,6 +369,7 @@ async def check_saved_plan(
         client, root, env=saved.environment, environ=environ, prune=bool(options.get("prune")),
         allow_mass_delete=allow_mass_delete, adopt=bool(options.get("adopt")), behaviour=behaviour,
         scope=_strings(saved.source.get("scope")), git_moves=_pairs(saved.source.get("git_moves")),
+        before_read=before_read,
     )
     if fresh.plan.errors:
         raise StalePlanError("the project has errors now: " + "; ".join(fresh.plan.errors))

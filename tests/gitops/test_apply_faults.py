@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from engine.gitops.apply import ApplyError
+from engine.gitops.lease import ApplyLease
 from engine.gitops.workflow import apply_planned, plan_project
 from engine.portkey import PortkeyClient
 from sandbox import FaultRule, Faults, Sandbox
@@ -58,6 +59,18 @@ Scenario = Callable[[PortkeyClient, Path], Awaitable[None]]
 
 # (scenario, operation, True when a failure there must leave what callers are served untouched)
 CASES: list[tuple[Scenario, str, bool]] = [
+    (nothing, "list_prompt_labels", True),  # the listing read again right before each create
+    (nothing, "list_collections", True),
+    (nothing, "list_prompt_partials", True),
+    (nothing, "list_prompts", True),
+    (nothing, "list_guardrails", False),
+    (nothing, "list_configs", False),
+    (nothing, "list_rate_limits", False),
+    (nothing, "list_usage_limits", False),
+    (every_kind_of_change, "list_prompt_labels", True),
+    (every_kind_of_change, "list_prompt_partials", True),
+    (every_kind_of_change, "list_prompts", True),
+    (every_kind_of_change, "list_guardrails", False),
     (nothing, "create_prompt_label", True),
     (nothing, "create_collection", True),
     (nothing, "create_prompt_partial", True),
@@ -101,13 +114,21 @@ def test_the_cases_cover_every_request_apply_makes(tmp_path: Path) -> None:
                 await scenario(client, root)
                 planned = await plan_project(client, root)
                 assert not planned.plan.errors, planned.plan.errors
+                lease = await taken(client, planned.workspace_id)  # the apply lease is not under test here
                 sb.reset_requests()
-                await apply_planned(client, planned)
-                return {str(r.operation) for r in sb.requests()}
+                await apply_planned(client, planned, lease=lease)
+                return {str(r.operation) for r in sb.requests() if str(lease.label_id) not in r.path}
 
     for scenario in (nothing, every_kind_of_change):
         listed = {op for s, op, _ in CASES if s is scenario}
         assert anyio.run(used, scenario) == listed, scenario.__name__
+
+
+async def taken(client: PortkeyClient, workspace: str | None) -> ApplyLease:
+    """The apply lease, taken before faults are injected (tests/lease covers the lease itself)."""
+    lease = ApplyLease(client, workspace)
+    await lease.acquire()
+    return lease
 
 
 class LoseAnswer(httpx.AsyncBaseTransport):
@@ -174,12 +195,14 @@ async def test_failure_at_any_step_converges_without_duplicates(
         planned = await plan_project(client, root)
         assert planned.plan.has_changes and not planned.plan.blocked
         before = await account(client)
+        lease = await taken(client, planned.workspace_id)
         sb.faults = Faults(per_operation={operation: FAIL})
         sb.reset_requests()
         with pytest.raises(ApplyError) as caught:
-            await apply_planned(client, planned)
+            await apply_planned(client, planned, lease=lease)
         assert any(r.operation == operation and r.fault for r in sb.requests()), "the fault was not hit"
         sb.faults = None
+        await lease.release()
         if stage:
             assert "before anything callers are served changed" in str(caught.value)
             after = served(await account(client))
@@ -196,9 +219,11 @@ async def test_lost_answer_at_any_step_converges_without_duplicates(
     async with scenario_world(tmp_path, scenario) as (sb, client, root):
         planned = await plan_project(client, root)
         lossy = LoseAnswer(httpx.ASGITransport(app=sb.app), operation)
+        lease = await taken(client, planned.workspace_id)
         # A request that is not safe to repeat is not retried: apply stops there.
         async with make_client(sb, lossy) as flaky:
             with contextlib.suppress(ApplyError):
-                await apply_planned(flaky, planned)
+                await apply_planned(flaky, planned, lease=lease)
+        await lease.release()
         assert lossy.lost == 1, "the answer was not lost"
         await assert_converges(sb, client, root, expected)

@@ -16,6 +16,7 @@ from sandbox import Sandbox
 from tests.contract.openapi_contract import check_request
 from tests.gitops.fixtures import load, messages
 from tests.gitops.helpers import actions, change_of, converge, edit
+from tests.lease.helpers import taken
 from tests.live.write_support import Shim
 
 pytestmark = pytest.mark.anyio
@@ -37,8 +38,9 @@ async def test_a_conditions_change_updates_the_policy_in_place(sandbox: Sandbox,
         reasons = change_of(planned.plan, "rate_limit:per-user").reasons
         assert any("keeps its id and usage counters" in r for r in reasons)
         ids = {c.address: c.remote["id"] for c in planned.plan.changes if c.kind.endswith("limit")}
+        lease = await taken(client)  # the apply lease is not under test here
         sandbox.reset_requests()
-        await apply_planned(client, planned)
+        await apply_planned(client, planned, lease=lease)
         assert sorted(r.operation for r in sandbox.requests() if r.method != "GET") == [
             "update_rate_limit", "update_usage_limit"]  # no delete, no create: counters kept
         after = await plan_project(client, project)

@@ -14,6 +14,7 @@ from engine.gitops.workflow import apply_planned, plan_project
 from sandbox import Sandbox
 from sandbox.serve import serve_in_thread
 from tests.gitops.helpers import converge, edit, published
+from tests.lease.helpers import taken
 from tests.live.write_support import Shim
 from tests.security.cli_support import PLANTED_KEY, Cli, cli, one_error_line
 
@@ -143,9 +144,10 @@ async def test_an_update_answer_without_a_version_id_stops_before_publishing(
         await converge(client, project)
         edit(project / TRIAGE, "temperature: 0.2", "temperature: 0.3")
         planned = await plan_project(client, project)
+        lease = await taken(client)  # the apply lease is not under test here
         sandbox.reset_requests()
         with pytest.raises(ApplyError, match="names no prompt_version_id; the engine does not guess") as failure:
-            await apply_planned(client, planned)
+            await apply_planned(client, planned, lease=lease)
         assert failure.value.result.writes == 1
         operations = [r.operation for r in sandbox.requests()]
         assert operations == ["update_prompt"]  # no versions read to guess from, no publish, no label

@@ -32,6 +32,8 @@ from tests.security.cli_support import (
 __all__ = ["cli", "project"]  # fixtures
 
 WRITES = ("POST", "PUT", "DELETE")
+# The applies below pass --no-lease: the account lease's own label writes are bookkeeping, not the writes
+# apply reports (tests/lease covers the lease).
 FAIL = FaultRule(script=("500",) * 5)
 
 
@@ -65,7 +67,7 @@ def test_lock_failing_after_the_writes_exits_5_and_says_what_was_written(
     with tampered_sandbox() as (sb, tamper), served(tamper) as url:
         tamper.before.append(remove_folder_on_first_write)
         cli.against(url)
-        run = cli("apply", str(project), "--auto-approve", "--lock", str(lock))
+        run = cli("apply", str(project), "--auto-approve", "--no-lease", "--lock", str(lock))
         done = writes(sb)
         assert run.code == 5, run.err
         line = one_error_line(run)
@@ -74,7 +76,7 @@ def test_lock_failing_after_the_writes_exits_5_and_says_what_was_written(
         assert done == 13 and not lock.exists()
         tamper.before.clear()
         folder.mkdir()
-        again = cli("apply", str(project), "--auto-approve", "--lock", str(lock))
+        again = cli("apply", str(project), "--auto-approve", "--no-lease", "--lock", str(lock))
         assert again.code == 0 and writes(sb) == done, again.err
         assert json.loads(lock.read_text())["entries"]
 
@@ -90,7 +92,7 @@ def test_apply_stopping_part_way_exits_5_with_the_number_of_writes(
     with tampered_sandbox() as (sb, tamper), served(tamper) as url:
         sb.faults = Faults(per_operation={operation: FAIL})
         cli.against(url)
-        run = cli("apply", str(project), "--auto-approve")
+        run = cli("apply", str(project), "--auto-approve", "--no-lease")
         done = writes(sb)
     assert run.code == code, run.err
     assert f"{operation}" in one_error_line(run)
@@ -103,7 +105,7 @@ def test_null_answer_to_a_write_that_happened_exits_5(cli: Cli, project: Path) -
     with tampered_sandbox() as (sb, tamper), served(tamper) as url:
         tamper.rules.append(Rule("POST", "/configs", 200, None, forward=True))
         cli.against(url)
-        run = cli("apply", str(project), "--auto-approve")
+        run = cli("apply", str(project), "--auto-approve", "--no-lease")
         done = writes(sb)
     assert run.code == 5, run.err
     line = one_error_line(run)
@@ -116,7 +118,7 @@ def test_partial_apply_through_the_console_script(project: Path) -> None:
     with Sandbox(db=":memory:", api_key=PLANTED_KEY) as sb:
         sb.faults = Faults(per_operation={"create_guardrail": FAIL})
         with serve_in_thread(sb) as url:
-            run = console_script("apply", str(project), "--auto-approve", env={
+            run = console_script("apply", str(project), "--auto-approve", "--no-lease", env={
                 "PORTKEY_API_KEY": PLANTED_KEY, "PORTKEY_BASE_URL": url, "PORTKEY_MAX_RETRIES": "0"})
             done = writes(sb)
     assert run.code == 5, run.err
@@ -143,8 +145,8 @@ def test_interrupt_after_writes_exits_5_and_says_how_many(project: Path) -> None
         env.update(PORTKEY_API_KEY=PLANTED_KEY, PORTKEY_BASE_URL=url, PORTKEY_MAX_RETRIES="0")
         exe = Path(sys.executable).with_name("portkey-gitops")
         command = [str(exe)] if exe.exists() else [sys.executable, "-c", "from engine.cli.main import run; run()"]
-        process.append(subprocess.Popen([*command, "apply", str(project), "--auto-approve"], env=env, text=True,
-                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE))
+        process.append(subprocess.Popen([*command, "apply", str(project), "--auto-approve", "--no-lease"], env=env,
+                                        text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE))
         out, err = process[0].communicate(timeout=120)
         done = writes(sb)
     assert process[0].returncode == 5, err

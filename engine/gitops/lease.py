@@ -1,0 +1,486 @@
+"""One apply at a time: an apply lease in the account, and a file lock on this machine.
+
+Portkey has no lock API, so the lease is an object every account has and the engine already
+manages: a prompt label named :data:`LEASE_NAME` in the workspace, whose description holds
+``{"holder", "token", "start", "expiry"}`` as JSON.
+
+Evidence for the choice: Portkey's docs say custom labels are unique per workspace
+(docs-core ``product/prompt-engineering-studio/prompt-versioning.mdx``: "Custom labels are unique to
+the workspace where they are created"; /work/shared/reference/portkey-api.md, Labels). What status a
+second create of one name gets is not documented; the sandbox answers 409 (``sandbox/handlers/labels.py``
+``_ensure_unique``). The engine therefore does not rely on either:
+
+- take: create the label. Any 4xx but 401/403/404/429 may be the name collision, so it is never taken
+  as a refusal on its own: the labels of that name are then listed, and if none is there, the create's
+  error stands.
+- confirm: list the labels of that name (``search`` plus an exact-name filter). We hold the lease when
+  ours is the only unexpired one listed. Should the account allow duplicates after all, a creator that
+  sees any other unexpired lease deletes its own and waits (creation times are too coarse to rank
+  leases: a later lease could sort first); two that clash both back off, then try again after a random
+  pause, so the one that lists alone wins.
+- a lease past its expiry is stale: it is deleted with a warning naming its holder, then taken.
+- release: delete our label. While held, the lease is renewed every third of its time to live, so a
+  long apply keeps it and a killed one loses it once its expiry passes.
+
+The lease is workspace-wide (all projects applying to a workspace take turns). Expiries are written
+with the holder's clock; machines should keep their clocks roughly right. The Reader skips the label
+(``live.py``), so plan, prune and export never see it as a resource.
+
+Planning happens before the lease is taken, so that an apply with nothing to do (or refused) writes
+nothing at all: before reading the account, apply only looks (one listing) and waits while another holds
+the lease; it takes the lease once there is something to write. A second label, :data:`GENERATION_NAME`,
+gets a new value from every apply right after it takes the lease (only the holder writes it, so no race;
+and a holder killed part-way has moved it already);
+if the generation seen at take differs from the one seen before planning (or the take had to wait), the
+account moved while we planned and the plan is made again under the lease.
+
+On one machine a file lock (``.portkey/apply.lock``, ``fcntl.flock``) serialises applies of one project
+before any request is made.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import getpass
+import json
+import os
+import random
+import socket
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import anyio
+
+from engine.portkey import PortkeyAPIError, PortkeyClient, PortkeyError
+
+LEASE_NAME = "gitops-apply-lease"
+GENERATION_NAME = "gitops-apply-generation"  # its description changes whenever an apply takes the lease
+RESERVED_LABELS = frozenset({LEASE_NAME, GENERATION_NAME})  # never resources: the Reader skips them
+DEFAULT_TTL = 600.0  # seconds a lease lives without renewal
+ENV_TTL = "PORTKEY_GITOPS_LEASE_TTL"
+POLL_SECONDS = 2.0
+LOCK_FILE = Path(".portkey") / "apply.lock"
+_NOT_COLLISION = (401, 403, 404, 429)
+
+Notify = Callable[[str], None]
+
+
+class LeaseHeldError(PortkeyError):
+    """Another apply holds the lease (or the local lock) and the wait ran out."""
+
+
+def holder_name(environ: dict[str, str] | None = None) -> str:
+    """Who is applying: user@host pid N, plus the CI run when there is one (nothing secret)."""
+    env = dict(os.environ if environ is None else environ)
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    name = f"{user}@{socket.gethostname()} pid {os.getpid()}"
+    if env.get("GITHUB_RUN_ID", "").isdigit():
+        name += f" (CI run {env['GITHUB_RUN_ID']})"
+    return _clean(name)
+
+
+def _clean(text: str, limit: int = 120) -> str:
+    """Text from the account made safe to print: printable characters only, bounded."""
+    cleaned = "".join(ch if ch.isprintable() else "?" for ch in str(text))
+    return cleaned[:limit]
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class LeaseRecord:
+    """One lease label as listed."""
+
+    id: str
+    holder: str
+    token: str
+    start: datetime | None
+    expiry: datetime | None
+    created: datetime | None
+
+    @classmethod
+    def from_label(cls, label: dict[str, Any]) -> LeaseRecord:
+        try:
+            data = json.loads(label.get("description") or "")
+        except (ValueError, TypeError, RecursionError):
+            data = None
+        data = data if isinstance(data, dict) else {}
+        return cls(
+            id=str(label.get("id") or ""), holder=_clean(data.get("holder") or "an unknown apply"),
+            token=str(data.get("token") or ""), start=_parse_time(data.get("start")),
+            expiry=_parse_time(data.get("expiry")), created=_parse_time(label.get("created_at")),
+        )
+
+    def expired(self, now: datetime) -> bool:
+        """Past its expiry; a lease without a readable expiry lives DEFAULT_TTL from its creation."""
+        if self.expiry is not None:
+            return now >= self.expiry
+        since = self.created or self.start
+        return since is None or now >= since + timedelta(seconds=DEFAULT_TTL)
+
+    def order(self) -> tuple[str, str, str]:
+        """Oldest first (to name the holder in our way): server creation time, the lease's start, its id."""
+        return (_iso(self.created) if self.created else "~", _iso(self.start) if self.start else "~", self.id)
+
+    def describe(self) -> str:
+        since = _iso(self.start or self.created) if (self.start or self.created) else "an unknown time"
+        until = f", expires {_iso(self.expiry)}" if self.expiry else ""
+        return f"{self.holder} since {since}{until}"
+
+
+class ApplyLease:
+    """The account-wide apply lease of one workspace (see the module docstring)."""
+
+    def __init__(
+        self, client: PortkeyClient, workspace: str | None, *, holder: str | None = None,
+        ttl: float | None = None, warn: Notify | None = None, poll: float = POLL_SECONDS, enabled: bool = True,
+    ) -> None:
+        """``enabled=False`` (``apply --no-lease``): every step is a no-op and the lease always counts as held."""
+        self.enabled = enabled
+        self.client = client
+        self.workspace = workspace
+        self.holder = holder or holder_name()
+        self.ttl = ttl if ttl is not None else _env_ttl()
+        self.warn = warn or (lambda _message: None)
+        self.poll = poll
+        self.token = uuid.uuid4().hex
+        self.label_id: str | None = None
+        self.start = datetime.now(UTC)
+        self.waited = False  # another apply held the lease when we first asked
+        self.seen: str | None = None  # the generation seen before planning (None: not looked)
+        self.generation: str | None = None  # the generation seen when the lease was taken
+        self.renewed = time.monotonic()  # when our expiry was last written
+        self._clashed = False  # the last attempt created a lease beside another one and withdrew it
+        self._generation_id: str | None = None
+
+    @property
+    def held(self) -> bool:
+        return self.label_id is not None
+
+    def _ws(self) -> dict[str, str]:
+        return {"workspace_id": self.workspace} if self.workspace else {}
+
+    def _description(self) -> str:
+        expiry = datetime.now(UTC) + timedelta(seconds=self.ttl)
+        return json.dumps({"holder": self.holder, "token": self.token, "start": _iso(self.start),
+                           "expiry": _iso(expiry)}, separators=(",", ":"))
+
+    @property
+    def moved(self) -> bool:
+        """The account may have changed between the look before planning and the take."""
+        if self.seen is None:
+            return self.waited
+        return (self.generation or "") != self.seen
+
+    async def wait_free(self, timeout: float = 0.0) -> None:
+        """Before planning: wait (reading only) while another apply holds a live lease; note the generation."""
+        if not self.enabled:
+            self.seen = ""
+            return
+        deadline = time.monotonic() + max(timeout, 0.0)
+        told = False
+        while True:
+            leases, generation = await self._look()
+            now = datetime.now(UTC)
+            alive = [lease for lease in leases if not lease.expired(now) and lease.token != self.token]
+            if not alive:
+                self.seen = generation or ""
+                return
+            holder = min(alive, key=LeaseRecord.order)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise self._held(holder)
+            if not told:
+                self.warn(f"waiting up to {int(left)}s for the apply lease held by {holder.describe()}")
+                told = True
+            await anyio.sleep(min(self.poll, left))
+
+    def _held(self, holder: LeaseRecord) -> LeaseHeldError:
+        return LeaseHeldError(
+            f"another apply holds the apply lease of this workspace: {holder.describe()}. Nothing was "
+            "written. Wait for it to finish, pass --lock-timeout SECONDS to wait, or, if that apply was "
+            f"killed, its lease expires by itself (label {LEASE_NAME!r} in Portkey)"
+        )
+
+    async def acquire(self, timeout: float = 0.0) -> None:
+        """Take the lease, waiting up to ``timeout`` seconds for another holder; LeaseHeldError after."""
+        if not self.enabled:
+            self.label_id, self.generation = "", self.seen
+            return
+        deadline = time.monotonic() + max(timeout, 0.0)
+        told = False
+        clashed = False
+        while True:
+            holder = await self._attempt()
+            if holder is None:
+                await self._bump()
+                return
+            self.waited = True
+            left = deadline - time.monotonic()
+            if left <= 0 and self._clashed and not clashed:  # both backed off: one more try after a pause
+                clashed = True
+                await anyio.sleep(random.uniform(0.05, 0.5))
+                continue
+            if left <= 0:
+                raise self._held(holder)
+            if not told:
+                self.warn(f"waiting up to {int(left)}s for the apply lease held by {holder.describe()}")
+                told = True
+            await anyio.sleep(min(self.poll, left) * (random.uniform(0.5, 1.0) if self._clashed else 1.0))
+
+    async def _attempt(self, again: bool = True) -> LeaseRecord | None:
+        """One try: None when we hold the lease, else the live lease in our way (after taking over stale
+        ones, one more try at once)."""
+        self.start = datetime.now(UTC)
+        self.renewed = time.monotonic()
+        self._clashed = False
+        created_id, refusal = await self._create()
+        leases, self.generation = await self._look()
+        if not leases and refusal is not None:
+            raise refusal  # not a name collision: nothing of that name exists
+        now = datetime.now(UTC)
+        mine = [lease for lease in leases if lease.token == self.token or lease.id == created_id]
+        others = [lease for lease in leases if lease not in mine]
+        stale = [lease for lease in others if lease.expired(now)]
+        for lease in stale:
+            self.warn(f"taking over a stale apply lease (expired): {lease.describe()}")
+            await self._delete(lease.id)
+        alive = [lease for lease in others if lease not in stale]
+        if mine and not alive:
+            self.label_id = mine[0].id
+            for extra in mine[1:]:
+                await self._delete(extra.id)
+            return None
+        for lease in mine:  # another lease is there too: back off (see the module docstring)
+            await self._delete(lease.id)
+            self._clashed = True
+        if not alive:
+            return await self._attempt(False) if stale and again else _unknown_holder()
+        return min(alive, key=LeaseRecord.order)
+
+    async def _create(self) -> tuple[str | None, PortkeyAPIError | None]:
+        body = {"name": LEASE_NAME, "description": self._description(), **self._ws()}
+        try:
+            created = await self.client.call("create_prompt_label", body=body)
+        except PortkeyAPIError as exc:
+            if exc.status in _NOT_COLLISION or exc.status >= 500:
+                raise
+            return None, exc
+        label_id = created.get("id") if isinstance(created, dict) else None
+        return (str(label_id) if label_id else None), None
+
+    async def _look(self) -> tuple[list[LeaseRecord], str | None]:
+        """The lease labels and the generation label's value, from one listing of the workspace's labels
+        (all of them: whether ``search`` matches a prefix or a whole name is not documented)."""
+        items, _ = await self.client.list_all("list_prompt_labels", **self._ws())
+        labels = [item for item in items if isinstance(item, dict) and item.get("id")]
+        leases = [LeaseRecord.from_label(item) for item in labels if item.get("name") == LEASE_NAME]
+        generations = [item for item in labels if item.get("name") == GENERATION_NAME]
+        self._generation_id = str(generations[0]["id"]) if generations else None
+        return leases, (str(generations[0].get("description") or "") if generations else None)
+
+    async def _delete(self, label_id: str) -> None:
+        try:
+            await self.client.call("delete_prompt_label", label_id=label_id)
+        except PortkeyAPIError as exc:
+            if exc.status != 404:  # already gone: another apply took it over, or it was released
+                raise
+
+    async def _bump(self) -> None:
+        """Give the generation label a new value (only the lease holder writes it)."""
+        value = f"{uuid.uuid4().hex} {_iso(datetime.now(UTC))}"
+        if self._generation_id:
+            try:
+                await self.client.call("update_prompt_label", body={"description": value},
+                                       label_id=self._generation_id)
+                return
+            except PortkeyAPIError as exc:
+                if exc.status != 404:
+                    raise
+        await self.client.call("create_prompt_label", body={"name": GENERATION_NAME, "description": value,
+                                                            **self._ws()})
+
+    async def renew(self) -> None:
+        """Move our expiry forward (a long apply keeps its lease)."""
+        if not self.label_id:
+            return
+        await self.client.call("update_prompt_label", body={"description": self._description()},
+                               label_id=self.label_id)
+        self.renewed = time.monotonic()
+
+    async def confirm(self) -> None:
+        """Before writing: renew a lease older than a third of its time to live; one taken over meanwhile (it
+        expired, e.g. while a person read the plan) stops the apply."""
+        if not self.label_id or time.monotonic() - self.renewed < self.ttl / 3:
+            return
+        try:
+            await self.renew()
+        except PortkeyAPIError as exc:
+            if exc.status != 404:
+                raise
+            self.label_id = None
+            raise LeaseHeldError(
+                "the apply lease expired before writing began (another apply may have taken it over); nothing "
+                "was written. Plan and apply again"
+            ) from None
+
+    async def keep_renewed(self) -> None:
+        """Renew every third of the time to live until cancelled; a failed renewal only warns."""
+        while True:
+            await anyio.sleep(max(self.ttl / 3, 0.05))
+            try:
+                await self.renew()
+            except PortkeyError as exc:
+                self.warn(f"could not renew the apply lease ({exc}); it expires {self.ttl:.0f}s after the last renewal")
+
+    async def release(self) -> None:
+        """Delete our lease label; a failure only warns (the lease then expires by itself)."""
+        label_id, self.label_id = self.label_id, None
+        if not label_id:
+            return
+        with anyio.CancelScope(shield=True):
+            try:
+                await self._delete(label_id)
+            except PortkeyError as exc:
+                self.warn(f"could not release the apply lease ({exc}); it expires within {self.ttl:.0f}s")
+
+
+def _unknown_holder() -> LeaseRecord:
+    """The create was refused as a collision but the lease vanished before the listing: try again later."""
+    return LeaseRecord("", "another apply (it released the lease as we asked)", "", None, None, None)
+
+
+def _env_ttl() -> float:
+    raw = os.environ.get(ENV_TTL, "").strip()
+    if not raw:
+        return DEFAULT_TTL
+    try:
+        value = float(raw)
+    except ValueError:
+        raise PortkeyError(f"{ENV_TTL} must be a number of seconds, got {_clean(raw, 40)!r}") from None
+    if not 1 <= value <= 86400:
+        raise PortkeyError(f"{ENV_TTL} must be between 1 and 86400 seconds")
+    return value
+
+
+class LocalLock:
+    """An exclusive ``fcntl`` lock on ``<root>/.portkey/apply.lock``: one apply of a project per machine.
+
+    The file (and ``.portkey/`` when this lock made it) is removed on release; a waiter that locked a
+    file removed meanwhile notices (another inode at the path) and locks the new one."""
+
+    def __init__(self, root: Path) -> None:
+        self.path = root / LOCK_FILE
+        self._fd: int | None = None
+        self._made_folder = False
+
+    async def acquire(self, timeout: float = 0.0, warn: Notify | None = None) -> None:
+        folder = self.path.parent
+        if folder.is_symlink():
+            raise PortkeyError(f"{LOCK_FILE.parent} is a symbolic link; the apply lock is kept only inside the project")
+        if not folder.exists():
+            folder.mkdir(parents=True, exist_ok=True)
+            self._made_folder = True
+        deadline = time.monotonic() + max(timeout, 0.0)
+        told = False
+        while True:
+            fd = self._open()
+            if _locked(fd) and _same_file(fd, self.path):
+                break
+            who = _read_holder(fd)
+            os.close(fd)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self._tidy()
+                raise LeaseHeldError(
+                    f"another apply of this project runs on this machine ({who}; {LOCK_FILE}). Nothing was "
+                    "written. Wait for it to finish or pass --lock-timeout SECONDS to wait"
+                )
+            if not told and warn is not None:
+                warn(f"waiting up to {int(left)}s for another apply of this project on this machine ({who})")
+                told = True
+            await anyio.sleep(min(0.2, left))
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{holder_name()} since {_iso(datetime.now(UTC))}\n".encode(), 0)
+        self._fd = fd
+
+    def _open(self) -> int:
+        for _ in range(5):
+            try:
+                return os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+            except FileNotFoundError:  # the last holder removed .portkey/ on release: make it again
+                with contextlib.suppress(FileExistsError):
+                    self.path.parent.mkdir()
+                    self._made_folder = True
+            except OSError as exc:
+                raise PortkeyError(f"cannot open the apply lock {LOCK_FILE}: {exc.strerror}") from None
+        raise PortkeyError(f"cannot open the apply lock {LOCK_FILE}: its folder keeps disappearing")
+
+    def release(self) -> None:
+        if self._fd is None:
+            return
+        import fcntl
+
+        fd, self._fd = self._fd, None
+        try:
+            with contextlib.suppress(OSError):
+                self.path.unlink()
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
+        self._tidy()
+
+    def _tidy(self) -> None:
+        """Remove ``.portkey/`` again when this lock made it and nothing else is in it."""
+        if self._made_folder:
+            with contextlib.suppress(OSError):
+                self.path.parent.rmdir()
+
+
+def _locked(fd: int) -> bool:
+    import fcntl
+
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+            raise PortkeyError(f"cannot lock {LOCK_FILE}: {exc.strerror}") from None
+        return False
+    return True
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    """The locked descriptor is still the file at ``path`` (not one its holder removed on release)."""
+    try:
+        return os.fstat(fd).st_ino == os.stat(path, follow_symlinks=False).st_ino
+    except OSError:
+        return False
+
+
+def _read_holder(fd: int) -> str:
+    try:
+        text = os.pread(fd, 300, 0).decode("utf-8", "replace").strip()
+    except OSError:
+        text = ""
+    return _clean(text) or "holder unknown"
