@@ -57,7 +57,7 @@ from typing import Any
 
 import anyio
 
-from engine.portkey import PortkeyAPIError, PortkeyClient, PortkeyError
+from engine.portkey import PortkeyAPIError, PortkeyClient, PortkeyError, PortkeyRequestError
 
 LEASE_NAME = "gitops-apply-lease"
 GENERATION_NAME = "gitops-apply-generation"  # its description changes whenever an apply takes the lease
@@ -67,6 +67,7 @@ ENV_TTL = "PORTKEY_GITOPS_LEASE_TTL"
 POLL_SECONDS = 2.0
 LOCK_FILE = Path(".portkey") / "apply.lock"
 _NOT_COLLISION = (401, 403, 404, 429)
+_RELEASE_ATTEMPTS = 4
 
 Notify = Callable[[str], None]
 
@@ -234,7 +235,11 @@ class ApplyLease:
         while True:
             holder = await self._attempt()
             if holder is None:
-                await self._bump()
+                try:
+                    await self._bump()
+                except BaseException:
+                    await self.release()  # taken but not usable: never leave it behind
+                    raise
                 return
             self.waited = True
             left = deadline - time.monotonic()
@@ -255,10 +260,15 @@ class ApplyLease:
         self.start = datetime.now(UTC)
         self.renewed = time.monotonic()
         self._clashed = False
-        created_id, refusal = await self._create()
+        created_id, refusal, unsure = await self._create()
         leases, self.generation = await self._look()
         if not leases and refusal is not None:
             raise refusal  # not a name collision: nothing of that name exists
+        if not leases and unsure:
+            if again:
+                return await self._attempt(False)  # the create did not arrive: try once more
+            raise PortkeyError("could not take the apply lease: Portkey did not answer creating its label twice "
+                               "(and no lease is there); nothing was written. Run apply again")
         now = datetime.now(UTC)
         mine = [lease for lease in leases if lease.token == self.token or lease.id == created_id]
         others = [lease for lease in leases if lease not in mine]
@@ -279,16 +289,23 @@ class ApplyLease:
             return await self._attempt(False) if stale and again else _unknown_holder()
         return min(alive, key=LeaseRecord.order)
 
-    async def _create(self) -> tuple[str | None, PortkeyAPIError | None]:
+    async def _create(self) -> tuple[str | None, PortkeyAPIError | None, bool]:
+        """(the new label's id, a refusal that may be a name collision, whether the create may have arrived
+        unanswered). A create whose answer was lost (a 5xx, a dropped connection) is not an error here: the
+        listing that follows finds our token in the label if it arrived."""
         body = {"name": LEASE_NAME, "description": self._description(), **self._ws()}
         try:
             created = await self.client.call("create_prompt_label", body=body)
         except PortkeyAPIError as exc:
-            if exc.status in _NOT_COLLISION or exc.status >= 500:
+            if exc.status >= 500:
+                return None, None, True
+            if exc.status in _NOT_COLLISION:
                 raise
-            return None, exc
+            return None, exc, False
+        except PortkeyRequestError:
+            return None, None, True
         label_id = created.get("id") if isinstance(created, dict) else None
-        return (str(label_id) if label_id else None), None
+        return (str(label_id) if label_id else None), None, False
 
     async def _look(self) -> tuple[list[LeaseRecord], str | None]:
         """The lease labels and the generation label's value, from one listing of the workspace's labels
@@ -360,10 +377,15 @@ class ApplyLease:
         if not label_id:
             return
         with anyio.CancelScope(shield=True):
-            try:
-                await self._delete(label_id)
-            except PortkeyError as exc:
-                self.warn(f"could not release the apply lease ({exc}); it expires within {self.ttl:.0f}s")
+            for attempt in range(_RELEASE_ATTEMPTS):  # a delete is safe to repeat (404 counts as done)
+                try:
+                    await self._delete(label_id)
+                    return
+                except PortkeyError as exc:
+                    if attempt == _RELEASE_ATTEMPTS - 1:
+                        self.warn(f"could not release the apply lease ({exc}); it expires within {self.ttl:.0f}s")
+                    else:
+                        await anyio.sleep(0.2 * (attempt + 1))
 
 
 def _unknown_holder() -> LeaseRecord:
