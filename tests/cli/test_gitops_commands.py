@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from engine.cli import main
+from tests.entry_point import run_entry_point
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "prompts"
 SECRET = "sk-live-DO-NOT-LEAK-9c2f"
@@ -31,14 +31,8 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureF
     monkeypatch.delenv("PORTKEY_API_KEY", raising=False)
 
     def run(*args: str) -> Run:
-        monkeypatch.setattr(sys, "argv", ["portkey-gitops", *args])
-        code = 0
-        try:
-            main.run()
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        captured = capsys.readouterr()
-        return Run(code, captured.out, captured.err)
+        code, out, err = run_entry_point(monkeypatch, capsys, *args)
+        return Run(code, out, err)
 
     return run
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,8 +13,8 @@ from typing import Any
 import anyio
 import pytest
 
-from engine.cli import main
 from engine.cli.connect import open_client
+from tests.entry_point import run_entry_point
 from tests.gitops.helpers import prompt_versions
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "prompts"
@@ -36,14 +35,8 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureF
         monkeypatch.delenv(name, raising=False)
 
     def run(*args: str) -> Run:
-        monkeypatch.setattr(sys, "argv", ["portkey-gitops", *args])
-        code = 0
-        try:
-            main.run()
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        captured = capsys.readouterr()
-        return Run(code, captured.out, captured.err)
+        code, out, err = run_entry_point(monkeypatch, capsys, *args)
+        return Run(code, out, err)
 
     return run
 

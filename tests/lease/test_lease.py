@@ -16,7 +16,6 @@ from pathlib import Path
 import anyio
 import pytest
 
-from engine.cli import main
 from engine.gitops.apply import ApplyError
 from engine.gitops.export import Exporter
 from engine.gitops.lease import LEASE_NAME, ApplyLease, LocalLock
@@ -25,6 +24,7 @@ from engine.gitops.model import ResourceKind
 from engine.gitops.workflow import apply_planned, plan_project
 from engine.portkey import PortkeyClient
 from sandbox import Sandbox, serve_in_thread
+from tests.entry_point import run_entry_point
 from tests.gitops.conftest import EXAMPLE, KEY, make_client
 from tests.gitops.helpers import account, inventory
 from tests.lease.test_concurrent_applies import env, http_client, lease_labels
@@ -57,14 +57,8 @@ def cli(db: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
     monkeypatch.delenv("CI", raising=False)
 
     def run(*args: str) -> Run:
-        monkeypatch.setattr(sys, "argv", ["portkey-gitops", *args])
-        code = 0
-        try:
-            main.run()
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        captured = capsys.readouterr()
-        return Run(code, captured.out, captured.err)
+        code, out, err = run_entry_point(monkeypatch, capsys, *args)
+        return Run(code, out, err)
 
     return run
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,11 +19,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.cli import main
 from engine.cli.connect import open_client
 from engine.gitops import export as export_module
 from engine.gitops.export import MAX_KEY, MAX_SEGMENT, ExportError, is_safe_key, safe_key, write_tree
 from engine.gitops.schema import KEY_PATTERN
+from tests.entry_point import run_entry_point
 
 SECRET = "sk-export-PLANTED-5e1d2c3b"
 MANAGED_ESCAPE = "gitops:../../../escaped"
@@ -52,14 +51,8 @@ def cli(db: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
     monkeypatch.delenv("PORTKEY_API_KEY", raising=False)
 
     def run(*args: str) -> Run:
-        monkeypatch.setattr(sys, "argv", ["portkey-gitops", *args])
-        code = 0
-        try:
-            main.run()
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        captured = capsys.readouterr()
-        return Run(code, captured.out, captured.err)
+        code, out, err = run_entry_point(monkeypatch, capsys, *args)
+        return Run(code, out, err)
 
     return run
 

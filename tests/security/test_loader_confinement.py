@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli import main
 from engine.gitops.load import load_project
 from engine.gitops.loading.context import MAX_FILE_BYTES, UnsafeFileError, read_confined
 from engine.gitops.lock import Lock
+from tests.entry_point import run_entry_point
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "prompts"
@@ -45,14 +45,8 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureF
     monkeypatch.delenv("PORTKEY_API_KEY", raising=False)
 
     def run(*args: str) -> Run:
-        monkeypatch.setattr(sys, "argv", ["portkey-gitops", *args])
-        code = 0
-        try:
-            main.run()
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        captured = capsys.readouterr()
-        return Run(code, captured.out, captured.err)
+        code, out, err = run_entry_point(monkeypatch, capsys, *args)
+        return Run(code, out, err)
 
     return run
 

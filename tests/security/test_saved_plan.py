@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,9 +16,9 @@ from typing import Any
 import anyio
 import pytest
 
-from engine.cli import main
 from engine.cli.connect import open_client
 from engine.gitops.plan import Plan
+from tests.entry_point import run_entry_point
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "prompts"
 Doc = dict[str, Any]
@@ -42,15 +41,9 @@ def cli(db: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
     monkeypatch.delenv("PORTKEY_API_KEY", raising=False)
 
     def run(*args: str) -> Run:
-        monkeypatch.setattr(sys, "argv", ["portkey-gitops", *args])
-        code = 0
-        try:
-            main.run()
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        captured = capsys.readouterr()
-        assert "Traceback" not in captured.err + captured.out
-        return Run(code, captured.out, captured.err)
+        code, out, err = run_entry_point(monkeypatch, capsys, *args)
+        assert "Traceback" not in err + out
+        return Run(code, out, err)
 
     return run
 

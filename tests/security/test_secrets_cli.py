@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -13,8 +12,8 @@ import httpx
 import pytest
 
 from engine import redaction
-from engine.cli import main
 from sandbox import Sandbox
+from tests.entry_point import run_entry_point
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "prompts"
 CONFIG = "configs/support-routing.config.yaml"
@@ -61,15 +60,9 @@ def cli(
     monkeypatch.setenv("UNDECLARED_KEY", UNDECLARED)
 
     def run(*args: str) -> Run:
-        monkeypatch.setattr(sys, "argv", ["portkey-gitops", *args])
-        code = 0
-        try:
-            main.run()
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        captured = capsys.readouterr()
-        assert "Traceback" not in captured.err
-        return Run(code, captured.out, captured.err)
+        code, out, err = run_entry_point(monkeypatch, capsys, *args)
+        assert "Traceback" not in err
+        return Run(code, out, err)
 
     return run
 
