@@ -87,9 +87,10 @@ class PortkeyApi:
         path = scope["path"]
         method = request.method
         match = self._router.match(method, path[len(self._prefix) :])
-        names = match.operation.names if match.operation else (None,)
-        operation = names[0]
-        decision = self._faults().decide(*names)
+        # the served row's name; where several tools send this request, a fault rule of any of them applies
+        operation = match.operation.name if match.operation else None
+        aliases = match.operation.aliases if match.operation else ()
+        decision = self._faults().decide(operation, *aliases)
         if decision.latency_ms:
             await anyio.sleep(decision.latency_ms / 1000)
 

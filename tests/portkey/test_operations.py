@@ -60,6 +60,12 @@ def test_public_operations_are_served_without_the_key() -> None:
 
 def test_version_making_writes_are_not_blindly_retried() -> None:
     risky = {op.name for op in OPERATIONS if not op.retry_safe}
-    assert {"create_prompt", "update_prompt", "update_config", "update_prompt_partial",
-            "create_guardrail", "run_prompt_completion"} <= risky
+    assert {
+        "create_prompt",
+        "update_prompt",
+        "update_config",
+        "update_prompt_partial",
+        "create_guardrail",
+        "run_prompt_completion",
+    } <= risky
     assert "render_prompt" not in risky and "publish_prompt" not in risky
