@@ -27,9 +27,6 @@ from sandbox.store import Store
 
 API_PREFIX = "/v1"
 KEY_HEADER = "x-portkey-api-key"
-# Our client names the catalogue operation it calls here; where one route serves two
-# operations (`get_log` and `get_trace`), the request log and fault rules use that name.
-OPERATION_HEADER = "x-gitops-operation"
 _BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}  # DELETE: workspace force_delete (§3)
 logger = logging.getLogger("sandbox")
 
@@ -90,9 +87,10 @@ class PortkeyApi:
         path = scope["path"]
         method = request.method
         match = self._router.match(method, path[len(self._prefix) :])
-        claimed = request.headers.get(OPERATION_HEADER)
-        operation = match.operation.called_as(claimed) if match.operation else None
-        decision = self._faults().decide(operation)
+        # the served row's name; where several tools send this request, a fault rule of any of them applies
+        operation = match.operation.name if match.operation else None
+        aliases = match.operation.aliases if match.operation else ()
+        decision = self._faults().decide(operation, *aliases)
         if decision.latency_ms:
             await anyio.sleep(decision.latency_ms / 1000)
 

@@ -92,15 +92,18 @@ class Faults:
         )
         return cls(default=rule, seed=seed)
 
-    def rule_for(self, operation: str | None) -> tuple[str | None, FaultRule]:
-        """The key and rule that govern `operation`."""
-        if operation is not None and operation in self.per_operation:
-            return operation, self.per_operation[operation]
+    def rule_for(self, operation: str | None, *aliases: str) -> tuple[str | None, FaultRule]:
+        """The key and rule that govern `operation`: its own rule, else that of the first of `aliases` (other names
+        of the same request) that has one, else the default."""
+        for name in (operation, *aliases):
+            if name is not None and name in self.per_operation:
+                return name, self.per_operation[name]
         return None, self.default
 
-    def decide(self, operation: str | None) -> Decision:
-        """Choose the fault for the next request to `operation` (consumes script and draws)."""
-        key, rule = self.rule_for(operation)
+    def decide(self, operation: str | None, *aliases: str) -> Decision:
+        """Choose the fault for the next request to `operation`, also known as `aliases` (consumes script and
+        draws)."""
+        key, rule = self.rule_for(operation, *aliases)
         with self._lock:
             pos = self._script_pos.get(key, 0)
             if pos < len(rule.script):

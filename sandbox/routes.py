@@ -1,226 +1,135 @@
-"""THE route table: one row per operation (catalogue name, method, path under /v1, handler),
-and the router that matches a request against it.
+"""THE route table, read from the operation table (`portkey_catalogue`), and the router that matches a request
+against it.
 
-To add a resource group, write `handlers/<group>.py` and add its rows here. Where two
-templates match one path, the one with literal segments earlier wins, so
+Each row of the table with a path is served by the handler of the same name in `sandbox/handlers/`; its `also=`
+forms go to the same handler. A row that sends the same request as a served row (same method, same path but for
+parameter names) is that route's alias: the sandbox cannot tell the two apart, so the request log names the
+served row. Rows in `UNSERVED` get no route. To serve a new operation, add its row to the table and write a
+handler named after it. Where two templates match one path, the one with literal segments earlier wins, so
 `/prompts/partials/{id}` beats `/prompts/{prompt_id}/…` whatever the row order.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from types import ModuleType
 
-from sandbox import routes_admin, routes_observability
+import portkey_catalogue
 from sandbox.handlers import (
+    analytics,
+    analytics_groups,
+    api_keys,
+    audit,
     collections,
     configs,
+    feedback,
     guardrails,
+    integrations,
+    invites,
     labels,
+    log_exports,
+    logs,
+    mcp_integrations,
+    mcp_servers,
+    members,
     org_guardrails,
     partials,
+    pricing,
     prompt_runtime,
     prompts,
+    providers,
     rate_limits,
+    scim,
+    secret_references,
     usage_limits,
+    users,
+    virtual_keys,
+    workspace_admin,
     workspaces,
 )
-from sandbox.routing import Operation
+from sandbox.routing import Handler, Operation
 
-CORE: tuple[Operation, ...] = (
-    # prompt partials (before prompts: `partials` is a literal segment)
-    Operation("create_prompt_partial", "POST", "/prompts/partials", partials.create_prompt_partial),
-    Operation("list_prompt_partials", "GET", "/prompts/partials", partials.list_prompt_partials),
-    Operation(
-        "get_prompt_partial", "GET", "/prompts/partials/{partial_id}", partials.get_prompt_partial
-    ),
-    Operation(
-        "update_prompt_partial",
-        "PUT",
-        "/prompts/partials/{partial_id}",
-        partials.update_prompt_partial,
-    ),
-    Operation(
-        "delete_prompt_partial",
-        "DELETE",
-        "/prompts/partials/{partial_id}",
-        partials.delete_prompt_partial,
-    ),
-    Operation(
-        "list_partial_versions",
-        "GET",
-        "/prompts/partials/{partial_id}/versions",
-        partials.list_partial_versions,
-    ),
-    Operation(
-        "publish_partial",
-        "PUT",
-        "/prompts/partials/{partial_id}/makeDefault",
-        partials.publish_partial,
-    ),
-    # prompts
-    Operation("create_prompt", "POST", "/prompts", prompts.create_prompt),
-    Operation("list_prompts", "GET", "/prompts", prompts.list_prompts),
-    Operation("get_prompt", "GET", "/prompts/{prompt_id}", prompts.get_prompt),
-    Operation("update_prompt", "PUT", "/prompts/{prompt_id}", prompts.update_prompt),
-    Operation("delete_prompt", "DELETE", "/prompts/{prompt_id}", prompts.delete_prompt),
-    Operation("publish_prompt", "PUT", "/prompts/{prompt_id}/makeDefault", prompts.publish_prompt),
-    Operation(
-        "list_prompt_versions", "GET", "/prompts/{prompt_id}/versions", prompts.list_prompt_versions
-    ),
-    Operation(
-        "get_prompt_version",
-        "GET",
-        "/prompts/{prompt_id}/versions/{version_id}",
-        prompts.get_prompt_version,
-    ),
-    Operation(
-        "update_prompt_version",
-        "PUT",
-        "/prompts/{prompt_id}/versions/{version_id}",
-        prompts.update_prompt_version,
-    ),
-    Operation("render_prompt", "POST", "/prompts/{prompt_id}/render", prompt_runtime.render_prompt),
-    Operation(
-        "run_prompt_completion",
-        "POST",
-        "/prompts/{prompt_id}/completions",
-        prompt_runtime.run_prompt_completion,
-    ),
-    # labels
-    Operation("create_prompt_label", "POST", "/labels", labels.create_prompt_label),
-    Operation("list_prompt_labels", "GET", "/labels", labels.list_prompt_labels),
-    Operation("get_prompt_label", "GET", "/labels/{label_id}", labels.get_prompt_label),
-    Operation("update_prompt_label", "PUT", "/labels/{label_id}", labels.update_prompt_label),
-    Operation("delete_prompt_label", "DELETE", "/labels/{label_id}", labels.delete_prompt_label),
-    # collections
-    Operation("create_collection", "POST", "/collections", collections.create_collection),
-    Operation("list_collections", "GET", "/collections", collections.list_collections),
-    Operation("get_collection", "GET", "/collections/{collection_id}", collections.get_collection),
-    Operation(
-        "update_collection", "PUT", "/collections/{collection_id}", collections.update_collection
-    ),
-    Operation(
-        "delete_collection", "DELETE", "/collections/{collection_id}", collections.delete_collection
-    ),
-    # configs
-    Operation("list_configs", "GET", "/configs", configs.list_configs),
-    Operation("create_config", "POST", "/configs", configs.create_config),
-    Operation("get_config", "GET", "/configs/{slug}", configs.get_config),
-    Operation("update_config", "PUT", "/configs/{slug}", configs.update_config),
-    Operation("delete_config", "DELETE", "/configs/{slug}", configs.delete_config),
-    Operation(
-        "list_config_versions", "GET", "/configs/{slug}/versions", configs.list_config_versions
-    ),
-    # guardrails
-    Operation("list_guardrails", "GET", "/guardrails", guardrails.list_guardrails),
-    Operation("create_guardrail", "POST", "/guardrails", guardrails.create_guardrail),
-    Operation("get_guardrail", "GET", "/guardrails/{guardrail_id}", guardrails.get_guardrail),
-    Operation("update_guardrail", "PUT", "/guardrails/{guardrail_id}", guardrails.update_guardrail),
-    Operation(
-        "delete_guardrail", "DELETE", "/guardrails/{guardrail_id}", guardrails.delete_guardrail
-    ),
-    Operation(
-        "get_organisation_defaults",
-        "GET",
-        "/admin/organisation/defaults",
-        org_guardrails.get_organisation_defaults,
-    ),
-    Operation(
-        "update_organisation_defaults",
-        "PUT",
-        "/admin/organisation/defaults",
-        org_guardrails.update_organisation_defaults,
-    ),
-    Operation(
-        "list_input_guardrail_workspace_exclusions",
-        "GET",
-        "/workspace-exclusions/input-guardrails",
-        org_guardrails.list_input_guardrail_workspace_exclusions,
-    ),
-    Operation(
-        "update_input_guardrail_workspace_exclusions",
-        "PUT",
-        "/workspace-exclusions/input-guardrails",
-        org_guardrails.update_input_guardrail_workspace_exclusions,
-    ),
-    Operation(
-        "list_output_guardrail_workspace_exclusions",
-        "GET",
-        "/workspace-exclusions/output-guardrails",
-        org_guardrails.list_output_guardrail_workspace_exclusions,
-    ),
-    Operation(
-        "update_output_guardrail_workspace_exclusions",
-        "PUT",
-        "/workspace-exclusions/output-guardrails",
-        org_guardrails.update_output_guardrail_workspace_exclusions,
-    ),
-    # rate-limit policies
-    Operation("list_rate_limits", "GET", "/policies/rate-limits", rate_limits.list_rate_limits),
-    Operation("create_rate_limit", "POST", "/policies/rate-limits", rate_limits.create_rate_limit),
-    Operation(
-        "get_rate_limit", "GET", "/policies/rate-limits/{policy_id}", rate_limits.get_rate_limit
-    ),
-    Operation(
-        "update_rate_limit",
-        "PUT",
-        "/policies/rate-limits/{policy_id}",
-        rate_limits.update_rate_limit,
-    ),
-    Operation(
-        "delete_rate_limit",
-        "DELETE",
-        "/policies/rate-limits/{policy_id}",
-        rate_limits.delete_rate_limit,
-    ),
-    # usage-limit policies
-    Operation("list_usage_limits", "GET", "/policies/usage-limits", usage_limits.list_usage_limits),
-    Operation(
-        "create_usage_limit", "POST", "/policies/usage-limits", usage_limits.create_usage_limit
-    ),
-    Operation(
-        "get_usage_limit", "GET", "/policies/usage-limits/{policy_id}", usage_limits.get_usage_limit
-    ),
-    Operation(
-        "update_usage_limit",
-        "PUT",
-        "/policies/usage-limits/{policy_id}",
-        usage_limits.update_usage_limit,
-    ),
-    Operation(
-        "delete_usage_limit",
-        "DELETE",
-        "/policies/usage-limits/{policy_id}",
-        usage_limits.delete_usage_limit,
-    ),
-    Operation(
-        "list_usage_limit_entities",
-        "GET",
-        "/policies/usage-limits/{policy_id}/entities",
-        usage_limits.list_usage_limit_entities,
-    ),
-    Operation(
-        "reset_usage_limit_entity",
-        "PUT",
-        "/policies/usage-limits/{policy_id}/entities/{entity_id}/reset",
-        usage_limits.reset_usage_limit_entity,
-    ),
-    # the successor MCP server's form of the same operation (not in the spec)
-    Operation(
-        "reset_usage_limit_entity",
-        "POST",
-        "/policies/usage-limits/{policy_id}/entities/reset",
-        usage_limits.reset_usage_limit_entity,
-    ),
-    # workspaces
-    Operation("list_workspaces", "GET", "/admin/workspaces", workspaces.list_workspaces),
-    Operation("get_workspace", "GET", "/admin/workspaces/{workspace_id}", workspaces.get_workspace),
+HANDLER_MODULES: tuple[ModuleType, ...] = (
+    analytics,
+    analytics_groups,
+    api_keys,
+    audit,
+    collections,
+    configs,
+    feedback,
+    guardrails,
+    integrations,
+    invites,
+    labels,
+    log_exports,
+    logs,
+    mcp_integrations,
+    mcp_servers,
+    members,
+    org_guardrails,
+    partials,
+    pricing,
+    prompt_runtime,
+    prompts,
+    providers,
+    rate_limits,
+    scim,
+    secret_references,
+    usage_limits,
+    users,
+    virtual_keys,
+    workspace_admin,
+    workspaces,
 )
 
-# Groups added beside the core, each in its own module.
-OPERATIONS: tuple[Operation, ...] = CORE + routes_admin.ROUTES + routes_observability.ROUTES
-# Served at the host root without a key.
-PUBLIC_OPERATIONS: tuple[Operation, ...] = routes_observability.PUBLIC
+# Rows of the table the sandbox does not route, and why.
+UNSERVED: Mapping[str, str] = {
+    "list_traces": "the live API answers this request with 405 (portkey-api.md §10), and so does the router",
+}
+
+
+def handler_for(tool: str, modules: Iterable[ModuleType] = HANDLER_MODULES) -> Handler | None:
+    """The handler named `tool` in the handler modules, or None; LookupError if two modules define different ones."""
+    found = {id(fn): fn for module in modules if callable(fn := getattr(module, tool, None))}
+    if len(found) > 1:
+        raise LookupError(f"two sandbox handlers are called {tool}")
+    return next(iter(found.values()), None)
+
+
+def _served(same: list[portkey_catalogue.Row], method: str, path_of: dict[str, str]) -> Operation | None:
+    """The route for rows that send one request: the one row with a handler, the others its aliases."""
+    handled = [(row, fn) for row in same if (fn := handler_for(row.tool)) is not None]
+    unrouted = [row.tool for row in same if row.tool not in UNSERVED] if not handled else []
+    if unrouted:
+        raise LookupError(f"no sandbox handler for {', '.join(unrouted)}: write one or list it in UNSERVED")
+    if len(handled) > 1:
+        raise LookupError(f"{' and '.join(r.tool for r, _ in handled)} send the same request: keep one handler")
+    if not handled:
+        return None
+    row, fn = handled[0]
+    aliases = tuple(other.tool for other in same if other is not row)
+    return Operation(row.tool, method, path_of[row.tool], fn, aliases)
+
+
+def build_routes(rows: Iterable[portkey_catalogue.Row]) -> tuple[tuple[Operation, ...], tuple[Operation, ...]]:
+    """The routes under `/v1` and the public ones (host root, no key) for the table's `rows`."""
+    groups: dict[tuple[bool, str, str], tuple[list[portkey_catalogue.Row], dict[str, str]]] = {}
+    for row in rows:
+        for route in (row.route, *row.also) if row.route else ():
+            same, path_of = groups.setdefault((row.public, route.method, route.shape), ([], {}))
+            same.append(row)
+            path_of[row.tool] = route.path
+    api: list[Operation] = []
+    public: list[Operation] = []
+    for (is_public, method, _), (same, path_of) in groups.items():
+        served = _served(same, method, path_of)
+        if served is not None:
+            (public if is_public else api).append(served)
+    return tuple(api), tuple(public)
+
+
+OPERATIONS, PUBLIC_OPERATIONS = build_routes(portkey_catalogue.load())
 
 
 @dataclass(frozen=True)

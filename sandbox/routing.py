@@ -1,4 +1,5 @@
-"""One route row: a catalogue operation name, its method and path under /v1, and its handler."""
+"""One route row: the operation it serves (a tool name of the operation table), its method and path under /v1,
+and its handler."""
 
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ Handler = Callable[[Ctx], Any]
 
 @dataclass(frozen=True)
 class Operation:
-    """One row: `name` is the catalogue's tool name (contracts/catalogue.tsv); `aliases` are
-    other catalogue tools served by the same route (e.g. `get_trace` by `get_log`)."""
+    """One row: `name` is the table's tool name (`portkey_catalogue/operations.tsv`) and the name the request log
+    and fault rules use; `aliases` are other tools of the table that send the same request (e.g. `get_trace`, served
+    by `get_log`): the sandbox cannot tell them apart, so it logs the row's name and lets a fault rule of any of them
+    apply."""
 
     name: str
     method: str
@@ -27,9 +30,7 @@ class Operation:
 
     def __post_init__(self) -> None:
         segments = tuple(self.path.strip("/").split("/"))
-        regex = "/".join(
-            f"(?P<{s[1:-1]}>[^/]+)" if s.startswith("{") else re.escape(s) for s in segments
-        )
+        regex = "/".join(f"(?P<{s[1:-1]}>[^/]+)" if s.startswith("{") else re.escape(s) for s in segments)
         object.__setattr__(self, "segments", segments)
         object.__setattr__(self, "pattern", re.compile(f"^/{regex}$"))
 
@@ -40,10 +41,5 @@ class Operation:
 
     @property
     def names(self) -> tuple[str, ...]:
-        """Every catalogue name this row answers to."""
+        """Every tool name this row answers to."""
         return (self.name, *self.aliases)
-
-    def called_as(self, claimed: str | None) -> str:
-        """The operation a request used: `claimed` (the caller's own name for it) when this row
-        serves it, else the row's name."""
-        return claimed if claimed in self.aliases else self.name

@@ -1,7 +1,8 @@
 """The async Portkey Admin API client.
 
-Every operation in :mod:`engine.portkey.operations` is served by :meth:`PortkeyClient.call`
-and bound as a method of the same name (``await client.get_prompt(prompt_id=...)``).
+Every operation in :mod:`engine.portkey.operations` is served by :meth:`PortkeyClient.call` and has a typed
+method of the same name (``await client.get_prompt(prompt_id=...)``), generated into
+:mod:`engine.portkey.methods`.
 Lists are walked with :meth:`PortkeyClient.paginate`.
 """
 
@@ -29,6 +30,7 @@ from engine.portkey.errors import (
     PortkeyError,
     PortkeyRequestError,
 )
+from engine.portkey.methods import OperationMethods
 from engine.portkey.operations import Operation
 from engine.portkey.paging import Pager
 from engine.portkey.requests import Prepared, prepare
@@ -39,7 +41,6 @@ from engine.redaction import SCRUBBED, scrub
 log = logging.getLogger("portkey_gitops.client")
 
 API_KEY_HEADER = "x-portkey-api-key"
-OPERATION_HEADER = "x-gitops-operation"  # the catalogue name; lets the sandbox log shared routes exactly
 USER_AGENT = "portkey-gitops/0.1"
 MAX_MESSAGE = 500  # characters of an error message Portkey sent that are kept
 
@@ -76,7 +77,7 @@ class _Tries:
         return self.command is not None and self.deadline == self.command.ends and self.count <= max_retries
 
 
-class PortkeyClient:
+class PortkeyClient(OperationMethods):
     """Talks to one Portkey account (or the sandbox) over HTTP."""
 
     def __init__(
@@ -210,7 +211,7 @@ class PortkeyClient:
 
     def _request(self, op: Operation, prepared: Prepared) -> httpx.Request:
         target = self._origin + prepared.path if op.public else prepared.path.lstrip("/")
-        headers = {OPERATION_HEADER: op.name}
+        headers: dict[str, str] = {}
         if prepared.body is not None:
             headers["content-type"] = "application/json"
         request = self._http.build_request(
@@ -341,18 +342,3 @@ def error_fields(response: httpx.Response) -> tuple[str, str | None]:
     if text and len(text) <= 300 and not text.startswith("<"):
         return text, None
     return response.reason_phrase or f"HTTP {response.status_code}", None
-
-
-def _bind(op: Operation) -> Callable[..., Awaitable[Any]]:
-    async def method(self: PortkeyClient, body: Any = None, **params: Any) -> Any:
-        return await self.call(op.name, body=body, **params)
-
-    method.__name__ = op.name
-    method.__qualname__ = f"PortkeyClient.{op.name}"
-    params = ", ".join(op.path_params + tuple(op.query))
-    method.__doc__ = f"{op.method} {op.path} ({op.kind.name.lower()}); arguments: {params or 'none'}."
-    return method
-
-
-for _op in operations.OPERATIONS:
-    setattr(PortkeyClient, _op.name, _bind(_op))

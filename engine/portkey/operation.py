@@ -1,4 +1,4 @@
-"""The shape of one Portkey operation declaration (see :mod:`engine.portkey.operations`)."""
+"""The shape of one Portkey operation (built from the operation table in :mod:`engine.portkey.operations`)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from types import MappingProxyType
 from typing import Any
 
 from pydantic import BaseModel
@@ -73,19 +72,3 @@ class Operation:
         if self.method == "PUT":
             return not self.creates_version
         return self.name == "render_prompt"
-
-
-PAGE_QUERY: Mapping[str, type] = {"current_page": int, "page_size": int}
-WS_QUERY: Mapping[str, type] = {"workspace_id": str}
-
-
-def q(*parts: Mapping[str, type], **extra: type) -> Mapping[str, type]:
-    """Merge query-parameter tables into one read-only mapping."""
-    merged: dict[str, type] = {}
-    for part in parts:
-        merged.update(part)
-    merged.update(extra)
-    return MappingProxyType(merged)
-
-
-R, W, D, S = Kind.READ, Kind.WRITE, Kind.DESTRUCTIVE, Kind.SPEND

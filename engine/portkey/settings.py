@@ -15,8 +15,9 @@ import ipaddress
 import math
 import os
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -168,11 +169,14 @@ class Settings:
             timeout=_number(env, ENV_TIMEOUT, 30.0, float),
             retry=RetryPolicy(max_retries=_number(env, ENV_MAX_RETRIES, 4, int)),
             deadline=_number(env, ENV_DEADLINE, DEFAULT_DEADLINE, float),
-            max_answer_bytes=int(_number(env, ENV_MAX_ANSWER_MB, DEFAULT_MAX_ANSWER_MB, float) * MIB),
+            max_answer_bytes=int(_number(env, ENV_MAX_ANSWER_MB, float(DEFAULT_MAX_ANSWER_MB), float) * MIB),
         )
 
 
-def _number(env: Mapping[str, str], name: str, default: float, kind: type) -> float:
+_N = TypeVar("_N", int, float)
+
+
+def _number(env: Mapping[str, str], name: str, default: _N, kind: Callable[[str], _N]) -> _N:
     raw = env.get(name)
     if raw is None or raw == "":
         return default

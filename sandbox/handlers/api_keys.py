@@ -129,7 +129,7 @@ def _view(key: Doc) -> dict[str, Any]:
 def create_api_key(ctx: Ctx) -> Any:
     """POST /api-keys/{organisation|workspace}/{user|service} {name*, scopes*, workspace_id,
     user_id, …} → {id, key, object: "api-key"}: the only time the secret is shown."""
-    scope = ctx.params["key_type"]
+    scope = ctx.params["type"]
     sub_type = ctx.params["sub_type"]
     if scope not in ("organisation", "workspace"):
         raise invalid("type", "must be organisation or workspace")

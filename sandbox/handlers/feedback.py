@@ -59,9 +59,9 @@ def create_feedback(ctx: Ctx) -> Any:
 
 def update_feedback(ctx: Ctx) -> Any:
     """PUT /feedback/{id} {value*, weight, metadata} → {status, message, feedback_ids}."""
-    doc = ctx.tx.get("feedback", ctx.params["feedback_id"])
+    doc = ctx.tx.get("feedback", ctx.params["id"])
     if doc is None:
-        raise not_found("feedback", ctx.params["feedback_id"])
+        raise not_found("feedback", ctx.params["id"])
     doc["value"] = _value(ctx.body)
     doc["weight"] = _weight(ctx.body, doc["weight"])
     metadata = opt_dict(ctx.body, "metadata")

@@ -141,13 +141,13 @@ def list_mcp_integrations(ctx: Ctx) -> Any:
 
 def get_mcp_integration(ctx: Ctx) -> Any:
     """GET /mcp-integrations/{id}: UUID or slug."""
-    return _view(find_integration(ctx.tx, ctx.params["integration_id"]))
+    return _view(find_integration(ctx.tx, ctx.params["id"]))
 
 
 def update_mcp_integration(ctx: Ctx) -> Any:
     """PUT /mcp-integrations/{id} {name, description, url, auth_type, transport, configurations,
     secret_mappings}: at least one field; a new URL re-syncs capabilities and metadata."""
-    doc = find_integration(ctx.tx, ctx.params["integration_id"])
+    doc = find_integration(ctx.tx, ctx.params["id"])
     if not ctx.body:
         raise invalid("body", "must change at least one field")
     now = ids.now_iso()
@@ -177,7 +177,7 @@ def update_mcp_integration(ctx: Ctx) -> Any:
 
 def delete_mcp_integration(ctx: Ctx) -> Any:
     """DELETE /mcp-integrations/{id}; 409 while MCP servers use it."""
-    doc = find_integration(ctx.tx, ctx.params["integration_id"])
+    doc = find_integration(ctx.tx, ctx.params["id"])
     users = [s["slug"] for s in ctx.tx.list("mcp_server") if s["mcp_integration_id"] == doc["id"]]
     if users:
         raise conflict(f"MCP integration '{doc['slug']}' is used by MCP servers: {', '.join(users)}")
@@ -187,14 +187,14 @@ def delete_mcp_integration(ctx: Ctx) -> Any:
 
 def get_mcp_integration_metadata(ctx: Ctx) -> Any:
     """GET /mcp-integrations/{id}/metadata: what the last sync learnt about the remote server."""
-    doc = find_integration(ctx.tx, ctx.params["integration_id"])
+    doc = find_integration(ctx.tx, ctx.params["id"])
     return mc.metadata(doc["url"], doc["synced_at"])
 
 
 def list_mcp_integration_capabilities(ctx: Ctx) -> Any:
     """GET /mcp-integrations/{id}/capabilities?type&page(1-based)&page_size
     → {data, counts, total, has_more}."""
-    doc = find_integration(ctx.tx, ctx.params["integration_id"])
+    doc = find_integration(ctx.tx, ctx.params["id"])
     kind = mc.type_filter(ctx.query)
     items = [c for c in doc["capabilities"] if kind in (None, c["type"])]
     chosen, more = mc.one_based_page(items, ctx.query)
@@ -203,7 +203,7 @@ def list_mcp_integration_capabilities(ctx: Ctx) -> Any:
 
 def update_mcp_integration_capabilities(ctx: Ctx) -> Any:
     """PUT /mcp-integrations/{id}/capabilities {capabilities*[{name, type, enabled}]} → {success}."""
-    doc = find_integration(ctx.tx, ctx.params["integration_id"])
+    doc = find_integration(ctx.tx, ctx.params["id"])
     now = ids.now_iso()
     for kind, name, enabled in mc.toggles(ctx.body, doc["capabilities"]):
         for cap in doc["capabilities"]:
@@ -218,7 +218,7 @@ def list_mcp_integration_workspaces(ctx: Ctx) -> Any:
     """GET /mcp-integrations/{id}/workspaces[?version]: every workspace and whether it may use the
     integration. With `version` the answer is `{data, global_workspace_access, total}`, without it
     the legacy `{workspaces, global_workspace_access}` (portkey-api.md §4)."""
-    doc = find_integration(ctx.tx, ctx.params["integration_id"])
+    doc = find_integration(ctx.tx, ctx.params["id"])
     items = []
     for ws in ctx.tx.list("workspace"):
         if doc["workspace_id"] is not None and ws["id"] != doc["workspace_id"]:
@@ -239,7 +239,7 @@ def list_mcp_integration_workspaces(ctx: Ctx) -> Any:
 def update_mcp_integration_workspaces(ctx: Ctx) -> Any:
     """PUT /mcp-integrations/{id}/workspaces {workspaces*[{id, enabled}], global_workspace_access,
     override_existing_workspace_access}: organisation-level integrations only."""
-    doc = find_integration(ctx.tx, ctx.params["integration_id"])
+    doc = find_integration(ctx.tx, ctx.params["id"])
     if doc["workspace_id"] is not None:
         raise invalid("workspaces", "a workspace-level MCP integration cannot be shared with other workspaces")
     entries = opt_list(ctx.body, "workspaces", required=True) or []

@@ -36,7 +36,7 @@ def find_server(tx: Tx, ident: str) -> Doc:
 
 
 def _server(ctx: Ctx) -> Doc:
-    return find_server(ctx.tx, ctx.params["server_id"])
+    return find_server(ctx.tx, ctx.params["id"])
 
 
 def _slug(ctx: Ctx, name: str) -> str:

@@ -12,7 +12,7 @@ from sandbox.handlers.collections import default_collection
 from sandbox.handlers.versions import Versioned, listed_status, versions_answer
 from sandbox.store import Doc, Tx
 
-PARTIALS = Versioned("partial", "prompt partial", "partial_id")
+PARTIALS = Versioned("partial", "prompt partial", "prompt_partial_id")
 
 
 def partial_text(tx: Tx, ref: str) -> str:
@@ -67,7 +67,7 @@ def list_prompt_partials(ctx: Ctx) -> Any:
 
 def get_prompt_partial(ctx: Ctx) -> Any:
     """GET /prompts/partials/{id}: the partial at its published version."""
-    partial = PARTIALS.find(ctx.tx, ctx.params["partial_id"])
+    partial = PARTIALS.find(ctx.tx, ctx.params["prompt_partial_id"])
     version = PARTIALS.at(ctx.tx, partial, "")
     assert version is not None, "published version missing"
     view = {
@@ -89,7 +89,7 @@ def get_prompt_partial(ctx: Ctx) -> Any:
 def update_prompt_partial(ctx: Ctx) -> Any:
     """PUT /prompts/partials/{id} {name, string, description | version_description, status}:
     a new `string` makes a new unpublished version → {prompt_partial_version_id}; else {}."""
-    partial = PARTIALS.find(ctx.tx, ctx.params["partial_id"])
+    partial = PARTIALS.find(ctx.tx, ctx.params["prompt_partial_id"])
     name = opt_str(ctx.body, "name", nonblank=True)
     check_name_chars(name, ctx.quirks["name_chars"])
     if name is not None:
@@ -117,7 +117,7 @@ publish_partial = PARTIALS.publish  # PUT /prompts/partials/{id}/makeDefault {ve
 def list_partial_versions(ctx: Ctx) -> Any:
     """GET /prompts/partials/{id}/versions: PromptPartialVersion rows, wrapped `{data}` newest first
     by default (quirks `versions_envelope`, `active_version`)."""
-    partial = PARTIALS.find(ctx.tx, ctx.params["partial_id"])
+    partial = PARTIALS.find(ctx.tx, ctx.params["prompt_partial_id"])
     out = []
     versions = PARTIALS.versions(ctx.tx, partial)
     for v in versions:

@@ -49,13 +49,13 @@ def list_rate_limits(ctx: Ctx) -> Any:
 
 def get_rate_limit(ctx: Ctx) -> Any:
     """GET /policies/rate-limits/{id}."""
-    return {**find_policy(ctx.tx, KIND, ctx.params["policy_id"]), "object": "policy_rate_limits"}
+    return {**find_policy(ctx.tx, KIND, ctx.params["id"]), "object": "policy_rate_limits"}
 
 
 def update_rate_limit(ctx: Ctx) -> Any:
     """PUT /policies/rate-limits/{id} {name, unit, value, conditions}; group_by, type → 400
     (conditions too under `policy_conditions_put=refused`)."""
-    policy = find_policy(ctx.tx, KIND, ctx.params["policy_id"])
+    policy = find_policy(ctx.tx, KIND, ctx.params["id"])
     check_update_fields(ctx, ("name", "unit", "value"))
     update_conditions(ctx, policy, RATE_ONLY_KEYS)
     name = policy_name(ctx.body)
@@ -74,6 +74,6 @@ def update_rate_limit(ctx: Ctx) -> Any:
 
 def delete_rate_limit(ctx: Ctx) -> Any:
     """DELETE /policies/rate-limits/{id}: removes the policy."""
-    policy = find_policy(ctx.tx, KIND, ctx.params["policy_id"])
+    policy = find_policy(ctx.tx, KIND, ctx.params["id"])
     ctx.tx.delete(KIND, policy["id"])
     return {}

@@ -151,7 +151,7 @@ def list_usage_limits(ctx: Ctx) -> Any:
 
 def get_usage_limit(ctx: Ctx) -> Any:
     """GET /policies/usage-limits/{id}?include_usage: archived policies are readable too."""
-    policy = find_policy(ctx.tx, KIND, ctx.params["policy_id"])
+    policy = find_policy(ctx.tx, KIND, ctx.params["id"])
     include = (ctx.query.get("include_usage") or "").lower() in ("true", "1")
     return _policy_view(ctx.tx, policy, include)
 
@@ -160,7 +160,7 @@ def update_usage_limit(ctx: Ctx) -> Any:
     """PUT /policies/usage-limits/{id} {name, credit_limit, alert_threshold, periodic_reset,
     periodic_reset_days, next_usage_reset_at, reset_usage_for_value, conditions}; group_by, type → 400
     (conditions too under `policy_conditions_put=refused`)."""
-    policy = _live_policy(ctx.tx, ctx.params["policy_id"])
+    policy = _live_policy(ctx.tx, ctx.params["id"])
     body = ctx.body
     check_update_fields(ctx, UPDATABLE)
     update_conditions(ctx, policy)
@@ -192,7 +192,7 @@ def update_usage_limit(ctx: Ctx) -> Any:
 
 def delete_usage_limit(ctx: Ctx) -> Any:
     """DELETE /policies/usage-limits/{id}: archives the policy (soft delete)."""
-    policy = _live_policy(ctx.tx, ctx.params["policy_id"])
+    policy = _live_policy(ctx.tx, ctx.params["id"])
     policy["status"] = "archived"
     policy["last_updated_at"] = ids.now_iso()
     ctx.tx.put(KIND, policy)
@@ -201,7 +201,7 @@ def delete_usage_limit(ctx: Ctx) -> Any:
 
 def list_usage_limit_entities(ctx: Ctx) -> Any:
     """GET /policies/usage-limits/{id}/entities?status&search&current_page&page_size."""
-    policy = find_policy(ctx.tx, KIND, ctx.params["policy_id"])
+    policy = find_policy(ctx.tx, KIND, ctx.params["limit_id"])
     status = opt_enum(ctx.query, "status", ("active", "exhausted"))
     search = (ctx.query.get("search") or "").lower()
     views = [_entity_view(policy, e) for e in ctx.tx.list(ENTITY, parent_id=policy["id"])]
@@ -218,7 +218,7 @@ def _reset(tx: Tx, policy: Doc, entity: Doc) -> None:
 
 
 def _reset_entity(ctx: Ctx, entity_ref: Any, field: str) -> Any:
-    policy = _live_policy(ctx.tx, ctx.params["policy_id"])
+    policy = _live_policy(ctx.tx, ctx.params["limit_id"])
     if not isinstance(entity_ref, str) or not entity_ref:
         raise invalid(field, "field required")
     for entity in ctx.tx.list(ENTITY, parent_id=policy["id"]):

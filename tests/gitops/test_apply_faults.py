@@ -16,6 +16,7 @@ from engine.gitops.lease import ApplyLease
 from engine.gitops.workflow import apply_planned, plan_project
 from engine.portkey import PortkeyClient
 from sandbox import FaultRule, Faults, Sandbox
+from sandbox.routes import Router
 from tests.gitops.conftest import EXAMPLE, make_client
 from tests.gitops.helpers import account, converge, edit, inventory, served, writes
 
@@ -139,10 +140,12 @@ class LoseAnswer(httpx.AsyncBaseTransport):
         self.inner = inner
         self.operation = operation
         self.lost = 0
+        self.router = Router()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         response = await self.inner.handle_async_request(request)
-        if request.headers.get("x-gitops-operation") == self.operation and not self.lost:
+        route = self.router.match(request.method, request.url.path.removeprefix("/v1")).operation
+        if route is not None and self.operation in route.names and not self.lost:
             self.lost += 1
             raise httpx.ReadTimeout("answer lost", request=request)
         return response

@@ -12,7 +12,7 @@ import pytest
 from mcp import Client
 
 from engine.portkey import OPERATIONS, Paging
-from mcp_server.catalogue import catalogue_text, load_catalogue
+from mcp_server.catalogue import load_catalogue
 from mcp_server.kinds import annotations_for
 from mcp_server.listing import dialect_of
 from mcp_server.mappers import MAPPED_TARGETS, MAPPERS
@@ -32,10 +32,6 @@ def _walk(schema: Any) -> list[str]:
     if isinstance(schema, list):
         return [k for item in schema for k in _walk(item)]
     return []
-
-
-def test_catalogue_copy_is_identical() -> None:
-    assert catalogue_text().encode() == (ROOT / "contracts" / "catalogue.tsv").read_bytes()
 
 
 def test_every_catalogue_row_has_a_tool() -> None:

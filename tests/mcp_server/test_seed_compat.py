@@ -1,6 +1,6 @@
 """Seed compatibility: a seed-era call to every seed tool passes the tool's input validation.
 
-The seed tools are the catalogue rows with ``source`` seed (``contracts/catalogue.tsv``, the same
+The seed tools are the catalogue rows with ``source`` seed (``portkey_catalogue/operations.tsv``, the same
 rows as ``/work/shared/catalogue/operations.tsv``); each call gives only the parameters the seed
 required (the catalogue's ``required`` column), with plausible values, through the official MCP
 client against the sandbox. Portkey may still refuse a made-up id (404) or a local check may

@@ -1,54 +1,57 @@
-"""The operation declarations agree with the catalogue users already know."""
+"""The client's operations are the rows of the operation table, and its typed methods are current."""
 
 from __future__ import annotations
 
-import csv
-import re
+import dataclasses
+import inspect
 from pathlib import Path
 
 import pytest
 
-from engine.portkey import OPERATIONS, Kind, PortkeyClient
+import portkey_catalogue as catalogue
+from engine.portkey import OPERATIONS, PortkeyClient, codegen
+from engine.portkey.operations import operation
 
-CATALOGUE = Path(__file__).resolve().parents[2] / "contracts" / "catalogue.tsv"
 COMPOSITES = {"migrate_prompt", "promote_prompt", "validate_completion_metadata"}
 
 
-def catalogue() -> dict[str, dict[str, str]]:
-    with CATALOGUE.open(newline="") as handle:
-        return {row["tool"]: row for row in csv.DictReader(handle, delimiter="\t")}
+def test_every_table_row_with_a_path_is_an_operation() -> None:
+    rows = catalogue.load()
+    assert [op.name for op in OPERATIONS] == [row.tool for row in rows if row.route]
+    assert {row.tool for row in rows if not row.route} == COMPOSITES
 
 
-def shape(path: str) -> str:
-    """A path with host and query dropped and placeholder names erased."""
-    path = re.sub(r"^https://[^/]+", "", path.split("?")[0])
-    return re.sub(r"\{[^}]+\}", "{}", path)
-
-
-def test_every_catalogue_row_that_calls_portkey_has_a_declaration() -> None:
-    declared = {op.name for op in OPERATIONS}
-    wanted = {name for name, row in catalogue().items() if row["kind"] != "L" and name not in COMPOSITES}
-    assert wanted - declared == set()
-    assert declared - set(catalogue()) == set()
+def test_a_row_naming_missing_python_is_refused_by_name() -> None:
+    row = catalogue.by_name()["create_prompt"]
+    with pytest.raises(LookupError, match="create_prompt: body 'PromptCreat' must name one model"):
+        operation(dataclasses.replace(row, body="PromptCreat"))
+    flags = {**row.flags, "normalize": "no_such_function"}
+    with pytest.raises(LookupError, match="create_prompt: normalize=no_such_function is not a function"):
+        operation(dataclasses.replace(row, flags=flags))
 
 
 @pytest.mark.parametrize("op", OPERATIONS, ids=lambda op: op.name)
-def test_declaration_matches_its_catalogue_row(op) -> None:
-    row = catalogue()[op.name]
-    assert op.group == row["group"]
-    assert op.kind == Kind(row["kind"])
-    assert op.method == row["method"]
-    assert shape(op.path) == shape(row["path"])
-    assert op.enterprise == ("Enterprise-gated" in row["notes"])
-    required = [p.split("(")[0] for p in row["required"].split(", ") if p]
-    for name in op.path_params:
-        assert name in required, f"path parameter {name} is not a catalogue parameter"
+def test_every_operation_is_a_typed_client_method(op) -> None:
+    parameters = dict(inspect.signature(getattr(PortkeyClient, op.name)).parameters)
+    parameters.pop("self")
+    body = {"body"} if op.body is not None else set()
+    assert set(parameters) == set(op.path_params) | set(op.query) | body
+    required = {name for name, p in parameters.items() if p.default is inspect.Parameter.empty}
+    assert required == set(op.path_params) | set(op.required_query) | (body if op.body_required else set())
 
 
-def test_every_declaration_is_a_client_method() -> None:
-    for op in OPERATIONS:
-        assert callable(getattr(PortkeyClient, op.name))
-    assert len({op.name for op in OPERATIONS}) == len(OPERATIONS)
+def test_the_generated_methods_are_current() -> None:
+    assert codegen.TARGET.read_text(encoding="utf-8") == codegen.render(), "run python -m engine.portkey.codegen"
+
+
+def test_the_generator_check_fails_on_a_stale_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    stale = tmp_path / "methods.py"
+    stale.write_text(codegen.render().replace("async def get_prompt(", "async def get_promt("), encoding="utf-8")
+    monkeypatch.setattr(codegen, "TARGET", stale)
+    assert codegen.main(["--check"]) == 1
+    assert codegen.main([]) == 0
+    assert codegen.main(["--check"]) == 0
+    assert stale.read_text(encoding="utf-8") == codegen.render()
 
 
 def test_public_operations_are_served_without_the_key() -> None:
@@ -57,6 +60,12 @@ def test_public_operations_are_served_without_the_key() -> None:
 
 def test_version_making_writes_are_not_blindly_retried() -> None:
     risky = {op.name for op in OPERATIONS if not op.retry_safe}
-    assert {"create_prompt", "update_prompt", "update_config", "update_prompt_partial",
-            "create_guardrail", "run_prompt_completion"} <= risky
+    assert {
+        "create_prompt",
+        "update_prompt",
+        "update_config",
+        "update_prompt_partial",
+        "create_guardrail",
+        "run_prompt_completion",
+    } <= risky
     assert "render_prompt" not in risky and "publish_prompt" not in risky

@@ -25,7 +25,16 @@ async def test_key_travels_only_in_its_header() -> None:
     assert [name for name, value in sent.headers.items() if KEY in value] == ["x-portkey-api-key"]
     assert KEY not in str(sent.url)
     assert sent.url.path == "/v1/prompts/pp-abc"
-    assert sent.headers["x-gitops-operation"] == "get_prompt"
+
+
+async def test_only_what_portkey_uses_is_sent() -> None:
+    rec = ok_recorder({"id": "x"})
+    client, _ = make_client(rec)
+    await client.get_prompt(prompt_id="pp-abc")
+    await client.create_config(body={"name": "c", "config": {}})
+    plain = {"host", "accept", "accept-encoding", "connection", "user-agent", "x-portkey-api-key"}
+    assert set(rec.requests[0].headers) == plain
+    assert set(rec.requests[1].headers) == plain | {"content-type", "content-length"}
 
 
 async def test_path_params_are_encoded_as_one_segment() -> None:
@@ -61,19 +70,21 @@ async def test_query_parameters_and_types() -> None:
     expected = {"workspace_id": "ws-1", "current_page": "0", "page_size": "5", "search": "tri age"}
     assert dict(params) == expected
     with pytest.raises(PortkeyUsageError, match="page_size must be an integer"):
-        await client.list_prompts(page_size="5")
+        await client.call("list_prompts", page_size="5")
     with pytest.raises(PortkeyUsageError, match="unknown argument 'colection_id'"):
-        await client.list_prompts(colection_id="c")
+        await client.call("list_prompts", colection_id="c")
+    with pytest.raises(TypeError, match="colection_id"):  # the typed method refuses it before any check
+        await client.list_prompts(colection_id="c")  # type: ignore[call-arg]
 
 
 async def test_missing_required_arguments_are_named() -> None:
     client, _ = make_client(ok_recorder())
     with pytest.raises(PortkeyUsageError, match="prompt_id is required"):
-        await client.get_prompt()
+        await client.call("get_prompt")
     with pytest.raises(PortkeyUsageError, match="organisation_id is required"):
-        await client.list_input_guardrail_workspace_exclusions()
+        await client.call("list_input_guardrail_workspace_exclusions")
     with pytest.raises(PortkeyUsageError, match="needs a request body"):
-        await client.create_prompt()
+        await client.call("create_prompt")
 
 
 async def test_body_is_validated_and_names_the_field() -> None:
@@ -102,7 +113,7 @@ async def test_body_keeps_undocumented_fields_and_sends_json() -> None:
 async def test_operations_without_body_refuse_one() -> None:
     client, _ = make_client(ok_recorder())
     with pytest.raises(PortkeyUsageError, match="takes no request body"):
-        await client.delete_prompt(prompt_id="p", body={"x": 1})
+        await client.call("delete_prompt", prompt_id="p", body={"x": 1})
 
 
 async def test_empty_success_body_is_an_empty_object() -> None:

@@ -131,12 +131,18 @@ def test_serve_refuses_non_loopback_hosts():
         serve(host="0.0.0.0", port=0)
 
 
-async def test_faults_follow_the_operation_the_caller_names_and_cover_public_routes(sb, api):
+async def test_faults_follow_the_route_under_any_of_its_names_and_cover_public_routes(sb, api):
     sb.faults = Faults(per_operation={
         "get_trace": FaultRule(script=("503",)), "get_model_pricing": FaultRule(script=("429",), retry_after_s=2),
+        "get_analytics_group_users": FaultRule(script=("500",)), "get_user_stats": FaultRule(script=("503",)),
     })
     log_path = "/logs/0b6d4cbb-0000-4000-8000-000000000000"
-    assert (await api.get(log_path, headers={"x-gitops-operation": "get_trace"})).status_code == 503
-    assert (await api.get(log_path, headers={"x-gitops-operation": "get_log"})).status_code == 404
+    # get_trace sends get_log's request: its rule applies to that route, once (the script), then no fault
+    assert (await api.get(log_path)).status_code == 503
+    assert (await api.get(log_path)).status_code == 404
+    assert [r.operation for r in sb.requests()[-2:]] == ["get_log", "get_log"]
+    # where both names of one route have a rule, the served row's own rule wins
+    groups = "/analytics/groups/users"
+    assert (await api.get(groups)).status_code == 500
     priced = await api.get("http://sandbox/model-configs/pricing/openai/gpt-4o", headers={})
     assert priced.status_code == 429 and priced.headers["retry-after"] == "2"

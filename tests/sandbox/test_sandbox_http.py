@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import re
 import subprocess
 import sys
@@ -12,13 +11,13 @@ import anyio
 import pytest
 from sandbox_testkit import API_KEY, client_for, error, make_prompt, ok
 
+import portkey_catalogue as catalogue
 from sandbox import Sandbox
 from sandbox.errors import ApiError
-from sandbox.routes import OPERATIONS
+from sandbox.routes import OPERATIONS, PUBLIC_OPERATIONS, UNSERVED, Router, build_routes
 from sandbox.store import Store
 
 pytestmark = pytest.mark.anyio
-CATALOGUE = Path(__file__).resolve().parents[2] / "contracts" / "catalogue.tsv"
 
 
 async def test_missing_or_wrong_key_is_401_without_echo(sb):
@@ -145,42 +144,50 @@ async def test_request_log_names_operations_and_resets(sb, api):
     assert sb.requests() == []  # /_sandbox routes are not logged
 
 
-async def test_request_log_covers_public_routes_and_names_shared_routes_by_caller(sb, api):
+async def test_request_log_covers_public_routes_and_names_shared_routes_by_their_served_row(sb, api):
     sb.reset_requests()
     async with client_for(sb, headers={}) as anon:
         ok(await anon.get("http://sandbox/model-configs/pricing/openai/gpt-4o"))
-    for claimed in ("get_trace", "get_log", "delete_prompt", None):
-        headers = {"x-gitops-operation": claimed} if claimed else {}
-        await api.get("/logs/0b6d4cbb-0000-4000-8000-000000000000", headers=headers)
+    # get_log and get_trace send this same request: the sandbox names it after the row it serves
+    await api.get("/logs/0b6d4cbb-0000-4000-8000-000000000000")
+    await api.get("/logs/0b6d4cbb-0000-4000-8000-000000000000", params={"path_format": "x"})
+    await api.get("/prompts/pp-none")
     records = sb.requests()
     assert [(r.operation, r.status) for r in records] == [
-        ("get_model_pricing", 200), ("get_trace", 404), ("get_log", 404), ("get_log", 404), ("get_log", 404)
+        ("get_model_pricing", 200), ("get_log", 404), ("get_log", 404), ("get_prompt", 404)
     ]
     assert records[0].path == "/model-configs/pricing/openai/gpt-4o"
 
 
-def _catalogue() -> dict[str, tuple[str, str]]:
-    with CATALOGUE.open(newline="") as handle:
-        rows = csv.DictReader(handle, delimiter="\t")
-        return {row["tool"]: (row["method"], row["path"]) for row in rows}
+def test_every_table_row_is_routed_aliased_or_listed_as_unserved():
+    routed = {name for op in OPERATIONS + PUBLIC_OPERATIONS for name in op.names}
+    with_path = {row.tool for row in catalogue.load() if row.route}
+    assert with_path - routed == set(UNSERVED)
+    assert routed <= with_path
+    aliases = {alias: op.name for op in OPERATIONS for alias in op.aliases}
+    assert aliases == {"get_trace": "get_log", "get_user_stats": "get_analytics_group_users"}
+    # the table's `also` form of a reset reaches the same handler as the spec's form
+    resets = [op for op in OPERATIONS if op.name == "reset_usage_limit_entity"]
+    assert sorted(op.method for op in resets) == ["POST", "PUT"] and len({op.handler for op in resets}) == 1
 
 
-def _shape(path: str) -> str:
-    return re.sub(r"\{[^}]+\}", "{}", path.split("?")[0])
+def _rows(*lines: str) -> tuple[catalogue.Row, ...]:
+    header = "\t".join(catalogue.COLUMNS)
+    return catalogue.parse("\n".join([header, *("\t".join(line.split("|")) + "\t" * 3 for line in lines)]))
 
 
-def test_route_table_matches_the_catalogue():
-    catalogue = _catalogue()
-    seen = set()
-    for op in OPERATIONS:
-        if (op.name, op.method) in seen:
-            continue
-        seen.add((op.name, op.method))
-        if op.path.endswith("/entities/reset"):  # the successor's alias, not in the catalogue
-            continue
-        assert op.name in catalogue, op.name
-        method, path = catalogue[op.name]
-        assert (op.method, _shape(op.path)) == (method, _shape(path)), op.name
+def test_routes_come_from_the_table_and_handlers_by_name():
+    api_routes, public = build_routes(_rows("get_prompt|seed|prompts|R|GET|/prompts/{x}|||"))
+    assert [(op.name, op.method, op.path, op.handler.__name__) for op in api_routes] == [
+        ("get_prompt", "GET", "/prompts/{x}", "get_prompt")
+    ]
+    assert public == ()
+    match = Router(api_routes).match("GET", "/prompts/pp-1")
+    assert match.operation is not None and match.params == {"x": "pp-1"}
+    with pytest.raises(LookupError, match="no sandbox handler for get_nothing"):
+        build_routes(_rows("get_nothing|seed|prompts|R|GET|/nothing|||"))
+    with pytest.raises(LookupError, match="get_prompt and get_config send the same request"):
+        build_routes(_rows("get_prompt|seed|p|R|GET|/prompts/{a}|||", "get_config|seed|c|R|GET|/prompts/{b}|||"))
 
 
 def test_sandbox_imports_neither_engine_nor_mcp_server():
