@@ -50,13 +50,23 @@ RENAME_TOUCHES = {"name", "last_updated_at", "updated_at", "updated_by", "versio
                   "description"}
 
 
+def listed(account: Account, path: str) -> list[dict[str, Any]]:
+    """Every row of a list, page by page (the sandbox, like Portkey, answers 100 prompts a page)."""
+    rows: list[dict[str, Any]] = []
+    while True:
+        answer = account.call("GET", f"{path}?current_page={len(rows) // 100}&page_size=100")
+        page = answer["data"] if isinstance(answer, dict) else answer
+        rows += page
+        if len(page) < 100:
+            return rows
+
+
 def contents(account: Account) -> dict[str, Any]:
     """What every object holds, names aside (adoption renames; content must not move)."""
     out: dict[str, Any] = {}
     for path in ("/prompts", "/prompts/partials", "/configs", "/guardrails", "/labels", "/collections",
                  "/policies/rate-limits", "/policies/usage-limits"):
-        answer = account.call("GET", path)
-        for row in answer["data"] if isinstance(answer, dict) else answer:
+        for row in listed(account, path):
             ident = row.get("slug") or row["id"]
             detail = row
             if path in ("/prompts", "/prompts/partials", "/configs", "/guardrails"):
