@@ -28,16 +28,28 @@ from tests.live.recorded import load
 # the recorded virtual key of each model family (the recorded prompt uses `anthropic`)
 PROVIDER_KEY = {"claude": "anthropic", "gpt": "open-ai", "gemini": "google", "sonar": "perplexity-api"}
 # the shape quirks (sandbox/quirks.py): the live answer's shape by default, the spec's with these
-SPEC_SHAPES = {"versions_envelope": "bare", "config_encoding": "object", "parameters_echo": "off",
-               "prompt_shape": "spec"}
+SPEC_SHAPES = {
+    "versions_envelope": "bare",
+    "config_encoding": "object",
+    "parameters_echo": "off",
+    "prompt_shape": "spec",
+}
 
 
 def _virtual_keys(account: Account) -> None:
     """The five recorded virtual keys, under their recorded slugs (the sandbox mints its own: set in its store)."""
     for row in load("virtual-keys-list.json")["data"]:
-        made = account.call("POST", "/virtual-keys", {"name": row["name"], "provider": row["provider"],
-                                                      "key": "sk-recorded-" + row["slug"], "note": row["note"]})
-        with account.sandbox._store.transaction() as tx:  # noqa: SLF001 - the sandbox's store, as the brief allows
+        made = account.call(
+            "POST",
+            "/virtual-keys",
+            {
+                "name": row["name"],
+                "provider": row["provider"],
+                "key": "sk-recorded-" + row["slug"],
+                "note": row["note"],
+            },
+        )
+        with account.sandbox._store.transaction() as tx:  # the store: the API cannot choose a slug
             doc = tx.find("virtual_key", made["data"]["slug"])
             assert doc is not None
             tx.put("virtual_key", {**doc, "slug": row["slug"]})
@@ -58,10 +70,16 @@ def _prompt_body(row: dict[str, Any], detail: dict[str, Any], collection: str, v
     description; ``verbatim`` also sends the recorded ``parameters`` as read (variables and the model copy)."""
     family = next(key for prefix, key in PROVIDER_KEY.items() if row["model"].startswith(prefix))
     parameters = {**detail["parameters"], "model": row["model"]} if verbatim else {}
-    return {"name": row["name"], "collection_id": collection, "string": detail["string"],
-            "parameters": parameters, "model": row["model"], "virtual_key": family,
-            "version_description": detail["prompt_version_description"],
-            "template_metadata": detail["template_metadata"]}
+    return {
+        "name": row["name"],
+        "collection_id": collection,
+        "string": detail["string"],
+        "parameters": parameters,
+        "model": row["model"],
+        "virtual_key": family,
+        "version_description": detail["prompt_version_description"],
+        "template_metadata": detail["template_metadata"],
+    }
 
 
 def hand_made_from_live(account: Account) -> None:
@@ -74,8 +92,9 @@ def hand_made_from_live(account: Account) -> None:
         account.call("POST", "/prompts", _prompt_body(row, detail, collections[row["collection_id"]], n % 3 == 0))
     recorded = load("configs-get.json")
     for row in load("configs-list.json")["data"]:
-        account.call("POST", "/configs", {"name": row["name"], "workspace_id": ws,
-                                          "config": json.loads(recorded["config"])})
+        account.call(
+            "POST", "/configs", {"name": row["name"], "workspace_id": ws, "config": json.loads(recorded["config"])}
+        )
 
 
 def _shapes_match_the_recording(account: Account) -> None:
@@ -126,13 +145,24 @@ def _edited_in_portkey_is_drift_and_apply_restores_it(account: Account, cli: Cal
     """An edit of an adopted prompt, sent with raw HTTP in the recorded shape and published, is drift (no lock);
     apply puts git's text back; drift is then clean."""
     recorded = load("prompts-get.json")
-    slug = next(r["slug"] for r in account.call("GET", "/prompts?page_size=200")["data"]
-                if r["name"].startswith("gitops:gira-summarize-thread"))
+    slug = next(
+        r["slug"]
+        for r in account.call("GET", "/prompts?page_size=200")["data"]
+        if r["name"].startswith("gitops:gira-summarize-thread")
+    )
     served = account.call("GET", f"/prompts/{slug}")
     edited = json.loads(recorded["string"])
     edited[0]["content"][0]["text"] = "Summarise {{thread}} in one line."
-    account.call("PUT", f"/prompts/{slug}", {"string": json.dumps(edited), "parameters": {}, "model": served["model"],
-                                              "virtual_key": served["virtual_key"]})
+    account.call(
+        "PUT",
+        f"/prompts/{slug}",
+        {
+            "string": json.dumps(edited),
+            "parameters": {},
+            "model": served["model"],
+            "virtual_key": served["virtual_key"],
+        },
+    )
     account.call("PUT", f"/prompts/{slug}/makeDefault", {"version": 2})
     found = cli("drift", root, "--detailed-exitcode", "--json")
     assert found.code == 3, found.out + found.err
@@ -145,8 +175,9 @@ def _edited_in_portkey_is_drift_and_apply_restores_it(account: Account, cli: Cal
     assert cli("drift", root, "--detailed-exitcode").code == 0
 
 
-def test_the_exported_files_carry_the_recorded_content(tmp_path: Path, account: Account,
-                                                       cli: Callable[..., Run]) -> None:
+def test_the_exported_files_carry_the_recorded_content(
+    tmp_path: Path, account: Account, cli: Callable[..., Run]
+) -> None:
     """Not empty shells: the message text, model, virtual key and description of the recorded prompt, and
     every one of the repeated config names in a file of its own."""
     hand_made_from_live(account)
