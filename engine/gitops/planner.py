@@ -403,6 +403,10 @@ def _drift(obj: LiveObject, address_: str, detail: str) -> dict[str, Any]:
     return entry
 
 
+# ``cause`` of a drift entry found against the lock file (read by engine.gitops.drift; the detail is for people)
+LOCK_DELETED, LOCK_CHANGED = "lock_deleted", "lock_changed"
+
+
 def _lock_drift(ctx: _Context, resource: Resource, obj: LiveObject | None, masked_live: Any) -> None:
     """Objects edited or deleted in Portkey since the last apply that wrote the lock file."""
     entry = ctx.options.lock.entries.get(resource.address) if ctx.options.lock else None
@@ -410,11 +414,12 @@ def _lock_drift(ctx: _Context, resource: Resource, obj: LiveObject | None, maske
         return
     if obj is None:
         ctx.plan.drift.append({
-            "address": resource.address,
+            "address": resource.address, "cause": LOCK_DELETED,
             "detail": f"deleted in Portkey outside git (was {entry.get('ref')}); it will be created again",
         })
     elif content_hash(masked_live) != entry.get("hash"):
-        ctx.plan.drift.append(_drift(obj, resource.address, "changed in Portkey outside git since the last apply"))
+        item = _drift(obj, resource.address, "changed in Portkey outside git since the last apply")
+        ctx.plan.drift.append({**item, "cause": LOCK_CHANGED})
 
 
 def _prompt_drift(
