@@ -25,6 +25,7 @@ from engine.cli.exits import EXIT_BLOCKED, EXIT_ERROR, EXIT_OK
 from engine.portkey import PortkeyError
 
 INVALID, BLOCKED, API_ERROR, PLAN_CHANGED = "invalid", "blocked", "api-error", "plan-changed"
+DIRTY_TREE = "dirty-tree"
 PLAN_FILE, MARKDOWN_FILE = "plan.json", "plan.md"
 PR_EVENTS = ("pull_request", "pull_request_target")
 
@@ -228,6 +229,8 @@ def ci_apply(ctx: Context) -> int:
             why_missing = f"no merged pull request contains commit {ctx.sha[:12] or '(GITHUB_SHA unset)'}"
     except GitHubError as exc:
         return step.fail(API_ERROR, "GitHub could not be read", [str(exc)])
+    if (refused := _dirty_tree(step)) is not None:
+        return refused
     if saved is None and not ctx.inputs.replan_on_merge:
         return step.fail(PLAN_CHANGED, "no reviewed plan to apply", [
             f"{why_missing}; nothing was applied. Re-run the pull request's plan, or set `replan-on-merge: true` "
@@ -239,6 +242,22 @@ def ci_apply(ctx: Context) -> int:
     except OSError as exc:
         return step.fail(API_ERROR, "apply failed", [_describe(exc)])
     return _applied(step, outcome)
+
+
+def _dirty_tree(step: Step) -> int | None:
+    """The CLI's ``apply`` rule under CI: a checkout with uncommitted changes is not what was reviewed, so it is
+    refused (exit 1, failure_reason ``dirty-tree``, nothing applied) unless ``allow-dirty: true``, which warns."""
+    from engine.gitops.gitinfo import source
+
+    if not source(step.ctx.inputs.project)["dirty"]:
+        return None
+    if step.ctx.inputs.allow_dirty:
+        step.notes.append("allow-dirty: applying uncommitted changes; the versions record the commit marked +dirty, "
+                          "which does not describe these files")
+        return None
+    return step.fail(DIRTY_TREE, "the working tree has uncommitted changes", [
+        "what would be applied is not a commit anyone reviewed (a step before this one changed files); nothing was "
+        "applied. Commit the changes or clean the tree, or set `allow-dirty: true`"])
 
 
 def _merged_pull_request(ctx: Context) -> dict[str, Any] | None:
