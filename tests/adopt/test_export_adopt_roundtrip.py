@@ -8,7 +8,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.adopt.conftest import Account, Run
+import pytest
+
+from engine.gitops.model import ResourceKind
+from tests.adopt.conftest import KEY, Account, Run
+
+portkey_ai = pytest.importorskip("portkey_ai")  # a dev dependency: installed wherever the tests run
 
 GUARD_ACTIONS = {"deny": True, "async": False, "on_success": {"feedback": {"value": 5, "weight": 1, "metadata": ""}},
                  "on_fail": {"feedback": {"value": -5, "weight": 1, "metadata": ""}}}
@@ -43,6 +48,23 @@ def hand_made(account: Account) -> None:
                                                    "value": 10, "workspace_id": ws})
     account.call("POST", "/policies/usage-limits", {**limit, "name": "budget", "type": "cost", "credit_limit": 100,
                                                     "workspace_id": ws})
+
+
+def sdk_made(account: Account) -> None:
+    """More objects, made with the official ``portkey-ai`` SDK (a dev dependency) as a user's script would."""
+    sdk = portkey_ai.Portkey(api_key=KEY, base_url=account.url)
+    ws = account.sandbox.default_workspace_id
+    team = sdk.collections.create(name="Sales", workspace_id=ws)
+    sdk.prompts.partials.create(name="sdk footer", string="Reply in {{language}}.", workspace_id=ws)
+    tool = {"type": "function", "function": {"name": "lookup", "parameters": {"type": "object", "properties": {}}}}
+    sdk.prompts.create(name="sdk lead scoring", collection_id=team["id"] if isinstance(team, dict) else team.id,
+                       string=json.dumps([{"role": "user", "content": "Score {{lead}}"}]),
+                       parameters={"temperature": 0.5}, model="gpt-4o", virtual_key="vk-1", tools=[tool],
+                       tool_choice={"type": "function", "function": {"name": "lookup"}},
+                       version_description="made with the SDK")
+    sdk.configs.create(name="sdk fallback", config={"strategy": {"mode": "fallback"}, "targets": [
+        {"virtual_key": "vk-1"}, {"virtual_key": "vk-2"}]}, workspace_id=ws)
+    sdk.labels.create(name="beta", workspace_id=ws, description="made with the SDK", color_code="#112233")
 
 
 # what a rename (the adoption marker) moves: the name and its echoes, the edit's time, author and revision id
@@ -80,6 +102,7 @@ def test_export_adopt_then_plan_is_a_no_op_and_apply_writes_nothing(
     tmp_path: Path, account: Account, cli: Callable[..., Run]
 ) -> None:
     hand_made(account)
+    sdk_made(account)
     before = contents(account)
     exported = tmp_path / "exported"
     done = cli("export", exported, "--adopt")
@@ -89,6 +112,11 @@ def test_export_adopt_then_plan_is_a_no_op_and_apply_writes_nothing(
     assert checked.code == 0, checked.out + checked.err
     planned = cli("plan", exported, "--detailed-exitcode")
     assert planned.code == 0, planned.out + planned.err
+    changes = json.loads(cli("plan", exported, "--json").out)["changes"]
+    assert {c["address"].split(":")[0] for c in changes} == {kind.value for kind in ResourceKind}  # every kind
+    assert {"prompt:sdk-lead-scoring", "partial:sdk-footer", "config:sdk-fallback", "label:beta"} <= {
+        c["address"] for c in changes}
+    assert all(c["actions"] == ["noop"] for c in changes), [c for c in changes if c["actions"] != ["noop"]]
     account.forget()
     applied = cli("apply", exported, "--auto-approve")
     assert applied.code == 0, applied.out + applied.err
