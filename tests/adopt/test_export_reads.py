@@ -58,13 +58,21 @@ async def test_an_export_of_1000_prompts_lists_once_and_reads_each_once_concurre
             listed = await maker.list_collections()
             collection = (listed["data"] if isinstance(listed, dict) else listed)[0]["id"]
             for n in range(PROMPTS):
-                await maker.create_prompt(body={"name": f"prompt {n}", "collection_id": collection,
-                                                "string": f"Answer {{{{question}}}} ({n})", "parameters": {},
-                                                "model": "gpt-4o", "virtual_key": "vk-1"})
+                await maker.create_prompt(
+                    body={
+                        "name": f"prompt {n}",
+                        "collection_id": collection,
+                        "string": f"Answer {{{{question}}}} ({n})",
+                        "parameters": {},
+                        "model": "gpt-4o",
+                        "virtual_key": "vk-1",
+                    }
+                )
         counting = Counting(sb)
         async with PortkeyClient(settings, transport=counting) as client:
             live = await Reader(client, None, "gitops:", candidates={k: Everything() for k in ResourceKind}).read(
-                set(ResourceKind))
+                set(ResourceKind)
+            )
         written = Exporter(live, tmp_path / "exported", "gitops:", None).write()
     assert len([f for f in written.files if f.endswith(".prompt.yaml")]) == PROMPTS
     assert counting.seen["GET /prompts"] == PROMPTS // PAGE  # one pass over the pages

@@ -88,8 +88,9 @@ async def _edit_in_portkey(sb: Sandbox) -> None:
         await portkey.update_config(slug=managed["slug"], body={"config": {"retry": {"attempts": 9}}})
         prompts, _ = await portkey.list_all("list_prompts")
         triage = next(p for p in prompts if "support/triage" in p["name"])
-        await portkey.update_prompt(prompt_id=triage["id"], body={"string": "Edited in the UI {{customer_message}}",
-                                                                  "patch": True})
+        await portkey.update_prompt(
+            prompt_id=triage["id"], body={"string": "Edited in the UI {{customer_message}}", "patch": True}
+        )
 
 
 def _same_report(mcp: dict[str, Any], cli: dict[str, Any]) -> None:
