@@ -237,27 +237,39 @@ async def gitops_apply(project_dir: ProjectDir, plan_hash: PlanHash, ctx: Contex
 
 async def gitops_drift(project_dir: ProjectDir, ctx: Context, env: Env = None,
                        lock_file: LockFile = None) -> CallToolResult:
-    """Report managed objects edited or deleted in Portkey outside git. Writes nothing."""
+    """Report objects changed in Portkey outside git, as ``portkey-gitops drift --json`` does. Writes nothing."""
     from engine.gitops.drift import find_drift
+    from engine.gitops.render.drift import render_drift_markdown
     from engine.portkey import PortkeyError
 
     project = _project(ctx, project_dir)
-    _, lock = _lock(project, lock_file)
+    lock_path, lock = _lock(project, lock_file)
     try:
-        report = await find_drift(app_state(ctx).client, project, env=env, lock=lock)
+        report = await find_drift(app_state(ctx).client, project, env=env, lock=lock, lock_path=lock_path)
     except PortkeyError as exc:
         raise to_tool_error(exc, "gitops_drift") from None
     if report.errors:
         return refusal("gitops_drift", "plan_has_errors", f"The project has errors, so drift cannot be checked: "
                        f"{'; '.join(report.errors[:5])}.", "Fix the errors (gitops_validate shows them) and call "
                        "gitops_drift again.", errors=report.errors)
-    scope = ("every managed kind (lock file used)" if report.lock_used
-             else "prompt versions only; pass lock_file (written by gitops_apply) to check every kind")
-    step = ("Bring the edits into the project files, or call gitops_plan and gitops_apply to restore the project's "
-            "version." if report.items else "Nothing to do: Portkey is as the last apply left it.")
-    return results.ok("gitops_drift", {"drifted": bool(report.items), "count": len(report.items),
-                                       "drift": report.items[:MAX_LISTED], "checked": scope,
-                                       "requests": report.requests, "next_step": step})
+    body = report.to_json()  # the CLI's report: drift (what changed, who, restore), checked, unchecked, lock
+    stale = bool((body.get("lock") or {}).get("stale"))
+    if report.items:
+        step = ("Bring the edits into the project files, or call gitops_plan and gitops_apply (with the same env and "
+                "lock_file) to put the project's version back; each item's restore is the CLI command that does it.")
+    elif stale:
+        step = ("No drift is reported, but the lock file is stale (lock.why): call gitops_plan and gitops_apply with "
+                "lock_file to refresh it, then gitops_drift again.")
+    else:
+        step = "Nothing to do: every checked object is as git or the last apply left it."
+    if report.unchecked:
+        step += f" Not checked without a lock_file: {', '.join(report.unchecked)}."
+    answer = {"drifted": bool(report.items), "count": len(report.items), **body,
+              "drift": body["drift"][:MAX_LISTED], "requests": report.requests, "next_step": step}
+    summary = render_drift_markdown(body)
+    if len(summary) > MARKDOWN_LIMIT:
+        summary = summary[:MARKDOWN_LIMIT] + "\n\n… (cut here; the structured result lists every object)\n"
+    return results.ok("gitops_drift", answer, extra_text=summary)
 
 
 class _AnyName(set[str]):

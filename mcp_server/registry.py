@@ -64,9 +64,13 @@ APPLY_OUTPUT = _object("What gitops_apply wrote.", {
     "applied": "True.", "plan_hash": "The plan applied.", "writes": "Write requests sent.",
     "requests": "All requests sent.", "steps": "One row per change: address, action, ok, detail.",
     "lock_file": "The lock file written, when lock_file was given.", **_GITOPS_NEXT})
-DRIFT_OUTPUT = _object("Managed objects changed in Portkey outside git.", {
-    "drifted": "Whether anything drifted.", "count": "Number of drifted objects.", "drift": "The drifted objects.",
-    "checked": "What was compared.", "requests": "Requests sent.", **_GITOPS_NEXT})
+DRIFT_OUTPUT = _object("Objects changed in Portkey outside git (the fields of `portkey-gitops drift --json`).", {
+    "drifted": "Whether anything drifted.", "count": "Number of drifted objects.",
+    "drift": "The drifted objects (up to 200): address, detail, cause, changed (what changed), who (who could have "
+             "changed it), restore (the command that puts git's version back) and restore_effect.",
+    "checked": "The kinds checked.", "unchecked": "The kinds not checked (they need lock_file).",
+    "lock": "null without lock_file; else {stale, why, unjudged}: a stale lock (older than the last apply) and the "
+            "objects it cannot judge.", "warnings": "Plan warnings.", "requests": "Requests sent.", **_GITOPS_NEXT})
 EXPORT_OUTPUT = _object("The project written.", {
     "target_dir": "The new project directory.", "files": "Number of files written.", "written": "Their paths.",
     "renamed": "Objects whose file name differs from their name.", "adoptable": "Unmanaged objects (not adopted).",

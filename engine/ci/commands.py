@@ -25,6 +25,7 @@ from engine.cli.exits import EXIT_BLOCKED, EXIT_ERROR, EXIT_OK
 from engine.portkey import PortkeyError
 
 INVALID, BLOCKED, API_ERROR, PLAN_CHANGED = "invalid", "blocked", "api-error", "plan-changed"
+DIRTY_TREE = "dirty-tree"
 PLAN_FILE, MARKDOWN_FILE = "plan.json", "plan.md"
 PR_EVENTS = ("pull_request", "pull_request_target")
 
@@ -228,6 +229,8 @@ def ci_apply(ctx: Context) -> int:
             why_missing = f"no merged pull request contains commit {ctx.sha[:12] or '(GITHUB_SHA unset)'}"
     except GitHubError as exc:
         return step.fail(API_ERROR, "GitHub could not be read", [str(exc)])
+    if (refused := _dirty_tree(step)) is not None:
+        return refused
     if saved is None and not ctx.inputs.replan_on_merge:
         return step.fail(PLAN_CHANGED, "no reviewed plan to apply", [
             f"{why_missing}; nothing was applied. Re-run the pull request's plan, or set `replan-on-merge: true` "
@@ -239,6 +242,22 @@ def ci_apply(ctx: Context) -> int:
     except OSError as exc:
         return step.fail(API_ERROR, "apply failed", [_describe(exc)])
     return _applied(step, outcome)
+
+
+def _dirty_tree(step: Step) -> int | None:
+    """The CLI's ``apply`` rule under CI: a checkout with uncommitted changes is not what was reviewed, so it is
+    refused (exit 1, failure_reason ``dirty-tree``, nothing applied) unless ``allow-dirty: true``, which warns."""
+    from engine.gitops.gitinfo import source
+
+    if not source(step.ctx.inputs.project)["dirty"]:
+        return None
+    if step.ctx.inputs.allow_dirty:
+        step.notes.append("allow-dirty: applying uncommitted changes; the versions record the commit marked +dirty, "
+                          "which does not describe these files")
+        return None
+    return step.fail(DIRTY_TREE, "the working tree has uncommitted changes", [
+        "what would be applied is not a commit anyone reviewed (a step before this one changed files); nothing was "
+        "applied. Commit the changes or clean the tree, or set `allow-dirty: true`"])
 
 
 def _merged_pull_request(ctx: Context) -> dict[str, Any] | None:
@@ -372,33 +391,44 @@ def _write_lock(step: Step, lock: Any) -> None:
 
 
 def ci_drift(ctx: Context) -> int:
-    """Scheduled drift check: summary, and one open issue per environment while drift lasts."""
+    """Scheduled drift check (:func:`engine.gitops.drift.find_drift`, the CLI's ``drift``): the report in the
+    summary, and one open issue per environment while drift lasts."""
     step = Step(ctx, stage="drift check")
     if (why := _validate_only_reason(ctx)) is not None:
         return validate_only(step, why)
     try:
-        plan = anyio.run(_plan, ctx)
+        found = anyio.run(_drift, ctx)
     except (PortkeyError, OSError) as exc:
         return step.fail(API_ERROR, "Portkey could not be read", [_describe(exc)])
-    if plan["errors"]:
-        return step.fail(INVALID, "the project files have errors", plan["errors"])
-    items = plan.get("drift") or []
+    if found.errors:
+        return step.fail(INVALID, "the project files have errors", found.errors)
+    from engine.gitops.render.drift import render_drift_markdown
+
+    body = found.to_json()
+    items = body["drift"]
     step.outputs["has_drift"] = "true" if items else "false"
     marker = report.marker(report.DRIFT_KIND, ctx.env_name)
-    if items:
-        body = report.drift_body(ctx, items)
-        step.summary = f"### {report.text(report.drift_title(ctx))}\n\n" + body
-    else:
-        body = ""
-        step.summary = f"### Portkey drift — {report.text(ctx.env_name)}\n\nNo drift: every managed object is as " \
-                       "the last apply left it.\n"
+    issue = report.drift_body(ctx, body) if items else ""
+    step.summary = (f"### {report.text(report.drift_title(ctx))}\n\n" if items else "") + render_drift_markdown(body)
+    if found.stale:
+        step.notes.append("the lock file is stale (an apply ran without it since it was written): what differs from "
+                          "it is not reported as drift; apply with the lock to refresh it")
     try:
         with github(ctx) as gh:
-            _sync_issue(ctx, gh, marker, body)
+            _sync_issue(ctx, gh, marker, issue)
     except GitHubError as exc:
         step.notes.append(f"the drift issue was not updated: {exc} (the workflow needs `permissions: issues: write`)")
     message = f"{ctx.env_name}: {len(items)} object(s) changed outside git" if items else f"{ctx.env_name}: no drift"
     return step.finish(EXIT_OK, "warning" if items else "notice", message)
+
+
+async def _drift(ctx: Context) -> Any:
+    from engine.cli.connect import open_client
+    from engine.gitops.drift import find_drift
+
+    inputs = ctx.inputs
+    async with open_client(sandbox=inputs.sandbox) as client:
+        return await find_drift(client, inputs.project, env=inputs.env, lock=_lock(ctx), lock_path=inputs.lock)
 
 
 def _sync_issue(ctx: Context, gh: GitHub, marker: str, body: str) -> None:

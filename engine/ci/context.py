@@ -34,6 +34,7 @@ class Inputs:
     prune: bool = False
     allow_mass_delete: bool = False
     replan_on_merge: bool = False
+    allow_dirty: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Inputs:
@@ -46,6 +47,7 @@ class Inputs:
             prune=flag(environ.get("INPUT_PRUNE")),
             allow_mass_delete=flag(environ.get("INPUT_ALLOW_MASS_DELETE")),
             replan_on_merge=flag(environ.get("INPUT_REPLAN_ON_MERGE")),
+            allow_dirty=flag(environ.get("INPUT_ALLOW_DIRTY")),
         )
 
 

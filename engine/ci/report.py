@@ -127,19 +127,22 @@ def skipped(ctx: Context, why: str, diagnostics: list[str]) -> str:
     return scrub("\n".join(lines) + "\n")
 
 
-def drift_body(ctx: Context, items: list[dict[str, Any]]) -> str:
-    """The drift issue's body (and the summary): each object changed in Portkey outside git."""
-    lines = [marker(DRIFT_KIND, ctx.env_name),
-             f"Portkey objects of environment <code>{text(ctx.env_name)}</code> changed outside git, "
-             f"found by {run_link(ctx)}.", "",
-             "Bring them back with a pull request (or run `portkey-gitops apply`), or copy the change into "
-             "the repository.", ""]
-    for item in items[:300]:
-        lines.append(f"- <code>{text(item.get('address', '?'))}</code>: {text(item.get('detail', ''))}")
-    if len(items) > 300:
-        lines.append(f"- …and {len(items) - 300} more")
-    body = "\n".join(lines) + "\n"
-    return scrub(body if len(body) <= COMMENT_LIMIT - _MARGIN else body[: COMMENT_LIMIT - _MARGIN] + "\n…\n")
+def drift_body(ctx: Context, found: dict[str, Any]) -> str:
+    """The drift issue's body: under the marker and a link to the run, the drift report's Markdown form, as
+    ``portkey-gitops drift --markdown`` writes it (per object what changed, who could have changed it and the
+    command that puts it back; the kinds checked; a stale lock)."""
+    from engine.gitops.render.drift import render_drift_markdown
+
+    head = "\n".join([marker(DRIFT_KIND, ctx.env_name),
+                      f"Portkey objects of environment <code>{text(ctx.env_name)}</code> changed outside git, "
+                      f"found by {run_link(ctx)}.", "",
+                      "Bring them back with a pull request (or run the command under *Put it back*), or copy the "
+                      "change into the repository.", "", ""])
+    body = head + render_drift_markdown(found)
+    limit = COMMENT_LIMIT - _MARGIN
+    if len(body) > limit:
+        body = body[:limit] + "\n\n…cut here: the job summary of the run has the whole report.\n"
+    return scrub(body)
 
 
 def drift_title(ctx: Context) -> str:

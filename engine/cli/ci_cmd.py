@@ -16,7 +16,8 @@ from engine.cli.exits import EXIT_ERROR
 app = typer.Typer(
     help="Run inside GitHub Actions (the action.yml step): plan a pull request, apply the reviewed plan on merge, "
     "or check drift on a schedule. Reads INPUT_PROJECT, INPUT_ENV, INPUT_SANDBOX, INPUT_LOCK, INPUT_PRUNE, "
-    "INPUT_ALLOW_MASS_DELETE, INPUT_REPLAN_ON_MERGE, PORTKEY_API_KEY, GITHUB_TOKEN and GitHub's variables.",
+    "INPUT_ALLOW_MASS_DELETE, INPUT_REPLAN_ON_MERGE, INPUT_ALLOW_DIRTY, PORTKEY_API_KEY, GITHUB_TOKEN and GitHub's "
+    "variables.",
     no_args_is_help=True,
 )
 

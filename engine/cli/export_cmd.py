@@ -70,7 +70,7 @@ def export(
                 return None, live, str(exc)
             _report(result, target, live.requests, adopt_all)
             if adopt_all:
-                await _adopt_all(client, result, prefix)
+                await _adopt_all(client, result, target, prefix)
                 if lock is not None:
                     if lock_inside:
                         lock.parent.mkdir(parents=True, exist_ok=True)
@@ -131,17 +131,33 @@ async def _write_lock(client: PortkeyClient, target: Path, result: ExportResult,
     terminal.out().print(f"Recorded the adopted content in {visible(lock)}.", markup=False)
 
 
-async def _adopt_all(client: PortkeyClient, result: ExportResult, prefix: str) -> None:
-    """Mark every adoptable object; a failure part-way is reported as a partial write (exit 5)."""
-    from engine.gitops.adopt import adopt
+async def _adopt_all(client: PortkeyClient, result: ExportResult, target: Path, prefix: str) -> None:
+    """Mark every adoptable object; a failure part-way is reported as a partial write (exit 5). An account that
+    refuses the marked names' characters gets the ASCII form, saved in TARGET/.portkey/doctor.json for plans."""
+    from engine.gitops.adopt import NameStyle, adopt, adopt_in_style, record_name_style
+    from engine.gitops.behaviour import DoctorFileError
     from engine.portkey import PortkeyError
 
+    style = NameStyle()
     for done, (address, remote_id) in enumerate(result.adoptable):
         try:
-            await adopt(client, address, remote_id, prefix)
+            before = style.value
+            await adopt_in_style(client, address, remote_id, prefix, style)
+            if style.value != before:  # learned just now: mark the ones before in the account's style too
+                for earlier, earlier_id in result.adoptable[:done]:
+                    await adopt(client, earlier, earlier_id, prefix, style.value)
         except PortkeyError as exc:
             _fail(f"the files were written, and {done} of {len(result.adoptable)} object(s) adopted; "
                   f"adopting {address} ({remote_id}) failed: {exc}. Run the remaining "
                   "`portkey-gitops import` commands by hand", EXIT_PARTIAL)
+    if style.learned:
+        try:
+            saved = record_name_style(target, style)
+        except (DoctorFileError, OSError, ValueError) as exc:
+            _fail(f"the objects were adopted with ASCII-only names ({style.learned}), but this was not saved for "
+                  f"plans: {exc}. Run `portkey-gitops doctor {target}`", EXIT_PARTIAL)
+        terminal.out().print(f"This account takes ASCII-only names, so managed names look like "
+                             f"'{visible(style.learned.rsplit('accepted ', 1)[-1])}'; saved in {visible(saved)} "
+                             "(plans read it).", markup=False)
     if result.adoptable:
         terminal.out().print(f"Adopted {len(result.adoptable)} object(s).", markup=False)

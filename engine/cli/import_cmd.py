@@ -35,7 +35,14 @@ def import_(
     already bound to another object. With --lock the adopted content's hash is recorded there (Portkey
     cannot stamp an existing prompt version), so `drift --lock` tells a later git change from an edit."""
     from engine.cli.files import OutputError, write_text
-    from engine.gitops.adopt import AdoptRefused, adopt, adopted_lock, check_import
+    from engine.gitops.adopt import (
+        AdoptRefused,
+        NameStyle,
+        adopt_in_style,
+        adopted_lock,
+        check_import,
+        record_name_style,
+    )
     from engine.gitops.behaviour import DoctorFileError, load_behaviour
     from engine.gitops.live import Reader
     from engine.gitops.load import load_project
@@ -69,8 +76,16 @@ def import_(
                 check_import(live, target, remote_id)
             except AdoptRefused as exc:
                 return str(exc)
-            done = await adopt(client, target, remote_id, prefix, behaviour["name_chars"],
-                               spec=dict(state.resources[target].spec))
+            style = NameStyle(behaviour["name_chars"])
+            spec = dict(state.resources[target].spec)
+            done = await adopt_in_style(client, target, remote_id, prefix, style, spec=spec)
+            if style.learned:
+                try:
+                    saved = record_name_style(root, style)
+                except (DoctorFileError, OSError, ValueError) as exc:
+                    return (f"adopted {done.get('id')} as {target} with an ASCII-only name ({style.learned}), but "
+                            f"this was not saved for plans: {exc}; run `portkey-gitops doctor {root}`")
+                terminal.info(f"This account takes ASCII-only names ({style.learned}); saved in {saved}.")
             if lock is not None:
                 try:
                     write_text(lock, (await adopted_lock(client, root, [target], previous)).text(), "lock file")

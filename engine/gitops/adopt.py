@@ -11,15 +11,26 @@ supports updating the label_id field"; the portkey-ai SDK's ``prompts.versions.u
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from engine.gitops.kinds import OPERATIONS, target_id
-from engine.gitops.live import LiveObject, LiveState, display_part, label_description, marker_key, remote_name
+from engine.gitops.live import (
+    LiveObject,
+    LiveState,
+    display_part,
+    label_description,
+    marker_key,
+    remote_name,
+    strip_label_mark,
+)
 from engine.gitops.lock import Lock
 from engine.gitops.model import ResourceKind, address, split_address
 from engine.portkey import PortkeyClient, PortkeyError
+from engine.portkey.errors import PortkeyAPIError
 
 
 class AdoptRefused(ValueError):
@@ -79,7 +90,8 @@ async def adopt(
             raise PortkeyError(
                 f"label {remote_id} is named {current.get('name')!r}; a label's key must equal its name ({key!r})"
             )
-        body: dict[str, Any] = {"description": label_description(current.get("description"))}
+        # idempotent: a label that already carries the marker keeps one
+        body: dict[str, Any] = {"description": label_description(strip_label_mark(current.get("description")))}
         new_name = current.get("name")
     else:
         new_name = adopted_name(kind, key, prefix, current.get("name"), spec, name_style)
@@ -92,6 +104,60 @@ async def adopt(
         await client.call(operations.update, body=body,
                           **{operations.id_arg: target_id(kind, remote_id, current.get("slug"))})
     return {"address": target, "id": current.get("id", remote_id), "slug": current.get("slug"), "name": new_name}
+
+
+# What Portkey answers when it does not accept a request (the doctor's ``refused``): 400, 409, 422.
+REFUSALS = (400, 409, 422)
+
+
+@dataclass
+class NameStyle:
+    """The ``name_chars`` style adoptions use, and what taught it (empty while it is the one given)."""
+
+    value: str = "any"
+    learned: str = ""
+
+
+async def adopt_in_style(
+    client: PortkeyClient, target: str, remote_id: str, prefix: str, style: NameStyle,
+    spec: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """:func:`adopt` in ``style``; when Portkey refuses the marked name (``gitops:support/triage · …``) and the
+    ASCII form (``gitops-support.triage - …``) is accepted, the account is one whose names take ASCII only
+    (the doctor's ``name_chars`` check, learned from this refusal): ``style`` switches to ``ascii`` for the
+    adoptions after it. Any other failure is raised as it came."""
+    try:
+        return await adopt(client, target, remote_id, prefix, style.value, spec)
+    except PortkeyAPIError as exc:
+        if style.value == "ascii" or exc.status not in REFUSALS or split_address(target)[0] is ResourceKind.LABEL:
+            raise
+        first = exc
+    try:
+        done = await adopt(client, target, remote_id, prefix, "ascii", spec)
+    except PortkeyError:
+        raise first from None
+    style.value = "ascii"
+    style.learned = (f"{target}: Portkey refused the marked name (HTTP {first.status}: {first.message}) and "
+                     f"accepted {done['name']!r}")
+    return done
+
+
+def record_name_style(root: Path, style: NameStyle) -> Path:
+    """Save a learned ``name_chars=ascii`` in ``root/.portkey/doctor.json`` (the doctor's file, which plans
+    read), keeping any other switch a doctor run saved there. Returns the file's path."""
+    from engine.gitops.behaviour import DOCTOR_FILE, DOCTOR_FORMAT, load_behaviour
+
+    path = root / DOCTOR_FILE
+    current = load_behaviour(root)  # DoctorFileError for a broken file: nothing is overwritten
+    document: dict[str, Any] = {"format": DOCTOR_FORMAT, "switches": {**current.values, "name_chars": style.value},
+                                "findings": [], "notes": []}
+    if path.exists():
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        document = {**saved, "switches": document["switches"], "notes": list(saved.get("notes") or [])}
+    document["notes"].append(f"name_chars={style.value} learned while adopting: {style.learned}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return path
 
 
 async def adopted_lock(client: PortkeyClient, root: Path, addresses: Iterable[str], previous: Lock | None) -> Lock:
@@ -142,8 +208,6 @@ async def resolve_duplicates(client: PortkeyClient, live: LiveState, keys: dict[
     """Release every object but the keeper (see :func:`keeper`) of each declared key that several objects
     carry: each is renamed without our marker (a label loses the marker in its description); nothing is
     deleted. Returns one line per released object."""
-    from engine.gitops.live import strip_label_mark
-
     done = []
     for kind in sorted(live.objects, key=lambda k: k.value):
         grouped = live.managed(kind)

@@ -8,8 +8,11 @@ content is a change in git, not drift. When the latest version holds git's conte
 is published, callers are served something else: drift too. Partials carry no stamp (Portkey's partial
 versions have no metadata field), so a partial whose content differs from git is drift unless the
 ``--lock`` file shows the last apply left it so. Other kinds are checked only against the lock the last
-apply wrote; a lock older than the account's last apply by this tool is reported as stale. Front doors
-(the ``drift`` command, the MCP ``gitops_drift`` tool) call :func:`find_drift`; it writes nothing.
+apply wrote; a lock older than the account's last apply by this tool is reported as stale. Every finding
+carries a ``cause`` (a fixed code: the planner's LOCK_CHANGED / LOCK_DELETED, or one of this module's);
+decisions read it, never the ``detail``, which is prose for people. Front doors (the ``drift`` command, the
+MCP ``gitops_drift`` tool, ``ci drift``) call :func:`find_drift` and show :meth:`DriftReport.to_json`; it
+writes nothing.
 """
 
 from __future__ import annotations
@@ -26,9 +29,13 @@ from engine.gitops.live import LiveObject, LiveState
 from engine.gitops.lock import Lock
 from engine.gitops.model import ResourceKind
 from engine.gitops.plan import Action, Change, Plan
+from engine.gitops.planner import LOCK_CHANGED, LOCK_DELETED
 from engine.portkey import PortkeyClient
 
 STAMPED = (ResourceKind.PROMPT, ResourceKind.PARTIAL)  # checked with or without a lock
+# ``cause`` of the version findings made here (the planner's lock findings: LOCK_CHANGED, LOCK_DELETED)
+UNSTAMPED, STAMP_MISMATCH, PARTIAL_CHANGED, PUBLISHED_ELSEWHERE = (
+    "unstamped_version", "stamp_mismatch", "partial_changed", "published_elsewhere")
 
 
 @dataclass
@@ -108,7 +115,7 @@ def explain(item: Mapping[str, Any], restore: str) -> dict[str, Any]:
     out = dict(item)
     known = [f"{label} {item[key]}" for key, label in (("updated_by", "by"), ("last_updated_at", "at"))
              if item.get(key)]
-    if detail.startswith("deleted in Portkey"):
+    if item.get("cause") == LOCK_DELETED:
         out.setdefault("changed", "the object was deleted")
         out["restore"], out["restore_effect"] = restore, "creates it again"
     else:
@@ -116,19 +123,15 @@ def explain(item: Mapping[str, Any], restore: str) -> dict[str, Any]:
         out.setdefault("changed", f"fields: {', '.join(map(str, fields))}" if fields else detail)
         out["restore"], out["restore_effect"] = restore, "a new version or an update with git's content"
     who = "someone in the Portkey UI or with its API"
-    if "file changed since the last apply" in detail:
+    if item.get("cause") == PARTIAL_CHANGED:
         who += ", or a change to the file in git since the last apply"
     out["who"] = who + (f" ({', '.join(known)}, as Portkey reports)" if known else " (Portkey does not say who)")
     return out
 
 
-# The planner's words for an object whose content moved from the lock's hash (planner._lock_drift).
-_LOCK_CHANGED = "changed in Portkey outside git since the last apply"
-
-
 def _from_lock(item: Mapping[str, Any]) -> bool:
     """A drift item that only says the object differs from the lock (not a deletion, not a stamp finding)."""
-    return str(item.get("detail", "")).startswith(_LOCK_CHANGED)
+    return item.get("cause") == LOCK_CHANGED
 
 
 def lock_staleness(plan: Plan, live: LiveState, lock: Lock) -> list[str]:
@@ -185,14 +188,14 @@ def versions_drift(plan: Plan, live: LiveState, lock: Lock | None) -> list[dict[
             continue
         if Action.NEW_VERSION not in change.actions:
             if Action.PUBLISH in change.actions and obj.published_version not in (None, obj.version):
-                found.append(_item(change, obj, _published_elsewhere(obj)))
+                found.append(_item(change, obj, (PUBLISHED_ELSEWHERE, _published_elsewhere(obj))))
             continue
         entry = (lock.entries.get(change.address) if lock else None) or {}
         if entry.get("hash") and entry["hash"] == content_hash(change.before):
             continue  # the last apply left it so: the file changed in git
-        detail = _outside(obj)
-        if detail is not None:
-            found.append(_item(change, obj, detail))
+        why = _outside(obj)
+        if why is not None:
+            found.append(_item(change, obj, why))
     return found
 
 
@@ -208,25 +211,29 @@ def _published_elsewhere(obj: LiveObject) -> str:
             "content: another version was published in Portkey (UI/API), or an apply stopped before publishing")
 
 
-def _outside(obj: LiveObject) -> str | None:
-    """Why the latest version was made outside this tool, or None when we made it (from other content)."""
+def _outside(obj: LiveObject) -> tuple[str, str] | None:
+    """Why (cause, detail) the latest version was made outside this tool, or None when we made it (from other
+    content)."""
     where = f"latest version v{obj.version}" if obj.version is not None else "the latest version"
     if obj.published_version is not None and obj.version is not None and obj.published_version < obj.version:
         where += f" (not published: callers are still served v{obj.published_version})"
     if obj.kind is ResourceKind.PARTIAL:
-        return (f"{where} differs from git; Portkey keeps no stamp on partial versions, so it was edited in "
-                "Portkey (UI/API) or the file changed since the last apply (a --lock file tells them apart)")
+        return PARTIAL_CHANGED, (f"{where} differs from git; Portkey keeps no stamp on partial versions, so it was "
+                                 "edited in Portkey (UI/API) or the file changed since the last apply (a --lock file "
+                                 "tells them apart)")
     stamp = kinds.stamped_hash(obj)
     if stamp is None:
-        return f"{where} differs from git and carries no stamp of this tool: it was made in Portkey (UI/API)"
+        return UNSTAMPED, f"{where} differs from git and carries no stamp of this tool: it was made in Portkey (UI/API)"
     if stamp != content_hash(kinds.live(obj)):
-        return f"{where} carries a stamp that does not match its content: it was edited in Portkey (UI/API)"
+        return STAMP_MISMATCH, (f"{where} carries a stamp that does not match its content: it was edited in Portkey "
+                                "(UI/API)")
     return None
 
 
-def _item(change: Change, obj: LiveObject, detail: str) -> dict[str, Any]:
+def _item(change: Change, obj: LiveObject, why: tuple[str, str]) -> dict[str, Any]:
+    cause, detail = why
     item: dict[str, Any] = {
-        "address": change.address, "detail": detail,
+        "address": change.address, "cause": cause, "detail": detail,
         "suggestion": "`portkey-gitops apply` puts the git version back (a new version); or export and commit "
                       "the live version",
         "remote": {"id": obj.id, "slug": obj.slug, "version": obj.version},

@@ -403,6 +403,12 @@ def _drift(obj: LiveObject, address_: str, detail: str) -> dict[str, Any]:
     return entry
 
 
+# ``cause`` of each drift entry (read by engine.gitops.drift; the detail is prose for people): against the lock
+# file, deleted or changed; against the stamp, a stamped version edited or one Portkey shows otherwise
+LOCK_DELETED, LOCK_CHANGED = "lock_deleted", "lock_changed"
+STAMP_EDITED, STAMP_SHOWN_OTHERWISE = "stamp_edited", "stamp_shown_otherwise"
+
+
 def _lock_drift(ctx: _Context, resource: Resource, obj: LiveObject | None, masked_live: Any) -> None:
     """Objects edited or deleted in Portkey since the last apply that wrote the lock file."""
     entry = ctx.options.lock.entries.get(resource.address) if ctx.options.lock else None
@@ -410,11 +416,12 @@ def _lock_drift(ctx: _Context, resource: Resource, obj: LiveObject | None, maske
         return
     if obj is None:
         ctx.plan.drift.append({
-            "address": resource.address,
+            "address": resource.address, "cause": LOCK_DELETED,
             "detail": f"deleted in Portkey outside git (was {entry.get('ref')}); it will be created again",
         })
     elif content_hash(masked_live) != entry.get("hash"):
-        ctx.plan.drift.append(_drift(obj, resource.address, "changed in Portkey outside git since the last apply"))
+        item = _drift(obj, resource.address, "changed in Portkey outside git since the last apply")
+        ctx.plan.drift.append({**item, "cause": LOCK_CHANGED})
 
 
 def _prompt_drift(
@@ -443,20 +450,20 @@ def _prompt_drift(
         if "string" in fields:  # the text itself differs: an edit in Portkey that carried our stamp over
             entry = _drift(obj, resource.address, f"latest version v{obj.version} was edited in Portkey outside "
                            "git (its text differs from the stamped content)")
-            entry["remote"]["version"] = obj.version
+            entry["remote"]["version"], entry["cause"] = obj.version, STAMP_EDITED
             ctx.plan.drift.append(entry)
             return False
         entry = _drift(obj, resource.address, f"latest version v{obj.version} carries the stamp of this file's "
                        f"content, but Portkey shows {', '.join(fields)} differently; no new version is planned")
         entry["suggestion"] = ("if this is an edit made in Portkey, export and commit it; to overwrite it, change "
                                "the file (a new version is made when the content differs from the stamp)")
-        entry["fields"] = fields
+        entry["fields"], entry["cause"] = fields, STAMP_SHOWN_OTHERWISE
         entry["remote"]["version"] = obj.version
         ctx.plan.drift.append(entry)
         return True
     if stamp != content_hash(have):
         entry = _drift(obj, resource.address, f"latest version v{obj.version} was edited in Portkey outside git")
-        entry["remote"]["version"] = obj.version
+        entry["remote"]["version"], entry["cause"] = obj.version, STAMP_EDITED
         ctx.plan.drift.append(entry)
     return False
 

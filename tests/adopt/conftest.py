@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,9 +9,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from engine.cli import main
 from sandbox import Sandbox
 from sandbox.serve import serve_in_thread
+from tests.entry_point import run_entry_point
 
 KEY = "sandbox-adopt-key"
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
@@ -57,17 +56,10 @@ def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[Account]:
 
 @pytest.fixture
 def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Callable[..., Run]:
-    """The real entry point (in-process)."""
+    """The real console-script entry point (in-process, tests/entry_point.py)."""
 
     def run(*args: str) -> Run:
-        monkeypatch.setattr(sys, "argv", ["portkey-gitops", *map(str, args)])
-        code = 0
-        try:
-            main.run()
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        captured = capsys.readouterr()
-        return Run(code, captured.out, captured.err)
+        return Run(*run_entry_point(monkeypatch, capsys, *map(str, args)))
 
     return run
 

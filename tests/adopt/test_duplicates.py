@@ -54,3 +54,32 @@ def test_the_lock_decides_which_one_is_kept(tmp_path: Path, account: Account, cl
     assert resolved.code == 0, resolved.out + resolved.err
     names = {row["id"]: row["name"] for row in account.call("GET", "/configs")["data"]}
     assert names[twin].startswith("gitops:") and "(duplicate " in names[original]
+
+
+def test_the_stamped_prompt_is_kept_over_an_older_unstamped_twin(
+    tmp_path: Path, account: Account, cli: Callable[..., Run]
+) -> None:
+    """Without a lock the stamp decides: the twin is made older (its creation time set back in the sandbox's
+    store), so only the stamp can explain which one is kept."""
+    root = tmp_path / "project"
+    shutil.copytree(EXAMPLE, root)
+    assert cli("apply", root, "--auto-approve").code == 0
+    [stamped] = [r for r in account.call("GET", "/prompts")["data"] if r["name"].startswith("gitops:support/summarise")]
+    detail = account.call("GET", f"/prompts/{stamped['slug']}")
+    twin = account.call("POST", "/prompts", {
+        "name": stamped["name"], "collection_id": detail["collection_id"], "string": "A copy made by hand {{text}}",
+        "parameters": {}, "model": detail["model"], "virtual_key": detail["virtual_key"]})["id"]
+    with account.sandbox._store.transaction() as tx:
+        doc = tx.get("prompt", twin)
+        assert doc is not None
+        tx.put("prompt", {**doc, "created_at": "2001-01-01T00:00:00.000Z"})
+    listed = {r["id"]: r["created_at"] for r in account.call("GET", "/prompts")["data"]}
+    assert listed[twin] < listed[stamped["id"]]
+    planned = cli("plan", root)
+    text = " ".join((planned.out + planned.err).split())
+    assert planned.code == 1 and f"keep {stamped['id']} (its latest version carries this tool's stamp)" in text, text
+    resolved = cli("apply", root, "--auto-approve", "--resolve-duplicates")
+    assert resolved.code == 0, resolved.out + resolved.err
+    names = {r["id"]: r["name"] for r in account.call("GET", "/prompts")["data"]}
+    assert names[stamped["id"]].startswith("gitops:") and "(duplicate " in names[twin]
+    assert cli("plan", root, "--detailed-exitcode").code == 0

@@ -8,7 +8,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.adopt.conftest import Account, Run
+import pytest
+
+from engine.gitops.model import ResourceKind
+from tests.adopt.conftest import KEY, Account, Run
+
+portkey_ai = pytest.importorskip("portkey_ai")  # a dev dependency: installed wherever the tests run
 
 GUARD_ACTIONS = {"deny": True, "async": False, "on_success": {"feedback": {"value": 5, "weight": 1, "metadata": ""}},
                  "on_fail": {"feedback": {"value": -5, "weight": 1, "metadata": ""}}}
@@ -45,9 +50,37 @@ def hand_made(account: Account) -> None:
                                                     "workspace_id": ws})
 
 
+def sdk_made(account: Account) -> None:
+    """More objects, made with the official ``portkey-ai`` SDK (a dev dependency) as a user's script would."""
+    sdk = portkey_ai.Portkey(api_key=KEY, base_url=account.url)
+    ws = account.sandbox.default_workspace_id
+    team = sdk.collections.create(name="Sales", workspace_id=ws)
+    sdk.prompts.partials.create(name="sdk footer", string="Reply in {{language}}.", workspace_id=ws)
+    tool = {"type": "function", "function": {"name": "lookup", "parameters": {"type": "object", "properties": {}}}}
+    sdk.prompts.create(name="sdk lead scoring", collection_id=team["id"] if isinstance(team, dict) else team.id,
+                       string=json.dumps([{"role": "user", "content": "Score {{lead}}"}]),
+                       parameters={"temperature": 0.5}, model="gpt-4o", virtual_key="vk-1", tools=[tool],
+                       tool_choice={"type": "function", "function": {"name": "lookup"}},
+                       version_description="made with the SDK")
+    sdk.configs.create(name="sdk fallback", config={"strategy": {"mode": "fallback"}, "targets": [
+        {"virtual_key": "vk-1"}, {"virtual_key": "vk-2"}]}, workspace_id=ws)
+    sdk.labels.create(name="beta", workspace_id=ws, description="made with the SDK", color_code="#112233")
+
+
 # what a rename (the adoption marker) moves: the name and its echoes, the edit's time, author and revision id
 RENAME_TOUCHES = {"name", "last_updated_at", "updated_at", "updated_by", "version_id", "collection_details",
                   "description"}
+
+
+def listed(account: Account, path: str) -> list[dict[str, Any]]:
+    """Every row of a list, page by page (the sandbox, like Portkey, answers 100 prompts a page)."""
+    rows: list[dict[str, Any]] = []
+    while True:
+        answer = account.call("GET", f"{path}?current_page={len(rows) // 100}&page_size=100")
+        page = answer["data"] if isinstance(answer, dict) else answer
+        rows += page
+        if len(page) < 100:
+            return rows
 
 
 def contents(account: Account) -> dict[str, Any]:
@@ -55,8 +88,7 @@ def contents(account: Account) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for path in ("/prompts", "/prompts/partials", "/configs", "/guardrails", "/labels", "/collections",
                  "/policies/rate-limits", "/policies/usage-limits"):
-        answer = account.call("GET", path)
-        for row in answer["data"] if isinstance(answer, dict) else answer:
+        for row in listed(account, path):
             ident = row.get("slug") or row["id"]
             detail = row
             if path in ("/prompts", "/prompts/partials", "/configs", "/guardrails"):
@@ -70,6 +102,7 @@ def test_export_adopt_then_plan_is_a_no_op_and_apply_writes_nothing(
     tmp_path: Path, account: Account, cli: Callable[..., Run]
 ) -> None:
     hand_made(account)
+    sdk_made(account)
     before = contents(account)
     exported = tmp_path / "exported"
     done = cli("export", exported, "--adopt")
@@ -79,6 +112,11 @@ def test_export_adopt_then_plan_is_a_no_op_and_apply_writes_nothing(
     assert checked.code == 0, checked.out + checked.err
     planned = cli("plan", exported, "--detailed-exitcode")
     assert planned.code == 0, planned.out + planned.err
+    changes = json.loads(cli("plan", exported, "--json").out)["changes"]
+    assert {c["address"].split(":")[0] for c in changes} == {kind.value for kind in ResourceKind}  # every kind
+    assert {"prompt:sdk-lead-scoring", "partial:sdk-footer", "config:sdk-fallback", "label:beta"} <= {
+        c["address"] for c in changes}
+    assert all(c["actions"] == ["noop"] for c in changes), [c for c in changes if c["actions"] != ["noop"]]
     account.forget()
     applied = cli("apply", exported, "--auto-approve")
     assert applied.code == 0, applied.out + applied.err

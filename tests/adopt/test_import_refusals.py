@@ -73,3 +73,23 @@ def test_import_of_an_unmanaged_object_keeps_its_display_name(
     done = cli("import", applied, "prompt:hand", stranger)
     assert done.code == 0, done.err
     assert _prompt_id(account, "gitops:hand · Hand made") == stranger
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_a_refused_import_writes_no_file_and_no_lock(
+    applied: Path, tmp_path: Path, account: Account, cli: Callable[..., Run]
+) -> None:
+    """Nothing written means nothing in Portkey, in the project or in the lock file it was given."""
+    lock = tmp_path / "portkey.lock.json"
+    assert cli("apply", applied, "--auto-approve", "--lock", lock).code == 0
+    stranger = _hand_made_prompt(account)
+    managed = _prompt_id(account, "gitops:support/triage · Support triage")
+    before, locked = _tree(applied), lock.read_bytes()
+    account.forget()
+    for target, remote in (("prompt:support/triage", stranger), ("prompt:support/summarise", managed)):
+        refused = cli("import", applied, target, remote, "--lock", lock)
+        assert refused.code == 1 and "Adopted" not in refused.out, refused.out + refused.err
+    assert account.writes() == [] and _tree(applied) == before and lock.read_bytes() == locked

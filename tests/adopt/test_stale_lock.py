@@ -100,3 +100,19 @@ def test_a_stale_lock_names_the_objects_it_cannot_judge(
     assert [item["address"] for item in as_json["lock"]["unjudged"]] == ["rate_limit:per-user"]
     text = cli("drift", root, "--lock", lock).out
     assert "Objects the stale lock cannot judge:" in text and "rate_limit:per-user: differs from the stale lock" in text
+
+
+@pytest.mark.parametrize("with_lock", [True, False], ids=["apply-plan-with-lock", "apply-plan-without-lock"])
+def test_apply_of_a_saved_plan_refreshes_the_lock_or_leaves_it_stale_never_false_drift(
+    locked: tuple[Path, Path], tmp_path: Path, cli: Callable[..., Run], with_lock: bool
+) -> None:
+    """Issue 9: an apply without --lock (``apply --plan`` too) made later ``drift --lock`` report false changes."""
+    root, lock = locked
+    _change_in_git(root)
+    saved = tmp_path / "plan.json"
+    assert cli("plan", root, "--out", saved).code == 0
+    extra = ["--lock", lock] if with_lock else []
+    assert cli("apply", root, "--plan", saved, "--auto-approve", *extra).code == 0
+    report = cli("drift", root, "--lock", lock, "--detailed-exitcode", "--json")
+    assert report.code == 0, report.out + report.err
+    assert json.loads(report.out)["lock"]["stale"] is not with_lock

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 from tests.ci.conftest import API_KEY, Result, Runner
@@ -111,3 +112,39 @@ def test_merge_without_api_key_applies_nothing_and_stays_green(runner: Runner, f
     result = merge(runner, sandbox="false", api_key="")
     assert result.code == 0 and "No Portkey API key" in result.summary
     assert plan_exit(runner) == 2
+
+
+def _commit_workspace(runner: Runner) -> None:
+    """The checkout is a git repository with everything committed (as actions/checkout leaves it)."""
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-c", "user.name=ci", "-c", "user.email=ci@example.com", *args], cwd=runner.workspace,
+                       check=True, capture_output=True)
+
+    git("init", "-q")
+    git("add", "-A")
+    git("commit", "-q", "-m", "merge")
+
+
+def test_a_dirty_checkout_is_refused_unless_allow_dirty(runner: Runner, fake: FakeGitHub) -> None:
+    """The CLI's apply rule under CI: uncommitted files are not what was reviewed."""
+    plan_and_upload(runner, fake)
+    _commit_workspace(runner)
+    (runner.project / "notes.txt").write_text("written by an earlier step\n")  # untracked: the tree is dirty
+    refused = merge(runner, api_key=API_KEY)
+    assert refused.code == 1 and refused.outputs["failure_reason"] == "dirty-tree", refused.stdout + refused.stderr
+    assert "uncommitted changes" in refused.summary and "allow-dirty" in refused.summary
+    [comment] = fake.comments_on(7)
+    assert "dirty-tree" in comment["body"] and "nothing was applied" in comment["body"]
+    assert plan_exit(runner) == 2  # nothing written
+    allowed = merge(runner, api_key=API_KEY, allow_dirty="true")
+    assert allowed.code == 0, allowed.stdout + allowed.stderr
+    assert allowed.outputs["failure_reason"] == "" and "::warning" in allowed.stdout and "allow-dirty" in allowed.stdout
+    assert plan_exit(runner) == 0
+
+
+def test_a_clean_checkout_applies(runner: Runner, fake: FakeGitHub) -> None:
+    plan_and_upload(runner, fake)
+    _commit_workspace(runner)
+    result = merge(runner, api_key=API_KEY)
+    assert result.code == 0 and result.outputs["failure_reason"] == "", result.stdout + result.stderr
+    assert plan_exit(runner) == 0

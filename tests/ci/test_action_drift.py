@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import anyio
 import httpx
 
+from engine.ci import report
 from engine.portkey import PortkeyClient, Secret, Settings
 from sandbox import Sandbox
 from tests.ci.conftest import API_KEY, Result, Runner
@@ -73,3 +77,71 @@ def test_drift_with_invalid_files_fails_and_opens_nothing(runner: Runner, fake: 
     result = drift(runner)
     assert result.code == 1 and result.outputs["failure_reason"] == "invalid"
     assert "summarise.prompt.yaml:2:1" in result.summary and fake.issues == {}
+
+
+LOCK = "prompts/portkey.lock.json"  # relative to the workspace, where the step runs
+TABLE = "| Object | What changed | Who could have changed it | Put it back |"
+
+
+def edit_limit_in_portkey(runner: Runner, value: int) -> None:
+    """Someone changes the per-user rate limit in Portkey (a kind only the lock file can check)."""
+    async def edit() -> None:
+        sb = Sandbox(db=str(runner.sandbox_db), api_key="k")
+        settings = Settings(api_key=Secret("k"), base_url="http://127.0.0.1/v1")
+        try:
+            async with PortkeyClient(settings, transport=httpx.ASGITransport(app=sb.app)) as client:
+                rows, _ = await client.list_all("list_rate_limits")
+                row = next(r for r in rows if "per-user" in str(r.get("name")))
+                await client.update_rate_limit(id=row["id"], body={"value": value})
+        finally:
+            sb.close()
+
+    anyio.run(edit)
+
+
+def cli_drift(runner: Runner, *args: str) -> dict[str, Any]:
+    done = runner.cli("drift", "prompts", "--env", "dev", "--sandbox", "--json", *args)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return json.loads(done.stdout)
+
+
+def test_the_issue_says_what_changed_who_could_have_and_the_command_as_the_cli_does(
+    runner: Runner, fake: FakeGitHub
+) -> None:
+    assert runner.cli("apply", "prompts", "--env", "dev", "--sandbox", "--auto-approve", "--lock", LOCK).returncode == 0
+    edit_limit_in_portkey(runner, 99)
+    edit_triage_in_portkey(runner, "edited in the UI {{customer_message}}")
+    found = runner.run("drift", event_name="schedule", event={"schedule": "17 6 * * *"}, env="dev", lock=LOCK)
+    assert found.code == 0 and found.outputs["has_drift"] == "true", found.stdout + found.stderr
+    [issue] = [i for i in fake.issues.values() if i["user"]["login"] == BOT]
+    cli = cli_drift(runner, "--lock", LOCK)
+    assert {item["address"] for item in cli["drift"]} == {"rate_limit:per-user", "prompt:support/triage"}
+    for body in (issue["body"], found.summary):
+        assert TABLE in body and "Checked: " in body and "Not checked" not in body  # every kind, with the lock
+        for item in cli["drift"]:
+            assert f"<code>{report.text(item['address'])}</code>" in body
+            assert report.text(item["changed"]) in body and "Portkey UI or with its API" in body
+            assert f"<code>{item['restore']}</code>" in body.replace("\\", "")
+    assert cli["drift"][0]["restore"] == f"portkey-gitops apply prompts --env dev --lock {LOCK}"
+
+
+def test_without_the_lock_the_summary_names_the_kinds_not_checked(runner: Runner, fake: FakeGitHub) -> None:
+    assert runner.cli("apply", "prompts", "--env", "dev", "--sandbox", "--auto-approve").returncode == 0
+    edit_limit_in_portkey(runner, 99)  # not visible without the lock
+    clean = drift(runner)
+    assert clean.code == 0 and clean.outputs["has_drift"] == "false" and fake.issues == {}
+    plain = clean.summary.replace("\\", "")  # Markdown escapes
+    assert "No drift" in plain and "Checked: prompt, partial." in plain
+    assert "rate_limit" in plain.split("Not checked (they carry no stamp; give the --lock file")[1]
+
+
+def test_a_stale_lock_is_a_warning_not_drift(runner: Runner, fake: FakeGitHub) -> None:
+    assert runner.cli("apply", "prompts", "--env", "dev", "--sandbox", "--auto-approve", "--lock", LOCK).returncode == 0
+    limit = runner.project / "limits/per-user.rate-limit.yaml"
+    limit.write_text(limit.read_text().replace("value: 30", "value: 45"))
+    assert runner.cli("apply", "prompts", "--env", "dev", "--sandbox", "--auto-approve").returncode == 0  # no lock
+    result = runner.run("drift", event_name="schedule", event={"schedule": "17 6 * * *"}, env="dev", lock=LOCK)
+    assert result.code == 0 and result.outputs["has_drift"] == "false" and fake.issues == {}
+    assert "Stale lock file" in result.summary and "not as the lock says" in result.summary
+    assert "::warning" in result.stdout and "lock file is stale" in result.stdout
+    assert cli_drift(runner, "--lock", LOCK)["lock"]["stale"] is True
