@@ -29,8 +29,9 @@ from typing import Any
 import anyio
 import httpx
 
+from engine.errors import EngineError
 from engine.gitops.workflow import apply_planned, plan_project
-from engine.portkey import PortkeyClient, PortkeyError, Secret, Settings
+from engine.portkey import PortkeyClient, Secret, Settings
 from sandbox import Faults, Sandbox
 
 KEY = "bench-faults-key"
@@ -136,7 +137,7 @@ async def trial(root: Path, expected: Inventory, seed: int, rate: float, max_run
                         result.errors.append(f"plan: {planned.plan.errors[0]}"[:400])
                     else:
                         await apply_planned(client, planned)
-                except PortkeyError as exc:
+                except EngineError as exc:  # the client's errors and the engine's (apply stopped, lease held)
                     result.errors.append(str(exc)[:400])
                 sb.faults = Faults()
                 if not (await plan_project(client, root)).plan.has_changes:

@@ -4,7 +4,7 @@
     PortkeyRequestError  "Portkey is unreachable ...; check the network and PORTKEY_BASE_URL"
     PortkeyUsageError    "Invalid argument '<name>': <message>"
     PortkeyConfigError   the setting to fix
-    other PortkeyError   its message (e.g. a GitOps apply failure)
+    other EngineError    its message (e.g. a GitOps apply failure, engine.errors)
 
 Only :class:`ToolError` keeps its text on the way to the client (mcp 2.3); everything else is
 reported as a bare "Error executing tool", so every expected failure is translated here. The
@@ -26,10 +26,10 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, TextContent
 
 from engine import redaction
+from engine.errors import EngineError
 from engine.portkey import (
     PortkeyAPIError,
     PortkeyConfigError,
-    PortkeyError,
     PortkeyRequestError,
     PortkeyUsageError,
 )
@@ -91,13 +91,13 @@ def detail(message: str, *, status: int | None = None, code: str | None = None, 
     return {"status": status, "code": code, "message": message, "retryable": retryable, "next_step": next_step}
 
 
-def _retryable(exc: PortkeyError) -> bool:
+def _retryable(exc: EngineError) -> bool:
     if isinstance(exc, PortkeyAPIError):
         return exc.status == 429 or exc.status >= 500
     return isinstance(exc, PortkeyRequestError)
 
 
-def _code(exc: PortkeyError) -> str:
+def _code(exc: EngineError) -> str:
     if isinstance(exc, PortkeyAPIError):
         return exc.error_code or f"http_{exc.status}"
     if isinstance(exc, PortkeyRequestError):
@@ -109,7 +109,7 @@ def _code(exc: PortkeyError) -> str:
     return "failed"
 
 
-def to_tool_error(exc: PortkeyError, tool: str, finders: Sequence[str] = ()) -> ToolError:
+def to_tool_error(exc: EngineError, tool: str, finders: Sequence[str] = ()) -> ToolError:
     """Translate one Portkey error (secrets scrubbed); ``finders`` are the list tools that find the ids of ``tool``."""
     text = redaction.scrub(_error_text(exc, tool, finders))
     status = exc.status if isinstance(exc, PortkeyAPIError) else None
@@ -147,7 +147,7 @@ def error_result(message: str, structured: dict[str, Any]) -> CallToolResult:
         structured_content=payload, is_error=True)
 
 
-def _error_text(exc: PortkeyError, tool: str, finders: Sequence[str]) -> str:
+def _error_text(exc: EngineError, tool: str, finders: Sequence[str]) -> str:
     if isinstance(exc, PortkeyAPIError):
         return api_error_text(exc, tool, finders)
     if isinstance(exc, PortkeyRequestError):

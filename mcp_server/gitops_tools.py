@@ -133,14 +133,14 @@ def _problems(data: dict[str, Any]) -> str:
 
 
 async def _plan(ctx: Context[Any, Any], project: Path, env: str | None, prune: bool, lock: Any) -> Any:
+    from engine.errors import EngineError
     from engine.gitops.workflow import plan_project
-    from engine.portkey import PortkeyError
 
     client = app_state(ctx).client
     try:
         # allow_mass_delete is never offered over MCP: the threshold in portkey.yaml always holds.
         return await plan_project(client, project, env=env, prune=prune, lock=lock, allow_mass_delete=False)
-    except PortkeyError as exc:
+    except EngineError as exc:
         raise to_tool_error(exc, "gitops_plan") from None
 
 
@@ -195,9 +195,9 @@ async def gitops_plan(project_dir: ProjectDir, ctx: Context, env: Env = None, pr
 async def gitops_apply(project_dir: ProjectDir, plan_hash: PlanHash, ctx: Context, env: Env = None,
                        prune: Prune = False, lock_file: LockFile = None) -> CallToolResult:
     """Apply the plan reviewed with gitops_plan; refuses when the project or Portkey changed since."""
+    from engine.errors import EngineError
     from engine.gitops.apply import ApplyError
     from engine.gitops.workflow import apply_planned, current_lock
-    from engine.portkey import PortkeyError
 
     project = _project(ctx, project_dir)
     lock_path, lock = _lock(project, lock_file)
@@ -221,7 +221,7 @@ async def gitops_apply(project_dir: ProjectDir, plan_hash: PlanHash, ctx: Contex
         message = f"Apply stopped: {exc}. Written before the failure ({len(done)}): {', '.join(done) or 'nothing'}."
         step = "Call gitops_plan again to see what remains."
         raise DetailedToolError(f"{message} {step}", detail(message, code="apply_stopped", next_step=step)) from None
-    except PortkeyError as exc:
+    except EngineError as exc:
         raise to_tool_error(exc, "gitops_apply") from None
     steps = [{"address": s.address, "action": s.action.value, "ok": s.ok, "detail": s.detail} for s in result.steps]
     answer: dict[str, Any] = {"applied": True, "plan_hash": digest, "writes": result.writes,
@@ -238,15 +238,15 @@ async def gitops_apply(project_dir: ProjectDir, plan_hash: PlanHash, ctx: Contex
 async def gitops_drift(project_dir: ProjectDir, ctx: Context, env: Env = None,
                        lock_file: LockFile = None) -> CallToolResult:
     """Report objects changed in Portkey outside git, as ``portkey-gitops drift --json`` does. Writes nothing."""
+    from engine.errors import EngineError
     from engine.gitops.drift import find_drift
     from engine.gitops.render.drift import render_drift_markdown
-    from engine.portkey import PortkeyError
 
     project = _project(ctx, project_dir)
     lock_path, lock = _lock(project, lock_file)
     try:
         report = await find_drift(app_state(ctx).client, project, env=env, lock=lock, lock_path=lock_path)
-    except PortkeyError as exc:
+    except EngineError as exc:
         raise to_tool_error(exc, "gitops_drift") from None
     if report.errors:
         return refusal("gitops_drift", "plan_has_errors", f"The project has errors, so drift cannot be checked: "
@@ -289,11 +289,11 @@ async def gitops_export(
         "Name prefix that marks managed objects (naming.prefix of the project)."))] = "gitops:",
 ) -> CallToolResult:
     """Write the live account as a new GitOps project; a plan right after shows no changes for managed objects."""
+    from engine.errors import EngineError
     from engine.gitops.export import Exporter, ExportError
     from engine.gitops.live import Reader
     from engine.gitops.model import ResourceKind
     from engine.gitops.workflow import resolve_workspace
-    from engine.portkey import PortkeyError
 
     try:
         target = _roots(ctx).new_directory(target_dir)
@@ -309,7 +309,7 @@ async def gitops_export(
         message = f"Export failed, nothing was written: {exc}"
         raise DetailedToolError(message, detail(message, code="export_failed", next_step=(
             "Fix what the message names (or choose another target_dir) and call gitops_export again."))) from None
-    except PortkeyError as exc:
+    except EngineError as exc:
         raise to_tool_error(exc, "gitops_export") from None
     answer = {
         "target_dir": str(target), "files": len(written.files), "written": sorted(written.files)[:MAX_LISTED],

@@ -22,6 +22,7 @@ from engine.ci.context import Context
 from engine.ci.github import GitHub, GitHubError
 from engine.ci.outputs import add_summary, annotate, set_outputs
 from engine.cli.exits import EXIT_BLOCKED, EXIT_ERROR, EXIT_OK
+from engine.errors import EngineError
 from engine.portkey import PortkeyError
 
 INVALID, BLOCKED, API_ERROR, PLAN_CHANGED = "invalid", "blocked", "api-error", "plan-changed"
@@ -97,7 +98,7 @@ def ci_plan(ctx: Context) -> int:
         return validate_only(step, why)
     try:
         plan = anyio.run(_plan, ctx)
-    except (PortkeyError, OSError) as exc:
+    except (EngineError, OSError) as exc:
         return step.fail(API_ERROR, "Portkey could not be read", [_describe(exc)])
     _save_plan(step, plan)
     if plan["errors"]:
@@ -237,7 +238,7 @@ def ci_apply(ctx: Context) -> int:
             "to plan again and apply on merge"])
     try:
         outcome = anyio.run(_apply, ctx, saved)
-    except PortkeyError as exc:
+    except EngineError as exc:
         return _apply_failed(step, exc)
     except OSError as exc:
         return step.fail(API_ERROR, "apply failed", [_describe(exc)])
@@ -341,7 +342,7 @@ async def _apply(ctx: Context, saved: Any) -> _Done:
         return _Done(plan, result.steps, result.writes, replanned, result.lock, note)
 
 
-def _apply_failed(step: Step, exc: PortkeyError) -> int:
+def _apply_failed(step: Step, exc: EngineError) -> int:
     from engine.gitops.apply import ApplyError
     from engine.gitops.workflow import SavedPlanBlockedError, StalePlanError
 
@@ -398,7 +399,7 @@ def ci_drift(ctx: Context) -> int:
         return validate_only(step, why)
     try:
         found = anyio.run(_drift, ctx)
-    except (PortkeyError, OSError) as exc:
+    except (EngineError, OSError) as exc:
         return step.fail(API_ERROR, "Portkey could not be read", [_describe(exc)])
     if found.errors:
         return step.fail(INVALID, "the project files have errors", found.errors)

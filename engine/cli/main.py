@@ -23,8 +23,8 @@ from engine.cli import (
     validate_cmd,
 )
 from engine.cli.ci_cmd import app as ci_app
-from engine.cli.exits import EXIT_ERROR
-from engine.portkey.errors import PortkeyError
+from engine.cli.exits import EXIT_ERROR, exit_code
+from engine.errors import EngineError
 
 app = typer.Typer(
     name="portkey-gitops",
@@ -129,19 +129,19 @@ def _failed(exc: BaseException) -> int:
         return failure.exit_code
     if _debug:
         traceback.print_exception(failure, file=sys.stderr)
-    if isinstance(failure, PortkeyError | OSError):
+    if isinstance(failure, EngineError | OSError):
         terminal.error(describe_failure(failure))
-    else:
-        terminal.error(
-            f"internal error: {describe_failure(failure)}; please report it "
-            f"(run again with --debug or {ENV_DEBUG}=1 for the traceback)"
-        )
+        return exit_code(failure)
+    terminal.error(
+        f"internal error: {describe_failure(failure)}; please report it "
+        f"(run again with --debug or {ENV_DEBUG}=1 for the traceback)"
+    )
     return EXIT_ERROR
 
 
 def describe_failure(exc: BaseException) -> str:
     """One scrubbed line for ``exc``: its message, or its type and message when unexpected."""
-    if isinstance(exc, PortkeyError):
+    if isinstance(exc, EngineError):
         text = str(exc)
     elif isinstance(exc, OSError) and exc.strerror:
         text = f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror

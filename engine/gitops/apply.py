@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.errors import ApplyFailure
 from engine.gitops import kinds
 from engine.gitops.behaviour import DEFAULT, Behaviour
 from engine.gitops.live import as_int, rows, unexpected
@@ -106,7 +107,7 @@ class ApplyResult:
         return sum(1 for s in self.steps if s.ok or s.acted)
 
 
-class ApplyError(PortkeyError):
+class ApplyError(ApplyFailure):
     """Apply stopped; ``result`` says what was written before the failure."""
 
     def __init__(self, message: str, result: ApplyResult) -> None:

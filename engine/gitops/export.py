@@ -31,6 +31,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.scalarstring import LiteralScalarString
 
+from engine.errors import GitOpsError
 from engine.gitops.kinds import PARTIAL_TAG, RATE_FIELDS, USAGE_FIELDS, config_json, live_parameters, message_text
 from engine.gitops.live import META_KEY, LiveObject, LiveState, default_display, display_part, strip_label_mark
 from engine.gitops.model import KIND_FILES, ResourceKind
@@ -47,7 +48,7 @@ _SECRET_UNSAFE = re.compile(r"[^A-Z0-9]+")
 _EMPTY = (None, "", {}, [])
 
 
-class ExportError(Exception):
+class ExportError(GitOpsError):
     """The export cannot be written; nothing was written."""
 
 

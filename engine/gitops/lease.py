@@ -57,6 +57,7 @@ from typing import Any
 
 import anyio
 
+from engine.errors import ApplyFailure
 from engine.portkey import PortkeyAPIError, PortkeyClient, PortkeyError, PortkeyRequestError
 
 LEASE_NAME = "gitops-apply-lease"
@@ -72,7 +73,7 @@ _RELEASE_ATTEMPTS = 4
 Notify = Callable[[str], None]
 
 
-class LeaseHeldError(PortkeyError):
+class LeaseHeldError(ApplyFailure):
     """Another apply holds the lease (or the local lock) and the wait ran out."""
 
 

@@ -16,6 +16,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from engine import redaction
+from engine.errors import LoadError
 from engine.gitops.loading.checks import (
     apply_limit_overrides,
     check_moved,
@@ -49,7 +50,7 @@ for _kind, (_dir, _suffix) in KIND_FILES.items():
     _DIRS.setdefault(_dir, []).append((_kind, _suffix))
 
 
-class SecretError(LookupError):
+class SecretError(LoadError, LookupError):
     """A ``${secret:NAME}`` that cannot be resolved."""
 
 

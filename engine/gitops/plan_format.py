@@ -11,11 +11,13 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from engine.errors import PlanningError
+
 MAX_DEPTH = 100  # nesting of any value; deeper data is refused before json.dumps could recurse on it
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
 
 
-class PlanFormatError(ValueError):
+class PlanFormatError(PlanningError, ValueError):
     """The saved plan is not a well-formed plan of a supported format version."""
 
 

@@ -18,6 +18,7 @@ from typing import Any
 import anyio
 
 from engine import __version__
+from engine.errors import PlanBlockedError, PlanningError
 from engine.gitops import gitinfo, kinds
 from engine.gitops.apply import Applier, ApplyResult, Hook
 from engine.gitops.behaviour import DEFAULT, Behaviour, DoctorFileError, load_behaviour
@@ -30,14 +31,14 @@ from engine.gitops.lock import Lock
 from engine.gitops.model import DesiredState, Resource, ResourceKind
 from engine.gitops.plan import Plan, changes_digest
 from engine.gitops.planner import PlanOptions, adoption_names, applied_hash, build_plan, live_refs
-from engine.portkey import PortkeyClient, PortkeyError
+from engine.portkey import PortkeyClient
 
 
-class StalePlanError(PortkeyError):
+class StalePlanError(PlanningError):
     """A saved plan no longer matches the files or the account, or was edited."""
 
 
-class SavedPlanBlockedError(StalePlanError):
+class SavedPlanBlockedError(StalePlanError, PlanBlockedError):
     """Planned again now, the saved plan is blocked by a safety rule (protected, mass delete, …)."""
 
 
@@ -278,10 +279,10 @@ async def _renewing(lease: ApplyLease, work: Awaitable[ApplyResult]) -> ApplyRes
 
 def _check_ready(planned: Planned) -> None:
     """Refuse a plan with errors or blocked by a safety rule, before any request."""
-    if planned.live is None:
-        raise PortkeyError("the plan has errors; fix them and plan again")
-    if planned.plan.errors or planned.plan.blocked:
-        raise PortkeyError("the plan has errors or is blocked by a safety rule; nothing was applied")
+    if planned.live is None or planned.plan.errors:
+        raise PlanningError("the plan has errors; fix them and plan again; nothing was applied")
+    if planned.plan.blocked:
+        raise PlanBlockedError("the plan is blocked by a safety rule; nothing was applied")
 
 
 async def _apply(

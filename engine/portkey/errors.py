@@ -1,6 +1,6 @@
 """Errors raised by the Portkey client.
 
-    PortkeyError                  base of everything below
+    PortkeyError                  base of everything below (an engine.errors.EngineError, as every layer's base)
     ├── PortkeyConfigError        bad settings (missing key, unsafe base URL); no request made
     ├── PortkeyUsageError         bad arguments (unknown parameter, unsafe id, invalid body); no request made
     ├── PortkeyRequestError       no usable HTTP answer (connect error, timeout, dropped connection)
@@ -21,6 +21,7 @@ import re
 from typing import Any
 
 from engine import redaction
+from engine.errors import EngineError
 
 ENTERPRISE_HINT = "this operation is Enterprise-gated: Portkey returns 403 on non-Enterprise plans"
 
@@ -81,7 +82,7 @@ def _clean_any(value: Any) -> Any:
     return clean_text(value) if isinstance(value, str) else value
 
 
-class PortkeyError(Exception):
+class PortkeyError(EngineError):
     """Base class for every error of the Portkey client; its text never shows a registered secret."""
 
     def __str__(self) -> str:

@@ -32,7 +32,9 @@ class Pager:
     trust an incomplete listing, so these count as incomplete: a page that
     repeats an id already seen (a server that ignores the paging parameters, or
     reorders between pages; the walk stops there), an unpaged answer whose
-    ``total`` differs from its items, and a walk that passes ``total``.
+    ``total`` differs from its items (more counted than sent, or more sent than
+    counted) or that says ``has_more``, and a walk that passes ``total`` (the
+    count is wrong, or the list changed while it was read).
     ``total`` is the server's count when it gave one; ``pages`` the pages read.
     """
 
@@ -83,8 +85,8 @@ class Pager:
                     return
                 self.seen += 1
                 yield item
-            if not dialect:
-                self.complete = self.total is None or self.seen == self.total
+            if not dialect:  # one answer holds the whole list: it must hold every item it counts
+                self.complete = (self.total is None or self.seen == self.total) and has_more is not True
                 return
             if not self._more(len(items), has_more):
                 return

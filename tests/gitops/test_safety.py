@@ -8,9 +8,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from engine.errors import PlanBlockedError
 from engine.gitops.plan import Action
 from engine.gitops.workflow import apply_planned, plan_project
-from engine.portkey import PortkeyClient, PortkeyError
+from engine.portkey import PortkeyClient
 from sandbox import Sandbox
 from tests.gitops.conftest import make_client
 from tests.gitops.helpers import actions, converge, edit, writes
@@ -54,7 +55,7 @@ async def test_an_incomplete_listing_blocks_every_delete_and_the_creates_it_coul
     assert any(b.startswith(f"prompt:{missing}: the prompt listing was incomplete") and "duplicate" in b
                for b in planned.plan.blocked)
     sandbox.reset_requests()
-    with pytest.raises(PortkeyError, match="blocked"):
+    with pytest.raises(PlanBlockedError, match="blocked"):
         await apply_planned(client, planned)
     assert writes(sandbox) == []
 
@@ -69,7 +70,7 @@ async def test_a_protected_policy_is_never_replaced(client: PortkeyClient, proje
         "rate_limit:per-user is protected and changing type would delete it and create it again; "
         "revert the change or remove the protection"
     ]
-    with pytest.raises(PortkeyError, match="blocked"):
+    with pytest.raises(PlanBlockedError, match="blocked"):
         await apply_planned(client, planned)
 
 

@@ -51,3 +51,16 @@ def test_every_flag_and_variable_is_documented() -> None:
                      "PORTKEY_MCP_TOOLS", "PORTKEY_MCP_EXCLUDE_TOOLS", "PORTKEY_MCP_CONFIRM_DESTRUCTIVE",
                      "PORTKEY_REQUIRED_METADATA", "MCP_AUTH_TOKEN", "PORTKEY_MCP_LOG_LEVEL"):
         assert variable in text, variable
+
+
+def test_readme_names_exactly_the_operations_whose_answers_are_normalised() -> None:
+    from engine.portkey import OPERATIONS
+
+    text = DOC.read_text()
+    bullet = text[text.index("- **Results** are Portkey's JSON") :]
+    bullet = bullet[: bullet.index("\n- **")]
+    names = {op.name for op in OPERATIONS}
+    named = set(re.findall(r"`([a-z_]+)`", bullet)) & names
+    normalised = {op.name for op in OPERATIONS if op.normalize is not None}
+    assert named == normalised, f"README misses {normalised - named}, names {named - normalised} needlessly"
+    assert f"The answers of {len(normalised)}" in " ".join(bullet.split())

@@ -17,12 +17,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from engine.errors import LoadError
 from engine.gitops.model import Diagnostic, Location, Severity
 
 MAX_FILE_BYTES = 1024 * 1024  # 1 MiB: far above any prompt or config, far below a memory problem
 
 
-class UnsafeFileError(OSError):
+class UnsafeFileError(LoadError, OSError):
     """A file that must not be read: outside the root, not a regular file, or too large.
 
     The message names the path as given (never where a link points, never the content).
