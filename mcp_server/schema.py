@@ -74,30 +74,27 @@ def id_str(description: str) -> Any:
     return Annotated[str, Field(max_length=MAX_ID_LENGTH, description=description)]
 
 
-_FORMATS = {"uuid": ("uuid", UUID_PATTERN), "email": ("email", EMAIL_PATTERN),
-            "date-time": ("date-time", None), "hex-color": (None, HEX_COLOR_PATTERN)}
+# The one type map: catalogue base type -> (run-time Python type, advertised JSON schema of one value).
+# Any other base is a plain string; ``enum`` takes its choices from the parameter.
+_STRING: tuple[Any, dict[str, Any]] = (str, {"type": "string"})
+_TYPES: dict[str, tuple[Any, dict[str, Any]]] = {
+    "int": (int, {"type": "integer"}),
+    "number": (int | float, {"type": "number"}),
+    "bool": (bool, {"type": "boolean"}),
+    "object": (dict[str, Any], {"type": "object", "additionalProperties": True}),
+    "uuid": (str, {"type": "string", "format": "uuid", "pattern": UUID_PATTERN}),
+    "email": (str, {"type": "string", "format": "email", "pattern": EMAIL_PATTERN}),
+    "date-time": (str, {"type": "string", "format": "date-time"}),
+    "hex-color": (str, {"type": "string", "pattern": HEX_COLOR_PATTERN}),
+}
 
 
 def item_schema(ptype: ParamType, max_length: int | None = None) -> dict[str, Any]:
     """The JSON schema of one value (or one array item) of ``ptype``."""
-    base = ptype.base
-    if base == "enum":
+    if ptype.base == "enum":
         return {"type": "string", "enum": list(ptype.choices)}
-    if base == "int":
-        return {"type": "integer"}
-    if base == "number":
-        return {"type": "number"}
-    if base == "bool":
-        return {"type": "boolean"}
-    if base == "object":
-        return {"type": "object", "additionalProperties": True}
-    schema: dict[str, Any] = {"type": "string"}
-    fmt, pattern = _FORMATS.get(base, (None, None))
-    if fmt:
-        schema["format"] = fmt
-    if pattern:
-        schema["pattern"] = pattern
-    if max_length is not None:
+    schema = dict(_TYPES.get(ptype.base, _STRING)[1])
+    if max_length is not None and schema["type"] == "string":
         schema["maxLength"] = max_length
     return schema
 
@@ -129,8 +126,13 @@ def paging_schema(cap: int) -> dict[str, dict[str, Any]]:
     """The advertised form of :func:`paging_parameters`."""
     return {
         "current_page": {"type": "integer", "minimum": 0, "default": 0, "description": PAGE_TEXT},
-        "page_size": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": DEFAULT_PAGE_SIZE,
-                      "description": SIZE_TEXT},
+        "page_size": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": MAX_PAGE_SIZE,
+            "default": DEFAULT_PAGE_SIZE,
+            "description": SIZE_TEXT,
+        },
         "all": {"type": "boolean", "default": False, "description": ALL_TEXT.format(cap=cap)},
     }
 
@@ -172,19 +174,13 @@ def _tidy(schema: Any) -> Any:
 
 
 def _item_type(ptype: ParamType, max_length: int | None = None) -> Any:
-    base = ptype.base
-    if base == "enum":
+    if ptype.base == "enum":
         return Literal[ptype.choices]  # type: ignore[valid-type]
-    if base == "int":
-        return int
-    if base == "number":
-        return int | float
-    if base == "bool":
-        return bool
-    if base == "object":
-        return dict[str, Any]
-    _, pattern = _FORMATS.get(base, (None, None))
-    return Annotated[str, Field(pattern=pattern, max_length=max_length)] if pattern or max_length else str
+    runtime, schema = _TYPES.get(ptype.base, _STRING)
+    pattern = schema.get("pattern")
+    if runtime is str and (pattern or max_length):
+        return Annotated[str, Field(pattern=pattern, max_length=max_length)]
+    return runtime
 
 
 def runtime_type(ptype: ParamType, max_length: int | None = None) -> Any:
@@ -202,14 +198,14 @@ def _bound(name: str, ptype: ParamType, max_length: int | None) -> int | None:
     return max_length
 
 
-def parameter_schema(name: str, ptype: ParamType, description: str, max_length: int | None = None
-                     ) -> dict[str, Any]:
+def parameter_schema(name: str, ptype: ParamType, description: str, max_length: int | None = None) -> dict[str, Any]:
     """The advertised schema of the parameter :func:`parameter` makes."""
     return json_schema(ptype, description, _bound(name, ptype, max_length))
 
 
-def parameter(name: str, ptype: ParamType, *, required: bool, description: str,
-              max_length: int | None = None) -> inspect.Parameter:
+def parameter(
+    name: str, ptype: ParamType, *, required: bool, description: str, max_length: int | None = None
+) -> inspect.Parameter:
     """A keyword-only parameter whose schema is plain and whose absence is :data:`UNSET`.
 
     ``max_length`` bounds a string (or each string of an array); ids get :data:`MAX_ID_LENGTH`.
@@ -239,8 +235,9 @@ def paging_parameters(cap: int) -> list[inspect.Parameter]:
     """``current_page``/``page_size``/``all`` shared by every list tool."""
     return [
         plain_parameter("current_page", Annotated[int, Field(ge=0, description=PAGE_TEXT)], 0),
-        plain_parameter("page_size", Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE, description=SIZE_TEXT)],
-                        DEFAULT_PAGE_SIZE),
+        plain_parameter(
+            "page_size", Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE, description=SIZE_TEXT)], DEFAULT_PAGE_SIZE
+        ),
         plain_parameter("all", Annotated[bool, Field(description=ALL_TEXT.format(cap=cap))], False),
     ]
 
@@ -259,6 +256,7 @@ def bind_signature(
 
 # Optional arguments of the hand-written tools: ``None`` means "not given"; the schema is a plain type.
 
+
 def _optional(runtime: Any, schema: dict[str, Any], description: str) -> Any:
     advertised = {**schema, "description": description} if description else schema
     return Annotated[runtime | None, WithJsonSchema(advertised)]
@@ -276,8 +274,9 @@ def opt_object(description: str = "") -> Any:
 
 def opt_objects(description: str = "") -> Any:
     """An optional array-of-objects argument."""
-    return _optional(list[dict[str, Any]],
-                     {"type": "array", "items": {"type": "object", "additionalProperties": True}}, description)
+    return _optional(
+        list[dict[str, Any]], {"type": "array", "items": {"type": "object", "additionalProperties": True}}, description
+    )
 
 
 OptStr = opt_str()

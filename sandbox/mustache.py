@@ -1,138 +1,98 @@
-"""A small Mustache renderer for prompt templates, plus partial expansion.
+"""Prompt templates rendered by pystache (Mustache), plus Portkey's `{{>slug@N}}` partials.
 
-Supported: `{{var}}`, `{{{var}}}`, `{{&var}}`, dotted names, `{{.}}`, sections `{{#x}}…{{/x}}`,
-inverted sections `{{^x}}…{{/x}}` and comments `{{! … }}`. A missing variable renders as an
-empty string, as in Mustache. Values are not HTML-escaped (prompts are not HTML); objects and
-arrays render as JSON. Partials `{{>slug}}` / `{{>slug@N}}` are expanded by `expand_partials`
-before rendering, so a partial may use the prompt's variables.
+Values are not HTML-escaped (prompts are not HTML); a missing variable renders as an empty string;
+objects and arrays render as JSON, booleans as `true`/`false`, and the string `"false"` counts as
+false in a section. A partial tag names `slug`, `slug@N` or `slug@latest`; every partial a template
+reaches is loaded before rendering (an unknown one fails even inside a section that is not shown),
+so a partial may use the prompt's variables.
 """
 
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
-PARTIAL_TAG = re.compile(r"\{\{\s*>\s*([^\s}]+)\s*\}\}")
-_TAG = re.compile(r"\{\{\{\s*(.*?)\s*\}\}\}|\{\{\s*([#^/!&]?)\s*(.*?)\s*\}\}", re.DOTALL)
-_MAX_PARTIAL_DEPTH = 10
+import pystache
+from pystache.parser import ParsingError, parse
 
-Node = Any  # str | ("var", name) | ("section", name, inverted, children)
+_MAX_PARTIAL_DEPTH = 10
 
 
 class TemplateError(ValueError):
     """A template that cannot be rendered (unbalanced section, partial loop...)."""
 
 
-def expand_partials(template: str, load: Callable[[str], str], depth: int = 0) -> str:
-    """Replace each `{{>ref}}` with `load(ref)`, recursively; `load` raises for unknown refs."""
-    if depth > _MAX_PARTIAL_DEPTH:
-        raise TemplateError("partials nested too deeply (a partial includes itself?)")
-    return PARTIAL_TAG.sub(lambda m: expand_partials(load(m.group(1)), load, depth + 1), template)
+class _Renderer(pystache.Renderer):  # type: ignore[misc]
+    def str_coerce(self, val: Any) -> str:
+        if val is None:
+            return ""
+        if isinstance(val, bool):
+            return "true" if val else "false"
+        if isinstance(val, dict | list):
+            return json.dumps(val)
+        return str(val)
 
 
-def render(template: str, variables: dict[str, Any]) -> str:
-    """Render `template` with `variables`."""
-    return _render_nodes(_parse(template), [variables])
+def _parsed(template: str) -> Any:
+    try:
+        return parse(template, raise_on_mismatch=True)
+    except ParsingError as exc:
+        raise TemplateError(f"not a valid Mustache template: {exc}") from None
 
 
-def _parse(template: str) -> list[Node]:
-    root: list[Node] = []
-    stack: list[tuple[str, bool, list[Node]]] = []
-    current = root
-    pos = 0
-    for match in _TAG.finditer(template):
-        if match.start() > pos:
-            current.append(template[pos : match.start()])
-        pos = match.end()
-        if match.group(1) is not None:
-            current.append(("var", match.group(1)))
-            continue
-        sigil, name = match.group(2), match.group(3)
-        if sigil == "!":
-            continue
-        if sigil in ("#", "^"):
-            children: list[Node] = []
-            current.append(("section", name, sigil == "^", children))
-            stack.append((name, sigil == "^", current))
-            current = children
-        elif sigil == "/":
-            if not stack or stack[-1][0] != name:
-                raise TemplateError(f"unexpected closing tag {{{{/{name}}}}}")
-            current = stack.pop()[2]
-        else:
-            current.append(("var", name))
-    if stack:
-        raise TemplateError(f"unclosed section {{{{#{stack[-1][0]}}}}}")
-    if pos < len(template):
-        current.append(template[pos:])
-    return root
+def _tags(parsed: Any) -> Iterator[tuple[str, str]]:
+    """(kind, name) of each tag, in order: ``variables``, ``sections`` or ``partials``."""
+    for node in parsed._parse_tree:  # pystache has no public walker over its parse tree
+        kind = type(node).__name__
+        if kind in ("_SectionNode", "_InvertedNode"):
+            yield "sections", node.key
+            yield from _tags(node.parsed if kind == "_SectionNode" else node.parsed_section)
+        elif kind == "_PartialNode":
+            yield "partials", node.key
+        elif kind in ("_EscapeNode", "_LiteralNode"):
+            yield "variables", node.key
 
 
-def _lookup(name: str, contexts: list[Any]) -> Any:
-    if name == ".":
-        return contexts[-1]
-    head, *rest = name.split(".")
-    for ctx in reversed(contexts):
-        if isinstance(ctx, dict) and head in ctx:
-            value = ctx[head]
-            for part in rest:
-                value = value.get(part) if isinstance(value, dict) else None
-            return value
-    return None
+def _false_strings(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _false_strings(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_false_strings(v) for v in value]
+    return False if value == "false" else value
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict | list):
-        return json.dumps(value)
-    return str(value)
+def render(template: str, variables: dict[str, Any], load: Callable[[str], str] | None = None) -> str:
+    """Render `template` with `variables`; `load(ref)` gives the text of `{{>ref}}` and raises for unknown refs."""
+    partials: dict[str, str] = {}
 
+    def collect(text: str, depth: int) -> None:
+        if depth > _MAX_PARTIAL_DEPTH:
+            raise TemplateError("partials nested too deeply (a partial includes itself?)")
+        for kind, ref in _tags(_parsed(text)):
+            if kind == "partials":
+                if ref not in partials:
+                    if load is None:
+                        raise TemplateError(f"unknown partial {{{{>{ref}}}}}")
+                    partials[ref] = load(ref)
+                collect(partials[ref], depth + 1)
 
-def _render_nodes(nodes: list[Node], contexts: list[Any]) -> str:
-    out: list[str] = []
-    for node in nodes:
-        if isinstance(node, str):
-            out.append(node)
-        elif node[0] == "var":
-            out.append(_text(_lookup(node[1], contexts)))
-        else:
-            _, name, inverted, children = node
-            value = _lookup(name, contexts)
-            truthy = bool(value) and value != "false"
-            if inverted:
-                if not truthy:
-                    out.append(_render_nodes(children, contexts))
-            elif isinstance(value, list):
-                out.extend(_render_nodes(children, [*contexts, item]) for item in value)
-            elif truthy:
-                out.append(_render_nodes(children, [*contexts, value]))
-    return "".join(out)
+    collect(template, 0)
+    renderer = _Renderer(escape=lambda s: s, missing_tags="ignore", partials=partials)
+    return str(renderer.render(template, _false_strings(variables)))
 
 
 def template_names(template: str) -> dict[str, list[str]]:
     """The names a template uses, in order of first use: `variables` (plain `{{x}}`, `{{{x}}}`,
     `{{&x}}`), `sections` (`{{#x}}`, `{{^x}}`) and `partials` (`{{>x}}`). This is what Portkey
     reports as a prompt's `variable_components` and echoes into `parameters`
-    (shared/portkey-live/responses/prompts-get.json)."""
+    (shared/portkey-live/responses/prompts-get.json). A template Mustache cannot parse uses none."""
     found: dict[str, list[str]] = {"variables": [], "sections": [], "partials": []}
-
-    def add(kind: str, name: str) -> None:
+    try:
+        tags = list(_tags(_parsed(template)))
+    except TemplateError:
+        return found
+    for kind, name in tags:
         if name and name != "." and name not in found[kind]:
             found[kind].append(name)
-
-    for match in PARTIAL_TAG.finditer(template):
-        add("partials", match.group(1))
-    for match in _TAG.finditer(template):
-        triple, sigil, name = match.group(1), match.group(2), match.group(3)
-        if triple is not None:
-            add("variables", triple)
-        elif sigil in ("#", "^"):
-            add("sections", name)
-        elif sigil in ("", "&") and not name.startswith(">"):
-            add("variables", name)
     return found

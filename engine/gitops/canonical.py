@@ -75,15 +75,16 @@ def secret_paths(value: Any, prefix: str = "") -> set[str]:
     return found
 
 
-def _get_path(obj: Any, parts: list[str]) -> tuple[Any, str | int] | None:
-    for part in parts[:-1]:
-        key: str | int = int(part) if isinstance(obj, list) and part.isdigit() else part
-        try:
-            obj = obj[key]  # type: ignore[index]
-        except (KeyError, IndexError, TypeError):
-            return None
-    last: str | int = int(parts[-1]) if isinstance(obj, list) and parts[-1].isdigit() else parts[-1]
-    return obj, last
+def value_at(value: Any, path: str | list[str], default: Any = None) -> Any:
+    """The value at a dotted path (list indexes as numbers), or ``default`` where the path leads nowhere."""
+    for part in path.split(".") if isinstance(path, str) else path:
+        if isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        elif isinstance(value, dict) and part in value:
+            value = value[part]
+        else:
+            return default
+    return value
 
 
 def redact(value: Any, secret_paths: set[str]) -> Any:
@@ -93,15 +94,10 @@ def redact(value: Any, secret_paths: set[str]) -> Any:
     """
     result = copy.deepcopy(value)
     for path in secret_paths:
-        found = _get_path(result, path.split("."))
-        if found is None:
-            continue
-        holder, key = found
-        try:
-            if holder[key] is not None:  # type: ignore[index]
-                holder[key] = SECRET_MARK  # type: ignore[index]
-        except (KeyError, IndexError, TypeError):
-            continue
+        parent, _, last = path.rpartition(".")
+        holder = value_at(result, parent.split(".") if parent else [])
+        if value_at(holder, [last]) is not None:
+            holder[int(last) if isinstance(holder, list) else last] = SECRET_MARK
     return _mask_refs(result)
 
 

@@ -32,10 +32,11 @@ from ruamel.yaml import YAML
 from ruamel.yaml.scalarstring import LiteralScalarString
 
 from engine.errors import GitOpsError
-from engine.gitops.kinds import PARTIAL_TAG, RATE_FIELDS, USAGE_FIELDS, config_json, live_parameters, message_text
+from engine.gitops.kinds import RATE_FIELDS, USAGE_FIELDS, config_json, live_parameters, message_text
 from engine.gitops.live import META_KEY, LiveObject, LiveState, default_display, display_part, strip_label_mark
 from engine.gitops.model import KIND_FILES, ResourceKind
 from engine.gitops.schema import KEY_PATTERN
+from engine.gitops.templates import replace_partials
 from engine.redaction import forbidden_secret_name, is_secret_key
 
 MAX_SEGMENT = 64  # characters in one key segment (a file or folder name, before its suffix)
@@ -350,11 +351,7 @@ class Exporter:
         self._file(self._path(kind, key), dump_yaml(data))
 
     def _unresolve(self, text: str) -> str:
-        def swap(match: re.Match[str]) -> str:
-            key = self.refs.get(match.group(1))
-            return "{{>" + (key or match.group(1)) + (match.group(2) or "") + "}}"
-
-        return PARTIAL_TAG.sub(swap, text)
+        return replace_partials(text, lambda use: use.tag(self.refs.get(use.name) or use.name))
 
     def _label(self, obj: LiveObject, key: str) -> None:
         data = {"description": strip_label_mark(obj.raw.get("description")), "color_code": obj.raw.get("color_code")}

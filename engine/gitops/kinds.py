@@ -20,11 +20,11 @@ from engine.gitops.behaviour import DEFAULT, Behaviour
 from engine.gitops.canonical import content_hash, strip_nulls
 from engine.gitops.live import META_KEY, LiveObject, label_description, strip_label_mark
 from engine.gitops.model import Resource, ResourceKind
+from engine.gitops.templates import PartialUse, replace_partials, scan
 from engine.portkey.normalize import flag
 
 Refs = Mapping[str, str]
 
-PARTIAL_TAG = re.compile(r"\{\{>\s*([A-Za-z0-9_\-/.]+?)(@\d+)?\s*\}\}")
 _GUARDRAIL_REF = re.compile(r"^guardrail:(.+)$")
 
 VERSIONED = frozenset({ResourceKind.PROMPT, ResourceKind.PARTIAL})
@@ -96,7 +96,7 @@ def reference(kind: ResourceKind, remote_id: str, slug: str | None) -> str:
 
 def floating_partials(text: str) -> set[str]:
     """Keys of the partials ``text`` uses without an ``@N`` pin (publishing those changes it)."""
-    return {match.group(1) for match in PARTIAL_TAG.finditer(text) if not match.group(2)}
+    return {use.name for use in scan(text).partials if use.version is None}
 
 
 def prose(spec: Mapping[str, Any]) -> list[str]:
@@ -114,12 +114,11 @@ def unresolved(address: str) -> str:
 def resolve_partials(text: str, refs: Refs) -> str:
     """``{{>tone}}`` → ``{{>pp-tone-1a2b3c}}`` using live partial slugs."""
 
-    def swap(match: re.Match[str]) -> str:
-        address = f"partial:{match.group(1)}"
-        slug = refs.get(address, unresolved(address))
-        return "{{>" + slug + (match.group(2) or "") + "}}"
+    def swap(use: PartialUse) -> str:
+        address = f"partial:{use.name}"
+        return use.tag(refs.get(address, unresolved(address)))
 
-    return PARTIAL_TAG.sub(swap, text)
+    return replace_partials(text, swap)
 
 
 def _resolve_guardrails(value: Any, refs: Refs) -> Any:

@@ -10,6 +10,7 @@ from typing import Any
 from engine.gitops import kinds
 from engine.gitops.behaviour import DEFAULT, Behaviour
 from engine.gitops.canonical import SECRET_MARK, content_hash, field_diffs, redact, secret_paths, text_diff
+from engine.gitops.canonical import value_at as _at
 from engine.gitops.live import LiveObject, LiveState, is_uuid, remote_name
 from engine.gitops.lock import Lock
 from engine.gitops.model import SECRET_BEARING, DesiredState, Resource, ResourceKind, address, split_address
@@ -268,18 +269,6 @@ def _diffs(resource: Resource, wanted: dict[str, Any], have: dict[str, Any], cha
             change.diff.append(FieldDiff(path=path, op="change", before=SECRET_MARK, after=SECRET_MARK))
     if changed:
         change.risks.append(Risk.CHANGES_SECRET)
-
-
-def _at(value: Any, dotted: str) -> Any:
-    """The value at a dotted path (list indexes as numbers), or None."""
-    for part in dotted.split("."):
-        if isinstance(value, list) and part.isdigit() and int(part) < len(value):
-            value = value[int(part)]
-        elif isinstance(value, dict):
-            value = value.get(part)
-        else:
-            return None
-    return value
 
 
 def _text_diffs(before: Any, after: Any, label: str = "template") -> list[TextDiff]:

@@ -2,25 +2,37 @@
 
 Only what the loader needs: tag names, partial references (``{{>name}}``,
 ``{{> name}}``, ``{{>name@3}}``) and section balance. Nothing is rendered.
+
+Hand-written rather than a Mustache library's parser: the loader reports every problem of a file at
+once, each at its line and column with the fix, and never raises; pystache (the sandbox's renderer)
+stops at the first error and keeps no tag offsets.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 # A triple mustache first, then an ordinary tag; tags may span lines (comments).
 _TAG = re.compile(r"\{\{\{(.*?)\}\}\}|\{\{(.*?)\}\}", re.DOTALL)
 _SIGILS = "#^/&>!="
+# What a partial tag names: ``key`` or ``key@N`` (N pins a published version).
+_PARTIAL_REF = re.compile(r"([A-Za-z0-9_\-/.]+?)(?:@(\d+))?")
 
 
 @dataclass(frozen=True)
 class PartialUse:
-    """One ``{{>name}}`` tag; ``version`` is the ``@N`` pin, if any."""
+    """One ``{{>name}}`` tag at ``offset:end``; ``version`` is the ``@N`` pin, if any."""
 
     name: str
     version: str | None
     offset: int
+    end: int
+
+    def tag(self, name: str) -> str:
+        """This tag naming ``name`` instead, its pin kept."""
+        return "{{>" + name + (f"@{self.version}" if self.version else "") + "}}"
 
 
 @dataclass(frozen=True)
@@ -91,8 +103,15 @@ def scan(text: str) -> TemplateScan:
             result.problems.append(TemplateProblem(f"empty tag {match.group(0)}", offset))
             continue
         if sigil == ">":
-            partial, _, version = name.partition("@")
-            result.partials.append(PartialUse(partial.strip(), version.strip() or None, offset))
+            ref = _PARTIAL_REF.fullmatch(name)
+            if ref is None:
+                result.problems.append(
+                    TemplateProblem(
+                        f"bad partial reference {match.group(0)}: write {{{{>key}}}} or {{{{>key@N}}}}", offset
+                    )
+                )
+            else:
+                result.partials.append(PartialUse(ref.group(1), ref.group(2), offset, match.end()))
         elif sigil in ("#", "^"):
             use(name)
             stack.append((sigil, name, offset))
@@ -105,6 +124,16 @@ def scan(text: str) -> TemplateScan:
             TemplateProblem(f"section {{{{{sigil}{name}}}}} is never closed: add {{{{/{name}}}}}", offset)
         )
     return result
+
+
+def replace_partials(text: str, swap: Callable[[PartialUse], str]) -> str:
+    """``text`` with each partial tag replaced by ``swap(use)`` (a ``{{>x}}`` inside a comment is no tag)."""
+    parts: list[str] = []
+    pos = 0
+    for use in scan(text).partials:
+        parts += [text[pos : use.offset], swap(use)]
+        pos = use.end
+    return "".join(parts) + text[pos:]
 
 
 def _close(stack: list[tuple[str, str, int]], name: str, offset: int, result: TemplateScan) -> None:

@@ -15,7 +15,7 @@ from sandbox.handlers.labels import visible_labels
 from sandbox.handlers.logs import build_log
 from sandbox.handlers.partials import partial_text
 from sandbox.handlers.prompts import PROMPTS
-from sandbox.mustache import TemplateError, expand_partials, render
+from sandbox.mustache import TemplateError, render
 from sandbox.store import Doc, Tx
 
 # Body keys that are not hyperparameters when hyperparameters are spread at the top level.
@@ -37,7 +37,7 @@ def _resolve(tx: Tx, ref: str) -> tuple[Doc, Doc]:
 
 def _fill(text: str, tx: Tx, variables: dict[str, Any]) -> str:
     try:
-        return render(expand_partials(text, lambda r: partial_text(tx, r)), variables)
+        return render(text, variables, lambda r: partial_text(tx, r))
     except TemplateError as exc:
         raise invalid("string", str(exc)) from None
 

@@ -71,7 +71,8 @@ async def assert_success(world: World, name: str, call: Call) -> Any:
     answer = await world.client.call(name, body=body, **args)
     assert world.recorder.exchanges, "no request was made"
     assert [e.status for e in world.recorder.exchanges if not 200 <= e.status < 300] == []
-    assert world.recorder.violations() == []
+    violations = world.recorder.violations()
+    assert violations == [], violations
     return answer
 
 
@@ -85,5 +86,6 @@ async def assert_error(world: World, name: str, call: Call) -> PortkeyAPIError:
         await world.client.call(name, body=body, **args)
     assert caught.value.status in (400, 404, 409), str(caught.value)
     assert caught.value.message and caught.value.operation == name
-    assert world.recorder.violations("response") == []
+    violations = world.recorder.violations("response")
+    assert violations == [], violations
     return caught.value

@@ -13,11 +13,11 @@ from .openapi_contract import (
     PARTS,
     ContractChecker,
     Deviation,
-    _absolute_refs,
     check_request,
     check_response,
     deviation_problems,
     load_deviations,
+    pointer,
 )
 
 ROOT = "http://sandbox"
@@ -91,7 +91,7 @@ def test_unknown_path_reports_no_operation(checker: ContractChecker) -> None:
     [violation] = req("GET", "/no-such-thing")
     assert "no operation" in violation
     assert "no operation" in resp("GET", "/no-such-thing", 200, {})[0]
-    assert "no operation" in req("DELETE", "/prompts/partials")[0]
+    assert checker.match("DELETE", f"{BASE}/prompts/partials").operation.label == "DELETE /prompts/{promptId}"
     assert "no operation" in req("GET", "/prompts/")[0]
 
 
@@ -203,9 +203,9 @@ def test_guardrail_check_parameters_by_id(checker: ContractChecker) -> None:
 
 def test_guardrail_spec_oneof_rejects_valid_parameters(checker: ContractChecker) -> None:
     """Why the deviation exists: the spec's own oneOf fails a valid regexMatch check."""
-    original = {"$ref": "#/x-original-schemas/GuardrailCheck"}
     check = guardrail({"rule": "a+"})["checks"][0]
-    assert checker._errors(OAS30Validator, _absolute_refs(original), check)
+    assert checker.schema_errors("#/x-original-schemas/GuardrailCheck", check)
+    assert checker.schema_errors("#/components/schemas/GuardrailCheck", check) == []
 
 
 def test_guardrail_details_response_checks_parameters(checker: ContractChecker) -> None:
@@ -242,7 +242,7 @@ def test_prompt_partial_version_number_accepted(checker: ContractChecker) -> Non
 
 def test_deviations_file_is_well_formed(checker: ContractChecker) -> None:
     deviations = load_deviations()
-    assert deviation_problems(checker.spec, deviations) == []
+    assert deviation_problems(checker.source_spec, deviations) == []
     for dev in deviations:
         assert dev.reason.strip() and dev.part in PARTS
         assert len(dev.reason) < 400, f"{dev.id}: keep reasons to one sentence"
@@ -257,7 +257,7 @@ def test_deviation_problems_are_detected(checker: ContractChecker) -> None:
         Deviation(id="c", part="request-body", reason="r", operation="POST /prompts", not_in_spec=True),
         Deviation(id="d", part="component", reason="r", component="NoSuchSchema", schema={}),
     ]
-    problems = deviation_problems(checker.spec, bad)
+    problems = deviation_problems(checker.source_spec, bad)
     for needle in ("empty reason", "not an operation", "unknown part", "is in the spec", "component"):
         assert any(needle in p for p in problems), needle
 
@@ -266,7 +266,7 @@ def test_deviation_refs_resolve(checker: ContractChecker) -> None:
     """Every `$ref` inside the deviation schemas resolves in the spec."""
     for dev in load_deviations():
         for ref in _refs(dev.schema):
-            assert checker._at(ref) is not None, f"{dev.id}: {ref}"
+            assert pointer(checker.spec, ref) is not None, f"{dev.id}: {ref}"
 
 
 def _refs(node: Any) -> list[str]:
@@ -281,3 +281,25 @@ def _refs(node: Any) -> list[str]:
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 422, 500, 503])
 def test_error_envelope_applies_to_every_error_status(checker: ContractChecker, status: int) -> None:
     assert resp("PUT", f"/labels/{UUID1}", status, {"errorCode": "AB01", "message": "m"}) == []
+
+
+def test_two_deviations_of_one_part_are_refused(checker: ContractChecker) -> None:
+    """Applied one after the other, the second would replace the first and could refer to itself
+    (this once ended in a RecursionError); the checker refuses the list instead."""
+    original = {"$ref": "#/x-original-schemas/GuardrailCheck"}
+    twice = [
+        Deviation(id=f"g{i}", part="component", reason="r", component="GuardrailCheck", schema=original) for i in (1, 2)
+    ]
+    assert "deviation 'g2': replaces the same component as deviation 'g1'" in deviation_problems(
+        checker.source_spec, twice
+    )
+    with pytest.raises(ValueError, match="malformed deviations"):
+        ContractChecker(checker.source_spec, twice)
+
+
+def test_a_deviation_may_refer_to_the_part_it_replaces(checker: ContractChecker) -> None:
+    """`#/paths/…` refs in a deviation schema mean the spec as written, not the replaced part."""
+    [dev] = [d for d in load_deviations() if d.operation == "POST /prompts" and d.part == "request-body"]
+    assert "#/paths/~1prompts/post/requestBody" in json.dumps(dev.schema)
+    assert req("POST", "/prompts", PROMPT) == []
+    assert "$.name" in req("POST", "/prompts", {**PROMPT, "name": None})[0]

@@ -26,6 +26,8 @@ def test_scan_finds_every_tag_form() -> None:
         ("{{#a}}{{#b}}{{/a}}", "{{/a}} does not match the open section {{#b}}: close it with {{/b}} first"),
         ("{{=<% %>=}}", "changing Mustache delimiters ({{=...=}}) is not supported"),
         ("{{ }}", "empty tag {{ }}"),
+        ("{{>tone@latest}}", "bad partial reference {{>tone@latest}}: write {{>key}} or {{>key@N}}"),
+        ("{{> two words}}", "bad partial reference {{> two words}}: write {{>key}} or {{>key@N}}"),
     ],
 )
 def test_scan_problems(text: str, problem: str) -> None:
@@ -120,3 +122,21 @@ def test_content_file_keeps_text_minus_one_newline(tmp_path: Path) -> None:
     assert messages(state) == []
     assert state.resources["prompt:p"].spec["messages"] == [{"role": "user", "content": "Hello\n"}]
     assert "prompts/texts/p.md" in state.files
+
+
+def test_scanned_partials_are_the_ones_references_resolve() -> None:
+    """The loader's scan and the plan's resolution of ``{{>key@N}}`` read the same tags, pins kept."""
+    from engine.gitops.kinds import floating_partials, resolve_partials
+
+    text = "{{#s}}{{>tone}}{{/s}} {{ > sign@2 }} {{! {{>not-a-tag}} }}"
+    assert [(p.name, p.version) for p in scan(text).partials] == [("tone", None), ("sign", "2")]
+    assert floating_partials(text) == {"tone"}
+    resolved = resolve_partials(text, {"partial:tone": "pp-tone-1", "partial:sign": "pp-sign-2"})
+    assert resolved.startswith("{{#s}}{{>pp-tone-1}}{{/s}} {{>pp-sign-2@2}}")
+
+
+def test_bad_partial_reference_is_an_error_at_its_place(tmp_path: Path) -> None:
+    state = load(tmp_path, {"prompts/p.prompt.yaml": "virtual_key: vk\ntemplate: 'Hi {{>tone@latest}}'\n"})
+    assert messages(state) == [
+        "prompts/p.prompt.yaml:2:11: error: bad partial reference {{>tone@latest}}: write {{>key}} or {{>key@N}}"
+    ]
