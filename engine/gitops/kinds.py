@@ -254,7 +254,7 @@ def _config_content(config: Any, is_default: bool) -> dict[str, Any]:
 
 
 def _guardrail_content(source: Mapping[str, Any]) -> dict[str, Any]:
-    """Checks and actions; a malformed live value (not a list / not an object) is kept as is, so it shows as a change."""
+    """Checks and actions; a malformed live value (not a list) is kept as is, so it shows as a change."""
     checks = source.get("checks") or []
     return {"checks": _checks(checks) if isinstance(checks, list) else checks,
             "actions": strip_nulls(source.get("actions") or {})}
