@@ -45,7 +45,9 @@ async def test_json_plan_holds_the_versioned_reviewable_record(
     assert config["actions"] == ["update"]
     assert config["before"]["config"]["retry"]["attempts"] == 3 and config["after"]["config"]["retry"]["attempts"] == 5
     assert config["diff"] == [{"path": "config.retry.attempts", "op": "change", "before": 3, "after": 5}]
-    assert config["reasons"] == ["updates are live at once (Portkey has no publish step for this kind)"]
+    assert config["reasons"] == [{"code": "live_at_once",
+                                  "message": "updates are live at once (Portkey has no publish step for this kind)"}]
+    assert "payload" not in config
     assert config["risks"] == ["live_at_once"]
     assert config["depends_on"] == ["guardrail:pii-redaction"]
     triage = next(c for c in data["changes"] if c["address"] == "prompt:support/triage")
