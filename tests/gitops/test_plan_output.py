@@ -77,10 +77,11 @@ async def test_partial_blast_radius_follows_partials_and_skips_pinned_uses(
     await converge(client, project)
     edit(project / "partials/tone-of-voice.partial.md", "Use short sentences.", "Use short, kind sentences.")
     plan = (await plan_project(client, project)).plan
-    assert plan.risk_summary == [
+    assert [(n.code, n.address, n.message) for n in plan.risk_summary] == [(
+        "affects_prompts", "partial:tone-of-voice",
         "publishing partial:tone-of-voice changes 3 prompts: prompt:support/billing/refund, "
-        "prompt:support/triage, prompt:support/welcome"
-    ]
+        "prompt:support/triage, prompt:support/welcome",
+    )]
     assert "affects_prompts" in change_of(plan, "partial:tone-of-voice").risks
     human = render_human(plan.to_json(), color=False)
     risks = human[human.index("Risks:"):human.index("Changes, in apply order:")]

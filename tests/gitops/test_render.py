@@ -220,7 +220,7 @@ def test_apply_order_and_replace_is_loud() -> None:
                  ("partial:tone-of-voice", "prompt:support/triage", "config:default-routing",
                   "rate_limit:team-a", "prompt:support/old")]
     assert positions == sorted(positions)
-    assert "-/+ rate_limit:team-a  (replace)\n  must be replaced: unit cannot change" in human
+    assert "-/+ rate_limit:team-a  (replace: delete, then create)\n  must be replaced: unit cannot change" in human
 
 
 def test_long_values_are_truncated() -> None:
@@ -442,7 +442,7 @@ def test_markdown_small_plan_is_not_cut() -> None:
 
 def test_unknown_major_format_is_refused() -> None:
     plan = representative_plan()
-    plan["format_version"] = "2.0"
+    plan["format_version"] = "3.0"
     with pytest.raises(ValueError, match="not supported"):
         render_human(plan, color=False)
     with pytest.raises(ValueError, match="not supported"):
