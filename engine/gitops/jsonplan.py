@@ -324,7 +324,8 @@ def read_plan(data: Any) -> Plan:
     (never a value from the file: it may hold terminal escapes or markup)."""
     check_envelope(data, FORMAT_VERSION)
     try:
-        doc = PlanDocument.model_validate(data)
+        # Strict, from JSON text: "1" is not an order, 1.0 not a version; nothing is coerced into a match.
+        doc = PlanDocument.model_validate_json(json.dumps(data), strict=True)
     except ValidationError as exc:
         first = exc.errors(include_url=False, include_input=False)[0]
         kind = first.get("type", "")
