@@ -173,8 +173,12 @@ class Adoptable(_Model):
 class PlanDocument(_Model):
     """A portkey-gitops plan, format 2."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=True,
-                              json_schema_extra={"$id": SCHEMA_ID, "title": "portkey-gitops plan"})
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        use_enum_values=True,
+        json_schema_extra={"$id": SCHEMA_ID, "title": "portkey-gitops plan"},
+    )
 
     format_version: Literal["2.0"]
     engine_version: str
@@ -184,8 +188,9 @@ class PlanDocument(_Model):
     options: Options
     source: Source
     changes: list[PublicChange]
-    changes_digest: str = Field(pattern=r"^[0-9a-f]{64}$",
-                                description="SHA-256 of the changes and options; apply --plan checks it.")
+    changes_digest: str = Field(
+        pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the changes and options; apply --plan checks it."
+    )
     summary: dict[str, int] = Field(description="Count per action; a replace counts once, as `replace`.")
     summary_by_kind: dict[str, dict[str, int]]
     has_changes: bool
@@ -218,8 +223,15 @@ def _reason(reason: Reason | str) -> PublicReason:
 
 def _diagnostic(item: PlanDiagnostic | str) -> PublicDiagnostic:
     if isinstance(item, PlanDiagnostic):
-        return PublicDiagnostic(code=item.code, message=item.message, text=str(item), address=item.address,
-                                file=item.file, line=item.line, column=item.column)
+        return PublicDiagnostic(
+            code=item.code,
+            message=item.message,
+            text=str(item),
+            address=item.address,
+            file=item.file,
+            line=item.line,
+            column=item.column,
+        )
     return PublicDiagnostic(code=DiagnosticCode.OTHER, message=str(item), text=str(item))
 
 
@@ -231,13 +243,20 @@ def _risk_note(note: RiskNote | str) -> PublicRiskNote:
 
 def public_change(change: Change) -> PublicChange:
     return PublicChange(
-        address=change.address, kind=change.kind, key=change.key, actions=public_actions(list(change.actions)),
-        order=change.order, remote=Remote.model_validate(dict(change.remote)),
-        before=change.before, after=change.after,
+        address=change.address,
+        kind=change.kind,
+        key=change.key,
+        actions=public_actions(list(change.actions)),
+        order=change.order,
+        remote=Remote.model_validate(dict(change.remote)),
+        before=change.before,
+        after=change.after,
         diff=[PublicFieldDiff(path=d.path, op=d.op, before=d.before, after=d.after) for d in change.diff],  # type: ignore[arg-type]
         text_diffs=[PublicTextDiff(label=d.label, unified=d.unified) for d in change.text_diffs],
-        reasons=[_reason(r) for r in change.reasons], risks=list(change.risks),
-        depends_on=list(change.depends_on), replace_paths=list(change.replace_paths),
+        reasons=[_reason(r) for r in change.reasons],
+        risks=list(change.risks),
+        depends_on=list(change.depends_on),
+        replace_paths=list(change.replace_paths),
     )
 
 
@@ -250,17 +269,26 @@ def plan_document(plan: Plan) -> PlanDocument:
     changes = [public_change(c) for c in plan.changes]
     return PlanDocument(
         format_version=FORMAT_VERSION,  # type: ignore[arg-type]
-        engine_version=plan.engine_version, created_at=plan.created_at,
-        environment=plan.environment, workspace=plan.workspace,
+        engine_version=plan.engine_version,
+        created_at=plan.created_at,
+        environment=plan.environment,
+        workspace=plan.workspace,
         options=Options(prune=bool(plan.options.get("prune")), adopt=bool(plan.options.get("adopt"))),
         source=Source.model_validate(dict(plan.source)),
-        changes=changes, changes_digest=_digest(changes, plan.options),
-        summary=plan.summary(), summary_by_kind=plan.summary_by_kind(), has_changes=plan.has_changes,
-        errors=[_diagnostic(e) for e in plan.errors], blocked=[_diagnostic(b) for b in plan.blocked],
-        warnings=[str(w) for w in plan.warnings], risk_summary=[_risk_note(n) for n in plan.risk_summary],
+        changes=changes,
+        changes_digest=_digest(changes, plan.options),
+        summary=plan.summary(),
+        summary_by_kind=plan.summary_by_kind(),
+        has_changes=plan.has_changes,
+        errors=[_diagnostic(e) for e in plan.errors],
+        blocked=[_diagnostic(b) for b in plan.blocked],
+        warnings=[str(w) for w in plan.warnings],
+        risk_summary=[_risk_note(n) for n in plan.risk_summary],
         drift=[DriftItem.model_validate(_plain(d)) for d in plan.drift],
         adoptable=[Adoptable.model_validate(_plain(a)) for a in plan.adoptable],
-        incomplete=list(plan.incomplete), fingerprints=dict(plan.fingerprints), requests=plan.requests,
+        incomplete=list(plan.incomplete),
+        fingerprints=dict(plan.fingerprints),
+        requests=plan.requests,
     )
 
 
@@ -274,8 +302,7 @@ def plan_json(plan: Plan) -> dict[str, Any]:
 
 
 def _digest(changes: list[PublicChange], options: dict[str, bool]) -> str:
-    body = {"options": {k: bool(options.get(k)) for k in ("prune", "adopt")},
-            "changes": [_dump(c) for c in changes]}
+    body = {"options": {k: bool(options.get(k)) for k in ("prune", "adopt")}, "changes": [_dump(c) for c in changes]}
     plain = json.loads(json.dumps(body, default=str))  # tuples -> lists, non-string keys -> strings
     text = json.dumps(plain, sort_keys=True, separators=(",", ":"))  # ASCII: lone surrogates cannot break it
     return hashlib.sha256(text.encode()).hexdigest()
@@ -298,18 +325,33 @@ def _internal_actions(actions: list[str]) -> list[Action]:
 def _internal_change(item: PublicChange) -> Change:
     remote = item.remote.model_dump(mode="json", exclude_unset=True)
     return Change(
-        address=item.address, kind=item.kind, key=item.key, actions=_internal_actions(list(item.actions)),
-        order=item.order, remote=remote, before=item.before, after=item.after,
+        address=item.address,
+        kind=item.kind,
+        key=item.key,
+        actions=_internal_actions(list(item.actions)),
+        order=item.order,
+        remote=remote,
+        before=item.before,
+        after=item.after,
         diff=[FieldDiff(path=d.path, op=d.op, before=d.before, after=d.after) for d in item.diff],
         text_diffs=[TextDiff(label=d.label, unified=d.unified) for d in item.text_diffs],
         reasons=[Reason(ReasonCode(r.code), r.message) for r in item.reasons],
-        risks=[Risk(r) for r in item.risks], depends_on=list(item.depends_on), replace_paths=list(item.replace_paths),
+        risks=[Risk(r) for r in item.risks],
+        depends_on=list(item.depends_on),
+        replace_paths=list(item.replace_paths),
     )
 
 
 def _internal_diagnostic(item: PublicDiagnostic) -> PlanDiagnostic:
-    return PlanDiagnostic(item.message, code=DiagnosticCode(item.code), address=item.address, file=item.file,
-                          line=item.line, column=item.column, text=item.text)
+    return PlanDiagnostic(
+        item.message,
+        code=DiagnosticCode(item.code),
+        address=item.address,
+        file=item.file,
+        line=item.line,
+        column=item.column,
+        text=item.text,
+    )
 
 
 def _where(location: tuple[int | str, ...]) -> str:
@@ -329,20 +371,30 @@ def read_plan(data: Any) -> Plan:
     except ValidationError as exc:
         first = exc.errors(include_url=False, include_input=False)[0]
         kind = first.get("type", "")
-        what = "is missing" if kind == "missing" else (
-            "is not a known key" if kind == "extra_forbidden" else f"is invalid ({first.get('msg', kind)})")
+        what = (
+            "is missing"
+            if kind == "missing"
+            else ("is not a known key" if kind == "extra_forbidden" else f"is invalid ({first.get('msg', kind)})")
+        )
         raise PlanFormatError(f"{_where(tuple(first.get('loc', ())))} {what}") from None
     plan = Plan(
         changes=[_internal_change(c) for c in doc.changes],
         drift=[d.model_dump(mode="json", exclude_unset=True) for d in doc.drift],
         adoptable=[a.model_dump(mode="json", exclude_unset=True) for a in doc.adoptable],
-        warnings=list(doc.warnings), errors=[_internal_diagnostic(e) for e in doc.errors],
+        warnings=list(doc.warnings),
+        errors=[_internal_diagnostic(e) for e in doc.errors],
         blocked=[_internal_diagnostic(b) for b in doc.blocked],
         risk_summary=[RiskNote(Risk(n.code), n.message, n.address) for n in doc.risk_summary],
-        fingerprints=dict(doc.fingerprints), incomplete=list(doc.incomplete), requests=doc.requests,
-        environment=doc.environment, workspace=doc.workspace,
-        source=doc.source.model_dump(mode="json", exclude_unset=True), created_at=doc.created_at,
-        engine_version=doc.engine_version, options=doc.options.model_dump(), changes_digest=doc.changes_digest,
+        fingerprints=dict(doc.fingerprints),
+        incomplete=list(doc.incomplete),
+        requests=doc.requests,
+        environment=doc.environment,
+        workspace=doc.workspace,
+        source=doc.source.model_dump(mode="json", exclude_unset=True),
+        created_at=doc.created_at,
+        engine_version=doc.engine_version,
+        options=doc.options.model_dump(),
+        changes_digest=doc.changes_digest,
     )
     return plan.freeze()
 

@@ -21,10 +21,24 @@ from typing import Any, NoReturn
 
 from engine.gitops.plan_format import PlanFormatError
 
-__all__ = ["FORMAT_VERSION", "Action", "Change", "DiagnosticCode", "FieldDiff", "FrozenPlanError", "Plan",
-           "PlanDiagnostic", "PlanFormatError", "Reason", "ReasonCode", "Risk", "RiskNote", "TextDiff",
-           "load_diagnostic",
-           "changes_digest"]
+__all__ = [
+    "FORMAT_VERSION",
+    "Action",
+    "Change",
+    "DiagnosticCode",
+    "FieldDiff",
+    "FrozenPlanError",
+    "Plan",
+    "PlanDiagnostic",
+    "PlanFormatError",
+    "Reason",
+    "ReasonCode",
+    "Risk",
+    "RiskNote",
+    "TextDiff",
+    "changes_digest",
+    "load_diagnostic",
+]
 
 # 2.0: no payload; reasons, risk notes, errors and blocks carry codes; a replace is ["delete", "create"].
 # 1.1: changes_digest and options.
@@ -197,8 +211,15 @@ class PlanDiagnostic(str):
     column: int | None
 
     def __new__(
-        cls, message: str, *, code: DiagnosticCode = DiagnosticCode.OTHER, address: str | None = None,
-        file: str | None = None, line: int | None = None, column: int | None = None, text: str | None = None,
+        cls,
+        message: str,
+        *,
+        code: DiagnosticCode = DiagnosticCode.OTHER,
+        address: str | None = None,
+        file: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+        text: str | None = None,
     ) -> PlanDiagnostic:
         where = ":".join(str(p) for p in (file, line, column) if p) if file else ""
         shown = text if text is not None else ": ".join(p for p in (where, address, message) if p)
@@ -211,8 +232,15 @@ class PlanDiagnostic(str):
         return (_diagnostic, (str(self), self.code, self.message, self.address, self.file, self.line, self.column))
 
 
-def _diagnostic(text: str, code: DiagnosticCode, message: str, address: str | None, file: str | None,
-                line: int | None, column: int | None) -> PlanDiagnostic:
+def _diagnostic(
+    text: str,
+    code: DiagnosticCode,
+    message: str,
+    address: str | None,
+    file: str | None,
+    line: int | None,
+    column: int | None,
+) -> PlanDiagnostic:
     return PlanDiagnostic(message, code=code, address=address, file=file, line=line, column=column, text=text)
 
 
@@ -355,6 +383,11 @@ def changes_digest(changes: list[Change], options: dict[str, bool]) -> str:
 def load_diagnostic(diagnostic: Any) -> PlanDiagnostic:
     """A loader :class:`~engine.gitops.model.Diagnostic` as a plan error, keeping its file position."""
     where = diagnostic.location
-    return PlanDiagnostic(diagnostic.message, code=DiagnosticCode.INVALID_PROJECT, file=where.file if where else None,
-                          line=where.line if where else None, column=where.column if where else None,
-                          text=str(diagnostic))
+    return PlanDiagnostic(
+        diagnostic.message,
+        code=DiagnosticCode.INVALID_PROJECT,
+        file=where.file if where else None,
+        line=where.line if where else None,
+        column=where.column if where else None,
+        text=str(diagnostic),
+    )

@@ -39,6 +39,7 @@ def check_envelope(data: Any, version: str) -> None:
     found = data.get("format_version")
     if found != version:
         shown = found if isinstance(found, str) and re.fullmatch(r"[0-9.]{1,16}", found) else "(missing or invalid)"
-        raise PlanFormatError(f"plan format {shown} is not supported (expected {version}); plan again with this "
-                              "version of portkey-gitops")
+        raise PlanFormatError(
+            f"plan format {shown} is not supported (expected {version}); plan again with this version of portkey-gitops"
+        )
     _check_depth(data)

@@ -182,7 +182,8 @@ def _match(ctx: _Context) -> None:
         elif unmarked and resource.kind is ResourceKind.LABEL:
             hint = f"portkey-gitops import <dir> {resource.address} {unmarked[0].id}"
             ctx.error(resource.address, f"an unmanaged label named {unmarked[0].name!r} already exists and label "
-                      f"names are unique; adopt it with `{hint}` or plan with --adopt", DiagnosticCode.UNMANAGED_LABEL_EXISTS)
+                      f"names are unique; adopt it with `{hint}` or plan with --adopt",
+                      DiagnosticCode.UNMANAGED_LABEL_EXISTS)
 
 
 def _resolved(ctx: _Context, resource: Resource) -> Resource:
@@ -227,8 +228,8 @@ def _plan_resource(ctx: _Context, resource: Resource) -> Change | None:
     change.payload.update({"id": obj.id, "slug": obj.slug})
     if resource.address in ctx.adopted:
         change.actions.append(Action.ADOPT)
-        change.reasons.append(Reason(ReasonCode.ADOPTING,
-                                      f"adopting the unmanaged {obj.name!r}: it gets our marker (id and slug are kept)"))
+        change.reasons.append(Reason(
+            ReasonCode.ADOPTING, f"adopting the unmanaged {obj.name!r}: it gets our marker (id and slug are kept)"))
     elif obj.name != name:
         change.actions.append(Action.MOVE)
         change.reasons.append(Reason(ReasonCode.RENAMED, f"renamed: {obj.name!r} → {name!r} (id and slug are kept)"))
@@ -355,14 +356,16 @@ def _versioned(
     if wanted != have and not settled:
         change.actions.append(Action.NEW_VERSION)
         _diffs(resource, wanted, have, change)
-        change.reasons.append(Reason(ReasonCode.CONTENT_DIFFERS, f"content differs from the latest version v{obj.version}"))
+        change.reasons.append(Reason(ReasonCode.CONTENT_DIFFERS,
+                                     f"content differs from the latest version v{obj.version}"))
         change.remote["next_version"] = (obj.version or 0) + 1
         if publish:
             change.actions.append(Action.PUBLISH)
             change.payload["publish"] = "new"
             change.risks.append(Risk.PUBLISHES_DEFAULT)
         else:
-            change.reasons.append(Reason(ReasonCode.NOT_PUBLISHED, "release.default is false: the new version is not published"))
+            change.reasons.append(Reason(ReasonCode.NOT_PUBLISHED,
+                                         "release.default is false: the new version is not published"))
         target = "new"
     else:
         if publish and obj.version is not None and obj.published_version != obj.version:
@@ -407,7 +410,8 @@ def _collection_change(ctx: _Context, resource: Resource, obj: LiveObject, chang
     if wanted and have and wanted != have:
         change.actions.append(Action.UPDATE)
         change.payload["collection"] = collection
-        change.reasons.append(Reason(ReasonCode.MOVES_COLLECTION, f"moves to collection {collection or '(workspace default)'}"))
+        change.reasons.append(Reason(ReasonCode.MOVES_COLLECTION,
+                                     f"moves to collection {collection or '(workspace default)'}"))
     elif not wanted and collection:
         change.actions.append(Action.UPDATE)
         change.payload["collection"] = collection

@@ -94,7 +94,7 @@ async def test_partial_publish_reports_blast_radius_and_updates_every_kind(
         "usage_limit:monthly-budget": ["update"],
     }
     assert any(
-        line.startswith("publishing partial:tone-of-voice changes 2 prompts: prompt:support/billing/refund, "
+        line.message.startswith("publishing partial:tone-of-voice changes 2 prompts: prompt:support/billing/refund, "
                         "prompt:support/triage")
         for line in planned.plan.risk_summary
     )

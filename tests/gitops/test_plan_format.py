@@ -140,8 +140,11 @@ async def test_every_reason_has_a_code_beside_its_sentence(client: PortkeyClient
 
 async def test_no_payload_and_no_secret_in_any_json_plan(client: PortkeyClient, project: Path) -> None:
     edit(project / "portkey.yaml", "version: 1\n", "version: 1\nsecrets: [OPENAI_KEY]\n")
-    edit(project / "configs/support-routing.config.yaml", "      override_params: {model: gpt-4o}\n",
-         "      override_params: {model: gpt-4o}\n    - provider: openai\n      api_key: ${secret:OPENAI_KEY}\n")
+    edit(
+        project / "configs/support-routing.config.yaml",
+        "      override_params: {model: gpt-4o}\n",
+        "      override_params: {model: gpt-4o}\n    - provider: openai\n      api_key: ${secret:OPENAI_KEY}\n",
+    )
     planned = await plan_project(client, project, environ={"OPENAI_KEY": SECRET})
     text = json.dumps(planned.plan.to_json())
     assert SECRET not in text and '"payload"' not in text
@@ -197,9 +200,11 @@ def test_saved_plans_of_another_format_are_refused_with_what_to_do() -> None:
     plan = Plan(changes=[Change(address="config:x", kind="config", key="x", actions=[Action.CREATE])]).to_json()
     assert Plan.from_json(plan).digest() == plan["changes_digest"]
     for version in ("1.1", "2.1", "3.0"):
-        with pytest.raises(PlanFormatError, match=rf"plan format {re.escape(version)} is not supported "
-                                                  r"\(expected 2\.0\); plan again"):
+        with pytest.raises(
+            PlanFormatError,
+            match=rf"plan format {re.escape(version)} is not supported "
+            r"\(expected 2\.0\); plan again",
+        ):
             Plan.from_json({**plan, "format_version": version})
     with pytest.raises(PlanFormatError, match="changes_digest is missing"):
         Plan.from_json({k: v for k, v in plan.items() if k != "changes_digest"})
-
