@@ -208,3 +208,13 @@ def test_saved_plans_of_another_format_are_refused_with_what_to_do() -> None:
             Plan.from_json({**plan, "format_version": version})
     with pytest.raises(PlanFormatError, match="changes_digest is missing"):
         Plan.from_json({k: v for k, v in plan.items() if k != "changes_digest"})
+
+
+def test_the_format_document_names_every_code() -> None:
+    from engine.gitops.jsonplan import PublicAction
+    from engine.gitops.plan import DiagnosticCode, Risk
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "plan-format.md").read_text(encoding="utf-8")
+    for enum in (PublicAction, ReasonCode, DiagnosticCode, Risk):
+        missing = [member.value for member in enum if f"`{member.value}`" not in text]
+        assert not missing, f"docs/plan-format.md does not name {enum.__name__} {missing}"
