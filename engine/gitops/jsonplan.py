@@ -235,10 +235,8 @@ def _diagnostic(item: PlanDiagnostic | str) -> PublicDiagnostic:
     return PublicDiagnostic(code=DiagnosticCode.OTHER, message=str(item), text=str(item))
 
 
-def _risk_note(note: RiskNote | str) -> PublicRiskNote:
-    if isinstance(note, RiskNote):
-        return PublicRiskNote(code=note.code, message=note.message, address=note.address)
-    return PublicRiskNote(code=Risk.AFFECTS_PROMPTS, message=str(note))
+def _risk_note(note: RiskNote) -> PublicRiskNote:
+    return PublicRiskNote(code=note.code, message=note.message, address=note.address)
 
 
 def public_change(change: Change) -> PublicChange:
