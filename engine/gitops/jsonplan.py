@@ -39,7 +39,6 @@ from engine.gitops.plan import (
 )
 from engine.gitops.plan_format import PlanFormatError, check_envelope
 
-SCHEMA_ID = "https://portkey-gitops.dev/schemas/plan.schema.json"
 SCHEMA_FILE = "plan.schema.json"
 
 
@@ -177,7 +176,7 @@ class PlanDocument(_Model):
         extra="forbid",
         frozen=True,
         use_enum_values=True,
-        json_schema_extra={"$id": SCHEMA_ID, "title": "portkey-gitops plan"},
+        json_schema_extra={"title": "portkey-gitops plan, format 2.0"},
     )
 
     format_version: Literal["2.0"]
