@@ -127,8 +127,10 @@ def invalid(message: str) -> DetailedToolError:
 
 
 def _problems(data: dict[str, Any]) -> str:
-    problems = [*data.get("errors", []), *data.get("blocked", [])]
-    shown = "; ".join(map(str, problems[:5]))
+    from engine.gitops.render.common import texts
+
+    problems = texts([*data.get("errors", []), *data.get("blocked", [])])
+    shown = "; ".join(problems[:5])
     return shown + (f"; … ({len(problems)} in all)" if len(problems) > 5 else "")
 
 

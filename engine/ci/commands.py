@@ -102,10 +102,10 @@ def ci_plan(ctx: Context) -> int:
         return step.fail(API_ERROR, "Portkey could not be read", [_describe(exc)])
     _save_plan(step, plan)
     if plan["errors"]:
-        return step.fail(INVALID, "the project files have errors", plan["errors"],
+        return step.fail(INVALID, "the project files have errors", _lines(plan["errors"]),
                          report.plan_comment(ctx, plan, heading=_failed_heading(ctx, INVALID)))
     if plan["blocked"]:
-        return step.fail(BLOCKED, "the plan is blocked by a safety rule", plan["blocked"],
+        return step.fail(BLOCKED, "the plan is blocked by a safety rule", _lines(plan["blocked"]),
                          report.plan_comment(ctx, plan, heading=_failed_heading(ctx, BLOCKED)))
     step.summary = report.full_plan(plan) + f"\nFull plan: {report.artifact_pointer(ctx)}.\n"
     if step.comment_pr is not None:
@@ -364,9 +364,9 @@ def _applied(step: Step, done: _Done) -> int:
     ctx, plan = step.ctx, done.plan
     _save_plan(step, plan)
     if plan["errors"]:
-        return step.fail(INVALID, "the project files have errors", plan["errors"])
+        return step.fail(INVALID, "the project files have errors", _lines(plan["errors"]))
     if plan["blocked"]:
-        return step.fail(BLOCKED, "the plan is blocked by a safety rule", plan["blocked"])
+        return step.fail(BLOCKED, "the plan is blocked by a safety rule", _lines(plan["blocked"]))
     if done.note:
         step.notes.append(done.note)
     if ctx.inputs.lock is not None and done.lock is not None:
@@ -402,7 +402,7 @@ def ci_drift(ctx: Context) -> int:
     except (EngineError, OSError) as exc:
         return step.fail(API_ERROR, "Portkey could not be read", [_describe(exc)])
     if found.errors:
-        return step.fail(INVALID, "the project files have errors", found.errors)
+        return step.fail(INVALID, "the project files have errors", _lines(found.errors))
     from engine.gitops.render.drift import render_drift_markdown
 
     body = found.to_json()
@@ -448,3 +448,10 @@ def _describe(exc: BaseException) -> str:
     from engine.cli.main import describe_failure
 
     return describe_failure(exc)
+
+
+def _lines(diagnostics: list[Any]) -> list[str]:
+    """A plan's errors or blocks (diagnostics in the plan JSON) as the sentences the terminal shows."""
+    from engine.gitops.render.common import texts
+
+    return texts(diagnostics)

@@ -51,7 +51,9 @@ def counts(plan: dict[str, Any]) -> dict[str, int]:
         actions = set(change.get("actions", []))
         if actions <= {"noop"}:
             continue
-        if "create" in actions:
+        if actions >= {"delete", "create"}:  # a replace
+            out["update"] += 1
+        elif "create" in actions:
             out["create"] += 1
         elif actions & {"delete", "archive"}:
             out["delete"] += 1

@@ -1,22 +1,48 @@
 """The plan: data only, built by :mod:`engine.gitops.planner`, run by :mod:`engine.gitops.apply`,
-drawn by :mod:`engine.gitops.render`. Every output form is made from :meth:`Plan.to_json`,
-so the terminal, the pull-request comment and the saved plan cannot disagree.
+drawn by :mod:`engine.gitops.render`.
+
+These are the INTERNAL objects (Terraform's ``plans``). Their public, versioned form (Terraform's
+``jsonplan``) is :mod:`engine.gitops.jsonplan`: :meth:`Plan.to_json` builds it, every output form is
+drawn from it (so the terminal, the pull-request comment and the saved plan cannot disagree), and
+:meth:`Plan.from_json` reads a saved one back. ``Change.payload`` (what apply needs, which may hold
+resolved secrets) never leaves the process.
+
+After planning, :meth:`Plan.freeze` makes the plan read-only: attributes cannot be set and the lists
+and maps it holds cannot change (:class:`FrozenPlanError`). ``Change.payload`` stays writable for now,
+because apply still records what it learns there.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
-from typing import Any
+from typing import Any, NoReturn
 
-from engine.gitops.plan_format import PlanFormatError, check_plan_json
+from engine.gitops.plan_format import PlanFormatError
 
-FORMAT_VERSION = "1.1"  # 1.1: changes_digest and options
-__all__ = ["FORMAT_VERSION", "Action", "Change", "FieldDiff", "Plan", "PlanFormatError", "Risk", "TextDiff",
-           "changes_digest"]
+__all__ = [
+    "FORMAT_VERSION",
+    "Action",
+    "Change",
+    "DiagnosticCode",
+    "FieldDiff",
+    "FrozenPlanError",
+    "Plan",
+    "PlanDiagnostic",
+    "PlanFormatError",
+    "Reason",
+    "ReasonCode",
+    "Risk",
+    "RiskNote",
+    "TextDiff",
+    "changes_digest",
+    "load_diagnostic",
+]
+
+# 2.0: no payload; reasons, risk notes, errors and blocks carry codes; a replace is ["delete", "create"].
+# 1.1: changes_digest and options.
+FORMAT_VERSION = "2.0"
 
 
 class Action(StrEnum):
@@ -27,7 +53,7 @@ class Action(StrEnum):
     PUBLISH = "publish"  # make a version the published default
     LABEL = "label"  # attach or move labels to a version
     UPDATE = "update"  # in-place change (configs, guardrails, policies, names)
-    REPLACE = "replace"  # an immutable field changed: delete, then create
+    REPLACE = "replace"  # an immutable field changed: delete, then create (public JSON: ["delete", "create"])
     MOVE = "move"  # rename keeping the remote id and slug
     ADOPT = "adopt"  # take over an unmarked remote object
     DELETE = "delete"
@@ -60,8 +86,166 @@ class Risk(StrEnum):
     CHANGES_SECRET = "changes_secret"
 
 
+class ReasonCode(StrEnum):
+    """Why a change has its actions, for machines; the prose beside it is for people."""
+
+    NOT_IN_PORTKEY = "not_in_portkey"
+    FIRST_VERSION_PUBLISHED = "first_version_published"
+    ADOPTING = "adopting"
+    RENAMED = "renamed"
+    CONTENT_DIFFERS = "content_differs"
+    NOT_PUBLISHED = "not_published"  # release.default is false
+    PUBLISH_EXISTING_VERSION = "publish_existing_version"
+    MOVES_COLLECTION = "moves_collection"
+    CANNOT_UPDATE = "cannot_update"  # an immutable field changed: the object is replaced
+    CONDITIONS_IN_PLACE = "conditions_in_place"
+    LIVE_AT_ONCE = "live_at_once"
+    NOT_IN_REPOSITORY = "not_in_repository"
+    MOVED_AWAY = "moved_away"
+    OTHER = "other"  # a reason without a code of its own
+
+
+class DiagnosticCode(StrEnum):
+    """What kind of problem an error or a block is."""
+
+    INVALID_PROJECT = "invalid_project"  # the loader found an error in the project files
+    BEHAVIOUR_FILE = "behaviour_file"  # .portkey/doctor.json cannot be used
+    DUPLICATE_KEY = "duplicate_key"
+    ADOPTION_AMBIGUOUS = "adoption_ambiguous"
+    UNMANAGED_LABEL_EXISTS = "unmanaged_label_exists"
+    ACCOUNT_REFUSES = "account_refuses"  # the account's behaviour cannot take what the file asks
+    IMMUTABLE_PARENT = "immutable_parent"
+    INCOMPLETE_LISTING = "incomplete_listing"
+    PROTECTED_REPLACE = "protected_replace"
+    PROTECTED_DELETE = "protected_delete"
+    MASS_DELETE = "mass_delete"
+    OTHER = "other"
+
+
+class FrozenPlanError(TypeError):
+    """Something tried to change a plan after planning."""
+
+
+def _refuse(*_: Any, **__: Any) -> NoReturn:
+    raise FrozenPlanError("the plan is read-only after planning")
+
+
+class FrozenList(list[Any]):
+    """A list that refuses every change; still equal to (and serialised as) a plain list."""
+
+    append = extend = insert = remove = pop = clear = sort = reverse = _refuse
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse
+
+    def __reduce_ex__(self, protocol: Any) -> Any:  # copies are plain, writable lists
+        return list, (list(self),)
+
+
+class FrozenDict(dict[str, Any]):
+    """A dict that refuses every change; still equal to (and serialised as) a plain dict."""
+
+    update = setdefault = pop = popitem = clear = _refuse
+    __setitem__ = __delitem__ = __ior__ = _refuse
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        return dict, (dict(self),)
+
+
+def _read_only(value: Any) -> Any:
+    """``value`` with its lists and dicts (all the way down) made read-only."""
+    if isinstance(value, dict):
+        return FrozenDict({k: _read_only(v) for k, v in value.items()})
+    if isinstance(value, list | tuple) and not isinstance(value, str):
+        return FrozenList(_read_only(v) for v in value)
+    return value
+
+
+class _Freezable:
+    """Dataclass base whose instances refuse attribute writes once :meth:`_freeze` ran."""
+
+    _frozen: bool = False
+    _writable: frozenset[str] = frozenset()  # fields left as they are (see Change.payload)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if self._frozen:
+            raise FrozenPlanError(f"the plan is read-only after planning ({type(self).__name__}.{name})")
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        _refuse()
+
+    def _freeze(self) -> None:
+        if self._frozen:
+            return
+        for item in fields(self):  # type: ignore[arg-type]
+            if item.name not in self._writable:
+                object.__setattr__(self, item.name, _read_only(getattr(self, item.name)))
+        object.__setattr__(self, "_frozen", True)
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a change does what it does: a code for machines, a sentence for people."""
+
+    code: ReasonCode
+    message: str
+
+
+@dataclass(frozen=True)
+class RiskNote:
+    """A plan-level risk sentence (what the counts do not say), with its code and the change it is about."""
+
+    code: Risk
+    message: str
+    address: str | None = None
+
+
+class PlanDiagnostic(str):
+    """An error or a block: the full sentence as a string (so callers that print or join keep working),
+    plus a code, the address it concerns and the file position where it has one."""
+
+    code: DiagnosticCode
+    message: str
+    address: str | None
+    file: str | None
+    line: int | None
+    column: int | None
+
+    def __new__(
+        cls,
+        message: str,
+        *,
+        code: DiagnosticCode = DiagnosticCode.OTHER,
+        address: str | None = None,
+        file: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+        text: str | None = None,
+    ) -> PlanDiagnostic:
+        where = ":".join(str(p) for p in (file, line, column) if p) if file else ""
+        shown = text if text is not None else ": ".join(p for p in (where, address, message) if p)
+        self = super().__new__(cls, shown)
+        self.code, self.message, self.address = code, message, address
+        self.file, self.line, self.column = file, (line or None), (column or None)
+        return self
+
+    def __reduce__(self) -> Any:
+        return (_diagnostic, (str(self), self.code, self.message, self.address, self.file, self.line, self.column))
+
+
+def _diagnostic(
+    text: str,
+    code: DiagnosticCode,
+    message: str,
+    address: str | None,
+    file: str | None,
+    line: int | None,
+    column: int | None,
+) -> PlanDiagnostic:
+    return PlanDiagnostic(message, code=code, address=address, file=file, line=line, column=column, text=text)
+
+
 @dataclass
-class FieldDiff:
+class FieldDiff(_Freezable):
     """One path-level difference; secret values are already replaced by ``"(secret)"``."""
 
     path: str
@@ -71,7 +255,7 @@ class FieldDiff:
 
 
 @dataclass
-class TextDiff:
+class TextDiff(_Freezable):
     """A unified line diff of one long text (a message, a template, a partial body)."""
 
     label: str
@@ -79,8 +263,10 @@ class TextDiff:
 
 
 @dataclass
-class Change:
+class Change(_Freezable):
     """What the plan does to one resource."""
+
+    _writable = frozenset({"payload", "diff", "text_diffs"})  # payload: apply writes it; diffs: frozen one by one
 
     address: str
     kind: str
@@ -92,27 +278,37 @@ class Change:
     after: Any = None  # redacted desired content, None for deletes
     diff: list[FieldDiff] = field(default_factory=list)
     text_diffs: list[TextDiff] = field(default_factory=list)
-    reasons: list[str] = field(default_factory=list)
+    reasons: list[Reason] = field(default_factory=list)
     risks: list[Risk] = field(default_factory=list)
     depends_on: list[str] = field(default_factory=list)  # addresses this resource refers to
-    payload: dict[str, Any] = field(default_factory=dict)  # what apply needs (secrets as references)
+    replace_paths: list[str] = field(default_factory=list)  # for a replace: the fields that cannot change
+    payload: dict[str, Any] = field(default_factory=dict)  # what apply needs (secrets resolved); never public
 
     @property
     def is_noop(self) -> bool:
-        return self.actions == [Action.NOOP]
+        return list(self.actions) == [Action.NOOP]
+
+    def _freeze(self) -> None:
+        if self._frozen:
+            return
+        for item in [*self.diff, *self.text_diffs]:
+            item._freeze()
+        object.__setattr__(self, "diff", FrozenList(self.diff))
+        object.__setattr__(self, "text_diffs", FrozenList(self.text_diffs))
+        super()._freeze()
 
 
 @dataclass
-class Plan:
-    """A complete, versioned plan."""
+class Plan(_Freezable):
+    """A complete plan."""
 
     changes: list[Change] = field(default_factory=list)
     drift: list[dict[str, Any]] = field(default_factory=list)
     adoptable: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    blocked: list[str] = field(default_factory=list)  # safety rules that stop this plan
-    risk_summary: list[str] = field(default_factory=list)
+    errors: list[PlanDiagnostic] = field(default_factory=list)
+    blocked: list[PlanDiagnostic] = field(default_factory=list)  # safety rules that stop this plan
+    risk_summary: list[RiskNote] = field(default_factory=list)
     fingerprints: dict[str, str] = field(default_factory=dict)  # remote object -> content hash
     incomplete: list[str] = field(default_factory=list)  # kinds whose listing was incomplete
     requests: int = 0  # HTTP requests spent reading live state
@@ -124,12 +320,27 @@ class Plan:
     options: dict[str, bool] = field(default_factory=dict)  # prune, adopt: what apply --plan re-plans with
     changes_digest: str = ""  # as read from a saved plan; to_json always writes digest()
 
+    _writable = frozenset({"changes"})  # frozen change by change
+
+    @property
+    def frozen(self) -> bool:
+        return self._frozen
+
+    def freeze(self) -> Plan:
+        """Make the plan read-only (planning is over); returns it."""
+        if not self._frozen:
+            for change in self.changes:
+                change._freeze()
+            object.__setattr__(self, "changes", FrozenList(self.changes))
+            self._freeze()
+        return self
+
     @property
     def has_changes(self) -> bool:
         return any(not c.is_noop for c in self.changes)
 
     def summary(self) -> dict[str, int]:
-        """Count of each action across changes (noop included)."""
+        """Count of each action across changes (noop included; a replace counts once, as ``replace``)."""
         return dict(Counter(action.value for change in self.changes for action in change.actions))
 
     def summary_by_kind(self) -> dict[str, dict[str, int]]:
@@ -144,46 +355,39 @@ class Plan:
         return changes_digest(self.changes, self.options)
 
     def to_json(self) -> dict[str, Any]:
-        """The versioned public form (also the saved plan file)."""
-        body = asdict(self)
-        body["changes"] = [_change_json(c) for c in self.changes]
-        body["changes_digest"] = self.digest()
-        return {
-            "format_version": FORMAT_VERSION,
-            **body,
-            "summary": self.summary(),
-            "summary_by_kind": self.summary_by_kind(),
-            "has_changes": self.has_changes,
-        }
+        """The versioned public form (also the saved plan file): :class:`engine.gitops.jsonplan.PlanDocument`."""
+        from engine.gitops.jsonplan import plan_json
+
+        return plan_json(self)
 
     @classmethod
     def from_json(cls, data: Any) -> Plan:
-        """Read a saved plan; raises :class:`PlanFormatError` (a ValueError naming the bad key) on
+        """Read a saved plan (frozen); raises :class:`PlanFormatError` (a ValueError naming the bad key) on
         anything that is not a well-formed plan of this format version."""
-        check_plan_json(data, FORMAT_VERSION, [a.value for a in Action], [r.value for r in Risk])
-        fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__ and k != "changes"}
-        changes = []
-        for raw in data["changes"]:
-            raw = dict(raw)
-            raw["actions"] = [Action(a) for a in raw["actions"]]
-            raw["risks"] = [Risk(r) for r in raw.get("risks", [])]
-            raw["diff"] = [FieldDiff(**{k: v for k, v in d.items() if k in FieldDiff.__dataclass_fields__})
-                           for d in raw.get("diff", [])]
-            raw["text_diffs"] = [TextDiff(label=d["label"], unified=d["unified"]) for d in raw.get("text_diffs", [])]
-            changes.append(Change(**{k: v for k, v in raw.items() if k in Change.__dataclass_fields__}))
-        return cls(changes=changes, **fields)
+        from engine.gitops.jsonplan import read_plan
 
-
-def _change_json(change: Change) -> dict[str, Any]:
-    return {**asdict(change), "actions": [a.value for a in change.actions], "risks": [r.value for r in change.risks]}
+        return read_plan(data)
 
 
 def changes_digest(changes: list[Change], options: dict[str, bool]) -> str:
-    """SHA-256 over the canonical JSON of every change (all of it: what apply does and what the reviewer
-    read) and the plan options. Nothing volatile (time, request counts) is in it, so planning the same
-    files against the same account state gives the same digest."""
-    body = {"options": {k: bool(options.get(k)) for k in ("prune", "adopt")},
-            "changes": [_change_json(c) for c in changes]}
-    plain = json.loads(json.dumps(body, default=str))  # tuples -> lists, non-string keys -> strings
-    text = json.dumps(plain, sort_keys=True, separators=(",", ":"))  # ASCII: lone surrogates cannot break it
-    return hashlib.sha256(text.encode()).hexdigest()
+    """SHA-256 over the canonical JSON of every change's public form (what the reviewer read) and the plan
+    options. Nothing volatile (time, request counts) is in it, so planning the same files against the same
+    account state gives the same digest. The payload is not in it: it is derived from the files and the
+    account, which the saved-plan check compares by ``desired_hash`` and ``fingerprints``, and it may hold
+    resolved secrets."""
+    from engine.gitops.jsonplan import changes_digest as digest
+
+    return digest(changes, options)
+
+
+def load_diagnostic(diagnostic: Any) -> PlanDiagnostic:
+    """A loader :class:`~engine.gitops.model.Diagnostic` as a plan error, keeping its file position."""
+    where = diagnostic.location
+    return PlanDiagnostic(
+        diagnostic.message,
+        code=DiagnosticCode.INVALID_PROJECT,
+        file=where.file if where else None,
+        line=where.line if where else None,
+        column=where.column if where else None,
+        text=str(diagnostic),
+    )

@@ -14,7 +14,19 @@ from engine.gitops.canonical import value_at as _at
 from engine.gitops.live import LiveObject, LiveState, is_uuid, remote_name
 from engine.gitops.lock import Lock
 from engine.gitops.model import SECRET_BEARING, DesiredState, Resource, ResourceKind, address, split_address
-from engine.gitops.plan import Action, Change, FieldDiff, Plan, Risk, TextDiff
+from engine.gitops.plan import (
+    Action,
+    Change,
+    DiagnosticCode,
+    FieldDiff,
+    Plan,
+    PlanDiagnostic,
+    Reason,
+    ReasonCode,
+    Risk,
+    RiskNote,
+    TextDiff,
+)
 
 _KIND_RANK = {kind: rank for rank, kind in enumerate(ResourceKind)}
 
@@ -41,9 +53,21 @@ class _Context:
     failed: set[str] = field(default_factory=set)  # addresses with an error: not planned
     adopted: set[str] = field(default_factory=set)  # addresses matched to an unmarked object (--adopt)
 
-    def error(self, address: str, message: str) -> None:
+    def error(self, address: str, message: str, code: DiagnosticCode) -> None:
         self.failed.add(address)
-        self.plan.errors.append(f"{address}: {message}")
+        self.plan.errors.append(self.diagnostic(address, message, code))
+
+    def block(self, address: str | None, message: str, code: DiagnosticCode) -> None:
+        self.plan.blocked.append(self.diagnostic(address, message, code, prefix=False))
+
+    def diagnostic(self, address: str | None, message: str, code: DiagnosticCode, *,
+                   prefix: bool = True) -> PlanDiagnostic:
+        """A plan problem about ``address``, located at its file when the project has it."""
+        resource = self.state.resources.get(address) if address else None
+        where = resource.location if resource is not None else None
+        return PlanDiagnostic(message, code=code, address=address, file=where.file if where else None,
+                              line=where.line if where else None, column=where.column if where else None,
+                              text=f"{address}: {message}" if prefix and address else message)
 
 
 def apply_order(resources: Iterable[Resource]) -> list[str]:
@@ -133,7 +157,7 @@ def _match(ctx: _Context) -> None:
             named = ", ".join(f"{o.id} ({o.name!r})" for o in found)
             ctx.error(resource.address, f"{len(found)} objects in Portkey carry this key: {named}; keep {kept.id} "
                       f"({why}): `apply --resolve-duplicates` keeps it and releases the others (renamed without "
-                      "our marker, nothing deleted)")
+                      "our marker, nothing deleted)", DiagnosticCode.DUPLICATE_KEY)
             continue
         if not found and resource.address in moved_from:
             _, old_key = split_address(moved_from[resource.address])
@@ -155,11 +179,12 @@ def _match(ctx: _Context) -> None:
         if len(unmarked) > 1 and ctx.options.adopt:
             ids = ", ".join(o.id for o in unmarked)
             ctx.error(resource.address, f"{len(unmarked)} unmanaged objects match ({ids}); adopt one with "
-                      f"`portkey-gitops import <dir> {resource.address} <id>`")
+                      f"`portkey-gitops import <dir> {resource.address} <id>`", DiagnosticCode.ADOPTION_AMBIGUOUS)
         elif unmarked and resource.kind is ResourceKind.LABEL:
             hint = f"portkey-gitops import <dir> {resource.address} {unmarked[0].id}"
             ctx.error(resource.address, f"an unmanaged label named {unmarked[0].name!r} already exists and label "
-                      f"names are unique; adopt it with `{hint}` or plan with --adopt")
+                      f"names are unique; adopt it with `{hint}` or plan with --adopt",
+                      DiagnosticCode.UNMANAGED_LABEL_EXISTS)
 
 
 def _resolved(ctx: _Context, resource: Resource) -> Resource:
@@ -189,23 +214,26 @@ def _plan_resource(ctx: _Context, resource: Resource) -> Change | None:
     if obj is None:
         _lock_drift(ctx, resource, None, None)
         if resource.kind.value in ctx.plan.incomplete:
-            ctx.plan.blocked.append(f"{resource.address}: the {resource.kind.value} listing was incomplete, so it "
-                                    "may exist in Portkey already; no create is planned (it could duplicate it)")
+            ctx.block(resource.address, f"{resource.address}: the {resource.kind.value} listing was incomplete, so "
+                      "it may exist in Portkey already; no create is planned (it could duplicate it)",
+                      DiagnosticCode.INCOMPLETE_LISTING)
         change.actions.append(Action.CREATE)
-        change.reasons.append("not in Portkey yet")
+        change.reasons.append(Reason(ReasonCode.NOT_IN_PORTKEY, "not in Portkey yet"))
         if resource.kind is ResourceKind.PROMPT:
             change.remote["next_version"] = 1
-            change.reasons.append("Portkey publishes version 1 of a new prompt at once")
+            change.reasons.append(Reason(ReasonCode.FIRST_VERSION_PUBLISHED,
+                                          "Portkey publishes version 1 of a new prompt at once"))
             _labels(ctx, resource, None, change, target="created")
         return change
     change.remote = {"id": obj.id, "slug": obj.slug, "name": obj.name}
     change.payload.update({"id": obj.id, "slug": obj.slug})
     if resource.address in ctx.adopted:
         change.actions.append(Action.ADOPT)
-        change.reasons.append(f"adopting the unmanaged {obj.name!r}: it gets our marker (id and slug are kept)")
+        change.reasons.append(Reason(
+            ReasonCode.ADOPTING, f"adopting the unmanaged {obj.name!r}: it gets our marker (id and slug are kept)"))
     elif obj.name != name:
         change.actions.append(Action.MOVE)
-        change.reasons.append(f"renamed: {obj.name!r} → {name!r} (id and slug are kept)")
+        change.reasons.append(Reason(ReasonCode.RENAMED, f"renamed: {obj.name!r} → {name!r} (id and slug are kept)"))
     have = kinds.live(obj, ctx.collection_keys)
     if resource.kind is ResourceKind.PROMPT:
         _same_virtual_key(ctx, resource, wanted, have)
@@ -233,13 +261,14 @@ def _account_can_take(ctx: _Context, resource: Resource) -> bool:
     if isinstance(choice, str) and choice != "auto" and behaviour["tool_choice_string"] == "refused":
         ctx.error(resource.address, f"tool_choice {choice!r}: this account refuses tool_choice strings "
                   f"(tool_choice_string=refused, {behaviour.source}); name a tool with "
-                  "{type: function, function: {name: …}} or remove tool_choice")
+                  "{type: function, function: {name: …}} or remove tool_choice", DiagnosticCode.ACCOUNT_REFUSES)
         return False
     labels = (resource.spec.get("release") or {}).get("labels") or []
     if len(labels) > 1 and behaviour["label_write"] == "replace":
         ctx.error(resource.address, f"release.labels {', '.join(labels)} would put {len(labels)} labels on one "
                   f"version, but this account keeps one label per version (label_write=replace, "
-                  f"{behaviour.source}): each label write would remove the one before; keep one label")
+                  f"{behaviour.source}): each label write would remove the one before; keep one label",
+                  DiagnosticCode.ACCOUNT_REFUSES)
         return False
     return True
 
@@ -316,20 +345,23 @@ def _versioned(
     if wanted != have and not settled:
         change.actions.append(Action.NEW_VERSION)
         _diffs(resource, wanted, have, change)
-        change.reasons.append(f"content differs from the latest version v{obj.version}")
+        change.reasons.append(Reason(ReasonCode.CONTENT_DIFFERS,
+                                     f"content differs from the latest version v{obj.version}"))
         change.remote["next_version"] = (obj.version or 0) + 1
         if publish:
             change.actions.append(Action.PUBLISH)
             change.payload["publish"] = "new"
             change.risks.append(Risk.PUBLISHES_DEFAULT)
         else:
-            change.reasons.append("release.default is false: the new version is not published")
+            change.reasons.append(Reason(ReasonCode.NOT_PUBLISHED,
+                                         "release.default is false: the new version is not published"))
         target = "new"
     else:
         if publish and obj.version is not None and obj.published_version != obj.version:
             change.actions.append(Action.PUBLISH)
             change.payload["publish"] = obj.version
-            change.reasons.append(f"the latest version v{obj.version} already matches but is not the default")
+            change.reasons.append(Reason(ReasonCode.PUBLISH_EXISTING_VERSION,
+                                          f"the latest version v{obj.version} already matches but is not the default"))
             change.remote["next_version"] = obj.version
             change.risks.append(Risk.PUBLISHES_DEFAULT)
         target = obj.version
@@ -367,11 +399,12 @@ def _collection_change(ctx: _Context, resource: Resource, obj: LiveObject, chang
     if wanted and have and wanted != have:
         change.actions.append(Action.UPDATE)
         change.payload["collection"] = collection
-        change.reasons.append(f"moves to collection {collection or '(workspace default)'}")
+        change.reasons.append(Reason(ReasonCode.MOVES_COLLECTION,
+                                     f"moves to collection {collection or '(workspace default)'}"))
     elif not wanted and collection:
         change.actions.append(Action.UPDATE)
         change.payload["collection"] = collection
-        change.reasons.append(f"moves to new collection {collection}")
+        change.reasons.append(Reason(ReasonCode.MOVES_COLLECTION, f"moves to new collection {collection}"))
 
 
 def applied_hash(content: dict[str, Any], resource: Resource) -> str:
@@ -493,28 +526,33 @@ def _in_place(
     if frozen:
         if resource.kind is ResourceKind.COLLECTION:
             ctx.error(resource.address, "Portkey cannot move a collection under another parent; "
-                      "create a new collection file instead")
+                      "create a new collection file instead", DiagnosticCode.IMMUTABLE_PARENT)
             return
         if resource.address in ctx.state.project.protected:
-            ctx.plan.blocked.append(f"{resource.address} is protected and changing {', '.join(frozen)} would "
-                                    "delete it and create it again; revert the change or remove the protection")
+            ctx.block(resource.address, f"{resource.address} is protected and changing {', '.join(frozen)} would "
+                      "delete it and create it again; revert the change or remove the protection",
+                      DiagnosticCode.PROTECTED_REPLACE)
         change.actions = [Action.REPLACE]
+        change.replace_paths = list(frozen)
         refused = " (this account refuses conditions on PUT: policy_conditions_put=refused)" \
             if "conditions" in frozen else ""
-        change.reasons.append(
+        change.reasons.append(Reason(
+            ReasonCode.CANNOT_UPDATE,
             f"{', '.join(frozen)} cannot change in Portkey{refused}: the policy will be DELETED and CREATED "
-            "again (its id changes; usage counters restart)"
-        )
+            "again (its id changes; usage counters restart)",
+        ))
         change.risks.append(Risk.REPLACES)
         return
     change.actions.append(Action.UPDATE)
     if resource.kind in (ResourceKind.RATE_LIMIT, ResourceKind.USAGE_LIMIT):
         change.payload["changed"] = sorted(k for k in {*wanted, *have} if wanted.get(k) != have.get(k))
         if "conditions" in change.payload["changed"]:
-            change.reasons.append("conditions change in place (Portkey takes conditions on PUT since backend "
-                                  "v1.16.0): the policy keeps its id and usage counters")
+            change.reasons.append(Reason(ReasonCode.CONDITIONS_IN_PLACE,
+                                         "conditions change in place (Portkey takes conditions on PUT since "
+                                         "backend v1.16.0): the policy keeps its id and usage counters"))
     if resource.kind in kinds.LIVE_AT_ONCE:
-        change.reasons.append("updates are live at once (Portkey has no publish step for this kind)")
+        change.reasons.append(Reason(ReasonCode.LIVE_AT_ONCE,
+                                     "updates are live at once (Portkey has no publish step for this kind)"))
         change.risks.append(Risk.LIVE_AT_ONCE)
 
 
@@ -550,20 +588,22 @@ def _plan_deletes(ctx: _Context) -> None:
         ctx.plan.warnings.append(f"in Portkey but no longer in the repository (use --prune to delete): {names}")
         return
     if ctx.plan.incomplete:
-        ctx.plan.blocked.append(
-            f"the {', '.join(ctx.plan.incomplete)} listing was incomplete, so no delete is planned "
-            f"({len(gone)} object(s) left the repository); plan again when Portkey lists everything"
+        ctx.block(
+            None, f"the {', '.join(ctx.plan.incomplete)} listing was incomplete, so no delete is planned "
+            f"({len(gone)} object(s) left the repository); plan again when Portkey lists everything",
+            DiagnosticCode.INCOMPLETE_LISTING,
         )
         return
     deletes = 0
     for obj in sorted(gone, key=_delete_rank):
         addr = address(obj.kind, obj.key or "")
         if addr in ctx.state.project.protected:
-            ctx.plan.blocked.append(f"{addr} is protected in portkey.yaml and would be deleted; "
-                                    "restore its file or remove the protection")
+            ctx.block(addr, f"{addr} is protected in portkey.yaml and would be deleted; "
+                      "restore its file or remove the protection", DiagnosticCode.PROTECTED_DELETE)
             continue
         action = Action.ARCHIVE if obj.kind is ResourceKind.USAGE_LIMIT else Action.DELETE
-        reason = "moved away (see moved:)" if addr in moved_sources else "no longer in the repository"
+        reason = Reason(ReasonCode.MOVED_AWAY, "moved away (see moved:)") if addr in moved_sources \
+            else Reason(ReasonCode.NOT_IN_REPOSITORY, "no longer in the repository")
         before = kinds.live(obj, ctx.collection_keys)
         ctx.plan.changes.append(Change(
             address=addr, kind=obj.kind.value, key=obj.key or "", actions=[action], order=len(ctx.plan.changes),
@@ -574,9 +614,9 @@ def _plan_deletes(ctx: _Context) -> None:
         deletes += 1
     threshold = ctx.state.project.mass_delete_threshold
     if deletes > threshold and not ctx.options.allow_mass_delete:
-        ctx.plan.blocked.append(
-            f"{deletes} deletes exceed the mass-delete threshold of {threshold}; "
-            "re-run with --allow-mass-delete if this is intended"
+        ctx.block(
+            None, f"{deletes} deletes exceed the mass-delete threshold of {threshold}; "
+            "re-run with --allow-mass-delete if this is intended", DiagnosticCode.MASS_DELETE,
         )
 
 
@@ -614,7 +654,9 @@ def _risks(ctx: _Context) -> None:
         prompts = users.get(change.address, [])
         if change.kind == ResourceKind.PARTIAL.value and Action.PUBLISH in change.actions and prompts:
             shown = ", ".join(prompts[:10]) + (", …" if len(prompts) > 10 else "")
-            ctx.plan.risk_summary.append(
-                f"publishing {change.address} changes {len(prompts)} prompt{'s' if len(prompts) != 1 else ''}: {shown}"
-            )
+            ctx.plan.risk_summary.append(RiskNote(
+                Risk.AFFECTS_PROMPTS,
+                f"publishing {change.address} changes {len(prompts)} prompt{'s' if len(prompts) != 1 else ''}: {shown}",
+                change.address,
+            ))
             change.risks.append(Risk.AFFECTS_PROMPTS)

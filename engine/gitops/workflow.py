@@ -29,7 +29,7 @@ from engine.gitops.load import load_project, resolve_secrets, resource_address
 from engine.gitops.loading.checks import detected_moves
 from engine.gitops.lock import Lock
 from engine.gitops.model import DesiredState, Resource, ResourceKind
-from engine.gitops.plan import Plan, changes_digest
+from engine.gitops.plan import DiagnosticCode, Plan, PlanDiagnostic, changes_digest, load_diagnostic
 from engine.gitops.planner import PlanOptions, adoption_names, applied_hash, build_plan, live_refs
 from engine.portkey import PortkeyClient
 
@@ -118,9 +118,10 @@ async def plan_project(
         except DoctorFileError as exc:
             doctor_error = str(exc)
     if state.errors or doctor_error:
-        plan.errors = [str(d) for d in state.errors] + ([doctor_error] if doctor_error else [])
+        plan.errors = [load_diagnostic(d) for d in state.errors] + (
+            [PlanDiagnostic(doctor_error, code=DiagnosticCode.BEHAVIOUR_FILE)] if doctor_error else [])
         plan.warnings = [str(d) for d in state.warnings]
-        return Planned(plan, state, None)
+        return Planned(plan.freeze(), state, None)
     workspace_id = await resolve_workspace(client, state.project.workspace)
     if before_read is not None:
         mark = client.request_count
@@ -146,7 +147,7 @@ async def plan_project(
         for order, change in enumerate(plan.changes):
             change.order = order
     plan.warnings = [str(d) for d in state.warnings] + git.notes + plan.warnings
-    return Planned(plan, state, live, workspace_id, behaviour)
+    return Planned(plan.freeze(), state, live, workspace_id, behaviour)
 
 
 @dataclass

@@ -94,7 +94,7 @@ async def test_partial_publish_reports_blast_radius_and_updates_every_kind(
         "usage_limit:monthly-budget": ["update"],
     }
     assert any(
-        line.startswith("publishing partial:tone-of-voice changes 2 prompts: prompt:support/billing/refund, "
+        line.message.startswith("publishing partial:tone-of-voice changes 2 prompts: prompt:support/billing/refund, "
                         "prompt:support/triage")
         for line in planned.plan.risk_summary
     )
@@ -110,7 +110,8 @@ async def test_immutable_policy_field_replaces_the_policy(client: PortkeyClient,
     planned = await plan_project(client, project)
     change = next(c for c in planned.plan.changes if c.address == "rate_limit:per-user")
     assert change.actions == [Action.REPLACE]
-    assert "DELETED and CREATED" in " ".join(change.reasons)
+    assert "DELETED and CREATED" in " ".join(r.message for r in change.reasons)
+    assert [r.code for r in change.reasons] == ["cannot_update"] and change.replace_paths == ["type"]
     old_id = change.remote["id"]
     await apply_planned(client, planned)
     policies = (await client.list_rate_limits())["data"]
@@ -353,7 +354,8 @@ async def test_display_name_change_renames_in_place(client: PortkeyClient, proje
     planned = await plan_project(client, project)
     change = next(c for c in planned.plan.changes if c.address == "prompt:support/triage")
     assert change.actions == [Action.MOVE]
-    assert "'gitops:support/triage · Support triage' → 'gitops:support/triage · Triage v2'" in change.reasons[0]
+    assert "'gitops:support/triage · Support triage' → 'gitops:support/triage · Triage v2'" in change.reasons[0].message
+    assert change.reasons[0].code == "renamed"
     await apply_planned(client, planned)
     prompt = await client.get_prompt(prompt_id=change.remote["id"])
     assert prompt["name"] == "gitops:support/triage · Triage v2" and prompt["slug"] == change.remote["slug"]

@@ -45,7 +45,9 @@ async def test_json_plan_holds_the_versioned_reviewable_record(
     assert config["actions"] == ["update"]
     assert config["before"]["config"]["retry"]["attempts"] == 3 and config["after"]["config"]["retry"]["attempts"] == 5
     assert config["diff"] == [{"path": "config.retry.attempts", "op": "change", "before": 3, "after": 5}]
-    assert config["reasons"] == ["updates are live at once (Portkey has no publish step for this kind)"]
+    assert config["reasons"] == [{"code": "live_at_once",
+                                  "message": "updates are live at once (Portkey has no publish step for this kind)"}]
+    assert "payload" not in config
     assert config["risks"] == ["live_at_once"]
     assert config["depends_on"] == ["guardrail:pii-redaction"]
     triage = next(c for c in data["changes"] if c["address"] == "prompt:support/triage")
@@ -75,10 +77,11 @@ async def test_partial_blast_radius_follows_partials_and_skips_pinned_uses(
     await converge(client, project)
     edit(project / "partials/tone-of-voice.partial.md", "Use short sentences.", "Use short, kind sentences.")
     plan = (await plan_project(client, project)).plan
-    assert plan.risk_summary == [
+    assert [(n.code, n.address, n.message) for n in plan.risk_summary] == [(
+        "affects_prompts", "partial:tone-of-voice",
         "publishing partial:tone-of-voice changes 3 prompts: prompt:support/billing/refund, "
-        "prompt:support/triage, prompt:support/welcome"
-    ]
+        "prompt:support/triage, prompt:support/welcome",
+    )]
     assert "affects_prompts" in change_of(plan, "partial:tone-of-voice").risks
     human = render_human(plan.to_json(), color=False)
     risks = human[human.index("Risks:"):human.index("Changes, in apply order:")]

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from markdown_it import MarkdownIt
 
-from engine.gitops.plan import Action, Change, FieldDiff, Plan, Risk, TextDiff
+from engine.gitops.plan import Action, Change, FieldDiff, Plan, Risk, RiskNote, TextDiff
 from engine.gitops.render import render_human, render_markdown
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -106,7 +106,8 @@ def representative_plan() -> dict[str, Any]:
         adoptable=[{"address": "guardrail:pii", "remote": {"id": "gr_3", "slug": "pg-pii-00", "name": "PII"}}],
         warnings=["variable `customer` is declared but unused in prompt:support/triage"],
         incomplete=["usage_limit"],
-        risk_summary=["publishing partial:tone-of-voice changes 2 prompts: prompt:a, prompt:b"],
+        risk_summary=[RiskNote(Risk.AFFECTS_PROMPTS, "publishing partial:tone-of-voice changes 2 prompts: prompt:a, "
+                               "prompt:b", "partial:tone-of-voice")],
         source={"git_sha": "1a2b3c4d5e6f7a8b9c0d", "dirty": True},
     )
 
@@ -220,7 +221,7 @@ def test_apply_order_and_replace_is_loud() -> None:
                  ("partial:tone-of-voice", "prompt:support/triage", "config:default-routing",
                   "rate_limit:team-a", "prompt:support/old")]
     assert positions == sorted(positions)
-    assert "-/+ rate_limit:team-a  (replace)\n  must be replaced: unit cannot change" in human
+    assert "-/+ rate_limit:team-a  (replace: delete, then create)\n  must be replaced: unit cannot change" in human
 
 
 def test_long_values_are_truncated() -> None:
@@ -442,7 +443,7 @@ def test_markdown_small_plan_is_not_cut() -> None:
 
 def test_unknown_major_format_is_refused() -> None:
     plan = representative_plan()
-    plan["format_version"] = "2.0"
+    plan["format_version"] = "3.0"
     with pytest.raises(ValueError, match="not supported"):
         render_human(plan, color=False)
     with pytest.raises(ValueError, match="not supported"):

@@ -36,7 +36,7 @@ async def test_a_conditions_change_updates_the_policy_in_place(sandbox: Sandbox,
         planned = await plan_project(client, project)
         assert actions(planned.plan) == {"rate_limit:per-user": ["update"], "usage_limit:monthly-budget": ["update"]}
         reasons = change_of(planned.plan, "rate_limit:per-user").reasons
-        assert any("keeps its id and usage counters" in r for r in reasons)
+        assert any("keeps its id and usage counters" in r.message for r in reasons)
         ids = {c.address: c.remote["id"] for c in planned.plan.changes if c.kind.endswith("limit")}
         lease = await taken(client)  # the apply lease is not under test here
         sandbox.reset_requests()
@@ -73,7 +73,7 @@ async def test_refused_conditions_put_replaces_as_before(sandbox: Sandbox, proje
         planned = await plan_project(client, project, behaviour=refused)
         change = change_of(planned.plan, "rate_limit:per-user")
         assert [a.value for a in change.actions] == ["replace"]
-        assert "policy_conditions_put=refused" in change.reasons[-1]
+        assert "policy_conditions_put=refused" in change.reasons[-1].message
         await apply_planned(client, planned)
         assert not (await plan_project(client, project, behaviour=refused)).plan.has_changes
 

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from engine import redaction
-from engine.gitops.plan import Action, Change, FieldDiff, Plan, TextDiff
+from engine.gitops.plan import Action, Change, FieldDiff, Plan, PlanDiagnostic, Risk, RiskNote, TextDiff
 from engine.gitops.render import render_human, render_json, render_markdown
 from engine.gitops.render.common import visible
 
@@ -53,7 +53,8 @@ def hostile_plan() -> dict[str, Any]:
         changes=[change, replace],
         drift=[{"address": f"config:{NAME}", "detail": NAME, "updated_by": NAME, "suggestion": NAME}],
         adoptable=[{"address": f"config:{NAME}", "remote": {"id": NAME, "slug": NAME, "name": NAME}}],
-        warnings=[NAME], errors=[NAME], blocked=[NAME], risk_summary=[NAME], incomplete=[NAME],
+        warnings=[NAME], errors=[NAME, PlanDiagnostic(NAME, address=NAME, file=NAME, line=2)], blocked=[NAME],
+        risk_summary=[RiskNote(Risk.AFFECTS_PROMPTS, NAME, NAME)], incomplete=[NAME],
         environment=NAME, workspace=NAME, source={"git_sha": NAME, "dirty": True}, requests=3,
     ).to_json()
 

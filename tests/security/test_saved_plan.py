@@ -94,9 +94,9 @@ def change(doc: Doc, address: str) -> Doc:
 
 def delete_of(address: str, kind: str, remote: Doc, order: int) -> Doc:
     return {"address": address, "kind": kind, "key": address.split(":", 1)[1], "actions": ["delete"],
-            "order": order, "remote": remote, "payload": {"id": remote["id"], "slug": remote.get("slug")},
-            "before": None, "after": None, "diff": [], "text_diffs": [], "reasons": ["no longer in the repository"],
-            "risks": ["deletes"], "depends_on": []}
+            "order": order, "remote": remote, "before": None, "after": None, "diff": [], "text_diffs": [],
+            "reasons": [{"code": "not_in_repository", "message": "no longer in the repository"}],
+            "risks": ["deletes"], "depends_on": [], "replace_paths": []}
 
 
 @pytest.fixture
@@ -135,7 +135,6 @@ def create_into_update(world: Doc) -> Doc:
     extra = change(doc, "config:extra")
     extra["actions"] = ["update"]
     extra["remote"] = {"id": unmanaged["id"], "slug": unmanaged.get("slug"), "name": "legacy-routing"}
-    extra["payload"].update(id=unmanaged["id"], slug=unmanaged.get("slug"))
     return redigest(doc)
 
 
@@ -143,7 +142,6 @@ def payload_content(world: Doc) -> Doc:
     doc = world["doc"]
     routing = change(doc, "config:support-routing")
     routing["after"]["config"]["retry"]["attempts"] = 99
-    routing["payload"]["name"] = "gitops:hijacked"
     return redigest(doc)
 
 
@@ -154,7 +152,7 @@ ATTACKS: dict[str, tuple[Callable[[Doc], Doc], str, str]] = {
         lambda w: redigest(add_unmanaged_delete(w)), "STALE_PLAN", "only in the saved plan: config:legacy-routing"),
     "protected prompt delete": (add_protected_delete, "STALE_PLAN", "different: prompt:support/triage"),
     "create flipped to an update of another object": (create_into_update, "STALE_PLAN", "different: config:extra"),
-    "payload content changed": (payload_content, "STALE_PLAN", "different: config:support-routing"),
+    "content changed": (payload_content, "STALE_PLAN", "different: config:support-routing"),
     "prune switched on": (lambda w: {**w["doc"], "options": {"prune": True, "adopt": False}},
                           "EDITED_PLAN", "nothing was applied"),
 }
@@ -207,7 +205,10 @@ def test_a_saved_prune_plan_over_the_threshold_needs_allow_mass_delete_on_apply(
     doc = load(saved)
     doc["options"]["allow_mass_delete"] = True
     saved.write_text(json.dumps(doc))
-    assert cli("apply", str(project), "--sandbox", "--plan", str(saved), "--auto-approve").code == 4
+    smuggled = cli("apply", str(project), "--sandbox", "--plan", str(saved), "--auto-approve")
+    assert smuggled.code == 1 and "options.allow_mass_delete is not a known key" in smuggled.err
+    del doc["options"]["allow_mass_delete"]
+    saved.write_text(json.dumps(doc))
     assert state(db) == before
     allowed = cli("apply", str(project), "--sandbox", "--plan", str(saved), "--auto-approve", "--allow-mass-delete")
     assert allowed.code == 0, allowed.err
@@ -227,18 +228,25 @@ def test_flags_that_contradict_the_saved_plan_are_refused(
 BROKEN: dict[str, tuple[Callable[[Doc], str], str]] = {
     "invalid JSON": (lambda d: json.dumps(d)[:-20], "not valid JSON"),
     "not an object": (lambda d: json.dumps([d]), "must be a JSON object"),
-    "newer format": (lambda d: json.dumps({**d, "format_version": "2.0"}), "plan format 2.0 is not supported"),
+    "newer format": (lambda d: json.dumps({**d, "format_version": "3.0"}), "plan format 3.0 is not supported"),
+    "format 1 (with apply payloads)": (lambda d: json.dumps({**d, "format_version": "1.1"}),
+                                       "plan format 1.1 is not supported (expected 2.0); plan again"),
     "format from before digests": (
         lambda d: json.dumps({k: v for k, v in d.items() if k not in ("changes_digest", "options")}
-                             | {"format_version": "1.0"}), "no changes_digest"),
+                             | {"format_version": "1.0"}), "plan format 1.0 is not supported"),
+    # Format 2 has no payload: a file that carries one (to steer apply) is not a plan.
+    "payload smuggled in": (lambda d: json.dumps({**d, "changes": [{**d["changes"][0], "payload": {"name": "x"}}]}),
+                            "changes[0].payload is not a known key"),
     "missing changes": (lambda d: json.dumps({k: v for k, v in d.items() if k != "changes"}), "changes is missing"),
-    "changes not a list": (lambda d: json.dumps({**d, "changes": "all"}), "changes must be a list of objects"),
+    "changes not a list": (lambda d: json.dumps({**d, "changes": "all"}),
+                           "changes is invalid (Input should be a valid array)"),
     "unknown action": (lambda d: json.dumps({**d, "changes": [{**d["changes"][0], "actions": ["destroy"]}]}),
-                       "changes[0].actions[0] is not a known action"),
+                       "changes[0].actions[0] is invalid (Input should be 'create', "),
     "address not a string": (lambda d: json.dumps({**d, "changes": [{**d["changes"][0], "address": ["x"]}]}),
-                             "changes[0].address must be a string"),
-    "options without prune": (lambda d: json.dumps({**d, "options": {}}), "options must be an object"),
-    "digest not hex": (lambda d: json.dumps({**d, "changes_digest": "\x1b]8;;evil\x07"}), "changes_digest must be"),
+                             "changes[0].address is invalid (Input should be a valid string)"),
+    "options without prune": (lambda d: json.dumps({**d, "options": {}}), "options.prune is missing"),
+    "digest not hex": (lambda d: json.dumps({**d, "changes_digest": "\x1b]8;;evil\x07"}),
+                       "changes_digest is invalid (String should match pattern"),
     "deeply nested": (lambda d: "[" * 100_000 + "]" * 100_000, "nested too deeply"),
     "nested past the limit": (lambda d: json.dumps({**d, "drift": [{"x": json.loads("[" * 150 + "]" * 150)}]}),
                               "nests deeper than"),

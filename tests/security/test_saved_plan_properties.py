@@ -63,7 +63,7 @@ def saved_world(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 
 FIELDS = ["address", "kind", "key", "actions", "order", "remote", "payload", "after", "before", "reasons", "risks",
-          "depends_on", "diff", "text_diffs"]
+          "depends_on", "diff", "text_diffs", "replace_paths"]  # payload: not in format 2, refused when added
 
 
 def mutate(doc: dict[str, Any], index: int, name: str, value: Any) -> dict[str, Any]:

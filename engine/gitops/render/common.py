@@ -120,8 +120,24 @@ def header_fields(plan: dict[str, Any]) -> dict[str, str]:
 # ---------------------------------------------------------------- actions and counts
 
 
+_REPLACE_PAIR = sorted([Action.DELETE.value, Action.CREATE.value])
+
+
 def actions_of(change: dict[str, Any]) -> list[str]:
-    return [str(a) for a in change.get("actions") or []]
+    """The change's actions; a replace (``["delete", "create"]`` in the JSON) as the one action ``replace``."""
+    actions = [str(a) for a in change.get("actions") or []]
+    return [Action.REPLACE.value] if sorted(actions) == _REPLACE_PAIR else actions
+
+
+def text_of(item: Any) -> str:
+    """The sentence of a reason or risk note (``message``) or of an error or block (``text``)."""
+    if isinstance(item, dict):
+        return str(item.get("text") or item.get("message") or "")
+    return str(item)
+
+
+def texts(items: Any) -> list[str]:
+    return [text_of(item) for item in items or []]
 
 
 def is_noop(change: dict[str, Any]) -> bool:
@@ -214,7 +230,7 @@ def total_line(plan: dict[str, Any]) -> str:
 
 def risk_lines(plan: dict[str, Any]) -> list[str]:
     """The planner's ``risk_summary`` sentences, then counts derived from actions and risks."""
-    lines = [str(s) for s in plan.get("risk_summary") or []]
+    lines = texts(plan.get("risk_summary"))
     counts = summary(plan)
     risks: dict[str, int] = {}
     for change in plan.get("changes") or []:
@@ -254,22 +270,23 @@ def _addresses(plan: dict[str, Any], *actions: str, most: int = 10) -> str:
 
 
 def heading(change: dict[str, Any]) -> tuple[str, str, str]:
-    """(symbol, address, actions joined by ``", "``)."""
+    """(symbol, address, actions joined by ``", "``; a replace says it deletes, then creates)."""
     actions = actions_of(change)
-    return symbol(actions), str(change.get("address", "")), ", ".join(actions)
+    words = ", ".join("replace: delete, then create" if a == Action.REPLACE.value else a for a in actions)
+    return symbol(actions), str(change.get("address", "")), words
 
 
 def replace_reason(change: dict[str, Any]) -> str | None:
     """``must be replaced: <first reason>`` for a replace, else None."""
     if Action.REPLACE.value not in actions_of(change):
         return None
-    reasons = change.get("reasons") or []
-    return "must be replaced: " + str(reasons[0]) if reasons else "must be replaced"
+    reasons = texts(change.get("reasons"))
+    return "must be replaced: " + reasons[0] if reasons else "must be replaced"
 
 
 def reasons(change: dict[str, Any]) -> list[str]:
     """Reasons to list as bullets (the first one of a replace is already in its loud line)."""
-    items = [str(r) for r in change.get("reasons") or []]
+    items = texts(change.get("reasons"))
     return items[1:] if Action.REPLACE.value in actions_of(change) else items
 
 

@@ -131,11 +131,11 @@ def _header(out: _Writer, plan: dict[str, Any]) -> None:
 def _problems(out: _Writer, plan: dict[str, Any]) -> None:
     if errors := plan.get("errors"):
         out.line(("Errors:", "bold red"))
-        out.bullets([str(e) for e in errors], marker="✗", indent=2, style="red")
+        out.bullets(common.texts(errors), marker="✗", indent=2, style="red")
         out.blank()
     if blocked := plan.get("blocked"):
         out.line((common.BLOCKED_TITLE, "bold red reverse"))
-        out.bullets([str(b) for b in blocked], marker="✗", indent=2, style="bold red")
+        out.bullets(common.texts(blocked), marker="✗", indent=2, style="bold red")
         out.blank()
 
 

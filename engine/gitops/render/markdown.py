@@ -96,7 +96,7 @@ def _head(plan: dict[str, Any]) -> str:
             if caution:
                 caution.append(">")
             caution.append(f"> **{_escape(title)}**")
-            caution += [f"> - {_md(item)}" for item in items]
+            caution += [f"> - {_md(item)}" for item in common.texts(items)]
     if caution:
         out.append("> [!CAUTION]\n" + "\n".join(caution) + "\n\n")
     columns, rows = common.count_table(plan)
