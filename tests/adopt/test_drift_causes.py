@@ -31,8 +31,8 @@ def reworded(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     async def plan_project(*args: Any, **kwargs: Any) -> Any:
         planned = await real(*args, **kwargs)
         seen.extend(dict(item) for item in planned.plan.drift)
-        for item in planned.plan.drift:
-            item["detail"] = REWORDED
+        reworded = [{**item, "detail": REWORDED} for item in planned.plan.drift]
+        object.__setattr__(planned.plan, "drift", reworded)  # the plan is read-only after planning: swap the list
         return planned
 
     monkeypatch.setattr(workflow, "plan_project", plan_project)
