@@ -21,6 +21,7 @@ from typing import Any
 import anyio
 
 from engine.gitops.behaviour import DEFAULT, Behaviour
+from engine.gitops.cache import CACHED_KINDS, OBJECT_FIELDS, LiveCache, fine_stamps, settled, stamp_of
 from engine.gitops.canonical import content_hash, redact, secret_paths
 from engine.gitops.lease import RESERVED_LABELS
 from engine.gitops.model import BUILTIN_LABELS, SECRET_BEARING, ResourceKind
@@ -224,14 +225,18 @@ class Reader:
     def __init__(
         self, client: PortkeyClient, workspace: str | None, prefix: str, concurrency: int = 8,
         candidates: dict[ResourceKind, set[str]] | None = None, behaviour: Behaviour = DEFAULT,
+        cache: LiveCache | None = None,
     ):
         """``candidates``: names of unmarked objects whose details are read too (adoption);
-        ``behaviour``: how the account behaves where the evidence is thin (``active_version`` here)."""
+        ``behaviour``: how the account behaves where the evidence is thin (``active_version`` here);
+        ``cache``: what the last plan read (engine.gitops.cache), trusted only under ``listing_stamp=moves``
+        and only for objects whose listing entry is unchanged; what this read finds is recorded in it."""
         self.candidates = candidates or {}
         self.client = client
         self.workspace = workspace
         self.prefix = prefix
         self.behaviour = behaviour
+        self.cache = cache
         self._limit = anyio.Semaphore(concurrency)
 
     def _ws(self) -> dict[str, str]:
@@ -331,11 +336,30 @@ class Reader:
     async def _with_details(
         self, objects: list[LiveObject], detail: Any
     ) -> list[LiveObject]:
-        """Read details of marked objects (and adoption candidates) concurrently."""
-        await gather(
-            detail(obj) for obj in objects
-            if obj.key is not None or obj.name in self.candidates.get(obj.kind, ())
-        )
+        """Read details of marked objects (and adoption candidates) concurrently; with a cache, objects whose
+        listing entry is unchanged since it was written are restored from it instead (``listing_stamp=moves``)."""
+        wanted = [obj for obj in objects if obj.key is not None or obj.name in self.candidates.get(obj.kind, ())]
+        cache = self.cache
+        if cache is None or not wanted or wanted[0].kind not in CACHED_KINDS:
+            await gather(detail(obj) for obj in wanted)
+            return objects
+        trusted = self.behaviour["listing_stamp"] == "moves"
+        fine = fine_stamps(obj.raw for obj in objects)
+        listed = {id(obj): obj.raw for obj in wanted}
+        pending = []
+        for obj in wanted:
+            saved = cache.lookup(obj.kind, obj.id, obj.raw) if trusted else None
+            if saved is None:
+                pending.append(obj)
+            else:
+                for name in OBJECT_FIELDS:
+                    setattr(obj, name, saved[name])
+        await gather(detail(obj) for obj in pending)
+        for obj in pending:
+            item = listed[id(obj)]
+            stamp = stamp_of(item)
+            if stamp is not None and settled(stamp, fine):
+                cache.record(obj.kind, obj.id, item, {name: getattr(obj, name) for name in OBJECT_FIELDS})
         return objects
 
     def _published_from_list(self) -> bool:
