@@ -16,6 +16,7 @@ the listing proves it current.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -181,10 +182,8 @@ class LiveCache:
             return f"the plan cache was not written ({exc.strerror or exc}); the next plan reads everything again"
         finally:
             if temp is not None:
-                try:
+                with contextlib.suppress(OSError):
                     os.unlink(temp)
-                except OSError:
-                    pass
         return None
 
 

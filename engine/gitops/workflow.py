@@ -33,7 +33,6 @@ from engine.gitops.plan import Plan, changes_digest
 from engine.gitops.planner import PlanOptions, adoption_names, applied_hash, build_plan, live_refs
 from engine.portkey import PortkeyClient, PortkeyError
 
-
 # Concurrent reads of live state by default: bounded, and a rate-limit knob (--parallelism). Reads are
 # idempotent GETs retried on 429 with backoff; 16 at once keeps a 1,000-prompt plan at 50 ms latency
 # under a tenth of a sequential loop's time while staying far below Portkey's per-key rate limits.
