@@ -26,7 +26,9 @@ from engine.gitops.canonical import content_hash, redact, secret_paths
 from engine.gitops.lease import RESERVED_LABELS
 from engine.gitops.model import BUILTIN_LABELS, SECRET_BEARING, ResourceKind
 from engine.portkey import PortkeyClient, PortkeyError, operations
-from engine.portkey.normalize import UnexpectedAnswer, flag, kind_of, prompt_versions
+from engine.portkey.normalize import UnexpectedAnswer, flag, kind_of, list_items, prompt_versions
+from engine.portkey.operation import Paging
+from engine.portkey.paging import Pager
 
 LABEL_MARK = "[managed by portkey-gitops]"
 DISPLAY_SEPARATOR = " · "
@@ -254,12 +256,32 @@ class Reader:
         return answer
 
     async def _list(self, name: str, **params: Any) -> tuple[list[dict[str, Any]], bool]:
-        """Every item of a list; each must be an object with usable id, slug, name and description."""
-        async with self._limit:
-            items, complete = await self.client.list_all(name, **params)
+        """Every item of a list; each must be an object with usable id, slug, name and description.
+
+        Pages after the first are read concurrently when the first page is full and says how many items
+        there are; the pages are then walked by the client's own pager, in order, with its completeness
+        rules (a page it needs that was not read ahead is read then), so only the waiting changes."""
+        op = operations.get(name)
+        ahead: dict[int, Any] = {}
+        if op.paging is Paging.OFFSET:
+            first = await self._call(name, **params, current_page=0, page_size=PAGE_SIZE)
+            ahead[0] = first
+            try:
+                listed, total, _ = list_items(first)
+            except ValueError:
+                listed, total = [], None  # the pager reports it
+            if total is not None and len(listed) == PAGE_SIZE and total > PAGE_SIZE:
+                pages = range(1, min(-(-total // PAGE_SIZE), MAX_PAGES_AHEAD))
+
+                async def read_page(number: int) -> None:
+                    ahead[number] = await self._call(name, **params, current_page=number, page_size=PAGE_SIZE)
+
+                await gather(read_page(number) for number in pages)
+        pager = Pager(_ReadAhead(self, ahead), op, params, page_size=PAGE_SIZE)  # type: ignore[arg-type]
+        items = [item async for item in pager]
         for item in items:
             check_item(name, item)
-        return items, complete
+        return items, bool(pager.complete)
 
     async def read(self, kinds: set[ResourceKind]) -> LiveState:
         """Read every kind in ``kinds`` (plus labels and collections, which others refer to)."""
@@ -473,6 +495,24 @@ class Reader:
     async def _usage_limits(self, state: LiveState) -> tuple[list[LiveObject], bool]:
         items, complete = await self._list("list_usage_limits", **self._ws(), status="active")
         return [self._obj(ResourceKind.USAGE_LIMIT, item) for item in items], complete
+
+
+PAGE_SIZE = 100  # items a listing page asks for (the client's pager default)
+MAX_PAGES_AHEAD = 1_000  # pages of one listing read ahead at most (100,000 items); the pager reads any beyond
+
+
+class _ReadAhead:
+    """What a Pager calls: answers the pages read ahead (each once), reads any other page through the Reader."""
+
+    def __init__(self, reader: Reader, pages: dict[int, Any]) -> None:
+        self._reader = reader
+        self._pages = pages
+
+    async def call(self, name: str, /, **params: Any) -> Any:
+        page = params.get("current_page")
+        if isinstance(page, int) and page in self._pages:
+            return self._pages.pop(page)
+        return await self._reader._call(name, **params)
 
 
 async def gather(jobs: Iterable[Awaitable[None]]) -> None:
