@@ -95,25 +95,25 @@ class LiveCache:
     recorded: dict[str, dict[str, Any]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     reused: int = 0
+    root: Path | None = None  # the project: the cache is written only inside it
 
     @classmethod
     def open(cls, root: Path, identity: dict[str, Any]) -> LiveCache:
         """The cache for ``identity`` (base URL, workspace, prefix, behaviour); empty, with a note, when the
         file is unusable. Never raises for the file's content."""
+        from engine.gitops.loading.context import UnsafeFileError, read_confined
+
         path = cache_path(root, str(identity.get("base_url")), identity.get("workspace"))
-        cache = cls(path, identity)
+        cache = cls(path, identity, root=root)
         shown = path.relative_to(root) if path.is_relative_to(root) else path
+        if not path.exists() and not path.is_symlink():
+            return cache
         try:
-            if path.is_symlink() or (path.exists() and not path.is_file()):
-                cache.notes.append(f"ignored the plan cache {shown}: not a regular file")
-                return cache
-            if not path.exists():
-                return cache
-            if path.stat().st_size > MAX_CACHE_BYTES:
-                cache.notes.append(f"ignored the plan cache {shown}: larger than {MAX_CACHE_BYTES // 2**20} MB")
-                return cache
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, ValueError):
+            data = json.loads(read_confined(root, path, MAX_CACHE_BYTES).decode("utf-8"))
+        except UnsafeFileError as exc:
+            cache.notes.append(f"ignored the plan cache: {exc}")
+            return cache
+        except (OSError, UnicodeDecodeError, ValueError, RecursionError):
             cache.notes.append(f"ignored the plan cache {shown}: unreadable or not JSON (it is rewritten)")
             return cache
         if not isinstance(data, dict) or data.get("format") != CACHE_FORMAT:
@@ -170,6 +170,10 @@ class LiveCache:
         temp: str | None = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            if self.root is not None and not self.path.parent.resolve().is_relative_to(self.root.resolve()):
+                return f"the plan cache was not written: {CACHE_DIR} leads outside the project"
+            if self.path.is_symlink():
+                return f"the plan cache was not written: {self.path.name} is a symbolic link"
             ignore = self.path.parent / ".gitignore"
             if not ignore.exists():
                 ignore.write_text("# portkey-gitops plan cache: local, never committed\n*\n")

@@ -186,3 +186,27 @@ async def test_secret_values_never_reach_the_cache(client: PortkeyClient, sandbo
     kinds = {key.split(":", 1)[0] for key in json.loads(text)["entries"]}
     assert kinds <= {"prompt", "partial"} and "prompt" in kinds
     assert (project / CACHE_DIR / ".gitignore").read_text().strip().endswith("*")
+
+
+async def test_a_cache_directory_leading_outside_the_project_is_neither_read_nor_written(
+    client: PortkeyClient, sandbox: Sandbox, project: Path, tmp_path: Path
+) -> None:
+    await applied(client, project, sandbox, "moves")
+    [path] = cache_files(project)
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / path.name).write_text(path.read_text())
+    cache_dir = project / CACHE_DIR
+    for child in cache_dir.iterdir():
+        child.unlink()
+    cache_dir.rmdir()
+    cache_dir.symlink_to(outside, target_is_directory=True)
+    before = (outside / path.name).read_text()
+
+    planned = await plan_project(client, project, behaviour=MOVES)
+
+    assert not actions(planned.plan) and not planned.plan.errors
+    assert "list_prompt_versions" in [r.operation for r in sandbox.requests()]  # nothing read from outside
+    assert (outside / path.name).read_text() == before  # nor written there
+    assert sorted(p.name for p in outside.iterdir()) == [path.name]
+    assert [w for w in planned.plan.warnings if "plan cache" in w], planned.plan.warnings
