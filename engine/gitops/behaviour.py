@@ -77,8 +77,7 @@ SWITCHES: tuple[Switch, ...] = (
         "listing_stamp", ("static", "moves"), "static",
         "undocumented: live lists carry last_updated_at (prompts-list.json, configs-list.json) at 1 s resolution; "
         "nothing says a new version, a publish or a label change moves the prompt's or partial's stamp",
-        {"static": "a warm plan reads every prompt's and partial's versions, as a cold one does (the cache in "
-                   ".portkey/cache is not trusted for them)",
+        {"static": "every plan reads every prompt's and partial's versions (no plan cache is kept)",
          "moves": "a warm plan reads only objects whose listing entry changed since the cache was written "
                   "(listing pages only when nothing changed)"},
     ),

@@ -4,7 +4,7 @@ A plan lists every kind anyway; an object whose listing entry (every field of it
 ``last_updated_at`` stamp among them) is exactly what it was when its details were last read need
 not be read again, provided the account moves that stamp on every change to the object: a new
 version, a publish, a label change. Whether it does is the behaviour switch ``listing_stamp``
-(``portkey-gitops doctor`` measures it); under its default, ``static``, nothing cached is trusted.
+(``portkey-gitops doctor`` measures it); under its default, ``static``, there is no cache at all.
 
 The file (``.portkey/cache/live-<account>.json``, git-ignored by a ``.gitignore`` beside it) is
 written atomically and holds only prompts and partials: kinds that may carry secrets (configs,

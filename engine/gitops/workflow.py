@@ -109,8 +109,8 @@ async def plan_project(
     as moves. ``scope``/``git_moves`` replay a saved plan's partial scope and detected renames.
     ``before_read(workspace_id)`` runs right before the account is read (apply takes its lease there, so
     what it plans is what no other apply is changing); its requests are not counted in the plan's.
-    ``use_cache``: read and write the warm-plan cache under ``.portkey/cache`` (engine.gitops.cache); it
-    spares reads only where the doctor found that listings' stamps move (switch ``listing_stamp``)."""
+    ``use_cache``: read and write the warm-plan cache under ``.portkey/cache`` (engine.gitops.cache), which
+    happens only where the doctor found that listings' stamps move (switch ``listing_stamp=moves``)."""
     environ = os.environ if environ is None else environ
     before = client.request_count
     state = load_project(root, env=env, environ=environ)
@@ -141,7 +141,7 @@ async def plan_project(
             candidates.setdefault(resource.kind, set()).update(adoption_names(resource))
     assert behaviour is not None
     cache = None
-    if use_cache:
+    if use_cache and behaviour["listing_stamp"] == "moves":  # under 'static' nothing cached is trusted: no file
         cache = LiveCache.open(root, identity(client.settings.base_url, workspace_id, state.project.name_prefix,
                                               behaviour.values))
     reader = Reader(client, workspace_id, state.project.name_prefix, concurrency, candidates, behaviour, cache)
