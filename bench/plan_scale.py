@@ -1,9 +1,11 @@
 """Benchmark: the product against a naive sequential loop, at 10, 100 and 1,000 prompts.
 
-    python bench/plan_scale.py                      # sizes 10,100,1000; cold apply at 10,100 (~5 min)
-    python bench/plan_scale.py --apply-sizes 10,100,1000 --cpu-sizes 3000,10000 --write /tmp/tables.md
-                                                    # the tables of bench/RESULTS.md (~15 min); its
+    python bench/plan_scale.py                      # sizes 10,100,1000, cold and warm plans; cold apply
+                                                    # at 10,100 (~5 min on a quiet machine): the tables
+    python bench/plan_scale.py --cpu-sizes 3000,10000 --write /tmp/tables.md
+                                                    # the tables of bench/RESULTS.md (~20 min); its
                                                     # targets section is written from them by hand
+                                                    # (--apply-sizes 10,100,1000 adds apply at 1,000)
 
 One run, one sandbox served over real HTTP (uvicorn on a thread of this process), and every
 measured operation in its own child process, so CPU time and peak RSS are the client's alone
