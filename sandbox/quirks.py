@@ -6,7 +6,7 @@ Two groups, each a named quirk with a fixed set of values:
 - the thin-evidence switches, named and valued exactly as the engine's switches
   (``engine/gitops/behaviour.py`` SWITCHES; a test keeps the two lists equal, the sandbox imports
   nothing from the engine): ``active_version``, ``versions_template``, ``label_write``,
-  ``name_chars``, ``tool_choice_string``, ``policy_conditions_put``;
+  ``name_chars``, ``tool_choice_string``, ``policy_conditions_put``, ``listing_stamp``;
 - the evidenced shapes, which the sandbox follows by default; each is a quirk too so the spec's shape
   can still be served: ``versions_envelope``, ``config_encoding``, ``parameters_echo``, ``prompt_shape``.
 
@@ -56,6 +56,9 @@ QUIRKS: tuple[Quirk, ...] = (
     Quirk("policy_conditions_put", ("accepted", "refused"),
           "PUT on rate- and usage-limit policies may change `conditions` (backend changelog v1.16.0) "
           "or refuses them with 400"),
+    Quirk("listing_stamp", ("static", "moves"),
+          "a prompt's or partial's listed `last_updated_at` moves only when its own fields change (name, "
+          "collection, status: static) or also on a new version, a publish and a label change (moves)"),
     # --- evidenced shapes: the default is the real API's, the other value the spec's ------------
     Quirk("versions_envelope", ("wrapped", "bare"),
           "prompt and partial versions lists: {data:[…]} newest first (Terraform provider "

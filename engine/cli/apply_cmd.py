@@ -43,7 +43,7 @@ def apply(
     prune: Annotated[bool, typer.Option(help="Delete managed objects that left the repo.")] = False,
     allow_mass_delete: Annotated[bool, typer.Option(help="Allow more deletes than the threshold.")] = False,
     lock: LockOpt = None,
-    parallelism: ParallelOpt = 8,
+    parallelism: ParallelOpt = 16,
     adopt: AdoptOpt = False,
     allow_dirty: Annotated[bool, typer.Option(
         help="With CI=true, apply even though the working tree has uncommitted changes.")] = False,

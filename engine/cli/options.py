@@ -31,7 +31,8 @@ AdoptOpt = Annotated[
                        "marker) instead of creating a duplicate; like Terraform's import blocks.")
 ]
 ParallelOpt = Annotated[
-    int, typer.Option("--parallelism", min=1, max=64, help="Concurrent reads of live state (a rate-limit knob).")
+    int, typer.Option("--parallelism", min=1, max=64,
+                      help="Concurrent reads of live state (default 16; a rate-limit knob).")
 ]
 SandboxDbOpt = Annotated[
     Path | None,

@@ -40,7 +40,7 @@ def plan(
         bool, typer.Option("--detailed-exitcode", help="Exit 0 no changes, 2 changes, 1 error.")
     ] = False,
     lock: LockOpt = None,
-    parallelism: ParallelOpt = 8,
+    parallelism: ParallelOpt = 16,
     adopt: AdoptOpt = False,
     changed_since: Annotated[str | None, typer.Option(
         "--changed-since", metavar="REF",

@@ -73,6 +73,14 @@ SWITCHES: tuple[Switch, ...] = (
         {"accepted": "a change of conditions updates the policy in place (its counters stay)",
          "refused": "a change of conditions replaces the policy (delete + create; counters reset)"},
     ),
+    Switch(
+        "listing_stamp", ("static", "moves"), "static",
+        "undocumented: live lists carry last_updated_at (prompts-list.json, configs-list.json) at 1 s resolution; "
+        "nothing says a new version, a publish or a label change moves the prompt's or partial's stamp",
+        {"static": "every plan reads every prompt's and partial's versions (no plan cache is kept)",
+         "moves": "a warm plan reads only objects whose listing entry changed since the cache was written "
+                  "(listing pages only when nothing changed)"},
+    ),
 )
 BY_NAME: dict[str, Switch] = {s.name: s for s in SWITCHES}
 

@@ -11,7 +11,10 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import anyio
+
 from engine.gitops.behaviour import BY_NAME
+from engine.gitops.cache import fine_stamps, stamp_of
 from engine.gitops.doctor import CheckFailed, Finding, Scratch, answer_id, describe, not_run
 from engine.gitops.live import META_KEY, PROMPT_VERSION_FIELDS, as_int, rows
 from engine.portkey import PortkeyError
@@ -32,6 +35,8 @@ ASSUMPTIONS: dict[str, tuple[str, str | None]] = {
     "rename": ("renaming a prompt keeps its id, slug, versions and published version", None),
     "paging": ("lists honour page_size and current_page", None),
     "policy_conditions_put": ("PUT on a rate-limit policy changes its conditions in place", "policy_conditions_put"),
+    "listing_stamp": ("a prompt's listed last_updated_at moves on a new version, a publish and a label change",
+                      "listing_stamp"),
 }
 
 MODEL = "gpt-4o-mini"
@@ -58,6 +63,7 @@ class Probe:
         self.published: tuple[int, str] | None = None  # (number, id) of the version the first check published
         self.last_version: tuple[int, str] | None = None  # the newest version made
         self.prompts = 0  # prompts made in the scratch collection
+        self._stamp_version: tuple[int, str] = (0, "")  # the version the listing_stamp check made
         self._found: list[Finding] = []
 
     async def choose_virtual_key(self, given: str | None, notes: list[str]) -> None:
@@ -89,6 +95,7 @@ class Probe:
             (self.rename, ("rename",)),
             (self.paging, ("paging",)),
             (self.policy, ("policy_conditions_put",)),
+            (self.listing_stamp, ("listing_stamp",)),
         ]
         findings: list[Finding] = []
         for check, names in checks:
@@ -378,6 +385,67 @@ class Probe:
             self.found("policy_conditions_put", "answered OK but kept the old conditions", "refused")
         else:
             raise CheckFailed(f"after the PUT the policy's conditions read {_short(held)}")
+
+    async def listing_stamp(self) -> None:
+        """A scratch prompt's listed stamp, before and after a new version, a publish and a label change."""
+        if self.s.collection_id is None:
+            raise CheckFailed("needs the scratch collection")
+        created = await self._create_prompt(self.s.name + "-stamp", "doctor stamp v1")
+        prompt_id = str(answer_id(created))
+        stamps = [await self._listed_stamp(prompt_id)]
+
+        async def new_version() -> None:
+            self._stamp_version = await self._new_version_of(prompt_id, await self.client.call(
+                "update_prompt", prompt_id=prompt_id, body=self._update_body("doctor stamp v2")))
+
+        async def publish() -> None:
+            await self.client.call("publish_prompt", prompt_id=prompt_id, body={"version": self._stamp_version[0]})
+
+        async def label() -> None:
+            name = f"{self.s.name}-stamp"
+            body = {"name": name, "description": "portkey-gitops doctor scratch label", **self.s.ws()}
+            label_id = str(answer_id(await self.s.create("label", "create_prompt_label", name, body)))
+            await self.client.call("update_prompt_version", prompt_id=prompt_id, version_id=self._stamp_version[1],
+                                   body={"label_id": label_id})
+
+        steps: list[tuple[str, Callable[[], Awaitable[None]]]] = [
+            ("a new version", new_version), ("a publish", publish), ("a label change", label)]
+        moved: list[tuple[str, bool]] = []
+        for what, step in steps:
+            await anyio.sleep(stamp_wait(stamps[-1]))  # one resolution step, so a move can show
+            await step()
+            stamps.append(await self._listed_stamp(prompt_id))
+            moved.append((what, stamps[-1] != stamps[-2]))
+        shown = "; ".join(f"{what}: {'moved' if did else 'did not move'}" for what, did in moved)
+        self.found("listing_stamp", f"{shown} (stamps {', '.join(stamps)})",
+                   "moves" if all(did for _, did in moved) else "static")
+
+    async def _listed_stamp(self, prompt_id: str) -> str:
+        """The scratch prompt's stamp as the prompts listing (filtered to the scratch collection) shows it."""
+        query = {"collection_id": self.s.collection_id, "page_size": 100, **self.s.ws()}
+        items, _, _ = list_items(await self.client.call("list_prompts", current_page=0, **query))
+        for item in items:
+            if isinstance(item, dict) and str(answer_id(item)) == prompt_id:
+                stamp = stamp_of(item)
+                if stamp is None:
+                    raise CheckFailed("the prompts listing carries no last_updated_at or updated_at")
+                return stamp
+        raise CheckFailed("the scratch prompt is not in the prompts listing of its collection")
+
+    async def _new_version_of(self, prompt_id: str, answer: Any) -> tuple[int, str]:
+        """The (number, id) of the version an update of ``prompt_id`` made: by its id, else the newest."""
+        made = _version_id(answer)
+        listed = rows(await self.client.call("list_prompt_versions", prompt_id=prompt_id))
+        numbered = [(number, str(row.get("id"))) for row in listed if (number := _number(row)) is not None]
+        if not numbered:
+            raise CheckFailed("the versions list holds no numbered versions")
+        return next(((n, i) for n, i in numbered if made is not None and i == made), max(numbered))
+
+
+def stamp_wait(stamp: str) -> float:
+    """Seconds to wait before a change so it can get another stamp: a second for whole-second stamps
+    (live: ``…:03.000Z``), a few milliseconds for finer ones (the sandbox)."""
+    return 0.02 if fine_stamps([{"last_updated_at": stamp}]) else 1.1
 
 
 # ---- reading answers -----------------------------------------------------------------------------

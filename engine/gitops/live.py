@@ -21,11 +21,14 @@ from typing import Any
 import anyio
 
 from engine.gitops.behaviour import DEFAULT, Behaviour
+from engine.gitops.cache import CACHED_KINDS, OBJECT_FIELDS, LiveCache, fine_stamps, settled, stamp_of
 from engine.gitops.canonical import content_hash, redact, secret_paths
 from engine.gitops.lease import RESERVED_LABELS
 from engine.gitops.model import BUILTIN_LABELS, SECRET_BEARING, ResourceKind
 from engine.portkey import PortkeyClient, PortkeyError, operations
-from engine.portkey.normalize import UnexpectedAnswer, flag, kind_of, prompt_versions
+from engine.portkey.normalize import UnexpectedAnswer, flag, kind_of, list_items, prompt_versions
+from engine.portkey.operation import Paging
+from engine.portkey.paging import Pager
 
 LABEL_MARK = "[managed by portkey-gitops]"
 DISPLAY_SEPARATOR = " · "
@@ -224,14 +227,18 @@ class Reader:
     def __init__(
         self, client: PortkeyClient, workspace: str | None, prefix: str, concurrency: int = 8,
         candidates: dict[ResourceKind, set[str]] | None = None, behaviour: Behaviour = DEFAULT,
+        cache: LiveCache | None = None,
     ):
         """``candidates``: names of unmarked objects whose details are read too (adoption);
-        ``behaviour``: how the account behaves where the evidence is thin (``active_version`` here)."""
+        ``behaviour``: how the account behaves where the evidence is thin (``active_version`` here);
+        ``cache``: what the last plan read (engine.gitops.cache), trusted only under ``listing_stamp=moves``
+        and only for objects whose listing entry is unchanged; what this read finds is recorded in it."""
         self.candidates = candidates or {}
         self.client = client
         self.workspace = workspace
         self.prefix = prefix
         self.behaviour = behaviour
+        self.cache = cache
         self._limit = anyio.Semaphore(concurrency)
 
     def _ws(self) -> dict[str, str]:
@@ -249,12 +256,32 @@ class Reader:
         return answer
 
     async def _list(self, name: str, **params: Any) -> tuple[list[dict[str, Any]], bool]:
-        """Every item of a list; each must be an object with usable id, slug, name and description."""
-        async with self._limit:
-            items, complete = await self.client.list_all(name, **params)
+        """Every item of a list; each must be an object with usable id, slug, name and description.
+
+        Pages after the first are read concurrently when the first page is full and says how many items
+        there are; the pages are then walked by the client's own pager, in order, with its completeness
+        rules (a page it needs that was not read ahead is read then), so only the waiting changes."""
+        op = operations.get(name)
+        ahead: dict[int, Any] = {}
+        if op.paging is Paging.OFFSET:
+            first = await self._call(name, **params, current_page=0, page_size=PAGE_SIZE)
+            ahead[0] = first
+            try:
+                listed, total, _ = list_items(first)
+            except ValueError:
+                listed, total = [], None  # the pager reports it
+            if total is not None and len(listed) == PAGE_SIZE and total > PAGE_SIZE:
+                pages = range(1, min(-(-total // PAGE_SIZE), MAX_PAGES_AHEAD))
+
+                async def read_page(number: int) -> None:
+                    ahead[number] = await self._call(name, **params, current_page=number, page_size=PAGE_SIZE)
+
+                await gather(read_page(number) for number in pages)
+        pager = Pager(_ReadAhead(self, ahead), op, params, page_size=PAGE_SIZE)  # type: ignore[arg-type]
+        items = [item async for item in pager]
         for item in items:
             check_item(name, item)
-        return items, complete
+        return items, bool(pager.complete)
 
     async def read(self, kinds: set[ResourceKind]) -> LiveState:
         """Read every kind in ``kinds`` (plus labels and collections, which others refer to)."""
@@ -331,11 +358,30 @@ class Reader:
     async def _with_details(
         self, objects: list[LiveObject], detail: Any
     ) -> list[LiveObject]:
-        """Read details of marked objects (and adoption candidates) concurrently."""
-        await gather(
-            detail(obj) for obj in objects
-            if obj.key is not None or obj.name in self.candidates.get(obj.kind, ())
-        )
+        """Read details of marked objects (and adoption candidates) concurrently; with a cache, objects whose
+        listing entry is unchanged since it was written are restored from it instead (``listing_stamp=moves``)."""
+        wanted = [obj for obj in objects if obj.key is not None or obj.name in self.candidates.get(obj.kind, ())]
+        cache = self.cache
+        if cache is None or not wanted or wanted[0].kind not in CACHED_KINDS:
+            await gather(detail(obj) for obj in wanted)
+            return objects
+        trusted = self.behaviour["listing_stamp"] == "moves"
+        fine = fine_stamps(obj.raw for obj in objects)
+        listed = {id(obj): obj.raw for obj in wanted}
+        pending = []
+        for obj in wanted:
+            saved = cache.lookup(obj.kind, obj.id, obj.raw) if trusted else None
+            if saved is None:
+                pending.append(obj)
+            else:
+                for name in OBJECT_FIELDS:
+                    setattr(obj, name, saved[name])
+        await gather(detail(obj) for obj in pending)
+        for obj in pending:
+            item = listed[id(obj)]
+            stamp = stamp_of(item)
+            if stamp is not None and settled(stamp, fine):
+                cache.record(obj.kind, obj.id, item, {name: getattr(obj, name) for name in OBJECT_FIELDS})
         return objects
 
     def _published_from_list(self) -> bool:
@@ -449,6 +495,24 @@ class Reader:
     async def _usage_limits(self, state: LiveState) -> tuple[list[LiveObject], bool]:
         items, complete = await self._list("list_usage_limits", **self._ws(), status="active")
         return [self._obj(ResourceKind.USAGE_LIMIT, item) for item in items], complete
+
+
+PAGE_SIZE = 100  # items a listing page asks for (the client's pager default)
+MAX_PAGES_AHEAD = 1_000  # pages of one listing read ahead at most (100,000 items); the pager reads any beyond
+
+
+class _ReadAhead:
+    """What a Pager calls: answers the pages read ahead (each once), reads any other page through the Reader."""
+
+    def __init__(self, reader: Reader, pages: dict[int, Any]) -> None:
+        self._reader = reader
+        self._pages = pages
+
+    async def call(self, name: str, /, **params: Any) -> Any:
+        page = params.get("current_page")
+        if isinstance(page, int) and page in self._pages:
+            return self._pages.pop(page)
+        return await self._reader._call(name, **params)
 
 
 async def gather(jobs: Iterable[Awaitable[None]]) -> None:

@@ -52,6 +52,7 @@ class _Context:
     collection_keys: dict[str, str] = field(default_factory=dict)  # collection id -> key
     failed: set[str] = field(default_factory=set)  # addresses with an error: not planned
     adopted: set[str] = field(default_factory=set)  # addresses matched to an unmarked object (--adopt)
+    sent_hashes: dict[str, str] = field(default_factory=dict)  # prompt address -> hash of its content as sent
 
     def error(self, address: str, message: str, code: DiagnosticCode) -> None:
         self.failed.add(address)
@@ -205,7 +206,9 @@ def _plan_resource(ctx: _Context, resource: Resource) -> Change | None:
     obj = ctx.matched.get(resource.address)
     compare = _resolved(ctx, resource)
     wanted = kinds.desired(compare, ctx.refs)
-    desired = kinds.desired(resource, ctx.refs)
+    desired = wanted if compare is resource else kinds.desired(resource, ctx.refs)  # one computation without secrets
+    if resource.kind is ResourceKind.PROMPT:
+        ctx.sent_hashes[resource.address] = content_hash(desired)
     after = redact(desired, _secret_paths(resource.kind, resource.secrets, desired))
     change = Change(
         address=resource.address, kind=resource.kind.value, key=resource.key, actions=[], after=after,
@@ -461,7 +464,8 @@ def _prompt_drift(
     stamp = kinds.stamped_hash(obj)
     if stamp is None:
         return False
-    if stamp == content_hash(kinds.desired(resource, ctx.refs)):
+    sent = ctx.sent_hashes.get(resource.address) or content_hash(kinds.desired(resource, ctx.refs))
+    if stamp == sent:
         if wanted == have:
             return True
         paths = _secret_paths(resource.kind, resource.secrets, have, wanted)

@@ -22,6 +22,7 @@ from engine.errors import PlanBlockedError, PlanningError
 from engine.gitops import gitinfo, kinds
 from engine.gitops.apply import Applier, ApplyResult, Hook
 from engine.gitops.behaviour import DEFAULT, Behaviour, DoctorFileError, load_behaviour
+from engine.gitops.cache import LiveCache, identity
 from engine.gitops.canonical import content_hash
 from engine.gitops.lease import ApplyLease, Notify
 from engine.gitops.live import LiveState, Reader
@@ -32,6 +33,11 @@ from engine.gitops.model import DesiredState, Resource, ResourceKind
 from engine.gitops.plan import DiagnosticCode, Plan, PlanDiagnostic, changes_digest, load_diagnostic
 from engine.gitops.planner import PlanOptions, adoption_names, applied_hash, build_plan, live_refs
 from engine.portkey import PortkeyClient
+
+# Concurrent reads of live state by default: bounded, and a rate-limit knob (--parallelism). Reads are
+# idempotent GETs retried on 429 with backoff; 16 at once keeps a 1,000-prompt plan at 50 ms latency
+# under a tenth of a sequential loop's time while staying far below Portkey's per-key rate limits.
+READ_CONCURRENCY = 16
 
 
 class StalePlanError(PlanningError):
@@ -49,6 +55,7 @@ class Planned:
     live: LiveState | None
     workspace_id: str | None = None
     behaviour: Behaviour = DEFAULT  # what the plan assumed of the account; apply assumes the same
+    cache: LiveCache | None = None  # the warm-plan cache this plan read and wrote (apply forgets what it writes)
 
 
 async def resolve_workspace(client: PortkeyClient, workspace: str | None) -> str | None:
@@ -85,7 +92,7 @@ async def plan_project(
     prune: bool = False,
     allow_mass_delete: bool = False,
     environ: Mapping[str, str] | None = None,
-    concurrency: int = 8,
+    concurrency: int = READ_CONCURRENCY,
     lock: Lock | None = None,
     adopt: bool = False,
     behaviour: Behaviour | None = None,
@@ -93,6 +100,7 @@ async def plan_project(
     scope: Sequence[str] | None = None,
     git_moves: Sequence[Sequence[str]] | None = None,
     before_read: Callable[[str | None], Awaitable[None]] | None = None,
+    use_cache: bool = True,
 ) -> Planned:
     """Load, read live state, diff. File errors stop before any HTTP request.
 
@@ -101,7 +109,9 @@ async def plan_project(
     what depends on them; prune is then off. Files git sees as renamed since that ref (default HEAD) plan
     as moves. ``scope``/``git_moves`` replay a saved plan's partial scope and detected renames.
     ``before_read(workspace_id)`` runs right before the account is read (apply takes its lease there, so
-    what it plans is what no other apply is changing); its requests are not counted in the plan's."""
+    what it plans is what no other apply is changing); its requests are not counted in the plan's.
+    ``use_cache``: read and write the warm-plan cache under ``.portkey/cache`` (engine.gitops.cache), which
+    happens only where the doctor found that listings' stamps move (switch ``listing_stamp=moves``)."""
     environ = os.environ if environ is None else environ
     before = client.request_count
     state = load_project(root, env=env, environ=environ)
@@ -131,10 +141,17 @@ async def plan_project(
     if adopt:
         for resource in state.resources.values():
             candidates.setdefault(resource.kind, set()).update(adoption_names(resource))
-    reader = Reader(client, workspace_id, state.project.name_prefix, concurrency, candidates, behaviour)
+    assert behaviour is not None
+    cache = None
+    if use_cache and behaviour["listing_stamp"] == "moves":  # under 'static' nothing cached is trusted: no file
+        cache = LiveCache.open(root, identity(client.settings.base_url, workspace_id, state.project.name_prefix,
+                                              behaviour.values))
+    reader = Reader(client, workspace_id, state.project.name_prefix, concurrency, candidates, behaviour, cache)
     live = await reader.read(set(ResourceKind))
     live.requests = client.request_count - before
-    assert behaviour is not None
+    cache_notes = list(cache.notes) if cache is not None else []
+    if cache is not None and (failed := cache.save()):
+        cache_notes.append(failed)
     plan = build_plan(
         state, live,
         PlanOptions(prune=prune, allow_mass_delete=allow_mass_delete, secrets=_secrets(environ), lock=lock,
@@ -146,8 +163,8 @@ async def plan_project(
         plan.changes = [c for c in plan.changes if c.address in git.only]
         for order, change in enumerate(plan.changes):
             change.order = order
-    plan.warnings = [str(d) for d in state.warnings] + git.notes + plan.warnings
-    return Planned(plan.freeze(), state, live, workspace_id, behaviour)
+    plan.warnings = [str(d) for d in state.warnings] + git.notes + cache_notes + plan.warnings
+    return Planned(plan.freeze(), state, live, workspace_id, behaviour, cache)
 
 
 @dataclass
@@ -291,6 +308,9 @@ async def _apply(
 ) -> ApplyResult:
     _check_ready(planned)
     assert planned.live is not None
+    if planned.cache is not None:  # what this apply writes is read again by the next plan, whatever its stamp
+        planned.cache.forget(str(c.remote["id"]) for c in planned.plan.changes if not c.is_noop and c.remote.get("id"))
+        planned.cache.save()
     matched = _matched(planned)
     applied_at = now_stamp()
     applier = Applier(

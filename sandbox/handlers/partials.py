@@ -105,7 +105,8 @@ def update_prompt_partial(ctx: Ctx) -> Any:
         note = opt_str(ctx.body, "description") or opt_str(ctx.body, "version_description")
         version = _new_version(ctx.tx, partial, string, note)
         answer = {"prompt_partial_version_id": version["id"]}
-    partial["last_updated_at"] = ids.now_iso()
+    if not answer or ctx.quirks["listing_stamp"] == "moves":  # quirk listing_stamp: a new version moves it?
+        partial["last_updated_at"] = ids.now_iso()
     ctx.tx.put("partial", partial)
     return answer
 

@@ -343,7 +343,8 @@ def update_prompt(ctx: Ctx) -> Any:
         base = PROMPTS.at(ctx.tx, prompt, "latest") if patch else None
         version = _new_version(ctx.tx, prompt, _version_values(body, base, ctx.quirks))
         answer = {"id": prompt["id"], "slug": prompt["slug"], "prompt_version_id": version["id"]}
-    prompt["last_updated_at"] = ids.now_iso()
+    if not answer or ctx.quirks["listing_stamp"] == "moves":  # quirk listing_stamp: a new version moves it?
+        prompt["last_updated_at"] = ids.now_iso()
     ctx.tx.put("prompt", prompt)
     return answer
 
@@ -387,6 +388,7 @@ def update_prompt_version(ctx: Ctx) -> Any:
     if label_ref is None:
         version["label_ids"] = []
         ctx.tx.put("prompt_version", version)
+        _label_moved(ctx, prompt)
         return {}
     if not isinstance(label_ref, str):
         raise invalid("label_id", "must be a label UUID or null")
@@ -402,4 +404,12 @@ def update_prompt_version(ctx: Ctx) -> Any:
     elif label["id"] not in version["label_ids"]:
         version["label_ids"].append(label["id"])
     ctx.tx.put("prompt_version", version)
+    _label_moved(ctx, prompt)
     return {}
+
+
+def _label_moved(ctx: Ctx, prompt: Doc) -> None:
+    """Under the quirk listing_stamp=moves a label change moves the prompt's listed stamp."""
+    if ctx.quirks["listing_stamp"] == "moves":
+        prompt["last_updated_at"] = ids.now_iso()
+        ctx.tx.put("prompt", prompt)

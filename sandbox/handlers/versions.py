@@ -101,7 +101,9 @@ class Versioned:
         if self.at(ctx.tx, doc, str(number)) is None:
             raise not_found(f"{self.title} version", f"{doc['slug']}@{number}")
         doc["published_version"] = number
-        doc["last_updated_at"] = ids.now_iso()
+        doc["published_at"] = ids.now_iso()  # kept, never served: when the publish happened
+        if ctx.quirks["listing_stamp"] == "moves":  # quirk listing_stamp: a publish moves the listed stamp?
+            doc["last_updated_at"] = doc["published_at"]
         ctx.tx.put(self.kind, doc)
         return {}
 

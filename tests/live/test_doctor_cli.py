@@ -39,9 +39,9 @@ def test_doctor_sandbox_prints_the_table_saves_the_result_and_plans_read_it(cli:
     for switch in SWITCHES:
         assert switch.name in run.out
     assert "What the engine will do" in run.out
-    assert re.search(r"9 of 9 checks ran .* \d+ requests", run.err)
+    assert re.search(r"10 of 10 checks ran .* \d+ requests", run.err)
     saved = json.loads((root / DOCTOR_FILE).read_text())
-    assert saved["format"] == 1 and saved["checked_at"] and len(saved["findings"]) == 9
+    assert saved["format"] == 1 and saved["checked_at"] and len(saved["findings"]) == 10
     behaviour = load_behaviour(root)
     assert behaviour.source == DOCTOR_FILE
     assert {s.name: behaviour[s.name] for s in SWITCHES} == saved["switches"]

@@ -168,6 +168,9 @@ def _round_trip(text: str, file: str, line_offset: int) -> YamlDoc | Diagnostic:
 
 # ---- the fast path: libyaml composes, we build plain data and positions --------------------------
 
+# Not ruamel.yaml.clib (issue 13 asks for one YAML library): its 0.2.x wheels bundle libyaml 0.1.7, which
+# refuses plain scalars holding ':' in flow collections ("[guardrail:pii-redaction]") that libyaml 0.2.x here
+# and ruamel's round-trip parser read, so such files would all take the slow path.
 try:  # PyYAML's libyaml binding; without it every document takes the round-trip path
     from yaml import MappingNode, ScalarNode, SequenceNode
     from yaml._yaml import CParser as _CParser

@@ -1,0 +1,196 @@
+"""The warm-plan cache: what the last plan read of each prompt and partial, keyed by its listing entry.
+
+A plan lists every kind anyway; an object whose listing entry (every field of it, its
+``last_updated_at`` stamp among them) is exactly what it was when its details were last read need
+not be read again, provided the account moves that stamp on every change to the object: a new
+version, a publish, a label change. Whether it does is the behaviour switch ``listing_stamp``
+(``portkey-gitops doctor`` measures it); under its default, ``static``, there is no cache at all.
+
+The file (``.portkey/cache/live-<account>.json``, git-ignored by a ``.gitignore`` beside it) is
+written atomically and holds only prompts and partials: kinds that may carry secrets (configs,
+guardrails) are never cached, and an entry holding a registered secret value is left out. It is an
+optimisation only: a cache that is corrupt, of another format, or written for another base URL,
+workspace, name prefix or behaviour is ignored with a one-line note, and an entry is used only when
+the listing proves it current.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from engine.gitops.canonical import content_hash
+from engine.gitops.model import ResourceKind
+from engine.redaction import scrub
+
+CACHE_DIR = Path(".portkey") / "cache"
+CACHE_FORMAT = 1
+MAX_CACHE_BYTES = 64 * 1024 * 1024
+CACHED_KINDS = frozenset({ResourceKind.PROMPT, ResourceKind.PARTIAL})
+STAMP_FIELDS = ("last_updated_at", "updated_at")
+# What an entry restores onto a LiveObject (see live.Reader): everything the detail reads set.
+OBJECT_FIELDS = ("slug", "raw", "latest", "version", "published_version", "version_ids", "labels")
+
+
+def cache_path(root: Path, base_url: str, workspace: str | None) -> Path:
+    """The cache file for one account and workspace (one file each, so environments do not evict each other)."""
+    digest = hashlib.sha256(f"{base_url}\0{workspace or ''}".encode()).hexdigest()[:12]
+    return root / CACHE_DIR / f"live-{digest}.json"
+
+
+def stamp_of(item: Mapping[str, Any]) -> str | None:
+    """The version stamp a listing entry carries (``last_updated_at``, else ``updated_at``), if any."""
+    for name in STAMP_FIELDS:
+        value = item.get(name)
+        if isinstance(value, str) and value.strip():
+            return value
+    return None
+
+
+def _parsed(stamp: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(stamp.strip())
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def fine_stamps(items: Iterable[Mapping[str, Any]]) -> bool:
+    """Whether a listing's stamps have sub-second resolution (some stamp has a non-zero fraction)."""
+    for item in items:
+        moment = _parsed(stamp_of(item) or "")
+        if moment is not None and moment.microsecond:
+            return True
+    return False
+
+
+def settled(stamp: str, fine: bool, now: datetime | None = None) -> bool:
+    """Whether details read now can be cached under ``stamp``: a later change must get another stamp.
+
+    Live stamps have one-second resolution (``…:03.000Z``), so a change within the same second as the
+    stamp would keep it: details read less than two resolution steps after the stamp (or before it,
+    a clock ahead of ours) are not cached. Assumes this machine's clock is roughly in time (NTP)."""
+    moment = _parsed(stamp)
+    if moment is None:
+        return False
+    step = timedelta(milliseconds=1) if fine else timedelta(seconds=1)
+    return (now or datetime.now(UTC)) >= moment + 2 * step
+
+
+@dataclass
+class LiveCache:
+    """The entries of one cache file, and those recorded by this run (which replace them on save)."""
+
+    path: Path
+    identity: dict[str, Any]
+    entries: dict[str, dict[str, Any]] = field(default_factory=dict)  # "<kind>:<id>" -> entry
+    recorded: dict[str, dict[str, Any]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    reused: int = 0
+    root: Path | None = None  # the project: the cache is written only inside it
+
+    @classmethod
+    def open(cls, root: Path, identity: dict[str, Any]) -> LiveCache:
+        """The cache for ``identity`` (base URL, workspace, prefix, behaviour); empty, with a note, when the
+        file is unusable. Never raises for the file's content."""
+        from engine.gitops.loading.context import UnsafeFileError, read_confined
+
+        path = cache_path(root, str(identity.get("base_url")), identity.get("workspace"))
+        cache = cls(path, identity, root=root)
+        shown = path.relative_to(root) if path.is_relative_to(root) else path
+        if not path.exists() and not path.is_symlink():
+            return cache
+        try:
+            data = json.loads(read_confined(root, path, MAX_CACHE_BYTES).decode("utf-8"))
+        except UnsafeFileError as exc:
+            cache.notes.append(f"ignored the plan cache: {exc}")
+            return cache
+        except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+            cache.notes.append(f"ignored the plan cache {shown}: unreadable or not JSON (it is rewritten)")
+            return cache
+        if not isinstance(data, dict) or data.get("format") != CACHE_FORMAT:
+            cache.notes.append(f"ignored the plan cache {shown}: another format version (it is rewritten)")
+        elif data.get("identity") != identity:
+            cache.notes.append(f"ignored the plan cache {shown}: written for another account, base URL, "
+                               "workspace, prefix or doctor result (it is rewritten)")
+        elif not isinstance(data.get("entries"), dict):
+            cache.notes.append(f"ignored the plan cache {shown}: no entries (it is rewritten)")
+        else:
+            cache.entries = {k: v for k, v in data["entries"].items() if isinstance(v, dict)}
+        return cache
+
+    def lookup(self, kind: ResourceKind, object_id: str, listed: dict[str, Any]) -> dict[str, Any] | None:
+        """The saved details of an object whose listing entry is exactly ``listed``, if there are any."""
+        if kind not in CACHED_KINDS or stamp_of(listed) is None:
+            return None
+        entry = self.entries.get(f"{kind.value}:{object_id}")
+        if not entry or entry.get("listed") != content_hash(listed) or not isinstance(entry.get("object"), dict):
+            return None
+        saved = entry["object"]
+        if not all(name in saved for name in OBJECT_FIELDS) or not isinstance(saved["raw"], dict):
+            return None
+        try:
+            restored = {**saved, "version_ids": {int(k): str(v) for k, v in saved["version_ids"].items()},
+                        "labels": {str(k): int(v) for k, v in saved["labels"].items()}}
+        except (AttributeError, TypeError, ValueError):
+            return None
+        self.recorded[f"{kind.value}:{object_id}"] = entry
+        self.reused += 1
+        return restored
+
+    def record(self, kind: ResourceKind, object_id: str, listed: dict[str, Any], values: dict[str, Any]) -> None:
+        """Keep what was just read of an object listed as ``listed`` (the caller checked its stamp settled)."""
+        if kind not in CACHED_KINDS:
+            return
+        entry = {"listed": content_hash(listed), "object": {name: values[name] for name in OBJECT_FIELDS}}
+        text = json.dumps(entry, sort_keys=True, default=str)
+        if scrub(text) != text:
+            return  # holds a secret value this process knows: never written down
+        self.recorded[f"{kind.value}:{object_id}"] = json.loads(text)
+
+    def forget(self, object_ids: Iterable[str]) -> None:
+        """Drop the entries of objects about to be written (an apply): they are read again next time."""
+        gone = {str(i) for i in object_ids}
+        for table in (self.entries, self.recorded):
+            for key in [k for k in table if k.split(":", 1)[1] in gone]:
+                del table[key]
+
+    def save(self) -> str | None:
+        """Write the entries recorded by this run atomically; a one-line note when it cannot be written."""
+        body = json.dumps({"format": CACHE_FORMAT, "identity": self.identity, "entries": self.recorded},
+                          sort_keys=True, separators=(",", ":")) + "\n"
+        temp: str | None = None
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if self.root is not None and not self.path.parent.resolve().is_relative_to(self.root.resolve()):
+                return f"the plan cache was not written: {CACHE_DIR} leads outside the project"
+            if self.path.is_symlink():
+                return f"the plan cache was not written: {self.path.name} is a symbolic link"
+            ignore = self.path.parent / ".gitignore"
+            if not ignore.exists():
+                ignore.write_text("# portkey-gitops plan cache: local, never committed\n*\n")
+            handle, temp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                out.write(body)
+            os.replace(temp, self.path)
+            temp = None
+        except OSError as exc:
+            return f"the plan cache was not written ({exc.strerror or exc}); the next plan reads everything again"
+        finally:
+            if temp is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(temp)
+        return None
+
+
+def identity(base_url: str, workspace: str | None, prefix: str, behaviour: Mapping[str, str]) -> dict[str, Any]:
+    """What a cache must have been written for to be used."""
+    return {"base_url": base_url, "workspace": workspace or "", "prefix": prefix, "behaviour": dict(behaviour)}
