@@ -19,7 +19,7 @@ import anyio
 
 from engine import __version__
 from engine.gitops import gitinfo, kinds
-from engine.gitops.apply import Applier, ApplyResult, Hook
+from engine.gitops.apply import DEFAULT_PARALLELISM, Applier, ApplyResult, Hook
 from engine.gitops.behaviour import DEFAULT, Behaviour, DoctorFileError, load_behaviour
 from engine.gitops.canonical import content_hash
 from engine.gitops.lease import ApplyLease, Notify
@@ -232,20 +232,21 @@ def _stamp(plan: Plan, state: DesiredState, root: Path, git: _GitInputs | None =
 async def apply_planned(
     client: PortkeyClient, planned: Planned, *, environ: Mapping[str, str] | None = None,
     hook: Hook | None = None, lease: ApplyLease | None = None, warn: Notify | None = None,
+    parallelism: int = DEFAULT_PARALLELISM,
 ) -> ApplyResult:
     """Execute a plan that was just made (or checked with :func:`check_saved_plan`).
 
     Writes happen under the workspace's apply lease (engine.gitops.lease): ``lease`` when the caller
     took it after planning (the CLI), else it is taken here without waiting (another apply holding it
     stops this one before any write: LeaseHeldError) and released after; a plan with nothing to write
-    takes none. It is renewed while held."""
+    takes none. It is renewed while held. ``parallelism`` bounds the writes in flight at once."""
     environ = os.environ if environ is None else environ
     if lease is not None and lease.held:
         await lease.confirm()
-        return await _renewing(lease, _apply(client, planned, environ, hook))
+        return await _renewing(lease, _apply(client, planned, environ, hook, parallelism))
     _check_ready(planned)
     if all(change.is_noop for change in planned.plan.changes):
-        return await _apply(client, planned, environ, hook)  # nothing to write: no lease either
+        return await _apply(client, planned, environ, hook, parallelism)  # nothing to write: no lease either
     lease = ApplyLease(client, planned.workspace_id, warn=warn)
     await lease.acquire(0)
     if lease.moved:
@@ -253,7 +254,7 @@ async def apply_planned(
         raise StalePlanError("another apply changed the account since this plan was made; nothing was "
                              "applied. Plan again and review")
     try:
-        return await _renewing(lease, _apply(client, planned, environ, hook))
+        return await _renewing(lease, _apply(client, planned, environ, hook, parallelism))
     finally:
         await lease.release()
 
@@ -286,6 +287,7 @@ def _check_ready(planned: Planned) -> None:
 
 async def _apply(
     client: PortkeyClient, planned: Planned, environ: Mapping[str, str], hook: Hook | None,
+    parallelism: int = DEFAULT_PARALLELISM,
 ) -> ApplyResult:
     _check_ready(planned)
     assert planned.live is not None
@@ -297,6 +299,7 @@ async def _apply(
         default_collection=planned.live.default_collection,
         secrets=_secrets(environ), hook=hook, behaviour=planned.behaviour,
         provenance={**gitinfo.provenance(planned.plan.source, environ), "applied_at": applied_at},
+        parallelism=parallelism,
     )
     result = await applier.run(planned.plan)
     result.lock = lock_after(planned, applier.refs, applied_at=applied_at)
