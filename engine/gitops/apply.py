@@ -48,6 +48,9 @@ _IN_PLACE = (Action.MOVE, Action.UPDATE, Action.ADOPT)
 # Steps of phase two for every kind: what callers are served changes with them.
 _SERVED = (Action.PUBLISH, Action.LABEL, Action.DELETE, Action.ARCHIVE)
 DEFAULT_PARALLELISM = 8  # writes of one dependency level in flight at once (apply --parallelism)
+# Times a create or a version-making write is sent in all, each again only after a read showed that the
+# one before did not arrive.
+WRITE_SENDS = 3
 # Seconds to wait before reading a versions list again when the version an update just made is not in it
 # yet (read lag): a bounded retry, then apply stops rather than guess.
 VERSION_LOOKUP_DELAYS: tuple[float, ...] = (0.5, 1.0, 2.0)
@@ -491,21 +494,23 @@ class Applier:
         ), self.provenance)
         operation = kinds.OPERATIONS[resource.kind].create
         note = ""
-        try:
-            created = await self._send_for_object(operation, body=body)
-        except PortkeyError as exc:
-            if not _ambiguous(exc):
-                raise
-            # Never send a create again that may have arrived: read whether it did (the lease keeps others out).
-            await self._settle(exc)
-            found = await self._find_by_name(resource.kind, str(body["name"]))
-            if found is not None:
-                created, note = found, " (its answer was lost; found by name)"
-            elif _may_repeat(exc):
+        for sent in range(1, WRITE_SENDS + 1):
+            try:
                 created = await self._send_for_object(operation, body=body)
-                note = " (sent again: the first did not arrive)"
-            else:
-                raise
+                break
+            except PortkeyError as exc:
+                if not _ambiguous(exc):
+                    raise
+                # Never send again a create that may have arrived: read whether it did (the lease keeps other
+                # applies out); send it again only when it did not.
+                await self._settle(exc)
+                found = await self._find_by_name(resource.kind, str(body["name"]))
+                if found is not None:
+                    created, note = found, " (its answer was lost; found by name)"
+                    break
+                if not _may_repeat(exc) or sent == WRITE_SENDS:
+                    raise
+                note = f" (sent {sent + 1} times: the earlier ones did not arrive)"
         if not isinstance(created.get("id") or created.get("slug"), str | int):
             raise unexpected(operation, "no usable id or slug for the object it created")
         remote_id = str(created.get("id") or created.get("slug"))
@@ -544,18 +549,19 @@ class Applier:
             if note := spec.get("version_description"):
                 body.update({"version_description": note, "description": note})
         body = kinds.with_provenance(resource.kind, body, self.provenance)
-        try:
-            answer = await self._send_for_object(how.update, body=body, **target)
-        except PortkeyError as exc:
-            # A version-making write is never repeated once it may have arrived: read whether it did. When the
-            # latest version is still the one planned against, it did not, and it is sent once more.
-            if not (_ambiguous(exc) and _may_repeat(exc)):
-                raise
-            await self._settle(exc)
-            planned = as_int(change.remote.get("version"))
-            if planned is None or await self._latest_number(how, target) != planned:
-                raise
-            answer = await self._send_for_object(how.update, body=body, **target)
+        planned = as_int(change.remote.get("version"))
+        for sent in range(1, WRITE_SENDS + 1):
+            try:
+                answer = await self._send_for_object(how.update, body=body, **target)
+                break
+            except PortkeyError as exc:
+                # A version-making write is never repeated once it may have arrived: read whether it did. While
+                # the latest version is still the one planned against, it did not, and it is sent again.
+                if not (_ambiguous(exc) and _may_repeat(exc)) or sent == WRITE_SENDS or planned is None:
+                    raise
+                await self._settle(exc)
+                if await self._latest_number(how, target) != planned:
+                    raise
         version_id = answer.get(how.answer_id)
         if not isinstance(version_id, str | int) or isinstance(version_id, bool) or not str(version_id):
             raise PortkeyError(
