@@ -17,7 +17,6 @@ from engine.cli.options import (
     AdoptOpt,
     EnvOpt,
     LockOpt,
-    ParallelOpt,
     ProjectDir,
     SandboxDbOpt,
     SandboxOpt,
@@ -43,7 +42,9 @@ def apply(
     prune: Annotated[bool, typer.Option(help="Delete managed objects that left the repo.")] = False,
     allow_mass_delete: Annotated[bool, typer.Option(help="Allow more deletes than the threshold.")] = False,
     lock: LockOpt = None,
-    parallelism: ParallelOpt = 8,
+    parallelism: Annotated[int, typer.Option(
+        "--parallelism", min=1, max=64, help="Concurrent reads of live state, and concurrent writes of one dependency "
+        "level while applying (a 429 pauses them all; a rate-limit knob).")] = 8,
     adopt: AdoptOpt = False,
     allow_dirty: Annotated[bool, typer.Option(
         help="With CI=true, apply even though the working tree has uncommitted changes.")] = False,
@@ -168,11 +169,11 @@ def apply(
         """Apply ``planned`` under the lease; the exit code."""
         plan_json = planned.plan.to_json()
         try:
-            result = await _apply_with_progress(client, planned, written, lease)
+            result = await _apply_with_progress(client, planned, written, lease, parallelism)
         except ApplyError as exc:
             terminal.error(str(exc))
             done = max(exc.result.writes, written.count)
-            terminal.info(f"{done} write(s) completed before the failure; {exc.result.requests} HTTP requests.")
+            terminal.info(f"{done} write(s) made in this run; {exc.result.requests} HTTP requests.")
             return EXIT_PARTIAL if done else EXIT_ERROR
         except Exception as exc:
             if not written.count:
@@ -319,7 +320,7 @@ def _confirm() -> bool:
     return answer.strip() == "yes"
 
 
-async def _apply_with_progress(client: Any, planned: Any, written: _Writes, lease: Any) -> Any:
+async def _apply_with_progress(client: Any, planned: Any, written: _Writes, lease: Any, parallelism: int) -> Any:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from engine.gitops.apply import step_count
@@ -335,13 +336,14 @@ async def _apply_with_progress(client: Any, planned: Any, written: _Writes, leas
 
         def hook(step: Any) -> None:
             written.count += 1 if step.ok else 0
-            mark = "ok" if step.ok else "FAILED"
+            mark = "ok" if step.ok else "not attempted" if step.skipped else "FAILED"
             detail = f" ({step.detail})" if step.detail and step.ok else ""
             line = f"  {step.action.value:<12} {step.address}: {mark}{detail}"
             progress.console.print(terminal.printable(line), markup=False)
             progress.advance(task)
 
-        return await apply_planned(client, planned, hook=hook, lease=lease, warn=terminal.info)
+        return await apply_planned(client, planned, hook=hook, lease=lease, warn=terminal.info,
+                                   parallelism=parallelism)
 
 
 def _check_clean(root: Path, allow_dirty: bool) -> None:

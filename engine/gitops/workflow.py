@@ -237,9 +237,12 @@ async def apply_planned(
     """Execute a plan that was just made (or checked with :func:`check_saved_plan`).
 
     Writes happen under the workspace's apply lease (engine.gitops.lease): ``lease`` when the caller
-    took it after planning (the CLI), else it is taken here without waiting (another apply holding it
-    stops this one before any write: LeaseHeldError) and released after; a plan with nothing to write
-    takes none. It is renewed while held. ``parallelism`` bounds the writes in flight at once."""
+    took it after planning (the CLI); else ``lease`` (or a new one) is taken here without waiting (another
+    apply holding it stops this one before any write: LeaseHeldError) and released after. A lease whose
+    ``wait_free`` ran right before planning (the ``before_read`` of :func:`plan_project`) knows the
+    generation the plan was made against: when another apply moved it since, nothing is written
+    (StalePlanError). A plan with nothing to write takes none. The lease is renewed while held.
+    ``parallelism`` bounds the writes in flight at once."""
     environ = os.environ if environ is None else environ
     if lease is not None and lease.held:
         await lease.confirm()
@@ -247,7 +250,8 @@ async def apply_planned(
     _check_ready(planned)
     if all(change.is_noop for change in planned.plan.changes):
         return await _apply(client, planned, environ, hook, parallelism)  # nothing to write: no lease either
-    lease = ApplyLease(client, planned.workspace_id, warn=warn)
+    if lease is None:
+        lease = ApplyLease(client, planned.workspace_id, warn=warn)
     await lease.acquire(0)
     if lease.moved:
         await lease.release()
