@@ -168,3 +168,22 @@ def test_version_targets_are_read_from_the_plan_strictly() -> None:
     for bad in ("newest", None, True, 2.5):
         with pytest.raises(PortkeyError, match="plan again"):
             version_target(bad)
+
+
+async def test_a_create_whose_answer_was_lost_is_found_by_name_and_not_sent_again(tmp_path: Path) -> None:
+    """The create arrived but its answer was lost: apply reads the listing, finds it, and goes on (labels too)."""
+    from tests.gitops.test_apply_faults import LoseAnswer
+
+    root = tmp_path / "project"
+    shutil.copytree(EXAMPLE, root)
+    with Sandbox(db=":memory:", api_key=KEY) as sb:
+        async with make_client(sb) as client:
+            planned = await plan_project(client, root)
+            lossy = LoseAnswer(httpx.ASGITransport(app=sb.app), "create_prompt")
+            async with make_client(sb, lossy) as flaky:
+                result = await apply_planned(flaky, planned)
+            assert lossy.lost == 1
+            assert [s.detail for s in result.steps if "found by name" in s.detail]
+            prompts = sum(1 for c in planned.plan.changes if c.kind == "prompt" and "create" in c.actions)
+            assert [r.operation for r in sb.requests()].count("create_prompt") == prompts
+            assert not (await plan_project(client, root)).plan.has_changes
