@@ -466,7 +466,9 @@ class Applier:
         if isinstance(listed, Exception):
             raise PortkeyError(f"could not list {kind.value}s again before creating {name!r} ({listed}); "
                                "nothing was created")
-        if listed is not None and name in listed:
+        if listed is None:  # not listed at the level's start (never so from run): one targeted read instead
+            listed = {name} if await self._find_by_name(kind, name) is not None else set()
+        if name in listed:
             raise PortkeyError(
                 f"{change.address} exists in Portkey now ({name!r}) but did not when the plan was made: another "
                 "apply or a person created it meanwhile. It was not created again; plan and apply again"

@@ -187,3 +187,22 @@ async def test_a_create_whose_answer_was_lost_is_found_by_name_and_not_sent_agai
             prompts = sum(1 for c in planned.plan.changes if c.kind == "prompt" and "create" in c.actions)
             assert [r.operation for r in sb.requests()].count("create_prompt") == prompts
             assert not (await plan_project(client, root)).plan.has_changes
+
+
+async def test_the_re_check_before_creates_is_one_listing_per_kind_and_level(tmp_path: Path) -> None:
+    """20 new prompts in one level: the prompts are listed once right before they are created, not 20 times;
+    a kind with nothing to create is not listed again at all."""
+    root = tmp_path / "project"
+    with_prompts(root, 20)
+    with Sandbox(db=":memory:", api_key=KEY) as sb:
+        async with make_client(sb) as client:
+            await converge(client, root)
+            for index in range(20, 40):
+                (root / "prompts" / "support" / "many" / f"p{index:02d}.prompt.yaml").write_text(
+                    f"collection: support\nmodel: gpt-4o-mini\ntemplate: 'Question {index}'\n")
+            planned = await plan_project(client, root)
+            sb.reset_requests()
+            await apply_planned(client, planned, parallelism=8)
+            listed = [str(r.operation) for r in sb.requests() if str(r.operation).startswith("list_")]
+            assert listed.count("list_prompts") == 1 and "list_guardrails" not in listed, listed
+            assert [str(r.operation) for r in sb.requests()].count("create_prompt") == 20
