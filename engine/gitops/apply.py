@@ -215,8 +215,11 @@ class Applier:
         behaviour: Behaviour = DEFAULT,
         provenance: Mapping[str, Any] | None = None,
         parallelism: int = DEFAULT_PARALLELISM,
+        finished: Hook | None = None,
     ) -> None:
+        """``hook`` sees every step in plan order (reports); ``finished`` sees each as soon as it ends (counts)."""
         self.client = client
+        self.finished = finished
         self.provenance = dict(provenance or {})  # commit / CI run stamped on new versions (kinds.with_provenance)
         self.behaviour = behaviour
         self.resources = resources
@@ -392,10 +395,15 @@ class Applier:
         except Exception as exc:  # any failure: what was written before it must be reported, not lost
             reason = str(exc) if isinstance(exc, PortkeyError) else f"unexpected {type(exc).__name__}: {exc}"
             self._failed[change.address] = reason
-            return Step(change.address, action, False, reason, acted=acted.value)
+            return self._ended(Step(change.address, action, False, reason, acted=acted.value))
         finally:
             _ACTED.reset(token)
-        return Step(change.address, action, True, detail)
+        return self._ended(Step(change.address, action, True, detail))
+
+    def _ended(self, step: Step) -> Step:
+        if self.finished:
+            self.finished(step)
+        return step
 
     async def _read(self, operation: str, **arguments: Any) -> Any:
         await self.gate.wait(self._sleep)

@@ -232,7 +232,7 @@ def _stamp(plan: Plan, state: DesiredState, root: Path, git: _GitInputs | None =
 async def apply_planned(
     client: PortkeyClient, planned: Planned, *, environ: Mapping[str, str] | None = None,
     hook: Hook | None = None, lease: ApplyLease | None = None, warn: Notify | None = None,
-    parallelism: int = DEFAULT_PARALLELISM,
+    parallelism: int = DEFAULT_PARALLELISM, finished: Hook | None = None,
 ) -> ApplyResult:
     """Execute a plan that was just made (or checked with :func:`check_saved_plan`).
 
@@ -242,14 +242,15 @@ async def apply_planned(
     ``wait_free`` ran right before planning (the ``before_read`` of :func:`plan_project`) knows the
     generation the plan was made against: when another apply moved it since, nothing is written
     (StalePlanError). A plan with nothing to write takes none. The lease is renewed while held.
-    ``parallelism`` bounds the writes in flight at once."""
+    ``parallelism`` bounds the writes in flight at once. ``hook`` sees each step in plan order;
+    ``finished`` sees it as soon as it ends (for a live count of writes)."""
     environ = os.environ if environ is None else environ
     if lease is not None and lease.held:
         await lease.confirm()
-        return await _renewing(lease, _apply(client, planned, environ, hook, parallelism))
+        return await _renewing(lease, _apply(client, planned, environ, hook, parallelism, finished))
     _check_ready(planned)
     if all(change.is_noop for change in planned.plan.changes):
-        return await _apply(client, planned, environ, hook, parallelism)  # nothing to write: no lease either
+        return await _apply(client, planned, environ, hook, parallelism, finished)  # nothing to write: no lease either
     if lease is None:
         lease = ApplyLease(client, planned.workspace_id, warn=warn)
     await lease.acquire(0)
@@ -258,7 +259,7 @@ async def apply_planned(
         raise StalePlanError("another apply changed the account since this plan was made; nothing was "
                              "applied. Plan again and review")
     try:
-        return await _renewing(lease, _apply(client, planned, environ, hook, parallelism))
+        return await _renewing(lease, _apply(client, planned, environ, hook, parallelism, finished))
     finally:
         await lease.release()
 
@@ -291,7 +292,7 @@ def _check_ready(planned: Planned) -> None:
 
 async def _apply(
     client: PortkeyClient, planned: Planned, environ: Mapping[str, str], hook: Hook | None,
-    parallelism: int = DEFAULT_PARALLELISM,
+    parallelism: int = DEFAULT_PARALLELISM, finished: Hook | None = None,
 ) -> ApplyResult:
     _check_ready(planned)
     assert planned.live is not None
@@ -303,7 +304,7 @@ async def _apply(
         default_collection=planned.live.default_collection,
         secrets=_secrets(environ), hook=hook, behaviour=planned.behaviour,
         provenance={**gitinfo.provenance(planned.plan.source, environ), "applied_at": applied_at},
-        parallelism=parallelism,
+        parallelism=parallelism, finished=finished,
     )
     result = await applier.run(planned.plan)
     result.lock = lock_after(planned, applier.refs, applied_at=applied_at)
