@@ -34,6 +34,10 @@ and a holder killed part-way has moved it already);
 if the generation seen at take differs from the one seen before planning (or the take had to wait), the
 account moved while we planned and the plan is made again under the lease.
 
+Under faults, a create of either label whose answer was lost (a 5xx, a dropped connection) is looked for in
+the listing (the lease by its token, the generation by its name) and sent again only when it is not there,
+3 times in all; a fault on these writes no longer ends the run.
+
 On one machine a file lock (``.portkey/apply.lock``, ``fcntl.flock``) serialises applies of one project
 before any request is made.
 """
