@@ -134,16 +134,26 @@ def _problems(data: dict[str, Any]) -> str:
     return shown + (f"; … ({len(problems)} in all)" if len(problems) > 5 else "")
 
 
-async def _plan(ctx: Context[Any, Any], project: Path, env: str | None, prune: bool, lock: Any) -> Any:
+async def _plan(ctx: Context[Any, Any], project: Path, env: str | None, prune: bool, lock: Any,
+                lease: Any = None) -> Any:
+    """Plan the project; with ``lease``, look at the apply lease right before reading the account (as the CLI
+    does): another apply holding it refuses the plan, and the generation the plan is made against is noted,
+    so apply_planned refuses to write when another apply moved the account meanwhile."""
     from engine.errors import EngineError
     from engine.gitops.workflow import plan_project
 
     client = app_state(ctx).client
+
+    async def look(workspace_id: str | None) -> None:
+        lease.workspace = workspace_id
+        await lease.wait_free(0)
+
     try:
         # allow_mass_delete is never offered over MCP: the threshold in portkey.yaml always holds.
-        return await plan_project(client, project, env=env, prune=prune, lock=lock, allow_mass_delete=False)
+        return await plan_project(client, project, env=env, prune=prune, lock=lock, allow_mass_delete=False,
+                                  before_read=look if lease is not None else None)
     except EngineError as exc:
-        raise to_tool_error(exc, "gitops_plan") from None
+        raise to_tool_error(exc, "gitops_apply" if lease is not None else "gitops_plan") from None
 
 
 # ---------------------------------------------------------------- tools
@@ -174,7 +184,8 @@ async def gitops_plan(project_dir: ProjectDir, ctx: Context, env: Env = None, pr
 
     project = _project(ctx, project_dir)
     _, lock = _lock(project, lock_file)
-    data = (await _plan(ctx, project, env, prune, lock)).plan.to_json()
+    with app_state(ctx).client.command_deadline():  # PORTKEY_DEADLINE bounds the whole call, as in the CLI
+        data = (await _plan(ctx, project, env, prune, lock)).plan.to_json()
     view = shown_plan(data)
     if data.get("errors"):
         return refusal("gitops_plan", "plan_has_errors", f"The project has errors; no plan_hash was issued: "
@@ -197,15 +208,25 @@ async def gitops_plan(project_dir: ProjectDir, ctx: Context, env: Env = None, pr
 async def gitops_apply(project_dir: ProjectDir, plan_hash: PlanHash, ctx: Context, env: Env = None,
                        prune: Prune = False, lock_file: LockFile = None) -> CallToolResult:
     """Apply the plan reviewed with gitops_plan; refuses when the project or Portkey changed since."""
-    from engine.errors import EngineError
-    from engine.gitops.apply import ApplyError
-    from engine.gitops.workflow import apply_planned, current_lock
-
     project = _project(ctx, project_dir)
     lock_path, lock = _lock(project, lock_file)
+    with app_state(ctx).client.command_deadline():  # PORTKEY_DEADLINE bounds the whole call, as in the CLI
+        return await _apply(ctx, project, plan_hash, env, prune, lock_path, lock)
+
+
+async def _apply(ctx: Context[Any, Any], project: Path, plan_hash: str, env: str | None, prune: bool,
+                 lock_path: Path | None, lock: Any) -> CallToolResult:
+    from engine.errors import EngineError
+    from engine.gitops.apply import ApplyError
+    from engine.gitops.lease import ApplyLease
+    from engine.gitops.workflow import apply_planned, current_lock
+
+    client = app_state(ctx).client
+    lease = ApplyLease(client, None)
     # Planned again from the files and the account, never taken from the caller: every safety rule is
-    # enforced again. The hash covers the whole plan, changes_digest included.
-    planned = await _plan(ctx, project, env, prune, lock)
+    # enforced again. The hash covers the whole plan, changes_digest included. The lease's generation is
+    # noted before reading, so an apply by someone else between this plan and the writes is caught.
+    planned = await _plan(ctx, project, env, prune, lock, lease)
     data = planned.plan.to_json()
     if data.get("errors") or data.get("blocked"):
         return refusal("gitops_apply", "plan_not_applicable", f"The plan has errors or is blocked by a safety rule; "
@@ -217,10 +238,10 @@ async def gitops_apply(project_dir: ProjectDir, plan_hash: PlanHash, ctx: Contex
                        f"reviewed {plan_hash[:12]}); nothing was applied.", "Call gitops_plan again, review it, and "
                        "apply with its plan_hash and the same project_dir, env, prune and lock_file.")
     try:
-        result = await apply_planned(app_state(ctx).client, planned)
+        result = await apply_planned(client, planned, lease=lease)
     except ApplyError as exc:
         done = [f"{s.action.value} {s.address}" for s in exc.result.steps if s.ok]
-        message = f"Apply stopped: {exc}. Written before the failure ({len(done)}): {', '.join(done) or 'nothing'}."
+        message = f"Apply stopped: {exc}. Written in this run ({len(done)}): {', '.join(done) or 'nothing'}."
         step = "Call gitops_plan again to see what remains."
         raise DetailedToolError(f"{message} {step}", detail(message, code="apply_stopped", next_step=step)) from None
     except EngineError as exc:

@@ -44,6 +44,9 @@ def apply(
     allow_mass_delete: Annotated[bool, typer.Option(help="Allow more deletes than the threshold.")] = False,
     lock: LockOpt = None,
     parallelism: ParallelOpt = 16,
+    write_parallelism: Annotated[int, typer.Option(
+        "--write-parallelism", min=1, max=64, help="Concurrent writes of one dependency level while applying "
+        "(default 8; a 429 pauses them all; a rate-limit knob).")] = 8,
     adopt: AdoptOpt = False,
     allow_dirty: Annotated[bool, typer.Option(
         help="With CI=true, apply even though the working tree has uncommitted changes.")] = False,
@@ -168,12 +171,14 @@ def apply(
         """Apply ``planned`` under the lease; the exit code."""
         plan_json = planned.plan.to_json()
         try:
-            result = await _apply_with_progress(client, planned, written, lease)
+            result = await _apply_with_progress(client, planned, written, lease, write_parallelism)
         except ApplyError as exc:
             terminal.error(str(exc))
-            done = max(exc.result.writes, written.count)
-            terminal.info(f"{done} write(s) completed before the failure; {exc.result.requests} HTTP requests.")
-            return EXIT_PARTIAL if done else EXIT_ERROR
+            made = sum(1 for step in exc.result.steps if step.ok)
+            maybe = sum(1 for step in exc.result.steps if step.acted and not step.ok)
+            unsure = f", {maybe} more may have reached Portkey (their answers were lost)" if maybe else ""
+            terminal.info(f"{made} write(s) made in this run{unsure}; {exc.result.requests} HTTP requests.")
+            return EXIT_PARTIAL if made or maybe else EXIT_ERROR
         except Exception as exc:
             if not written.count:
                 raise
@@ -191,10 +196,11 @@ def apply(
     try:
         code = anyio.run(run)
     except KeyboardInterrupt:
-        if not written.count:
+        if not written.count and not written.sent:
             raise
-        terminal.error(f"interrupted after {written.count} write(s) (one more may have been under way); "
-                       "run apply again to finish")
+        others = max(written.sent - written.count, 0)
+        under_way = f"{others} more write request(s) were sent and may have arrived" if others else "none under way"
+        terminal.error(f"interrupted after {written.count} write(s) ({under_way}); run apply again to finish")
         code = EXIT_PARTIAL
     if code:
         raise typer.Exit(code)
@@ -280,10 +286,26 @@ def _flags_match(saved: Any, env: str | None, prune: bool, adopt: bool) -> bool:
 
 
 class _Writes:
-    """Counts the writes apply made, whatever stops it."""
+    """Counts the writes apply made (answered), and the write requests it sent, whatever stops it."""
 
     def __init__(self) -> None:
         self.count = 0
+        self.client: Any = None
+        self._before = 0
+
+    def watch(self, client: Any) -> None:
+        """Count from now the write requests ``client`` sends (apply's, not the lease's before it)."""
+        self.client, self._before = client, _write_requests(client)
+
+    @property
+    def sent(self) -> int:
+        return _write_requests(self.client) - self._before if self.client is not None else 0
+
+
+def _write_requests(client: Any) -> int:
+    from engine.portkey import operations
+
+    return sum(n for name, n in client.requests_sent.items() if operations.get(name).method != "GET")
 
 
 def _write_lock(path: Path, lock: Any, *, writes: int) -> int:
@@ -319,7 +341,7 @@ def _confirm() -> bool:
     return answer.strip() == "yes"
 
 
-async def _apply_with_progress(client: Any, planned: Any, written: _Writes, lease: Any) -> Any:
+async def _apply_with_progress(client: Any, planned: Any, written: _Writes, lease: Any, parallelism: int) -> Any:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from engine.gitops.apply import step_count
@@ -332,16 +354,20 @@ async def _apply_with_progress(client: Any, planned: Any, written: _Writes, leas
     )
     with progress:
         task = progress.add_task("Applying", total=total)
+        written.watch(client)
 
-        def hook(step: Any) -> None:
+        def finished(step: Any) -> None:  # as soon as a write ends (writes run side by side)
             written.count += 1 if step.ok else 0
-            mark = "ok" if step.ok else "FAILED"
+
+        def hook(step: Any) -> None:  # in plan order
+            mark = "ok" if step.ok else "not attempted" if step.skipped else "FAILED"
             detail = f" ({step.detail})" if step.detail and step.ok else ""
             line = f"  {step.action.value:<12} {step.address}: {mark}{detail}"
             progress.console.print(terminal.printable(line), markup=False)
             progress.advance(task)
 
-        return await apply_planned(client, planned, hook=hook, lease=lease, warn=terminal.info)
+        return await apply_planned(client, planned, hook=hook, lease=lease, warn=terminal.info,
+                                   parallelism=parallelism, finished=finished)
 
 
 def _check_clean(root: Path, allow_dirty: bool) -> None:

@@ -34,6 +34,10 @@ and a holder killed part-way has moved it already);
 if the generation seen at take differs from the one seen before planning (or the take had to wait), the
 account moved while we planned and the plan is made again under the lease.
 
+Under faults, a create of either label whose answer was lost (a 5xx, a dropped connection) is looked for in
+the listing (the lease by its token, the generation by its name) and sent again only when it is not there,
+3 times in all; a fault on these writes no longer ends the run.
+
 On one machine a file lock (``.portkey/apply.lock``, ``fcntl.flock``) serialises applies of one project
 before any request is made.
 """
@@ -69,6 +73,7 @@ POLL_SECONDS = 2.0
 LOCK_FILE = Path(".portkey") / "apply.lock"
 _NOT_COLLISION = (401, 403, 404, 429)
 _RELEASE_ATTEMPTS = 4
+_CREATE_TRIES = 3  # creates of a lease or generation label whose answer was lost and that did not arrive
 
 Notify = Callable[[str], None]
 
@@ -255,9 +260,10 @@ class ApplyLease:
                 told = True
             await anyio.sleep(min(self.poll, left) * (random.uniform(0.5, 1.0) if self._clashed else 1.0))
 
-    async def _attempt(self, again: bool = True) -> LeaseRecord | None:
+    async def _attempt(self, tries: int = _CREATE_TRIES) -> LeaseRecord | None:
         """One try: None when we hold the lease, else the live lease in our way (after taking over stale
-        ones, one more try at once)."""
+        ones, one more try at once). A create whose answer was lost and that the listing does not show is
+        sent again, ``tries`` times in all."""
         self.start = datetime.now(UTC)
         self.renewed = time.monotonic()
         self._clashed = False
@@ -266,10 +272,10 @@ class ApplyLease:
         if not leases and refusal is not None:
             raise refusal  # not a name collision: nothing of that name exists
         if not leases and unsure:
-            if again:
-                return await self._attempt(False)  # the create did not arrive: try once more
-            raise PortkeyError("could not take the apply lease: Portkey did not answer creating its label twice "
-                               "(and no lease is there); nothing was written. Run apply again")
+            if tries > 1:
+                return await self._attempt(tries - 1)  # the create did not arrive: try again
+            raise PortkeyError(f"could not take the apply lease: Portkey did not answer creating its label "
+                               f"{_CREATE_TRIES} times (and no lease is there); nothing was written. Run apply again")
         now = datetime.now(UTC)
         mine = [lease for lease in leases if lease.token == self.token or lease.id == created_id]
         others = [lease for lease in leases if lease not in mine]
@@ -287,7 +293,7 @@ class ApplyLease:
             await self._delete(lease.id)
             self._clashed = True
         if not alive:
-            return await self._attempt(False) if stale and again else _unknown_holder()
+            return await self._attempt(1) if stale and tries > 1 else _unknown_holder()
         return min(alive, key=LeaseRecord.order)
 
     async def _create(self) -> tuple[str | None, PortkeyAPIError | None, bool]:
@@ -326,7 +332,8 @@ class ApplyLease:
                 raise
 
     async def _bump(self) -> None:
-        """Give the generation label a new value (only the lease holder writes it)."""
+        """Give the generation label a new value (only the lease holder writes it). Made the first time; a
+        create whose answer was lost is looked for in the labels before it is sent again (never twice blind)."""
         value = f"{uuid.uuid4().hex} {_iso(datetime.now(UTC))}"
         if self._generation_id:
             try:
@@ -336,8 +343,18 @@ class ApplyLease:
             except PortkeyAPIError as exc:
                 if exc.status != 404:
                     raise
-        await self.client.call("create_prompt_label", body={"name": GENERATION_NAME, "description": value,
-                                                            **self._ws()})
+        body = {"name": GENERATION_NAME, "description": value, **self._ws()}
+        for attempt in range(_CREATE_TRIES):
+            try:
+                await self.client.call("create_prompt_label", body=body)
+                return
+            except (PortkeyAPIError, PortkeyRequestError) as exc:
+                lost = isinstance(exc, PortkeyRequestError) or exc.status >= 500
+                if not lost or attempt == _CREATE_TRIES - 1:
+                    raise
+            await self._look()
+            if self._generation_id:  # it arrived: the generation has its new value
+                return
 
     async def renew(self) -> None:
         """Move our expiry forward (a long apply keeps its lease)."""

@@ -20,7 +20,7 @@ import anyio
 from engine import __version__
 from engine.errors import PlanBlockedError, PlanningError
 from engine.gitops import gitinfo, kinds
-from engine.gitops.apply import Applier, ApplyResult, Hook
+from engine.gitops.apply import DEFAULT_PARALLELISM, Applier, ApplyResult, Hook
 from engine.gitops.behaviour import DEFAULT, Behaviour, DoctorFileError, load_behaviour
 from engine.gitops.cache import LiveCache, identity
 from engine.gitops.canonical import content_hash
@@ -251,28 +251,34 @@ def _stamp(plan: Plan, state: DesiredState, root: Path, git: _GitInputs | None =
 async def apply_planned(
     client: PortkeyClient, planned: Planned, *, environ: Mapping[str, str] | None = None,
     hook: Hook | None = None, lease: ApplyLease | None = None, warn: Notify | None = None,
+    parallelism: int = DEFAULT_PARALLELISM, finished: Hook | None = None,
 ) -> ApplyResult:
     """Execute a plan that was just made (or checked with :func:`check_saved_plan`).
 
     Writes happen under the workspace's apply lease (engine.gitops.lease): ``lease`` when the caller
-    took it after planning (the CLI), else it is taken here without waiting (another apply holding it
-    stops this one before any write: LeaseHeldError) and released after; a plan with nothing to write
-    takes none. It is renewed while held."""
+    took it after planning (the CLI); else ``lease`` (or a new one) is taken here without waiting (another
+    apply holding it stops this one before any write: LeaseHeldError) and released after. A lease whose
+    ``wait_free`` ran right before planning (the ``before_read`` of :func:`plan_project`) knows the
+    generation the plan was made against: when another apply moved it since, nothing is written
+    (StalePlanError). A plan with nothing to write takes none. The lease is renewed while held.
+    ``parallelism`` bounds the writes in flight at once. ``hook`` sees each step in plan order;
+    ``finished`` sees it as soon as it ends (for a live count of writes)."""
     environ = os.environ if environ is None else environ
     if lease is not None and lease.held:
         await lease.confirm()
-        return await _renewing(lease, _apply(client, planned, environ, hook))
+        return await _renewing(lease, _apply(client, planned, environ, hook, parallelism, finished))
     _check_ready(planned)
     if all(change.is_noop for change in planned.plan.changes):
-        return await _apply(client, planned, environ, hook)  # nothing to write: no lease either
-    lease = ApplyLease(client, planned.workspace_id, warn=warn)
+        return await _apply(client, planned, environ, hook, parallelism, finished)  # nothing to write: no lease either
+    if lease is None:
+        lease = ApplyLease(client, planned.workspace_id, warn=warn)
     await lease.acquire(0)
     if lease.moved:
         await lease.release()
         raise StalePlanError("another apply changed the account since this plan was made; nothing was "
                              "applied. Plan again and review")
     try:
-        return await _renewing(lease, _apply(client, planned, environ, hook))
+        return await _renewing(lease, _apply(client, planned, environ, hook, parallelism, finished))
     finally:
         await lease.release()
 
@@ -305,6 +311,7 @@ def _check_ready(planned: Planned) -> None:
 
 async def _apply(
     client: PortkeyClient, planned: Planned, environ: Mapping[str, str], hook: Hook | None,
+    parallelism: int = DEFAULT_PARALLELISM, finished: Hook | None = None,
 ) -> ApplyResult:
     _check_ready(planned)
     assert planned.live is not None
@@ -319,6 +326,7 @@ async def _apply(
         default_collection=planned.live.default_collection,
         secrets=_secrets(environ), hook=hook, behaviour=planned.behaviour,
         provenance={**gitinfo.provenance(planned.plan.source, environ), "applied_at": applied_at},
+        parallelism=parallelism, finished=finished,
     )
     result = await applier.run(planned.plan)
     result.lock = lock_after(planned, applier.refs, applied_at=applied_at)

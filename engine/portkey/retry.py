@@ -16,14 +16,20 @@ Rules:
 - A DELETE repeated after an attempt that may have arrived, and answered
   "not found", succeeded: the earlier attempt deleted the object (the
   client returns ``{}`` instead of a misleading 404).
+- Inside :func:`shared_backoff` (apply's concurrent writers), a 429 answered to
+  one request pauses them all: the wait it asks for is noted on a
+  :class:`RateGate` that every worker awaits before its next request, so
+  Portkey's rate limit is not hammered by the others meanwhile.
 """
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import math
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import httpx
@@ -84,6 +90,40 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+class RateGate:
+    """A pause shared by concurrent workers: set by any 429, awaited by all before their next request."""
+
+    def __init__(self) -> None:
+        self.resume_at = 0.0  # time.monotonic() before which no worker starts a request
+        self.pauses = 0  # 429s that paused the workers (for reports and tests)
+
+    def note(self, seconds: float) -> None:
+        """A 429 asked for ``seconds`` of quiet: every worker holds off until then."""
+        self.pauses += 1
+        self.resume_at = max(self.resume_at, time.monotonic() + max(seconds, 0.0))
+
+    async def wait(self, sleep: Callable[[float], Awaitable[None]]) -> None:
+        """Hold off while a pause is on; once more if another 429 extended it meanwhile."""
+        while (left := (target := self.resume_at) - time.monotonic()) > 0:
+            await sleep(left)
+            if self.resume_at <= target:
+                return
+
+
+_GATE: ContextVar[RateGate | None] = ContextVar("portkey_rate_gate", default=None)
+
+
+@contextlib.contextmanager
+def shared_backoff(gate: RateGate) -> Iterator[RateGate]:
+    """Within the block (and tasks started in it), a 429 on any call pauses every caller awaiting ``gate``."""
+    token = _GATE.set(gate)
+    try:
+        yield gate
+    finally:
+        with contextlib.suppress(ValueError):
+            _GATE.reset(token)
+
+
 def judge_error(op: Operation, error: httpx.TransportError) -> Verdict:
     """Retry a transport failure? ``sent`` says whether Portkey may have acted on it."""
     never_sent = isinstance(error, _NEVER_SENT)
@@ -109,11 +149,18 @@ def retrying(
     """
     backoff = wait_random_exponential(multiplier=policy.backoff_base, max=policy.backoff_max)
 
+    gate = _GATE.get()
+
     def wait(state: RetryCallState) -> float:
         failure = state.outcome.exception() if state.outcome else None
         if isinstance(failure, Retryable) and failure.retry_after is not None:
-            return min(failure.retry_after, policy.retry_after_max)
-        return backoff(state)
+            seconds = min(failure.retry_after, policy.retry_after_max)
+        else:
+            seconds = backoff(state)
+        if gate is not None and isinstance(failure, Retryable) and failure.response is not None \
+                and failure.response.status_code == 429:
+            gate.note(seconds)
+        return seconds
 
     attempts = stop_after_attempt(policy.max_retries + 1)
 

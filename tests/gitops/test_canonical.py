@@ -130,11 +130,11 @@ async def test_is_default_is_set_at_create_and_never_sent_on_update(client: Port
                for w in planned.plan.warnings)
     # A new config asks for it at create, and Portkey makes it the default.
     (project / "configs/fallback.config.yaml").write_text("is_default: true\nconfig: {retry: {attempts: 2}}\n")
-    planned = await converge(client, project)
-    created = change_of(planned, "config:fallback")
-    config = await client.get_config(slug=created.payload["slug"])
+    await converge(client, project)
+    again = (await plan_project(client, project)).plan  # apply never writes into the plan: its slug is read back
+    config = await client.get_config(slug=change_of(again, "config:fallback").remote["slug"])
     assert config["is_default"]
-    assert actions((await plan_project(client, project)).plan) == {}
+    assert actions(again) == {}
     # Portkey unsets a default only when another config takes it: false asks for nothing.
     edit(project / "configs/fallback.config.yaml", "is_default: true", "is_default: false")
     assert actions((await plan_project(client, project)).plan) == {}

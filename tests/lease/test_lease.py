@@ -18,12 +18,12 @@ import pytest
 
 from engine.gitops.apply import ApplyError
 from engine.gitops.export import Exporter
-from engine.gitops.lease import LEASE_NAME, ApplyLease, LocalLock
+from engine.gitops.lease import GENERATION_NAME, LEASE_NAME, ApplyLease, LocalLock
 from engine.gitops.live import Reader
 from engine.gitops.model import ResourceKind
 from engine.gitops.workflow import apply_planned, plan_project
 from engine.portkey import PortkeyClient
-from sandbox import Sandbox, serve_in_thread
+from sandbox import FaultRule, Faults, Sandbox, serve_in_thread
 from tests.entry_point import run_entry_point
 from tests.gitops.conftest import EXAMPLE, KEY, make_client
 from tests.gitops.helpers import account, inventory
@@ -250,3 +250,18 @@ async def test_a_create_made_meanwhile_is_not_made_again(project: Path) -> None:
             assert inventory(await account(client)) == before
             again = await plan_project(client, project)
             assert not again.plan.has_changes and not again.plan.errors
+
+
+@pytest.mark.anyio
+async def test_label_creates_whose_answers_were_lost_are_looked_for_then_made_once() -> None:
+    """Under faults, taking the lease on a fresh account: the lease label's create and the generation label's
+    create are each answered 500 once (nothing made); each is looked for, sent again, and exists once."""
+    with Sandbox(db=":memory:", api_key=KEY) as sb:
+        async with make_client(sb) as client:
+            sb.faults = Faults(per_operation={"create_prompt_label": FaultRule(script=("500", "ok", "500"))})
+            lease = ApplyLease(client, None)
+            await lease.acquire()
+            sb.faults = None
+            names = [label["name"] for label in (await client.list_all("list_prompt_labels"))[0]]
+            assert names.count(LEASE_NAME) == 1 and names.count(GENERATION_NAME) == 1
+            await lease.release()

@@ -1,6 +1,8 @@
-"""Apply of the example project under 20% injected faults (429, 500, 503, drops in equal shares):
-no duplicate object or version ever, and convergence in a few runs. The full measurement (30 trials,
-100 resources) is `python bench/faults_converge.py`."""
+"""Apply of a 100-resource project under 20% injected faults (429, 500, 503, drops in equal shares):
+no duplicate object or version ever, and convergence within 3 runs (issue 12). The suite runs 6 seeded
+trials, all of which must converge within 3 runs (the criterion is >= 95%: with 6 trials that is all of
+them); the full measurement (30 trials) is `python bench/faults_converge.py`, whose figure is in
+bench/RESULTS.md."""
 
 from __future__ import annotations
 
@@ -12,34 +14,32 @@ from bench.faults_converge import Trial, reference, run_trials, trial, write_pro
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
-SEEDS = 10
+SEEDS = 6
+MAX_RUNS = 3
 _RUN: list[Trial] = []  # the trials, run once for the tests of this module
 
 
 @pytest.fixture
 async def trials() -> list[Trial]:
-    """Ten seeded trials of the example project, each allowed up to 10 runs."""
+    """Six seeded trials of the example project grown to 100 resources, each allowed 3 runs."""
     if not _RUN:
-        _RUN.extend(await run_trials(resources=0, trials=SEEDS, rate=0.2, max_runs=10))
+        _RUN.extend(await run_trials(resources=100, trials=SEEDS, rate=0.2, max_runs=MAX_RUNS))
     return _RUN
 
 
-async def test_faults_never_leave_duplicates_and_every_trial_converges(trials: list[Trial]) -> None:
+async def test_faults_never_leave_duplicates(trials: list[Trial]) -> None:
     assert [t.duplicates for t in trials] == [[]] * SEEDS
-    assert all(t.converged_after is not None for t in trials), [(t.seed, t.errors) for t in trials]
 
 
-async def test_reads_are_retried_until_their_attempts_run_out(trials: list[Trial]) -> None:
-    """Failures left are writes the client must not repeat (they may have arrived). A read fails a run
-    only when all 5 of its attempts failed (0.2^5: about one read in 3,000 here). Before this change a
-    read failed on its first 500. How many trials converge within 3 runs is measured by
-    bench/faults_converge.py, not asserted here (issue 12's target is not met yet)."""
-    messages = [message for t in trials for message in t.errors]
-    assert messages
-    # Taking the apply lease is a write too (a label is created): under faults it can fail a run cleanly.
-    reads = [m for m in messages if " (POST " not in m and " (PUT " not in m and "apply lease" not in m]
-    assert [m for m in reads if "after 5 attempts" not in m] == []
-    assert len(reads) <= 2
+async def test_every_trial_converges_within_three_runs(trials: list[Trial]) -> None:
+    assert [t.seed for t in trials if t.converged_after is None] == [], [(t.seed, t.errors) for t in trials]
+
+
+async def test_a_run_that_stops_says_how_far_it_got(trials: list[Trial]) -> None:
+    """Each run left unfinished reports its progress and asks for another run."""
+    stopped = [message for t in trials for message in t.errors if "change(s) applied" in message]
+    assert stopped, "no run stopped part-way: the faults did not bite"
+    assert all(" failed" in m and "run apply again" in m for m in stopped)
 
 
 async def test_a_trial_with_no_faults_converges_in_one_run(tmp_path: Path) -> None:

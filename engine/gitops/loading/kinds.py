@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from engine.gitops.lease import RESERVED_LABELS
 from engine.gitops.loading.context import Context
 from engine.gitops.loading.project import Settings
 from engine.gitops.loading.prompts import PROMPT_RULES, load_partial, load_prompt
@@ -106,6 +107,10 @@ def _label(ctx: Context, key: str, doc: YamlDoc, parsed: BaseModel) -> Loaded | 
     if name in ("latest", "default") or name.isdigit():
         why = "is all digits (read as a version number)" if name.isdigit() else "is reserved by Portkey"
         ctx.error(f"label name {name!r} {why}: choose another name", where)
+        return None
+    if name.lower() in RESERVED_LABELS:
+        ctx.error(f"label name {name!r} is reserved for the apply lease (portkey-gitops keeps its own label of that "
+                  "name in the workspace, and plans never see it): choose another name", where)
         return None
     spec = {"name": name, "description": parsed.description, "color_code": parsed.color_code}
     return Loaded(_resource(ResourceKind.LABEL, key, doc, spec), doc)
