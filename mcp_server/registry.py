@@ -113,8 +113,9 @@ def _composite(module: str, attr: str, shown: Sequence[str] = (), output: dict[s
     otherwise when the server is built."""
 
     def function(options: ToolOptions) -> Callable[..., Any]:
-        fn = getattr(importlib.import_module(module), attr)
-        return fn(options) if attr.startswith("make_") else fn
+        found = getattr(importlib.import_module(module), attr)
+        tool: Callable[..., Any] = found(options) if attr.startswith("make_") else found
+        return tool
 
     def build(spec: ToolSpec, options: ToolOptions) -> Tool:
         cached = schema_cache.lookup(spec.name, module)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from mcp.types import CallToolResult, TextContent
+from mcp.types import CallToolResult, ContentBlock, TextContent
 from pydantic import BaseModel, Field
 
 from engine import redaction
@@ -97,7 +97,7 @@ def ok(tool: str, answer: Any, *, extra_text: str | None = None) -> CallToolResu
         redaction.register(value)
         show_once(value)
     found = list(fresh)
-    texts = []
+    texts: list[ContentBlock] = []
     if found:
         content = {**content, "secret_fields": found}
     texts.append(TextContent(type="text", text=to_json_text(content)))

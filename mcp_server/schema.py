@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, WithJsonSchema
+from pydantic.fields import FieldInfo
 
 from mcp_server.catalogue import ParamType
 
@@ -69,9 +70,17 @@ def id_like(name: str) -> bool:
     return name in ("id", "slug") or name.endswith(("_id", "_slug"))
 
 
-def id_str(description: str) -> Any:
-    """A required id or slug argument of a hand-written tool."""
-    return Annotated[str, Field(max_length=MAX_ID_LENGTH, description=description)]
+def id_field(description: str) -> FieldInfo:
+    """The field of a required id or slug argument of a hand-written tool: ``Annotated[str, id_field(...)]``."""
+    field: FieldInfo = Field(max_length=MAX_ID_LENGTH, description=description)
+    return field
+
+
+# Annotations built at run time from catalogue data. A type checker reads only type forms written out in
+# the source, so the special forms are subscripted through these untyped names (the result is Any anyway).
+_ANNOTATED: Any = Annotated
+_LITERAL: Any = Literal
+_LIST: Any = list
 
 
 # The one type map: catalogue base type -> (run-time Python type, advertised JSON schema of one value).
@@ -102,7 +111,7 @@ def item_schema(ptype: ParamType, max_length: int | None = None) -> dict[str, An
 def json_schema(ptype: ParamType, description: str, max_length: int | None = None) -> dict[str, Any]:
     """The advertised schema: one type (``[X, "null"]`` when null is meaningful), never ``anyOf``."""
     item = item_schema(ptype, max_length)
-    schema = {"type": "array", "items": item} if ptype.array else dict(item)
+    schema: dict[str, Any] = {"type": "array", "items": item} if ptype.array else dict(item)
     if ptype.nullable:
         schema["type"] = [schema["type"], "null"]
         if "enum" in schema:
@@ -175,18 +184,18 @@ def _tidy(schema: Any) -> Any:
 
 def _item_type(ptype: ParamType, max_length: int | None = None) -> Any:
     if ptype.base == "enum":
-        return Literal[ptype.choices]  # type: ignore[valid-type]
+        return _LITERAL[ptype.choices]
     runtime, schema = _TYPES.get(ptype.base, _STRING)
     pattern = schema.get("pattern")
     if runtime is str and (pattern or max_length):
-        return Annotated[str, Field(pattern=pattern, max_length=max_length)]
+        return _ANNOTATED[str, Field(pattern=pattern, max_length=max_length)]
     return runtime
 
 
 def runtime_type(ptype: ParamType, max_length: int | None = None) -> Any:
     """What pydantic validates at run time (``None`` allowed where the type is nullable)."""
     inner = _item_type(ptype, max_length)
-    value = list[inner] if ptype.array else inner  # type: ignore[valid-type]
+    value = _LIST[inner] if ptype.array else inner
     return value | None if ptype.nullable else value
 
 
@@ -215,9 +224,8 @@ def parameter(
     advertised = json_schema(ptype, description, max_length)
     kind = inspect.Parameter.KEYWORD_ONLY
     if required:
-        annotation = Annotated[runtime, WithJsonSchema(advertised)]
-        return inspect.Parameter(name, kind, annotation=annotation)
-    annotation = Annotated[runtime | None, WithJsonSchema(advertised)]
+        return inspect.Parameter(name, kind, annotation=_ANNOTATED[runtime, WithJsonSchema(advertised)])
+    annotation = _ANNOTATED[runtime | None, WithJsonSchema(advertised)]
     return inspect.Parameter(name, kind, annotation=annotation, default=Field(default_factory=_unset))
 
 
@@ -255,29 +263,27 @@ def bind_signature(
 
 
 # Optional arguments of the hand-written tools: ``None`` means "not given"; the schema is a plain type.
+# Each helper is the advertised schema of one such argument, e.g. ``Annotated[str | None, opt_str("...")]``.
 
 
-def _optional(runtime: Any, schema: dict[str, Any], description: str) -> Any:
-    advertised = {**schema, "description": description} if description else schema
-    return Annotated[runtime | None, WithJsonSchema(advertised)]
+def _optional(schema: dict[str, Any], description: str) -> WithJsonSchema:
+    return WithJsonSchema({**schema, "description": description} if description else schema)
 
 
-def opt_str(description: str = "") -> Any:
-    """An optional string argument."""
-    return _optional(str, {"type": "string"}, description)
+def opt_str(description: str = "") -> WithJsonSchema:
+    """The schema of an optional string argument (``str | None``)."""
+    return _optional({"type": "string"}, description)
 
 
-def opt_object(description: str = "") -> Any:
-    """An optional JSON-object argument."""
-    return _optional(dict[str, Any], {"type": "object", "additionalProperties": True}, description)
+def opt_object(description: str = "") -> WithJsonSchema:
+    """The schema of an optional JSON-object argument (``dict[str, Any] | None``)."""
+    return _optional({"type": "object", "additionalProperties": True}, description)
 
 
-def opt_objects(description: str = "") -> Any:
-    """An optional array-of-objects argument."""
-    return _optional(
-        list[dict[str, Any]], {"type": "array", "items": {"type": "object", "additionalProperties": True}}, description
-    )
+def opt_objects(description: str = "") -> WithJsonSchema:
+    """The schema of an optional array-of-objects argument (``list[dict[str, Any]] | None``)."""
+    return _optional({"type": "array", "items": {"type": "object", "additionalProperties": True}}, description)
 
 
-OptStr = opt_str()
-OptObject = opt_object()
+OptStr = Annotated[str | None, opt_str()]
+OptObject = Annotated[dict[str, Any] | None, opt_object()]

@@ -61,10 +61,14 @@ def scrub_value(value: Any, keep: frozenset[str] = frozenset()) -> Any:
     if isinstance(value, str):
         return scrub_text(value, keep)
     if isinstance(value, dict):
-        return {scrub_value(k, keep): scrub_value(v, keep) for k, v in value.items()}
+        return _scrub_dict(value, keep)
     if isinstance(value, list | tuple):
         return [scrub_value(v, keep) for v in value]
     return value
+
+
+def _scrub_dict(value: dict[Any, Any], keep: frozenset[str]) -> dict[Any, Any]:
+    return {scrub_value(k, keep): scrub_value(v, keep) for k, v in value.items()}
 
 
 def _marked_secrets(result: dict[str, Any]) -> list[str]:
@@ -85,7 +89,7 @@ def _marked_secrets(result: dict[str, Any]) -> list[str]:
 def scrub_result(result: dict[str, Any]) -> dict[str, Any]:
     """A wire ``CallToolResult`` scrubbed, one-time secrets marked by ``results.ok`` kept this once."""
     keep = frozenset(_forms(_claim(_marked_secrets(result))))
-    return scrub_value(result, keep)
+    return _scrub_dict(result, keep)
 
 
 class ScrubToolResults:

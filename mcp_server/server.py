@@ -154,16 +154,21 @@ def _meta_specs(controller: ToolsetController) -> list[ToolSpec]:
                  "enable_toolset adds a missing one.")
     enable_text = ("Add a toolset's tools to this session (other sessions are not affected; read-only mode and "
                    "exclusions still apply); the client must refresh its tool list to see them.")
-    specs = []
+    specs: list[ToolSpec] = []
     # Both act on this server only (closed world); enable_toolset changes the session's tool list, no Portkey data.
     for name, fn, text, read_only in (("list_toolsets", list_toolsets, list_text, True),
                                       ("enable_toolset", enable_toolset, enable_text, False)):
         annotations = ToolAnnotations(title=title(name), read_only_hint=read_only, destructive_hint=False,
                                       idempotent_hint=True, open_world_hint=False)
-        specs.append(ToolSpec(name, "meta", "M", title(name), text, annotations,
-                              lambda spec, options, fn=fn: make_tool(spec, fn, options,
-                                                                     output_schema=META_OUTPUT[spec.name])))
+        specs.append(ToolSpec(name, "meta", "M", title(name), text, annotations, _meta_builder(fn)))
     return specs
+
+
+def _meta_builder(fn: Callable[..., Any]) -> Callable[[ToolSpec, ToolOptions], Tool]:
+    def build(spec: ToolSpec, options: ToolOptions) -> Tool:
+        return make_tool(spec, fn, options, output_schema=META_OUTPUT[spec.name])
+
+    return build
 
 
 async def notify_tools_changed(ctx: Context[Any, Any]) -> None:

@@ -60,8 +60,8 @@ def request_key(request: Any) -> str:
     if headers is None:
         raise SessionKeyError("This server runs with --per-session-key, which needs the HTTP transport: each "
                               f"session sends its own Portkey API key in the {KEY_HEADER} header.")
-    values = headers.getlist(KEY_HEADER) if hasattr(headers, "getlist") else [headers.get(KEY_HEADER)]
-    values = [v for v in values if v is not None]
+    raw: list[Any] = headers.getlist(KEY_HEADER) if hasattr(headers, "getlist") else [headers.get(KEY_HEADER)]
+    values = [v for v in raw if isinstance(v, str)]
     if len(values) != 1:
         raise SessionKeyError(f"Send exactly one {KEY_HEADER} header with your Portkey API key (this server "
                               "runs with --per-session-key and has no key of its own).")
@@ -84,7 +84,7 @@ def session_client(request_context: Any, factory: SessionClientFactory) -> Portk
     key = request_key(request_context.request)
     digest = hashlib.sha256(key.encode()).hexdigest()
     connection = _connection(request_context)
-    held = connection.state.get(_CONNECTION_CLIENT)
+    held: tuple[str, PortkeyClient] | None = connection.state.get(_CONNECTION_CLIENT)  # only set just below
     if held is not None:
         if held[0] != digest:
             raise SessionKeyError(f"This session was opened with a different {KEY_HEADER}; a session keeps one "

@@ -71,7 +71,7 @@ class PortkeyTool(Tool):
     _loader: Loader | None = PrivateAttr(default=None)
     _output: dict[str, Any] | None = PrivateAttr(default=None)
 
-    @property  # type: ignore[override]
+    @property
     def output_schema(self) -> dict[str, Any] | None:
         return self._output
 

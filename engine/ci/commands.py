@@ -268,7 +268,8 @@ def _merged_pull_request(ctx: Context) -> dict[str, Any] | None:
         pulls = gh.pulls_for_commit(ctx.sha)
     merged = [pr for pr in pulls if pr.get("merged_at") and isinstance(pr.get("number"), int)]
     exact = [pr for pr in merged if pr.get("merge_commit_sha") == ctx.sha]
-    return (exact or merged or [None])[0]
+    found = exact or merged
+    return found[0] if found else None
 
 
 def _reviewed_plan(ctx: Context, pr: dict[str, Any]) -> tuple[Any, str]:

@@ -75,8 +75,15 @@ class GitHub:
         except ValueError:
             raise GitHubError(f"GitHub {method} {path}: the answer is not JSON") from None
 
-    def _pages(self, path: str, params: dict[str, Any] | None = None, key: str | None = None) -> Iterator[Any]:
-        """Every item of a paginated list (following ``Link: rel="next"``), at most MAX_PAGES pages."""
+    def _object(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        """The JSON object GitHub answers a write with (``{}`` if the answer is some other JSON value)."""
+        body = self._json(method, path, **kwargs)
+        return body if isinstance(body, dict) else {}
+
+    def _pages(
+        self, path: str, params: dict[str, Any] | None = None, key: str | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Every object in a paginated list (following ``Link: rel="next"``), at most MAX_PAGES pages."""
         url: str | None = path
         query: dict[str, Any] | None = {"per_page": 100, **(params or {})}
         for _ in range(MAX_PAGES):
@@ -88,7 +95,7 @@ class GitHub:
             except ValueError:
                 raise GitHubError(f"GitHub GET {path}: the answer is not JSON") from None
             items = body.get(key, []) if key and isinstance(body, dict) else body
-            yield from items if isinstance(items, list) else []
+            yield from (item for item in items if isinstance(item, dict)) if isinstance(items, list) else []
             url = response.links.get("next", {}).get("url")
             query = None
 
@@ -120,8 +127,8 @@ class GitHub:
         """Update our comment that starts with ``marker``, or create it."""
         found = self.find_comment(number, marker)
         if found is not None:
-            return self._json("PATCH", f"{self.repo}/issues/comments/{found['id']}", json={"body": body})
-        return self._json("POST", f"{self.repo}/issues/{number}/comments", json={"body": body})
+            return self._object("PATCH", f"{self.repo}/issues/comments/{found['id']}", json={"body": body})
+        return self._object("POST", f"{self.repo}/issues/{number}/comments", json={"body": body})
 
     # ------------------------------------------------------------ issues
 
@@ -136,13 +143,13 @@ class GitHub:
         return None
 
     def create_issue(self, title: str, body: str) -> dict[str, Any]:
-        return self._json("POST", f"{self.repo}/issues", json={"title": title, "body": body})
+        return self._object("POST", f"{self.repo}/issues", json={"title": title, "body": body})
 
     def update_issue(self, number: int, **fields: Any) -> dict[str, Any]:
-        return self._json("PATCH", f"{self.repo}/issues/{number}", json=fields)
+        return self._object("PATCH", f"{self.repo}/issues/{number}", json=fields)
 
     def comment_issue(self, number: int, body: str) -> dict[str, Any]:
-        return self._json("POST", f"{self.repo}/issues/{number}/comments", json={"body": body})
+        return self._object("POST", f"{self.repo}/issues/{number}/comments", json={"body": body})
 
     # ------------------------------------------------------------ merges, runs, artifacts
 
@@ -184,7 +191,8 @@ class GitHub:
 
 
 def _ours(item: dict[str, Any], login: str) -> bool:
-    return isinstance(item, dict) and str((item.get("user") or {}).get("login") or "") == login
+    user = item.get("user")
+    return isinstance(user, dict) and str(user.get("login") or "") == login
 
 
 def _message(response: httpx.Response) -> str:

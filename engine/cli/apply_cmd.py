@@ -337,7 +337,7 @@ def _confirm() -> bool:
     if not sys.stdin.isatty():
         terminal.error("apply needs confirmation: run in a terminal or pass --auto-approve")
         return False
-    answer = typer.prompt("Apply these changes? Only 'yes' is accepted", default="", show_default=False)
+    answer = str(typer.prompt("Apply these changes? Only 'yes' is accepted", default="", show_default=False))
     return answer.strip() == "yes"
 
 

@@ -62,7 +62,8 @@ def export(
     async def run() -> Any:
         async with open_client(sandbox=sandbox, sandbox_db=sandbox_db) as client:
             workspace_id = await resolve_workspace(client, workspace)
-            everything = {kind: _AnyName() for kind in ResourceKind}  # unmanaged objects are exported whole
+            # unmanaged objects are exported whole
+            everything: dict[ResourceKind, set[str]] = {kind: _AnyName() for kind in ResourceKind}
             live = await Reader(client, workspace_id, prefix, candidates=everything).read(set(ResourceKind))
             try:
                 result = Exporter(live, target, prefix, workspace).write()

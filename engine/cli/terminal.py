@@ -12,14 +12,15 @@ from __future__ import annotations
 import os
 import sys
 import unicodedata
+from typing import IO
 
 from rich.console import Console
 from rich.text import Text
 
 
-def _console(stream: object) -> Console:
+def _console(stream: IO[str]) -> Console:
     no_color = bool(os.environ.get("NO_COLOR"))
-    return Console(  # type: ignore[arg-type]
+    return Console(
         file=stream, no_color=no_color, highlight=False, soft_wrap=True, markup=False, emoji=False,
     )
 

@@ -25,7 +25,7 @@ from typing import Any
 
 from engine.gitops import kinds
 from engine.gitops.canonical import content_hash
-from engine.gitops.live import LiveObject, LiveState
+from engine.gitops.live import META_KEY, LiveObject, LiveState
 from engine.gitops.lock import Lock
 from engine.gitops.model import ResourceKind
 from engine.gitops.plan import Action, Change, Plan
@@ -154,9 +154,9 @@ def lock_staleness(plan: Plan, live: LiveState, lock: Lock) -> list[str]:
             reasons.append(f"{change.address}: version v{obj.version if obj else '?'} was applied by this tool at "
                            f"{when}{commit}, after the lock was written ({lock.applied_at or 'undated'})")
     for item in plan.drift:
-        change = changes.get(str(item.get("address")))
-        if _from_lock(item) and change is not None and _as_git(change):
-            reasons.append(f"{change.address}: Portkey is exactly as git says but not as the lock says "
+        held = changes.get(str(item.get("address")))
+        if _from_lock(item) and held is not None and _as_git(held):
+            reasons.append(f"{held.address}: Portkey is exactly as git says but not as the lock says "
                            "(an apply without this lock file put it there)")
     return reasons
 
@@ -167,7 +167,7 @@ def _as_git(change: Change) -> bool:
 
 
 def _stamp(obj: LiveObject) -> dict[str, Any]:
-    meta = (obj.latest.get("template_metadata") or {}).get(kinds.META_KEY)
+    meta = (obj.latest.get("template_metadata") or {}).get(META_KEY)
     return meta if isinstance(meta, dict) else {}
 
 

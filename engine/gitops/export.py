@@ -46,7 +46,7 @@ MAX_SECRET_NAME = 100
 _KEY = re.compile(KEY_PATTERN)
 _UNSAFE = re.compile(r"[^a-z0-9_-]+")
 _SECRET_UNSAFE = re.compile(r"[^A-Z0-9]+")
-_EMPTY = (None, "", {}, [])
+_EMPTY: tuple[object, ...] = (None, "", {}, [])
 
 
 class ExportError(GitOpsError):

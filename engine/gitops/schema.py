@@ -64,21 +64,21 @@ DISPLAY_NAME = (
 class Naming(FileModel):
     """How managed objects are named in Portkey."""
 
-    prefix: str = Field("gitops:", description="Prefix marking names of objects this project manages.")
+    prefix: str = Field(default="gitops:", description="Prefix marking names of objects this project manages.")
 
 
 class Safety(FileModel):
     """Deletion safety policy."""
 
-    prune: bool = Field(False, description="Delete managed objects whose files were removed.")
-    mass_delete_threshold: int = Field(5, ge=0, description="More deletes than this need an explicit flag.")
+    prune: bool = Field(default=False, description="Delete managed objects whose files were removed.")
+    mass_delete_threshold: int = Field(default=5, ge=0, description="More deletes than this need an explicit flag.")
 
 
 class PromptDefaults(FileModel):
     """Values every prompt gets unless its own file sets them (parameters merge key by key)."""
 
     model: str | None = None
-    virtual_key: str | None = Field(None, description="Usually ${binding:NAME}.")
+    virtual_key: str | None = Field(default=None, description="Usually ${binding:NAME}.")
     parameters: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -98,7 +98,7 @@ class MovedEntry(FileModel):
 class Release(FileModel):
     """How a new prompt version is released."""
 
-    default: bool = Field(True, description="Publish the new version as the prompt's default.")
+    default: bool = Field(default=True, description="Publish the new version as the prompt's default.")
     labels: list[str] = Field(default_factory=list, description="Labels (keys) to attach to the version.")
 
 
@@ -106,7 +106,7 @@ class ProjectFile(FileModel):
     """portkey.yaml: project settings."""
 
     version: Literal[1] = Field(description="File format version; must be 1.")
-    workspace: str | None = Field(None, description="Workspace id or slug.")
+    workspace: str | None = Field(default=None, description="Workspace id or slug.")
     naming: Naming = Field(default_factory=Naming)
     bindings: dict[BindingName, BindingValue] = Field(
         default_factory=dict, description="Values for ${binding:NAME} in resource files."
@@ -136,11 +136,11 @@ class LimitOverride(FileModel):
 class EnvironmentFile(FileModel):
     """environments/<env>.yaml: an overlay that changes bindings only, never prose."""
 
-    workspace: str | None = Field(None, description="Workspace id or slug for this environment.")
+    workspace: str | None = Field(default=None, description="Workspace id or slug for this environment.")
     bindings: dict[BindingName, BindingValue] = Field(
         default_factory=dict, description="Merged over portkey.yaml's bindings."
     )
-    release: Release | None = Field(None, description="Replaces every prompt's release policy.")
+    release: Release | None = Field(default=None, description="Replaces every prompt's release policy.")
     limits: dict[str, LimitOverride] = Field(
         default_factory=dict, description="Keyed by address: rate_limit:<key> or usage_limit:<key>."
     )
@@ -153,7 +153,9 @@ class EnvironmentFile(FileModel):
 class LabelFile(FileModel):
     """labels/<key>.label.yaml: a prompt label."""
 
-    name: str | None = Field(None, min_length=1, description="The label name callers use (@name); defaults to the key.")
+    name: str | None = Field(
+        default=None, min_length=1, description="The label name callers use (@name); defaults to the key."
+    )
     description: str | None = None
     color_code: str | None = Field(
         None, pattern=COLOR_PATTERN, description="#RRGGBB; left out, the label keeps its colour in Portkey"
@@ -163,15 +165,15 @@ class LabelFile(FileModel):
 class CollectionFile(FileModel):
     """collections/<key>.collection.yaml: a prompt collection; its parent is the parent directory."""
 
-    name: str | None = Field(None, min_length=1, description=DISPLAY_NAME)
+    name: str | None = Field(default=None, min_length=1, description=DISPLAY_NAME)
 
 
 class PartialFrontMatter(FileModel):
     """Front matter of partials/<key>.partial.md (YAML between --- lines); the body is the partial."""
 
-    name: str | None = Field(None, min_length=1, description=DISPLAY_NAME)
+    name: str | None = Field(default=None, min_length=1, description=DISPLAY_NAME)
     version_description: str | None = None
-    publish: bool = Field(True, description="Publish new versions (updates every prompt using it).")
+    publish: bool = Field(default=True, description="Publish new versions (updates every prompt using it).")
 
 
 class Message(FileModel):
@@ -179,7 +181,7 @@ class Message(FileModel):
 
     role: Role
     content: str | None = None
-    content_file: str | None = Field(None, description="Path relative to the prompt file.")
+    content_file: str | None = Field(default=None, description="Path relative to the prompt file.")
 
     @model_validator(mode="after")
     def _one_content(self) -> Message:
@@ -255,17 +257,17 @@ def check_tool_choice(tool_choice: Any, tools: list[Any] | None, functions: list
 class PromptFile(FileModel):
     """prompts/<key>.prompt.yaml: a prompt; give exactly one of messages, template, template_file."""
 
-    name: str | None = Field(None, min_length=1, description=DISPLAY_NAME)
-    collection: str | None = Field(None, description="Collection key; default: the workspace's default.")
+    name: str | None = Field(default=None, min_length=1, description=DISPLAY_NAME)
+    collection: str | None = Field(default=None, description="Collection key; default: the workspace's default.")
     model: str | None = None
     virtual_key: str = Field(
         description="Provider/virtual key slug, usually ${binding:NAME}; may come from defaults.prompt in portkey.yaml."
     )
     parameters: dict[str, Any] = Field(default_factory=dict)
-    messages: list[Message] | None = Field(None, min_length=1, description="A chat prompt.")
-    template: str | None = Field(None, description="A completion prompt.")
-    template_file: str | None = Field(None, description="Completion template read from this file.")
-    variables: list[str] | None = Field(None, description="Declared variables, checked against use.")
+    messages: list[Message] | None = Field(default=None, min_length=1, description="A chat prompt.")
+    template: str | None = Field(default=None, description="A completion prompt.")
+    template_file: str | None = Field(default=None, description="Completion template read from this file.")
+    variables: list[str] | None = Field(default=None, description="Declared variables, checked against use.")
     functions: list[Any] | None = None
     tools: list[Any] | None = None
     tool_choice: Annotated[Any, WithJsonSchema(_TOOL_CHOICE_SCHEMA)] = None
@@ -302,7 +304,7 @@ class GuardrailCheck(FileModel):
 class GuardrailFile(FileModel):
     """guardrails/<key>.guardrail.yaml: a guardrail."""
 
-    name: str | None = Field(None, min_length=1, description=DISPLAY_NAME)
+    name: str | None = Field(default=None, min_length=1, description=DISPLAY_NAME)
     checks: list[GuardrailCheck] = Field(min_length=1)
     actions: dict[str, Any]
 
@@ -310,7 +312,7 @@ class GuardrailFile(FileModel):
 class ConfigFile(FileModel):
     """configs/<key>.config.yaml: a gateway config; `guardrail:<key>` strings inside refer to guardrails."""
 
-    name: str | None = Field(None, min_length=1, description=DISPLAY_NAME)
+    name: str | None = Field(default=None, min_length=1, description=DISPLAY_NAME)
     config: dict[str, Any] = Field(description="The Portkey gateway config JSON.")
     is_default: bool = Field(
         False, description="Make this the workspace's default config (false asks for nothing: Portkey unsets a "
@@ -341,7 +343,7 @@ class GroupBy(FileModel):
 class RateLimitFile(FileModel):
     """limits/<key>.rate-limit.yaml: a rate-limit policy."""
 
-    name: str | None = Field(None, min_length=1, description=DISPLAY_NAME)
+    name: str | None = Field(default=None, min_length=1, description=DISPLAY_NAME)
     conditions: list[RateCondition] = Field(default_factory=list)
     group_by: list[GroupBy] = Field(default_factory=list)
     type: Literal["requests", "tokens"]
@@ -352,13 +354,13 @@ class RateLimitFile(FileModel):
 class UsageLimitFile(FileModel):
     """limits/<key>.usage-limit.yaml: a usage-limit (budget) policy."""
 
-    name: str | None = Field(None, min_length=1, description=DISPLAY_NAME)
+    name: str | None = Field(default=None, min_length=1, description=DISPLAY_NAME)
     conditions: list[Condition] = Field(default_factory=list)
     group_by: list[GroupBy] = Field(default_factory=list)
     type: Literal["cost", "tokens"]
     credit_limit: NonNegativeNumber
     alert_threshold: NonNegativeNumber | None = None
-    periodic_reset: Literal["monthly", "weekly"] | None = Field(None, description="null = cumulative.")
+    periodic_reset: Literal["monthly", "weekly"] | None = Field(default=None, description="null = cumulative.")
     periodic_reset_days: ResetDays | None = Field(
         None, description="Reset every N days (1-365) instead; give at most one of periodic_reset and this."
     )

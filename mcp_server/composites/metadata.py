@@ -6,7 +6,7 @@ The required fields come from ``PORTKEY_REQUIRED_METADATA`` or ``--required-meta
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from mcp.types import CallToolResult
 
@@ -17,8 +17,10 @@ from mcp_server.state import ToolOptions
 
 RECOMMENDED = ("project_id",)
 
-Field = opt_str("Billing metadata field (overrides the same key in metadata).")
-Metadata = opt_object("The whole metadata object, as run_prompt_completion would send it.")
+Field = Annotated[str | None, opt_str("Billing metadata field (overrides the same key in metadata).")]
+Metadata = Annotated[
+    dict[str, Any] | None, opt_object("The whole metadata object, as run_prompt_completion would send it.")
+]
 
 
 def check_metadata(metadata: dict[str, Any], required: tuple[str, ...]) -> dict[str, Any]:
@@ -42,7 +44,7 @@ def make_validate(options: ToolOptions) -> Any:
         metadata: Metadata = None,
     ) -> CallToolResult:
         """Check billing metadata before run_prompt_completion; no Portkey call."""
-        merged = dict(metadata or {})
+        merged: dict[str, Any] = dict(metadata or {})
         for name, value in (("client_id", client_id), ("app", app), ("env", env), ("project_id", project_id),
                             ("feature", feature)):
             if value is not None:

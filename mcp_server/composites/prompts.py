@@ -38,7 +38,7 @@ from mcp_server.prompt_versions import (
     version_number,
 )
 from mcp_server.prompt_versions import changed_fields as changed_version_fields
-from mcp_server.schema import id_str, opt_object, opt_objects, opt_str
+from mcp_server.schema import id_field, opt_object, opt_objects, opt_str
 from mcp_server.state import app_state
 
 FINDERS = ("list_prompts", "list_collections")
@@ -46,19 +46,32 @@ FINDERS = ("list_prompts", "list_collections")
 STAMPS = ("app", "env", "migrated_at", "promoted_from", "promoted_from_version", "promoted_at")
 ENV_SUFFIXES = ("-dev", "-staging", "-prod")
 
-Template = opt_str("Prompt template text (mustache variables {{name}}); give this or messages.")
-Messages = opt_objects("Chat messages [{role, content}] instead of string; stored as the JSON template.")
-Model = opt_str("Model name, e.g. gpt-4o-mini.")
-VersionDescription = opt_str("Note stored with a new version (not compared: a new note alone writes nothing).")
-TemplateMetadata = opt_object("Your metadata for the version; its keys are compared. app, env and migrated_at "
-                              "are stamped by the tool.")
-Functions = opt_objects("Function definitions [{name, description, parameters}].")
-Tools = opt_objects("Tool definitions [{type: function, function: {name, description, parameters}}].")
-ToolChoice = opt_object("Tool choice: {mode: auto|none|function, function_name} or the spec's object.")
-TargetName = opt_str("Target prompt name (default: the source name with -dev/-staging/-prod replaced by "
-                     "-<target_env>).")
-TargetVirtualKey = opt_str("Virtual key (or provider) slug for the target (default: the source version's).")
-TargetModel = opt_str("Model for the target (default: the source version's).")
+MaybeStr = str | None
+MaybeObject = dict[str, Any] | None
+MaybeObjects = list[dict[str, Any]] | None
+Template = Annotated[MaybeStr, opt_str("Prompt template text (mustache variables {{name}}); give this or messages.")]
+Messages = Annotated[
+    MaybeObjects, opt_objects("Chat messages [{role, content}] instead of string; stored as the JSON template.")
+]
+Model = Annotated[MaybeStr, opt_str("Model name, e.g. gpt-4o-mini.")]
+VersionDescription = Annotated[
+    MaybeStr, opt_str("Note stored with a new version (not compared: a new note alone writes nothing).")
+]
+TemplateMetadata = Annotated[MaybeObject, opt_object("Your metadata for the version; its keys are compared. app, env "
+                                                   "and migrated_at are stamped by the tool.")]
+Functions = Annotated[MaybeObjects, opt_objects("Function definitions [{name, description, parameters}].")]
+Tools = Annotated[
+    MaybeObjects, opt_objects("Tool definitions [{type: function, function: {name, description, parameters}}].")
+]
+ToolChoice = Annotated[
+    MaybeObject, opt_object("Tool choice: {mode: auto|none|function, function_name} or the spec's object.")
+]
+TargetName = Annotated[MaybeStr, opt_str("Target prompt name (default: the source name with -dev/-staging/-prod "
+                                       "replaced by -<target_env>).")]
+TargetVirtualKey = Annotated[
+    MaybeStr, opt_str("Virtual key (or provider) slug for the target (default: the source version's).")
+]
+TargetModel = Annotated[MaybeStr, opt_str("Model for the target (default: the source version's).")]
 DryRun = Annotated[bool, Field(description="Report what would happen (publishing included); write nothing.")]
 Publish = Annotated[bool, Field(description="Also make the written version the published default callers get.")]
 
@@ -110,9 +123,9 @@ async def migrate_prompt(
     name: Annotated[str, Field(description="Prompt name; matched exactly (ignoring case) in the collection.")],
     app: Annotated[str, Field(description="Application name, stamped into template_metadata.app.")],
     env: Annotated[str, Field(description="Environment name, stamped into template_metadata.env.")],
-    collection_id: id_str("Collection id or slug the prompt lives in."),
+    collection_id: Annotated[str, id_field("Collection id or slug the prompt lives in.")],
     parameters: Annotated[dict[str, Any], Field(description="Model parameters, e.g. {\"temperature\": 0.2}.")],
-    virtual_key: id_str("Virtual key (or provider) slug the prompt calls."),
+    virtual_key: Annotated[str, id_field("Virtual key (or provider) slug the prompt calls.")],
     ctx: Context,
     string: Template = None,
     messages: Messages = None,
@@ -208,8 +221,8 @@ def target_name_for(source_name: str, target_env: str) -> str:
 
 
 async def promote_prompt(
-    source_prompt_id: id_str("Prompt id or slug to copy from (its published version)."),
-    target_collection_id: id_str("Collection id or slug of the target environment."),
+    source_prompt_id: Annotated[str, id_field("Prompt id or slug to copy from (its published version).")],
+    target_collection_id: Annotated[str, id_field("Collection id or slug of the target environment.")],
     target_env: Annotated[str, Field(description="Target environment name (dev, staging, prod, ...).")],
     ctx: Context,
     target_name: TargetName = None,
