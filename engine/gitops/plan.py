@@ -163,7 +163,7 @@ class _Freezable:
     """Dataclass base whose instances refuse attribute writes once :meth:`_freeze` ran."""
 
     _frozen: bool = False
-    _writable: frozenset[str] = frozenset()  # fields left as they are (see Change.payload)
+    _writable: frozenset[str] = frozenset()  # fields frozen one by one instead (see Change.diff)
 
     def __setattr__(self, name: str, value: Any) -> None:
         if self._frozen:
@@ -266,7 +266,7 @@ class TextDiff(_Freezable):
 class Change(_Freezable):
     """What the plan does to one resource."""
 
-    _writable = frozenset({"payload", "diff", "text_diffs"})  # payload: apply writes it; diffs: frozen one by one
+    _writable = frozenset({"diff", "text_diffs"})  # diffs: frozen one by one
 
     address: str
     kind: str

@@ -192,7 +192,8 @@ async def test_a_plan_is_read_only_after_planning(client: PortkeyClient, project
         triage.remote["id"] = "someone-else"
     with pytest.raises(FrozenPlanError):
         plan.changes[0].diff.append(None)  # type: ignore[arg-type]
-    triage.payload["slug"] = "pp-x"  # apply still records what it learns here (see the report)
+    with pytest.raises(FrozenPlanError):
+        triage.payload["slug"] = "pp-x"  # apply keeps what it learns in its own record
     assert Plan.from_json(plan.to_json()).frozen
 
 
