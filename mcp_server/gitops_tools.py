@@ -44,19 +44,20 @@ ProjectDir = Annotated[str, Field(
                 "path counts from the first root). Paths outside the roots or through a symbolic link are refused.")]
 
 
-def _nullable_text(max_length: int, description: str) -> Any:
-    """An optional text argument advertised as ``type: ["string", "null"]`` (no ``anyOf``)."""
-    schema = {"type": ["string", "null"], "maxLength": max_length, "description": description}
-    return Annotated[str | None, Field(max_length=max_length), WithJsonSchema(schema)]
+def _nullable(max_length: int, description: str) -> WithJsonSchema:
+    """An optional text argument's schema, advertised as ``type: ["string", "null"]`` (no ``anyOf``)."""
+    return WithJsonSchema({"type": ["string", "null"], "maxLength": max_length, "description": description})
 
 
-Env = _nullable_text(64, "Environment overlay (environments/<env>.yaml over portkey.yaml); null or omitted: none. "
-                         "An unknown name is an error that lists the available ones.")
+Env = Annotated[str | None, Field(max_length=64), _nullable(
+    64, "Environment overlay (environments/<env>.yaml over portkey.yaml); null or omitted: none. "
+        "An unknown name is an error that lists the available ones.")]
 Prune = Annotated[bool, Field(description="Also delete managed Portkey objects the project no longer declares "
                                           "(safety rules still apply).")]
-LockFile = _nullable_text(1024, "Lock file inside the project (e.g. .portkey/lock.json): gitops_apply records what "
-                               "it left in Portkey there, gitops_plan and gitops_drift use it to see edits to every "
-                               "kind (without it only prompt edits are seen). Null or omitted: no lock file.")
+LockFile = Annotated[str | None, Field(max_length=1024), _nullable(
+    1024, "Lock file inside the project (e.g. .portkey/lock.json): gitops_apply records what it left in Portkey "
+          "there, gitops_plan and gitops_drift use it to see edits to every kind (without it only prompt and "
+          "partial edits are seen). Null or omitted: no lock file.")]
 PlanHash = Annotated[str, Field(min_length=64, max_length=64, pattern="^[0-9a-f]{64}$",
                                 description="plan_hash from the gitops_plan result you reviewed.")]
 
@@ -307,7 +308,8 @@ async def gitops_export(
         "New directory to write the project into: it must not exist yet, its parent must, and it must lie under an "
         "allowed project root (a relative path counts from the first root)."))],
     ctx: Context,
-    workspace: _nullable_text(128, "Workspace id or slug to export; null or omitted: the API key's workspace.") = None,
+    workspace: Annotated[str | None, Field(max_length=128), _nullable(
+        128, "Workspace id or slug to export; null or omitted: the API key's workspace.")] = None,
     prefix: Annotated[str, Field(min_length=1, max_length=32, description=(
         "Name prefix that marks managed objects (naming.prefix of the project)."))] = "gitops:",
 ) -> CallToolResult:
@@ -325,7 +327,8 @@ async def gitops_export(
     client = app_state(ctx).client
     try:
         workspace_id = await resolve_workspace(client, workspace)
-        everything = {kind: _AnyName() for kind in ResourceKind}  # unmanaged objects are exported whole
+        # unmanaged objects are exported whole
+        everything: dict[ResourceKind, set[str]] = {kind: _AnyName() for kind in ResourceKind}
         live = await Reader(client, workspace_id, prefix, candidates=everything).read(set(ResourceKind))
         written = Exporter(live, target, prefix, workspace).write()
     except ExportError as exc:

@@ -13,6 +13,7 @@ import difflib
 import hashlib
 import json
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from deepdiff import DeepDiff
@@ -42,6 +43,11 @@ def _numbers(value: Any) -> Any:
 def content_hash(value: Any) -> str:
     """Short sha256 of the canonical JSON."""
     return hashlib.sha256(canonical_json(value).encode()).hexdigest()[:16]
+
+
+def strip_null_fields(value: Mapping[str, Any]) -> dict[str, Any]:
+    """A mapping without its None entries, recursively (:func:`strip_nulls` for a value known to be a mapping)."""
+    return {k: strip_nulls(v) for k, v in value.items() if v is not None}
 
 
 def strip_nulls(value: Any) -> Any:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.gitops.behaviour import DEFAULT, Behaviour
-from engine.gitops.canonical import content_hash, strip_nulls
+from engine.gitops.canonical import content_hash, strip_null_fields, strip_nulls
 from engine.gitops.live import META_KEY, LiveObject, label_description, strip_label_mark
 from engine.gitops.model import Resource, ResourceKind
 from engine.gitops.templates import PartialUse, replace_partials, scan
@@ -202,7 +202,7 @@ def _texts(decoded: Any) -> list[str]:
     for message in decoded:
         content = message.get("content") if isinstance(message, dict) else None
         parts = content if isinstance(content, list) else [content]
-        texts += [p if isinstance(p, str) else p.get("text") for p in parts
+        texts += [p if isinstance(p, str) else str(p["text"]) for p in parts
                   if isinstance(p, str) or (isinstance(p, dict) and isinstance(p.get("text"), str))]
     return texts
 
@@ -232,7 +232,7 @@ def desired(resource: Resource, refs: Refs) -> dict[str, Any]:
     if kind is ResourceKind.LABEL:
         return _label_content(spec.get("description"), spec.get("color_code"))
     if kind is ResourceKind.COLLECTION:
-        return strip_nulls({"parent": spec.get("parent")})
+        return strip_null_fields({"parent": spec.get("parent")})
     if kind is ResourceKind.CONFIG:
         return _config_content(_resolve_guardrails(spec.get("config") or {}, refs), bool(spec.get("is_default")))
     if kind is ResourceKind.GUARDRAIL:
@@ -242,7 +242,7 @@ def desired(resource: Resource, refs: Refs) -> dict[str, Any]:
 
 def _label_content(description: str | None, color_code: str | None) -> dict[str, Any]:
     """An empty description and none at all compare equal."""
-    return strip_nulls({"description": description or None, "color_code": color_code})
+    return strip_null_fields({"description": description or None, "color_code": color_code})
 
 
 def _config_content(config: Any, is_default: bool) -> dict[str, Any]:
@@ -280,7 +280,7 @@ USAGE_FIELDS = (
 def _limit_fields(kind: ResourceKind, source: Mapping[str, Any]) -> dict[str, Any]:
     """A rate or usage limit's comparable fields (absent fields and null compare equal)."""
     fields = RATE_FIELDS if kind is ResourceKind.RATE_LIMIT else USAGE_FIELDS
-    return strip_nulls({k: source.get(k) for k in fields})
+    return strip_null_fields({k: source.get(k) for k in fields})
 
 
 def _version_fields(source: Mapping[str, Any]) -> dict[str, Any]:
@@ -312,7 +312,7 @@ def _prompt_content(source: Mapping[str, Any], string: Any, metadata: dict[str, 
     if isinstance(components, dict) and isinstance(components.get("variables"), list):
         names |= {str(name) for name in components["variables"]}
     fields["parameters"] = _parameters(fields["parameters"], fields["model"], names)
-    return strip_nulls({"string": decoded, **fields, "metadata": metadata})
+    return strip_null_fields({"string": decoded, **fields, "metadata": metadata})
 
 
 def _checks(checks: list[Any]) -> list[Any]:
@@ -338,7 +338,7 @@ def live(obj: LiveObject, collection_keys: Mapping[str, str] | None = None) -> d
         return _label_content(strip_label_mark(raw.get("description")), raw.get("color_code"))
     if kind is ResourceKind.COLLECTION:
         parent = raw.get("parent_collection_id")
-        return strip_nulls({"parent": (collection_keys or {}).get(str(parent), parent) if parent else None})
+        return strip_null_fields({"parent": (collection_keys or {}).get(str(parent), parent) if parent else None})
     if kind is ResourceKind.CONFIG:
         return _config_content(config_json(raw), flag(raw.get("is_default")) is True)
     if kind is ResourceKind.GUARDRAIL:
@@ -417,29 +417,29 @@ def create_body(
         collection_id = refs.get(f"collection:{collection}") if collection else default_collection
         return {"name": name, **({"collection_id": collection_id} if collection_id else {}), **version}
     if kind is ResourceKind.PARTIAL:
-        return strip_nulls({
+        return strip_null_fields({
             "name": name, "string": resolve_partials(spec["string"], refs),
             "version_description": spec.get("version_description"), **ws,
         })
     if kind is ResourceKind.LABEL:
-        return strip_nulls({
+        return strip_null_fields({
             "name": name, "description": label_description(spec.get("description")),
             "color_code": spec.get("color_code"), **ws,
         })
     if kind is ResourceKind.COLLECTION:
         parent = spec.get("parent")
-        return strip_nulls({
+        return strip_null_fields({
             "name": name, "parent_collection_id": refs.get(f"collection:{parent}") if parent else None, **ws,
         })
     if kind is ResourceKind.CONFIG:
-        return strip_nulls({
+        return strip_null_fields({
             "name": name, "config": _resolve_guardrails(spec.get("config") or {}, refs),
             "isDefault": 1 if spec.get("is_default") else None, **ws,
         })
     if kind is ResourceKind.GUARDRAIL:
-        return strip_nulls({"name": name, "checks": spec.get("checks") or [], "actions": spec.get("actions") or {},
-                            **ws})
-    return strip_nulls({"name": name, **_limit_fields(kind, spec), **ws})
+        return strip_null_fields({"name": name, "checks": spec.get("checks") or [],
+                                  "actions": spec.get("actions") or {}, **ws})
+    return strip_null_fields({"name": name, **_limit_fields(kind, spec), **ws})
 
 
 def _version_request(resource: Resource, spec: Mapping[str, Any], refs: Refs) -> dict[str, Any]:
@@ -488,14 +488,15 @@ def update_body(
     if kind in (ResourceKind.PROMPT, ResourceKind.PARTIAL, ResourceKind.COLLECTION):
         return {"name": name}
     if kind is ResourceKind.LABEL:
-        return strip_nulls({"description": label_description(spec.get("description")),
+        return strip_null_fields({"description": label_description(spec.get("description")),
                             "color_code": spec.get("color_code")})
     if kind is ResourceKind.CONFIG:
         # No `isDefault`/`is_default`: nothing shows Portkey honours it on PUT (the spec's ConfigUpdate has
         # neither; only create takes `isDefault`). The planner says a default cannot be changed here.
-        return strip_nulls({"name": name, "config": _resolve_guardrails(spec.get("config") or {}, refs)})
+        return strip_null_fields({"name": name, "config": _resolve_guardrails(spec.get("config") or {}, refs)})
     if kind is ResourceKind.GUARDRAIL:
-        return strip_nulls({"name": name, "checks": spec.get("checks") or [], "actions": spec.get("actions") or {}})
+        return strip_null_fields({"name": name, "checks": spec.get("checks") or [],
+                                  "actions": spec.get("actions") or {}})
     extra = {"conditions": spec.get("conditions") or []} if "conditions" in changed else {}
     if kind is ResourceKind.RATE_LIMIT:
         return {"name": name, "unit": spec.get("unit"), "value": spec.get("value"), **extra}

@@ -151,7 +151,8 @@ class LeaseRecord:
         return (_iso(self.created) if self.created else "~", _iso(self.start) if self.start else "~", self.id)
 
     def describe(self) -> str:
-        since = _iso(self.start or self.created) if (self.start or self.created) else "an unknown time"
+        began = self.start or self.created
+        since = _iso(began) if began else "an unknown time"
         until = f", expires {_iso(self.expiry)}" if self.expiry else ""
         return f"{self.holder} since {since}{until}"
 

@@ -16,7 +16,7 @@ import string
 import unicodedata
 from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import anyio
 
@@ -452,7 +452,7 @@ class Reader:
         template = latest_row.get("prompt_template") if latest_row else None
         whole = carries_every_field(template)
         if obj.published_version is not None and whole:
-            obj.latest = _prompt_fields(template)  # one detail read: the versions list says it all
+            obj.latest = _prompt_fields(cast(dict[str, Any], template))  # whole: a dict with every field
             return
         if obj.published_version is None:
             published = await self._get("get_prompt", prompt_id=obj.id)
@@ -465,7 +465,7 @@ class Reader:
                 obj.version, obj.latest = obj.published_version, _prompt_fields(published)
                 return
         if whole:
-            obj.latest = _prompt_fields(template)
+            obj.latest = _prompt_fields(cast(dict[str, Any], template))
         else:
             obj.latest = _prompt_fields(await self._get("get_prompt", prompt_id=obj.id, version=obj.version))
 

@@ -342,6 +342,7 @@ def _versioned(
         if resource.kind is ResourceKind.PROMPT else resource.spec.get("publish", True)
     change.remote.update({"version": obj.version, "published_version": obj.published_version})
     settled = False
+    target: str | int | None  # "new" (the version this change makes) or the live version number
     if resource.kind is ResourceKind.PROMPT:
         settled = _prompt_drift(ctx, resource, obj, wanted, have)
         _collection_change(ctx, resource, obj, change)

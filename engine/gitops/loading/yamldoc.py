@@ -171,6 +171,7 @@ def _round_trip(text: str, file: str, line_offset: int) -> YamlDoc | Diagnostic:
 # Not ruamel.yaml.clib (issue 13 asks for one YAML library): its 0.2.x wheels bundle libyaml 0.1.7, which
 # refuses plain scalars holding ':' in flow collections ("[guardrail:pii-redaction]") that libyaml 0.2.x here
 # and ruamel's round-trip parser read, so such files would all take the slow path.
+_CParser: Any
 try:  # PyYAML's libyaml binding; without it every document takes the round-trip path
     from yaml import MappingNode, ScalarNode, SequenceNode
     from yaml._yaml import CParser as _CParser
@@ -198,7 +199,7 @@ class _Unsure(Exception):
 
 if _CParser is not None:
 
-    class _FastLoader(_CParser, _BaseResolver):  # type: ignore[misc,valid-type]
+    class _FastLoader(_CParser, _BaseResolver):  # type: ignore[misc]
         """libyaml's parser and composer; every implicit tag resolves to :data:`_IMPLICIT`."""
 
         def __init__(self, text: str) -> None:
@@ -304,11 +305,11 @@ def _has_lc(node: Any) -> bool:
 
 
 def _line(node: Any, offset: int) -> int:
-    return node.lc.line + 1 + offset
+    return int(node.lc.line) + 1 + offset
 
 
 def _col(node: Any) -> int:
-    return node.lc.col + 1
+    return int(node.lc.col) + 1
 
 
 def _plain(node: Any, path: DataPath, doc: YamlDoc, offset: int) -> Any:
