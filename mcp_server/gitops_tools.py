@@ -268,8 +268,10 @@ async def gitops_drift(project_dir: ProjectDir, ctx: Context, env: Env = None,
 
     project = _project(ctx, project_dir)
     lock_path, lock = _lock(project, lock_file)
+    client = app_state(ctx).client
     try:
-        report = await find_drift(app_state(ctx).client, project, env=env, lock=lock, lock_path=lock_path)
+        with client.command_deadline():  # PORTKEY_DEADLINE bounds the whole call, as in the CLI
+            report = await find_drift(client, project, env=env, lock=lock, lock_path=lock_path)
     except EngineError as exc:
         raise to_tool_error(exc, "gitops_drift") from None
     if report.errors:
@@ -326,10 +328,11 @@ async def gitops_export(
         raise invalid(str(exc)) from None
     client = app_state(ctx).client
     try:
-        workspace_id = await resolve_workspace(client, workspace)
-        # unmanaged objects are exported whole
-        everything: dict[ResourceKind, set[str]] = {kind: _AnyName() for kind in ResourceKind}
-        live = await Reader(client, workspace_id, prefix, candidates=everything).read(set(ResourceKind))
+        with client.command_deadline():  # PORTKEY_DEADLINE bounds the reads (nothing is written before they end)
+            workspace_id = await resolve_workspace(client, workspace)
+            # unmanaged objects are exported whole
+            everything: dict[ResourceKind, set[str]] = {kind: _AnyName() for kind in ResourceKind}
+            live = await Reader(client, workspace_id, prefix, candidates=everything).read(set(ResourceKind))
         written = Exporter(live, target, prefix, workspace).write()
     except ExportError as exc:
         message = f"Export failed, nothing was written: {exc}"

@@ -69,8 +69,13 @@ async def test_gitops_tools_stop_at_the_command_deadline(tmp_path: Path) -> None
 
         server = build_server(slow_client, options=ToolOptions(project_roots=(str(tmp_path),)))
         async with Client(server, raise_exceptions=True) as client:
-            for tool, arguments in (("gitops_plan", {}), ("gitops_apply", {"plan_hash": "0" * 64})):
-                result = await client.call_tool(tool, {"project_dir": "project", **arguments})
+            calls = (("gitops_plan", {"project_dir": "project"}),
+                     ("gitops_apply", {"project_dir": "project", "plan_hash": "0" * 64}),
+                     ("gitops_drift", {"project_dir": "project"}),
+                     ("gitops_export", {"target_dir": "exported"}))
+            for tool, arguments in calls:
+                result = await client.call_tool(tool, arguments)
                 assert result.is_error, tool
                 assert "1 s passed" in text(result), text(result)
         assert content_writes(sb) == []
+        assert not (tmp_path / "exported").exists()  # the export stopped before writing anything
