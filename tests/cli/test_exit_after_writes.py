@@ -41,29 +41,45 @@ def apply(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], p
     return code, err
 
 
-def failing_writes(monkeypatch: pytest.MonkeyPatch, operation: str) -> None:
-    """The embedded sandbox answers every ``operation`` with HTTP 500."""
+# the example project's first dependency level: every create that comes before anything else
+FIRST_LEVEL = ("create_prompt_label", "create_collection", "create_prompt_partial")
+
+
+def failing_writes(monkeypatch: pytest.MonkeyPatch, *operations: str, status: str = "500") -> None:
+    """The embedded sandbox answers every one of ``operations`` with ``status``."""
     real = sandbox.Sandbox
 
     def faulty(*args: Any, **kwargs: Any) -> sandbox.Sandbox:
         emulator = real(*args, **kwargs)
-        emulator.faults = sandbox.Faults(per_operation={operation: sandbox.FaultRule(script=("500",) * 5)})
+        emulator.faults = sandbox.Faults(
+            per_operation={operation: sandbox.FaultRule(script=(status,) * 50) for operation in operations}
+        )
         return emulator
 
     monkeypatch.setattr(sandbox, "Sandbox", faulty)
 
 
-@pytest.mark.parametrize(("operation", "code"), [("create_prompt_label", 1), ("create_config", 5)])
+@pytest.mark.parametrize(
+    ("operations", "status", "code"),
+    [
+        # the label fails, the independent writes of its level go on (keep-going): writes were made
+        (("create_prompt_label",), "500", 5),
+        (("create_config",), "500", 5),
+        # every write of the first level is refused (429: not processed), so nothing was written
+        (FIRST_LEVEL, "429", 1),
+    ],
+)
 def test_a_failed_write_exits_5_only_when_writes_came_before_it(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], project: Path, operation: str, code: int
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], project: Path,
+    operations: tuple[str, ...], status: str, code: int,
 ) -> None:
-    failing_writes(monkeypatch, operation)
+    failing_writes(monkeypatch, *operations, status=status)
     got, err = apply(monkeypatch, capsys, project)
     assert got == code, err
-    assert operation in err and "HTTP 500" in err
-    done = re.search(r"^(\d+) write\(s\) completed before the failure", err, re.M)
-    assert done, err
-    assert (int(done.group(1)) > 0) == (code == 5)
+    assert operations[0] in err and f"HTTP {status}" in err
+    made = re.search(r"^(\d+) write\(s\) made in this run", err, re.M)
+    assert made, err
+    assert (int(made.group(1)) > 0) == (code == 5)
 
 
 def stopping(monkeypatch: pytest.MonkeyPatch, failure: BaseException, *, after_writes: bool) -> None:
