@@ -258,8 +258,10 @@ def read_saved_plan(path: Path) -> Any:
 async def _resolve(client: Any, planned: Any, lock: Any, auto_approve: bool) -> bool:
     """Release the duplicates the plan names (engine.gitops.adopt.resolve_duplicates); True when any was."""
     from engine.gitops.adopt import resolve_duplicates
+    from engine.gitops.plan import DiagnosticCode
 
-    if planned.live is None or not any("objects in Portkey carry this key" in e for e in planned.plan.errors):
+    duplicates = [e for e in planned.plan.errors if getattr(e, "code", None) == DiagnosticCode.DUPLICATE_KEY]
+    if planned.live is None or not duplicates:
         return False
     if not auto_approve and not _confirm():
         return False
