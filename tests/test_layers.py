@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("engine", "mcp_server", "sandbox")
+PACKAGES = ("engine", "mcp_server", "sandbox", "portkey_catalogue")
 
 
 def lint_imports(cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -69,6 +69,12 @@ PLANTS = [
         "engine.gitops.apply -> engine.cli",
     ),
     ("sandbox/ids.py", "import engine.redaction", "sandbox imports nothing of ours", "sandbox.ids -> engine.redaction"),
+    (
+        "portkey_catalogue/__init__.py",
+        "import engine.portkey.operation",
+        "the operation table (portkey_catalogue",
+        "portkey_catalogue -> engine.portkey.operation",
+    ),
     (
         "engine/ci/report.py",
         "import mcp_server.errors",
