@@ -25,8 +25,13 @@ class Interleave(httpx.AsyncBaseTransport):
     """The sandbox's transport, which runs ``then`` once right after the first answer that ``when`` matches
     (before the client sees it): another apply's steps land exactly between two of ours."""
 
-    def __init__(self, sb: Sandbox, when: Match, then: Callable[[], Awaitable[None]],
-                 rewrite: Callable[[httpx.Response], httpx.Response] | None = None) -> None:
+    def __init__(
+        self,
+        sb: Sandbox,
+        when: Match,
+        then: Callable[[], Awaitable[None]],
+        rewrite: Callable[[httpx.Response], httpx.Response] | None = None,
+    ) -> None:
         self.inner = httpx.ASGITransport(app=sb.app)
         self.when, self.then, self.rewrite = when, then, rewrite
         self.fired = False
@@ -44,6 +49,7 @@ class Interleave(httpx.AsyncBaseTransport):
 
 def creating(name: str, status: int | None = None) -> Match:
     """The answer to a create of the label ``name`` (with HTTP ``status``, when given)."""
+
     def match(request: httpx.Request, response: httpx.Response) -> bool:
         if request.method != "POST" or not request.url.path.endswith("/labels"):
             return False
@@ -71,8 +77,14 @@ async def labels(client: PortkeyClient, name: str) -> list[dict[str, str]]:
 
 async def plant_stale(client: PortkeyClient) -> str:
     start = datetime.now(UTC) - timedelta(hours=2)
-    description = json.dumps({"holder": "dave@old pid 9", "token": "old", "start": start.isoformat(),
-                              "expiry": (start + timedelta(minutes=10)).isoformat()})
+    description = json.dumps(
+        {
+            "holder": "dave@old pid 9",
+            "token": "old",
+            "start": start.isoformat(),
+            "expiry": (start + timedelta(minutes=10)).isoformat(),
+        }
+    )
     return str((await client.call("create_prompt_label", body={"name": LEASE_NAME, "description": description}))["id"])
 
 
@@ -135,8 +147,9 @@ class Refuse(httpx.AsyncBaseTransport):
 @pytest.mark.anyio
 async def test_a_refusal_that_is_no_name_collision_still_stops_with_its_error() -> None:
     """Not every refusal is a race: a create refused while no lease exists, again and again, is reported."""
-    refusal = httpx.Response(400, json={"success": False, "data": {"errorCode": "AB01",
-                                                                   "message": "description: too long"}})
+    refusal = httpx.Response(
+        400, json={"success": False, "data": {"errorCode": "AB01", "message": "description: too long"}}
+    )
     with Sandbox(db=":memory:", api_key=KEY) as sb:
         async with make_client(sb, Refuse(sb, refusal)) as client:
             with pytest.raises(PortkeyAPIError) as caught:
@@ -151,6 +164,7 @@ async def test_a_generation_label_made_meanwhile_is_updated_not_an_error() -> No
     a stale lease over, or a late lost create): its value is replaced with ours, it exists once."""
     with Sandbox(db=":memory:", api_key=KEY) as sb:
         async with make_client(sb) as other_client:
+
             async def made_meanwhile() -> None:
                 await other_client.call("create_prompt_label", body={"name": GENERATION_NAME, "description": "theirs"})
 
