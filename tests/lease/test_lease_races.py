@@ -7,16 +7,19 @@ already exists" in Portkey's error table) and as a 400 whose message says the na
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
 
-from engine.gitops.lease import GENERATION_NAME, LEASE_NAME, ApplyLease, LeaseHeldError
+from engine.gitops.lease import GENERATION_NAME, LEASE_NAME, ApplyLease, LeaseHeldError, name_taken
+from engine.gitops.workflow import apply_planned, plan_project
 from engine.portkey import PortkeyAPIError, PortkeyClient
 from sandbox import Sandbox
-from tests.gitops.conftest import KEY, make_client
+from tests.gitops.conftest import EXAMPLE, KEY, make_client
 
 Match = Callable[[httpx.Request, httpx.Response], bool]
 
@@ -227,3 +230,49 @@ async def test_releasing_a_lease_already_gone_is_quiet(gone: str) -> None:
                 await taken_over()
                 await lease.release()
             assert told == [] and not lease.held
+
+
+@pytest.mark.anyio
+async def test_an_apply_whose_lease_create_loses_the_race_applies_once(tmp_path: Path) -> None:
+    """The user's view of the flake: apply (no --lock-timeout) while another apply is just releasing; it
+    takes the lease and writes, and the account holds one object per resource, no lease left."""
+    project = tmp_path / "project"
+    shutil.copytree(EXAMPLE, project)
+    with Sandbox(db=":memory:", api_key=KEY) as sb:
+        async with make_client(sb) as other_client:
+            holder = ApplyLease(other_client, None, holder="ivan@ci pid 6")
+            await holder.acquire()
+            async with make_client(sb, Interleave(sb, creating(LEASE_NAME, 409), holder.release)) as client:
+                result = await apply_planned(client, await plan_project(client, project))
+                assert result.writes > 0
+                again = await plan_project(client, project)
+                assert not again.plan.has_changes and not again.plan.errors
+                assert await labels(client, LEASE_NAME) == []
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("status", "body", "taken"),
+    [
+        (409, {"success": False, "data": {"errorCode": "AB07", "message": "Resource already exists"}}, True),
+        (409, None, True),
+        (400, {"errorCode": "AB07", "message": "Label exists"}, True),
+        (400, {"error": {"code": "invalid_request", "message": "A label with this name already exists"}}, True),
+        (422, {"message": "duplicate label name"}, True),
+        (400, {"success": False, "data": {"errorCode": "AB01", "message": "description: too long"}}, False),
+        (403, {"errorCode": "AB03", "message": "label already exists in another workspace"}, False),
+        (500, {"message": "already exists"}, False),
+    ],
+)
+async def test_portkeys_answer_to_a_duplicate_label_name_is_recognised(
+    status: int, body: dict[str, object] | None, taken: bool
+) -> None:
+    """Every error envelope Portkey uses (top level, ``data``, ``error``): 409 or AB07 is a taken name, and so
+    is a 4xx that says the name exists; a refusal for rights or a server error is not."""
+    answer = httpx.Response(status, json=body) if body is not None else httpx.Response(status)
+    with Sandbox(db=":memory:", api_key=KEY) as sb:
+        async with make_client(sb, Refuse(sb, answer)) as client:
+            with pytest.raises(PortkeyAPIError) as caught:
+                await client.call("create_prompt_label", body={"name": LEASE_NAME})
+    assert caught.value.status == status
+    assert name_taken(caught.value) is taken
