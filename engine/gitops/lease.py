@@ -418,11 +418,22 @@ class ApplyLease:
             ) from None
 
     async def keep_renewed(self) -> None:
-        """Renew every third of the time to live until cancelled; a failed renewal only warns."""
+        """Renew every third of the time to live until cancelled; a failed renewal only warns. A lease found gone
+        (taken over by another apply after it expired, e.g. when renewals failed for a whole time to live) is
+        said once and no longer renewed: the apply goes on with its re-check of the listing before each create."""
         while True:
             await anyio.sleep(max(self.ttl / 3, 0.05))
             try:
                 await self.renew()
+            except PortkeyAPIError as exc:
+                if not exc.not_found:
+                    self.warn(f"could not renew the apply lease ({exc}); it expires {self.ttl:.0f}s after the last "
+                              "renewal")
+                    continue
+                self.label_id = None
+                self.warn("the apply lease is gone (another apply took it over after it expired): this apply "
+                          "continues, re-checking the listing before each create; plan again once both are done")
+                return
             except PortkeyError as exc:
                 self.warn(f"could not renew the apply lease ({exc}); it expires {self.ttl:.0f}s after the last renewal")
 

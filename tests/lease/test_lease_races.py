@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import anyio
 import httpx
 import pytest
 
@@ -276,3 +277,24 @@ async def test_portkeys_answer_to_a_duplicate_label_name_is_recognised(
                 await client.call("create_prompt_label", body={"name": LEASE_NAME})
     assert caught.value.status == status
     assert name_taken(caught.value) is taken
+
+
+@pytest.mark.anyio
+async def test_a_lease_taken_over_while_held_is_said_once_and_not_renewed() -> None:
+    """Our lease removed while we hold it (another apply took it over as expired): the renewal says so once,
+    stops renewing, and the release leaves the other apply's lease alone."""
+    with Sandbox(db=":memory:", api_key=KEY) as sb:
+        async with make_client(sb) as client, make_client(sb) as other_client:
+            told: list[str] = []
+            lease = ApplyLease(client, None, ttl=0.15, warn=told.append)
+            await lease.acquire(0)
+            assert lease.label_id
+            await other_client.call("delete_prompt_label", label_id=lease.label_id)
+            other = ApplyLease(other_client, None, holder="judy@ci pid 7")
+            await other.acquire(0)
+            with anyio.fail_after(30):
+                await lease.keep_renewed()  # returns by itself once it finds the lease gone
+            assert len(told) == 1 and "the apply lease is gone" in told[0], told
+            await lease.release()
+            assert [label["id"] for label in await labels(client, LEASE_NAME)] == [other.label_id]
+            await other.release()
