@@ -6,21 +6,28 @@ manages: a prompt label named :data:`LEASE_NAME` in the workspace, whose descrip
 
 Evidence for the choice: Portkey's docs say custom labels are unique per workspace
 (docs-core ``product/prompt-engineering-studio/prompt-versioning.mdx``: "Custom labels are unique to
-the workspace where they are created"; /work/shared/reference/portkey-api.md, Labels). What status a
-second create of one name gets is not documented; the sandbox answers 409 (``sandbox/handlers/labels.py``
-``_ensure_unique``). The engine therefore does not rely on either:
+the workspace where they are created"; /work/shared/reference/portkey-api.md, Labels). What a second
+create of one name gets is not recorded from the live API: Portkey's error table (docs ``api-reference/admin-api/
+error``) has ``AB07`` = 409 "Resource already exists", which the sandbox answers (``sandbox/handlers/labels.py``
+``_ensure_unique``), while the OpenAPI spec documents only 400 for this create. :func:`name_taken` knows both
+(409 or AB07, or a 4xx whose message says the name exists). The engine does not rely on either:
 
 - take: create the label. Any 4xx but 401/403/404/429 may be the name collision, so it is never taken
-  as a refusal on its own: the labels of that name are then listed, and if none is there, the create's
-  error stands.
+  as a refusal on its own: the labels of that name are then listed. A create that lost to another apply
+  means "held by another": its lease is listed and we wait (``--lock-timeout``), then stop naming it. If
+  nothing is listed, the holder released between our create and our listing: the create is sent again at
+  once; a refusal that recurs with no lease there and does not say the name is taken is the create's
+  error.
 - confirm: list the labels of that name (``search`` plus an exact-name filter). We hold the lease when
   ours is the only unexpired one listed. Should the account allow duplicates after all, a creator that
   sees any other unexpired lease deletes its own and waits (creation times are too coarse to rank
   leases: a later lease could sort first); two that clash both back off, then try again after a random
   pause, so the one that lists alone wins.
-- a lease past its expiry is stale: it is deleted with a warning naming its holder, then taken.
-- release: delete our label. While held, the lease is renewed every third of its time to live, so a
-  long apply keeps it and a killed one loses it once its expiry passes.
+- a lease past its expiry is stale: it is deleted with a warning naming its holder, then taken. Two
+  applies taking one stale lease over both delete it (the later delete's 404 counts as done); one create
+  wins and the other apply sees its live lease and waits.
+- release: delete our label (404, or 403 AB03 "gone", counts as done). While held, the lease is renewed
+  every third of its time to live, so a long apply keeps it and a killed one loses it once its expiry passes.
 
 The lease is workspace-wide (all projects applying to a workspace take turns). Expiries are written
 with the holder's clock; machines should keep their clocks roughly right. The Reader skips the label
@@ -29,8 +36,9 @@ with the holder's clock; machines should keep their clocks roughly right. The Re
 Planning happens before the lease is taken, so that an apply with nothing to do (or refused) writes
 nothing at all: before reading the account, apply only looks (one listing) and waits while another holds
 the lease; it takes the lease once there is something to write. A second label, :data:`GENERATION_NAME`,
-gets a new value from every apply right after it takes the lease (only the holder writes it, so no race;
-and a holder killed part-way has moved it already);
+gets a new value from every apply right after it takes the lease (only the holder writes it; and a holder
+killed part-way has moved it already). Should its create still lose to another (a holder that took a stale
+lease over, a lost create that arrived late), the label that won is listed and given our value;
 if the generation seen at take differs from the one seen before planning (or the take had to wait), the
 account moved while we planned and the plan is made again under the lease.
 
@@ -50,6 +58,7 @@ import getpass
 import json
 import os
 import random
+import re
 import socket
 import time
 import uuid
@@ -74,12 +83,24 @@ LOCK_FILE = Path(".portkey") / "apply.lock"
 _NOT_COLLISION = (401, 403, 404, 429)
 _RELEASE_ATTEMPTS = 4
 _CREATE_TRIES = 3  # creates of a lease or generation label whose answer was lost and that did not arrive
+_NAME_TAKEN = re.compile(r"already (exists?|taken|in use)|duplicate|unique|name (is )?taken", re.IGNORECASE)
 
 Notify = Callable[[str], None]
 
 
 class LeaseHeldError(ApplyFailure):
     """Another apply holds the lease (or the local lock) and the wait ran out."""
+
+
+def name_taken(exc: PortkeyAPIError) -> bool:
+    """Portkey refused a create because a label of that name exists: 409 or ``AB07`` ("Resource already exists"
+    in Portkey's error table), or another 4xx (a validation error, as the spec documents 400) whose message says
+    so. Other 4xx answers may still be a collision; the listing after the create decides (``ApplyLease``)."""
+    if exc.status == 409 or (exc.error_code or "").upper() == "AB07":
+        return True
+    if not 400 <= exc.status < 500 or exc.status in _NOT_COLLISION:
+        return False
+    return bool(_NAME_TAKEN.search(exc.message))
 
 
 def holder_name(environ: dict[str, str] | None = None) -> str:
@@ -270,20 +291,27 @@ class ApplyLease:
         self._clashed = False
         created_id, refusal, unsure = await self._create()
         leases, self.generation = await self._look()
-        if not leases and refusal is not None:
-            raise refusal  # not a name collision: nothing of that name exists
-        if not leases and unsure:
+        if not leases and (refusal is not None or unsure):
+            # Refused, yet no lease is there: its holder released it between our create and our listing (the
+            # lease is free: ask again at once), or the refusal is no collision. Or our create did not arrive.
             if tries > 1:
-                return await self._attempt(tries - 1)  # the create did not arrive: try again
+                return await self._attempt(tries - 1)
+            if refusal is not None and not name_taken(refusal):
+                raise refusal  # refused every time with no lease there: not a name collision
+            if refusal is not None:
+                return _unknown_holder()  # taken and released each time we looked: wait a poll, then again
             raise PortkeyError(f"could not take the apply lease: Portkey did not answer creating its label "
                                f"{_CREATE_TRIES} times (and no lease is there); nothing was written. Run apply again")
         now = datetime.now(UTC)
         mine = [lease for lease in leases if lease.token == self.token or lease.id == created_id]
         others = [lease for lease in leases if lease not in mine]
         stale = [lease for lease in others if lease.expired(now)]
-        for lease in stale:
+        for lease in list(stale):
             self.warn(f"taking over a stale apply lease (expired): {lease.describe()}")
-            await self._delete(lease.id)
+            try:
+                await self._delete(lease.id)  # another apply taking it over at once: its 404 counts as done
+            except PortkeyError:
+                stale.remove(lease)  # not removed this time: it stays in our way until the next try
         alive = [lease for lease in others if lease not in stale]
         if mine and not alive:
             self.label_id = mine[0].id
@@ -293,8 +321,8 @@ class ApplyLease:
         for lease in mine:  # another lease is there too: back off (see the module docstring)
             await self._delete(lease.id)
             self._clashed = True
-        if not alive:
-            return await self._attempt(1) if stale and tries > 1 else _unknown_holder()
+        if not alive:  # stale ones removed (or ours withdrawn): try again at once, else after a poll
+            return await self._attempt(tries - 1) if stale and tries > 1 else _unknown_holder()
         return min(alive, key=LeaseRecord.order)
 
     async def _create(self) -> tuple[str | None, PortkeyAPIError | None, bool]:
@@ -329,33 +357,41 @@ class ApplyLease:
         try:
             await self.client.call("delete_prompt_label", label_id=label_id)
         except PortkeyAPIError as exc:
-            if exc.status != 404:  # already gone: another apply took it over, or it was released
+            if not exc.not_found:  # already gone (404, or 403 AB03): another apply took it over, or it was released
                 raise
 
     async def _bump(self) -> None:
-        """Give the generation label a new value (only the lease holder writes it). Made the first time; a
-        create whose answer was lost is looked for in the labels before it is sent again (never twice blind)."""
+        """Give the generation label a new value (only the lease holder writes it). Made the first time. A write
+        whose answer was lost is looked for in the labels before it is sent again (a create is never sent twice
+        blind); a create that loses to a generation label made meanwhile updates that one instead."""
         value = f"{uuid.uuid4().hex} {_iso(datetime.now(UTC))}"
-        if self._generation_id:
-            try:
-                await self.client.call("update_prompt_label", body={"description": value},
-                                       label_id=self._generation_id)
-                return
-            except PortkeyAPIError as exc:
-                if exc.status != 404:
-                    raise
         body = {"name": GENERATION_NAME, "description": value, **self._ws()}
-        for attempt in range(_CREATE_TRIES):
+        failure: PortkeyError | None = None
+        for _ in range(_CREATE_TRIES + 1):
+            updating = self._generation_id is not None
             try:
-                await self.client.call("create_prompt_label", body=body)
+                if self._generation_id is not None:
+                    await self.client.call("update_prompt_label", body={"description": value},
+                                           label_id=self._generation_id)
+                else:
+                    await self.client.call("create_prompt_label", body=body)
                 return
-            except (PortkeyAPIError, PortkeyRequestError) as exc:
-                lost = isinstance(exc, PortkeyRequestError) or exc.status >= 500
-                if not lost or attempt == _CREATE_TRIES - 1:
-                    raise
-            await self._look()
-            if self._generation_id:  # it arrived: the generation has its new value
-                return
+            except PortkeyRequestError as exc:  # the answer was lost: look whether the write arrived
+                failure = exc
+            except PortkeyAPIError as exc:
+                failure = exc
+                refused = exc.status < 500
+                if refused and (not exc.not_found if updating else exc.status in _NOT_COLLISION):
+                    raise  # an update refused (the label still there), or a create refused for want of rights
+            _, found = await self._look()  # notes the generation label's id (None: there is none)
+            if found == value:
+                return  # the write arrived
+            if not updating and found is None and isinstance(failure, PortkeyAPIError) and failure.status < 500 \
+                    and not name_taken(failure):
+                raise failure  # a create refused with no generation label there: not a collision
+        assert failure is not None
+        raise PortkeyError(f"could not give the apply generation label a new value ({failure}); nothing was "
+                           "written. Run apply again")
 
     async def renew(self) -> None:
         """Move our expiry forward (a long apply keeps its lease)."""
@@ -373,7 +409,7 @@ class ApplyLease:
         try:
             await self.renew()
         except PortkeyAPIError as exc:
-            if exc.status != 404:
+            if not exc.not_found:
                 raise
             self.label_id = None
             raise LeaseHeldError(
@@ -382,11 +418,22 @@ class ApplyLease:
             ) from None
 
     async def keep_renewed(self) -> None:
-        """Renew every third of the time to live until cancelled; a failed renewal only warns."""
+        """Renew every third of the time to live until cancelled; a failed renewal only warns. A lease found gone
+        (taken over by another apply after it expired, e.g. when renewals failed for a whole time to live) is
+        said once and no longer renewed: the apply goes on with its re-check of the listing before each create."""
         while True:
             await anyio.sleep(max(self.ttl / 3, 0.05))
             try:
                 await self.renew()
+            except PortkeyAPIError as exc:
+                if not exc.not_found:
+                    self.warn(f"could not renew the apply lease ({exc}); it expires {self.ttl:.0f}s after the last "
+                              "renewal")
+                    continue
+                self.label_id = None
+                self.warn("the apply lease is gone (another apply took it over after it expired): this apply "
+                          "continues, re-checking the listing before each create; plan again once both are done")
+                return
             except PortkeyError as exc:
                 self.warn(f"could not renew the apply lease ({exc}); it expires {self.ttl:.0f}s after the last renewal")
 
@@ -408,8 +455,8 @@ class ApplyLease:
 
 
 def _unknown_holder() -> LeaseRecord:
-    """The create was refused as a collision but the lease vanished before the listing: try again later."""
-    return LeaseRecord("", "another apply (it released the lease as we asked)", "", None, None, None)
+    """The create was refused as a collision but the lease vanished before each listing: try again later."""
+    return LeaseRecord("", "another apply (its lease came and went while we asked)", "", None, None, None)
 
 
 def _env_ttl() -> float:
