@@ -18,14 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from engine.gitops.kinds import KINDS
+from engine.gitops.kinds.label import label_description, strip_label_mark
 from engine.gitops.live import (
     LiveObject,
     LiveState,
     display_part,
-    label_description,
     marker_key,
     remote_name,
-    strip_label_mark,
 )
 from engine.gitops.lock import Lock
 from engine.gitops.model import ResourceKind, address, split_address

@@ -34,10 +34,10 @@ import anyio
 
 from engine.errors import ApplyFailure
 from engine.gitops import kinds
+from engine.gitops.answers import as_int, rows, unexpected
 from engine.gitops.behaviour import DEFAULT, Behaviour
 from engine.gitops.kinds import KINDS, Kind, Versions
 from engine.gitops.kinds import kind_of as kind_named
-from engine.gitops.live import as_int, rows, unexpected
 from engine.gitops.lock import Lock
 from engine.gitops.model import Resource, ResourceKind
 from engine.gitops.plan import Action, Change, Plan

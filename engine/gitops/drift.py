@@ -26,7 +26,8 @@ from typing import Any
 from engine.gitops import kinds
 from engine.gitops.canonical import content_hash
 from engine.gitops.kinds import KINDS
-from engine.gitops.live import META_KEY, LiveObject, LiveState
+from engine.gitops.kinds.base import META_KEY
+from engine.gitops.live import LiveObject, LiveState
 from engine.gitops.lock import Lock
 from engine.gitops.model import ResourceKind
 from engine.gitops.plan import Action, Change, Plan

@@ -8,11 +8,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.gitops import kinds
+from engine.gitops.answers import is_uuid
 from engine.gitops.behaviour import DEFAULT, Behaviour
 from engine.gitops.canonical import SECRET_MARK, content_hash, field_diffs, redact, secret_paths, text_diff
 from engine.gitops.canonical import value_at as _at
 from engine.gitops.kinds import KINDS
-from engine.gitops.live import LiveObject, LiveState, is_uuid, remote_name
+from engine.gitops.live import LiveObject, LiveState, remote_name
 from engine.gitops.lock import Lock
 from engine.gitops.model import DesiredState, Resource, ResourceKind, address, split_address
 from engine.gitops.plan import (

@@ -12,7 +12,7 @@ The functions here dispatch to the kind object; new code may ask ``kind_of(kind)
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.gitops.behaviour import DEFAULT, Behaviour
 from engine.gitops.kinds.base import Kind, Operations, Refs, Versions
@@ -30,17 +30,21 @@ from engine.gitops.kinds.text import (
     unresolved,
 )
 from engine.gitops.kinds.usage_limit import USAGE_FIELDS
-from engine.gitops.live import LiveObject
 from engine.gitops.model import Resource, ResourceKind
+
+if TYPE_CHECKING:
+    from engine.gitops.live import LiveObject
 
 __all__ = [
     "CONDITIONS_PUT",
     "IMMUTABLE",
     "KEPT_WHEN_OMITTED",
     "KINDS",
+    "KIND_FILES",
     "LIVE_AT_ONCE",
     "OPERATIONS",
     "RATE_FIELDS",
+    "SECRET_BEARING",
     "USAGE_FIELDS",
     "VERSIONED",
     "Kind",
@@ -76,6 +80,8 @@ KEPT_WHEN_OMITTED = {k: kind.kept_when_omitted for k, kind in KINDS.items() if k
 IMMUTABLE = {k: kind.immutable for k, kind in KINDS.items() if kind.immutable}
 CONDITIONS_PUT = {k: kind.conditions_put for k, kind in KINDS.items() if kind.conditions_put}
 OPERATIONS = {k: kind.operations for k, kind in KINDS.items()}
+KIND_FILES = {k: (kind.directory, kind.suffix) for k, kind in KINDS.items()}  # directory and file suffix
+SECRET_BEARING = frozenset(k for k, kind in KINDS.items() if kind.secret_bearing)  # content may hold secrets
 
 
 def target_id(kind: ResourceKind, remote_id: str, slug: str | None) -> str:

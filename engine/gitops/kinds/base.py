@@ -15,9 +15,20 @@ from engine.gitops.behaviour import DEFAULT, Behaviour
 from engine.gitops.model import Resource, ResourceKind
 
 if TYPE_CHECKING:
-    from engine.gitops.live import LiveObject
+    from pathlib import Path
+
+    from pydantic import BaseModel
+
+    from engine.gitops.export import Exporter
+    from engine.gitops.live import LiveObject, LiveState, Reader
+    from engine.gitops.loading.context import Context
+    from engine.gitops.loading.project import Settings
+    from engine.gitops.loading.records import Loaded
+    from engine.gitops.loading.values import Rules
+    from engine.gitops.loading.yamldoc import YamlDoc
 
 Refs = Mapping[str, str]
+META_KEY = "portkey_gitops"  # our stamp's key in a version's metadata
 
 
 @dataclass(frozen=True)
@@ -47,18 +58,43 @@ class Kind:
     """One resource kind. Class attributes say what is fixed; methods compute content and bodies."""
 
     kind: ClassVar[ResourceKind]
+
+    # ---- files
     directory: ClassVar[str]  # under the project root
     suffix: ClassVar[str]  # of its files
+    file_model: ClassVar[type[BaseModel]]  # what a file (a partial: its front matter) is validated against
+    front_matter: ClassVar[bool] = False  # a Markdown file whose YAML is front matter (partials)
+    declares_variables: ClassVar[bool] = False  # a file declares ``variables``, checked against its text
+    limit: ClassVar[bool] = False  # a policy: an environment overlay's ``limits:`` may change its values
+    overridable: ClassVar[tuple[str, ...]] = ()  # the fields an overlay's ``limits:`` may change
+    secret_bearing: ClassVar[bool] = False  # content may hold secrets
+
+    # ---- Portkey's operations and reading
     operations: ClassVar[Operations]
     listing: ClassVar[str]  # the operation listing every object of the kind
-    listing_query: ClassVar[dict[str, str]] = {}  # its fixed query
+    listing_query: ClassVar[Mapping[str, str]] = {}  # its fixed query
     searchable: ClassVar[bool] = False  # the listing filters by `search`
     versions: ClassVar[Versions | None] = None  # versioned kinds only
-    versioned: ClassVar[bool] = False  # prompts and partials: versions and a publish step
-    live_at_once: ClassVar[bool] = False  # every write is live for callers at once; apply writes them in phase two
-    secret_bearing: ClassVar[bool] = False  # content may hold secrets
+    always_read: ClassVar[bool] = False  # read with every kind (others refer to it)
+    detailed: ClassVar[bool] = False  # a listing entry is not the whole object: marked ones are read too
     addressed_by_slug: ClassVar[bool] = False  # the operation's id argument takes the slug
     referenced_by_slug: ClassVar[bool] = False  # other objects point at it by slug
+    # Our marker goes into the description, not the name (a label's name is its key): adopting or releasing
+    # one rewrites the description and leaves the name.
+    marked_in_description: ClassVar[bool] = False
+
+    # ---- planning and applying
+    versioned: ClassVar[bool] = False  # prompts and partials: versions and a publish step
+    # Versions are released (``release:`` sets the default and labels, the account's behaviour limits both);
+    # Portkey publishes a new object's version 1 at once.
+    released: ClassVar[bool] = False
+    # Versions carry our content stamp (hash in the version metadata), so drift is read from the stamp rather
+    # than from the lock.
+    stamped: ClassVar[bool] = False
+    included: ClassVar[bool] = False  # other texts include it (``{{>key}}``): publishing it changes them
+    text_label: ClassVar[str] = "template"  # what a versioned kind's text is called in a diff
+    live_at_once: ClassVar[bool] = False  # every write is live for callers at once; apply writes them in phase two
+    names_unique: ClassVar[bool] = False  # an unmanaged object of the same name blocks a create (labels)
     # Fields a file may leave out to keep whatever Portkey has (Portkey cannot unset them in place).
     kept_when_omitted: ClassVar[tuple[str, ...]] = ()
     # Fields Portkey cannot change in place: changing one replaces the object (limits) or is an error.
@@ -67,23 +103,49 @@ class Kind:
     conditions_put: ClassVar[tuple[str, ...]] = ()
     # Why a change of an immutable field is an error rather than a replace (None: it replaces).
     replace_refused: ClassVar[str | None] = None
-    # Our marker goes into the description, not the name (a label's name is its key): adopting or releasing
-    # one rewrites the description and leaves the name.
-    marked_in_description: ClassVar[bool] = False
-    names_unique: ClassVar[bool] = False  # an unmanaged object of the same name blocks a create (labels)
-    # Versions are released (``release:`` sets the default and labels, the account's behaviour limits both);
-    # Portkey publishes a new object's version 1 at once.
-    released: ClassVar[bool] = False
-    # Versions carry our content stamp (hash in the version metadata), so drift is read from the stamp rather
-    # than from the lock.
-    stamped: ClassVar[bool] = False
-    included: ClassVar[bool] = False  # other texts include it (``{{>key}}``): publishing it changes them
     update_names_changes: ClassVar[bool] = False  # an update body sends some fields only when they changed
     archived: ClassVar[bool] = False  # leaving the repository archives it rather than deleting it
-    text_label: ClassVar[str] = "template"  # what a versioned kind's text is called in a diff
+
+    # ---- export
+    nested: ClassVar[bool] = False  # an exported key nests under its parent's (collections)
 
     def __repr__(self) -> str:
         return f"<kind {self.kind.value}>"
+
+    # ---- loading (engine.gitops.loading.kinds holds the steps every YAML file shares)
+
+    def load(self, ctx: Context, settings: Settings, key: str, path: Path) -> Loaded | None:
+        """Load one file of this kind; None when it has errors (already reported)."""
+        from engine.gitops.loading.kinds import load_yaml_resource
+
+        return load_yaml_resource(ctx, settings, self, key, path)
+
+    def secret_rules(self) -> Rules | None:
+        """Where ``${secret:…}`` may stand in a file (None: nowhere)."""
+        return None
+
+    def prepare(self, data: dict[str, Any], settings: Settings) -> None:
+        """Fill a parsed file's mapping before substitution and validation (project defaults)."""
+
+    def build(
+        self, ctx: Context, settings: Settings, key: str, path: Path, doc: YamlDoc, parsed: BaseModel,
+        secrets: set[str],
+    ) -> Loaded | None:
+        """The loaded resource of a validated file; ``secrets`` are the dotted paths of its secret references."""
+        loaded = self.from_file(ctx, key, doc, parsed)
+        if loaded is not None:
+            loaded.resource.secrets = secrets
+            loaded.resource.secret_names = settings.project.secrets
+        return loaded
+
+    def check_values(self, spec: Mapping[str, Any]) -> None:
+        """Raise ValueError when ``spec``'s values do not go together (checked again after an overlay)."""
+
+    def from_file(self, ctx: Context, key: str, doc: YamlDoc, parsed: BaseModel) -> Loaded | None:
+        """The resource's spec and references from a validated file."""
+        raise NotImplementedError
+
+    # ---- planning and writing
 
     def target_id(self, remote_id: str, slug: str | None) -> str:
         """What an operation's id argument takes."""
@@ -130,6 +192,37 @@ class Kind:
         """``wanted`` and ``have`` without what the API cannot change on an existing object, and a warning
         saying so (None when nothing was left out)."""
         return wanted, have, None
+
+    def default_display(self, key: str) -> str:
+        """The display name a resource has when its file sets none."""
+        return key
+
+    def virtual_keys(self, obj: LiveObject) -> set[str]:
+        """The virtual keys a live object names (the reader maps ids to slugs only when one is an id)."""
+        return set()
+
+    async def read(self, reader: Reader, state: LiveState) -> tuple[list[LiveObject], bool]:
+        """Every object of the kind in the workspace, and whether the listing was complete."""
+        items, complete = await reader.listing(self.listing, **reader.ws(), **self.listing_query)
+        objects = [reader.live_object(self.kind, item) for item in items]
+        if not self.detailed:
+            return objects, complete
+        return await reader.with_details(objects, lambda obj: self.detail(reader, obj)), complete
+
+    async def detail(self, reader: Reader, obj: LiveObject) -> None:
+        """Fill in what the listing does not hold (``detailed`` kinds)."""
+
+    def exported(self, obj: LiveObject) -> bool:
+        """Whether export writes a file for ``obj``."""
+        return True
+
+    def exported_reference(self, key: str) -> str | None:
+        """How exported files point at an object with this key (None: nothing points at it by slug or id)."""
+        return None
+
+    def export(self, exporter: Exporter, obj: LiveObject, key: str) -> None:
+        """Add the file(s) of ``obj`` (exported as ``key``) to ``exporter``."""
+        exporter.resource(self.kind, key, exporter.display(self.kind, obj, key))
 
     def with_provenance(self, body: dict[str, Any], provenance: Mapping[str, Any]) -> dict[str, Any]:
         """A version body that also says which commit it came from; unversioned kinds leave it as it is."""

@@ -8,12 +8,20 @@ immutable: they are ``conditions_put`` (see behaviour switch ``policy_conditions
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from engine.gitops.canonical import strip_null_fields
 from engine.gitops.kinds.base import Kind, Refs
-from engine.gitops.live import LiveObject
+from engine.gitops.loading.records import Loaded
 from engine.gitops.model import Resource
+
+if TYPE_CHECKING:
+
+    from pydantic import BaseModel
+
+    from engine.gitops.live import LiveObject
+    from engine.gitops.loading.context import Context
+    from engine.gitops.loading.yamldoc import YamlDoc
 
 
 class LimitKind(Kind):
@@ -25,6 +33,24 @@ class LimitKind(Kind):
     immutable = ("group_by", "type")
     conditions_put = ("conditions",)
     update_names_changes = True
+    limit = True
+
+    def spec_of(self, ctx: Context, key: str, doc: YamlDoc, parsed: Any) -> dict[str, Any] | None:
+        """The kind's own fields of a validated file (None after reporting an error)."""
+        raise NotImplementedError
+
+    def from_file(self, ctx: Context, key: str, doc: YamlDoc, parsed: BaseModel) -> Loaded | None:
+        own = self.spec_of(ctx, key, doc, parsed)
+        if own is None:
+            return None
+        spec = {
+            "name": getattr(parsed, "name", None) or key,
+            "conditions": [c.model_dump() for c in getattr(parsed, "conditions", [])],
+            "group_by": [g.model_dump() for g in getattr(parsed, "group_by", [])],
+            "type": getattr(parsed, "type", None),
+            **own,
+        }
+        return Loaded(Resource(self.kind, key, spec, doc.location()), doc)
 
     def content(self, source: Mapping[str, Any]) -> dict[str, Any]:
         """A limit's comparable fields (absent fields and null compare equal)."""

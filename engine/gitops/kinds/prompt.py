@@ -4,14 +4,69 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from typing import Any
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING, Any, cast
 
+from engine.gitops.answers import as_int, only_active, rows
 from engine.gitops.behaviour import DEFAULT, Behaviour
 from engine.gitops.canonical import content_hash, strip_null_fields
-from engine.gitops.kinds.base import Kind, Operations, Refs, Versions
-from engine.gitops.kinds.text import decode_string, prompt_string, stamp_provenance, template_names
-from engine.gitops.live import META_KEY, LiveObject
+from engine.gitops.kinds.base import META_KEY, Kind, Operations, Refs, Versions
+from engine.gitops.kinds.text import decode_string, message_text, prompt_string, stamp_provenance, template_names
 from engine.gitops.model import Resource, ResourceKind
+from engine.gitops.schema import PromptFile
+from engine.portkey.normalize import prompt_versions
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from pydantic import BaseModel
+
+    from engine.gitops.export import Exporter
+    from engine.gitops.live import LiveObject, Reader
+    from engine.gitops.loading.context import Context
+    from engine.gitops.loading.project import Settings
+    from engine.gitops.loading.records import Loaded
+    from engine.gitops.loading.values import Rules
+    from engine.gitops.loading.yamldoc import YamlDoc
+
+
+PROMPT_VERSION_FIELDS = (
+    "string", "parameters", "model", "virtual_key", "functions", "tools", "tool_choice",
+    "template_metadata",
+)
+# Kept beside the compared fields when an answer has them: which names are template variables
+# (live: ``variable_components.variables`` in ``prompts-get.json``).
+PROMPT_EXTRA_FIELDS = ("variable_components",)
+
+def prompt_fields(source: dict[str, Any]) -> dict[str, Any]:
+    fields = {k: source.get(k) for k in PROMPT_VERSION_FIELDS}
+    fields.update({k: source[k] for k in PROMPT_EXTRA_FIELDS if source.get(k) is not None})
+    return fields
+
+
+def carries_every_field(template: Any) -> bool:
+    """Whether a versions-list ``prompt_template`` holds every compared field (null counts: a live read
+    writes empty fields as null, ``"tools": null`` in ``prompts-get.json``, so a missing key is unknown)."""
+    return isinstance(template, dict) and all(key in template for key in PROMPT_VERSION_FIELDS)
+
+
+def version_labels(source: dict[str, Any]) -> list[str]:
+    """Label ids of one version: ``prompt_version_labels`` when the answer has it (live, beside
+    ``prompt_version_label_id``: ``prompts-get.json``), else ``label_ids``, ``label_id`` or
+    ``prompt_version_label_id``. An entry of ``prompt_version_labels`` is an id or an object with one."""
+    listed = source.get("prompt_version_labels")
+    if not isinstance(listed, list):
+        listed = source.get("label_ids")
+    if not isinstance(listed, list):
+        single = source.get("label_id") or source.get("prompt_version_label_id")
+        listed = [single] if single else []
+    ids = []
+    for entry in listed:
+        if isinstance(entry, dict):
+            entry = entry.get("id") or entry.get("label_id") or entry.get("prompt_version_label_id")
+        if isinstance(entry, str | int) and not isinstance(entry, bool) and str(entry):
+            ids.append(str(entry))
+    return ids
 
 
 def _parameters(parameters: Any, model: Any, names: set[str]) -> Any:
@@ -116,8 +171,125 @@ class PromptKind(Kind):
     versioned = True
     released = True
     stamped = True
+    file_model = PromptFile
+    declares_variables = True
+
+    def secret_rules(self) -> Rules | None:
+        """No secret zone: a prompt's fields (virtual_key, a slug; parameters; tool schemas) are not credentials,
+        and ``${secret:…}`` is refused in them; its prose is where other rules apply."""
+        from engine.gitops.kinds.prompt_files import PROMPT_RULES
+
+        return PROMPT_RULES
+
+    def prepare(self, data: dict[str, Any], settings: Settings) -> None:
+        from engine.gitops.kinds.prompt_files import apply_prompt_defaults
+
+        apply_prompt_defaults(data, settings.prompt_defaults)
+
+    def build(
+        self, ctx: Context, settings: Settings, key: str, path: Path, doc: YamlDoc, parsed: BaseModel,
+        secrets: set[str],
+    ) -> Loaded | None:
+        from engine.gitops.kinds.prompt_files import load_prompt
+
+        assert isinstance(parsed, PromptFile)
+        return load_prompt(ctx, settings, key, path, doc, parsed)
     versions = Versions("update_prompt", "prompt_version_id", "list_prompt_versions", ("id", "prompt_version_id"),
                         "prompt_version", "publish_prompt")
+
+    detailed = True
+
+    def virtual_keys(self, obj: LiveObject) -> set[str]:
+        return {str(obj.latest.get("virtual_key"))}
+
+    async def detail(self, reader: Reader, obj: LiveObject) -> None:
+        """The latest version's fields, the published version's number and the labels of a prompt.
+
+        The versions list comes bare or as ``{data: [...]}`` and in any order (the Terraform provider
+        reads it wrapped and notes newest first): the latest is the highest number. Its
+        ``prompt_template`` is used only when it carries every compared field, else that one version
+        is read; the published version comes from the single ``active`` row only when the switch
+        ``active_version`` is ``published``, else (and when the list is inconclusive) from
+        ``GET /prompts/{id}``.
+        """
+        listed = rows(prompt_versions(await reader.call("list_prompt_versions", prompt_id=obj.id)))
+        latest_row: dict[str, Any] | None = None
+        for row in listed:
+            number = as_int(row.get("prompt_version"))
+            if number is None:
+                continue
+            obj.version_ids[number] = str(row.get("id"))
+            for label_id in version_labels(row):
+                obj.labels[label_id] = number
+            if latest_row is None or number > (obj.version or 0):
+                latest_row, obj.version = row, number
+        if reader.published_from_list():
+            obj.published_version = only_active(listed, "status", "prompt_version")
+        template = latest_row.get("prompt_template") if latest_row else None
+        whole = carries_every_field(template)
+        if obj.published_version is not None and whole:
+            obj.latest = prompt_fields(cast(dict[str, Any], template))  # whole: a dict with every field
+            return
+        if obj.published_version is None:
+            published = await reader.get("get_prompt", prompt_id=obj.id)
+            obj.raw = {**obj.raw, **published}
+            obj.published_version = as_int(published.get("prompt_version"))
+            if obj.published_version is not None:
+                for label_id in version_labels(published):
+                    obj.labels.setdefault(label_id, obj.published_version)
+            if latest_row is None or (obj.published_version or 0) >= (obj.version or 0):
+                obj.version, obj.latest = obj.published_version, prompt_fields(published)
+                return
+        if whole:
+            obj.latest = prompt_fields(cast(dict[str, Any], template))
+        else:
+            obj.latest = prompt_fields(await reader.get("get_prompt", prompt_id=obj.id, version=obj.version))
+
+    def export(self, exporter: Exporter, obj: LiveObject, key: str) -> None:
+        """A prompt file; a long or multi-line message goes into a file of its own beside it."""
+        from engine.gitops.export import MAX_SEGMENT, chat_messages, file_slug
+
+        latest = obj.latest
+        data: dict[str, Any] = exporter.display(self.kind, obj, key)
+        collection = obj.raw.get("collection_id")
+        if collection and collection != exporter.live.default_collection:
+            data["collection"] = exporter.keys.get((ResourceKind.COLLECTION, str(collection)))
+        for field_name in ("model", "virtual_key"):
+            if latest.get(field_name) is not None:
+                data[field_name] = latest[field_name]
+        data["parameters"] = live_parameters(latest)  # without the variables and model copy Portkey adds
+        text = str(latest.get("string") or "")
+        messages = chat_messages(text)
+        base = key.rsplit("/", 1)[-1]
+        folder = PurePosixPath(exporter.path(self.kind, key)).parent
+        if messages is not None and any(message_text(m.get("content", "")) is None for m in messages):
+            exporter.result.skipped.append(f"prompt {obj.name}: a message holds non-text parts (images), "
+                                           "which a prompt file cannot express")
+            return
+        if messages is not None:
+            data["messages"] = []
+            for index, message in enumerate(messages):
+                content = exporter.unresolve(message_text(message.get("content", "")) or "")
+                if "\n" in content or len(content) > 200:
+                    role = file_slug(str(message.get("role") or ""))[:MAX_SEGMENT] or "message"
+                    name = f"{base}.{index}.{role}.md"
+                    exporter.file(str(folder / name), content + "\n")
+                    data["messages"].append({"role": message.get("role"), "content_file": name})
+                else:
+                    data["messages"].append({"role": message.get("role"), "content": content})
+        else:
+            data["template"] = exporter.unresolve(text)
+        for field_name in ("functions", "tools", "tool_choice"):
+            if latest.get(field_name):
+                data[field_name] = latest[field_name]
+        metadata = {k: v for k, v in (latest.get("template_metadata") or {}).items() if k != META_KEY}
+        if metadata:
+            data["metadata"] = exporter.secrets(metadata, key, ["metadata"])
+        labels = sorted(
+            name for name, label_id in exporter.live.labels_by_name.items() if obj.labels.get(label_id) == obj.version
+        )
+        data["release"] = {"default": obj.published_version == obj.version, "labels": labels}
+        exporter.resource(self.kind, key, data)
 
     def version_body(self, resource: Resource, spec: Mapping[str, Any], refs: Refs) -> dict[str, Any]:
         return version_body(resource, spec, refs)

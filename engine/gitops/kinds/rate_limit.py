@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.gitops.kinds.base import Operations, Refs
 from engine.gitops.kinds.limits import LimitKind
 from engine.gitops.model import Resource, ResourceKind
+from engine.gitops.schema import RateLimitFile
+
+if TYPE_CHECKING:
+
+
+    from engine.gitops.export import Exporter
+    from engine.gitops.live import LiveObject
+    from engine.gitops.loading.context import Context
+    from engine.gitops.loading.yamldoc import YamlDoc
 
 RATE_FIELDS = ("conditions", "group_by", "type", "unit", "value")
 
@@ -18,6 +27,16 @@ class RateLimitKind(LimitKind):
     operations = Operations("get_rate_limit", "create_rate_limit", "update_rate_limit", "delete_rate_limit", "id")
     listing = "list_rate_limits"
     fields = RATE_FIELDS
+    file_model = RateLimitFile
+    overridable = ("value", "unit")
+
+    def spec_of(self, ctx: Context, key: str, doc: YamlDoc, parsed: Any) -> dict[str, Any] | None:
+        assert isinstance(parsed, RateLimitFile)
+        return {"unit": parsed.unit, "value": parsed.value}
+
+    def export(self, exporter: Exporter, obj: LiveObject, key: str) -> None:
+        values = {k: obj.raw.get(k) for k in RATE_FIELDS}
+        exporter.resource(self.kind, key, {**exporter.display(self.kind, obj, key), **values})
 
     def update_body(
         self, resource: Resource, spec: Mapping[str, Any], name: str, refs: Refs, changed: Collection[str] = (),

@@ -7,8 +7,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from engine.gitops.kinds.base import Refs
-from engine.gitops.live import META_KEY
+from engine.gitops.kinds.base import META_KEY, Refs
 from engine.gitops.templates import PartialUse, replace_partials, scan
 
 _GUARDRAIL_REF = re.compile(r"^guardrail:(.+)$")
