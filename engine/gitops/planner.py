@@ -102,7 +102,7 @@ def _rank(target: str) -> tuple[int, int, str]:
 
 def live_refs(live: LiveState, matched: Mapping[str, LiveObject]) -> dict[str, str]:
     """Logical address → the identifier other objects use to point at it."""
-    refs = {target: kinds.reference(obj.kind, obj.id, obj.slug) for target, obj in matched.items()}
+    refs = {target: KINDS[obj.kind].reference(obj.id, obj.slug) for target, obj in matched.items()}
     for name, label_id in live.labels_by_name.items():
         refs.setdefault(f"label:{name}", label_id)
     return refs

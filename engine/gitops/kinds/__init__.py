@@ -36,17 +36,10 @@ if TYPE_CHECKING:
     from engine.gitops.live import LiveObject
 
 __all__ = [
-    "CONDITIONS_PUT",
-    "IMMUTABLE",
-    "KEPT_WHEN_OMITTED",
     "KINDS",
     "KIND_FILES",
-    "LIVE_AT_ONCE",
-    "OPERATIONS",
     "RATE_FIELDS",
-    "SECRET_BEARING",
     "USAGE_FIELDS",
-    "VERSIONED",
     "Kind",
     "Operations",
     "Refs",
@@ -63,10 +56,8 @@ __all__ = [
     "prompt_metadata",
     "prompt_string",
     "prose",
-    "reference",
     "resolve_partials",
     "stamped_hash",
-    "target_id",
     "template_names",
     "unresolved",
     "update_body",
@@ -74,24 +65,7 @@ __all__ = [
     "with_provenance",
 ]
 
-VERSIONED = frozenset(k for k, kind in KINDS.items() if kind.versioned)
-LIVE_AT_ONCE = frozenset(k for k, kind in KINDS.items() if kind.live_at_once)
-KEPT_WHEN_OMITTED = {k: kind.kept_when_omitted for k, kind in KINDS.items() if kind.kept_when_omitted}
-IMMUTABLE = {k: kind.immutable for k, kind in KINDS.items() if kind.immutable}
-CONDITIONS_PUT = {k: kind.conditions_put for k, kind in KINDS.items() if kind.conditions_put}
-OPERATIONS = {k: kind.operations for k, kind in KINDS.items()}
 KIND_FILES = {k: (kind.directory, kind.suffix) for k, kind in KINDS.items()}  # directory and file suffix
-SECRET_BEARING = frozenset(k for k, kind in KINDS.items() if kind.secret_bearing)  # content may hold secrets
-
-
-def target_id(kind: ResourceKind, remote_id: str, slug: str | None) -> str:
-    """What an operation's id argument takes: configs are addressed by slug, everything else by id."""
-    return KINDS[kind].target_id(remote_id, slug)
-
-
-def reference(kind: ResourceKind, remote_id: str, slug: str | None) -> str:
-    """How other objects point at this one: partials (``{{>slug}}``) and guardrails by slug, others by id."""
-    return KINDS[kind].reference(remote_id, slug)
 
 
 def desired(resource: Resource, refs: Refs) -> dict[str, Any]:
