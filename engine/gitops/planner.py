@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.gitops import kinds
-from engine.gitops.answers import is_uuid
 from engine.gitops.behaviour import DEFAULT, Behaviour
 from engine.gitops.canonical import SECRET_MARK, content_hash, field_diffs, redact, secret_paths, text_diff
 from engine.gitops.canonical import value_at as _at
@@ -241,8 +240,9 @@ def _plan_resource(ctx: _Context, resource: Resource) -> Change | None:
         change.actions.append(Action.MOVE)
         change.reasons.append(Reason(ReasonCode.RENAMED, f"renamed: {obj.name!r} → {name!r} (id and slug are kept)"))
     have = kinds.live(obj, ctx.collection_keys)
-    if kind.released:
-        _same_virtual_key(ctx, resource, wanted, have)
+    taken_as_same = kind.match_live(wanted, have, ctx.live)
+    if taken_as_same:
+        ctx.plan.warnings.append(f"{resource.address}: {taken_as_same}")
     for kept in kind.kept_when_omitted:
         if kept not in wanted:
             have.pop(kept, None)
@@ -260,21 +260,9 @@ def _plan_resource(ctx: _Context, resource: Resource) -> Change | None:
 
 def _account_can_take(ctx: _Context, resource: Resource) -> bool:
     """False (with a plan error saying why) when this account's behaviour cannot hold the resource."""
-    behaviour = ctx.options.behaviour
-    if not KINDS[resource.kind].released:
-        return True
-    choice = resource.spec.get("tool_choice")
-    if isinstance(choice, str) and choice != "auto" and behaviour["tool_choice_string"] == "refused":
-        ctx.error(resource.address, f"tool_choice {choice!r}: this account refuses tool_choice strings "
-                  f"(tool_choice_string=refused, {behaviour.source}); name a tool with "
-                  "{type: function, function: {name: …}} or remove tool_choice", DiagnosticCode.ACCOUNT_REFUSES)
-        return False
-    labels = (resource.spec.get("release") or {}).get("labels") or []
-    if len(labels) > 1 and behaviour["label_write"] == "replace":
-        ctx.error(resource.address, f"release.labels {', '.join(labels)} would put {len(labels)} labels on one "
-                  f"version, but this account keeps one label per version (label_write=replace, "
-                  f"{behaviour.source}): each label write would remove the one before; keep one label",
-                  DiagnosticCode.ACCOUNT_REFUSES)
+    refused = KINDS[resource.kind].refused_by(resource, ctx.options.behaviour)
+    if refused:
+        ctx.error(resource.address, refused, DiagnosticCode.ACCOUNT_REFUSES)
         return False
     return True
 
@@ -496,26 +484,6 @@ def _prompt_drift(
         entry["remote"]["version"], entry["cause"] = obj.version, STAMP_EDITED
         ctx.plan.drift.append(entry)
     return False
-
-
-def _same_virtual_key(ctx: _Context, resource: Resource, wanted: dict[str, Any], have: dict[str, Any]) -> None:
-    """Compare ``virtual_key`` by slug: an id maps to its slug through the virtual keys the reader listed
-    (it lists them once, only when Portkey names a key by id). Portkey answers with a slug where an id
-    was given (Terraform provider note); with no listing to tell, an id and a slug are taken as the same
-    key, and the plan says so. Nothing is read per prompt."""
-    mine, theirs = wanted.get("virtual_key"), have.get("virtual_key")
-    if mine == theirs or mine is None or theirs is None:
-        return
-    keys = ctx.live.virtual_keys
-    mine_slug, theirs_slug = keys.get(str(mine), mine), keys.get(str(theirs), theirs)
-    if mine_slug == theirs_slug:
-        have["virtual_key"] = mine
-    elif is_uuid(mine_slug) != is_uuid(theirs_slug):
-        have["virtual_key"] = mine
-        ctx.plan.warnings.append(
-            f"{resource.address}: virtual_key {mine!r} and Portkey's {theirs!r} are an id and a slug; they are "
-            "taken as the same key (Portkey answers a slug where an id was given); write the slug to compare exactly"
-        )
 
 
 def _in_place(

@@ -138,6 +138,15 @@ class Kind:
             loaded.resource.secret_names = settings.project.secrets
         return loaded
 
+    def refused_by(self, resource: Resource, behaviour: Behaviour) -> str | None:
+        """Why this account (its ``behaviour``) cannot hold ``resource`` and what to change; None when it can."""
+        return None
+
+    def match_live(self, wanted: dict[str, Any], have: dict[str, Any], live: LiveState) -> str | None:
+        """Make ``have`` (live content) say what ``wanted`` says where both name the same thing differently;
+        a warning when that is an assumption the plan should state."""
+        return None
+
     def check_values(self, spec: Mapping[str, Any]) -> None:
         """Raise ValueError when ``spec``'s values do not go together (checked again after an overlay)."""
 

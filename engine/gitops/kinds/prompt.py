@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any, cast
 
-from engine.gitops.answers import as_int, only_active, rows
+from engine.gitops.answers import as_int, is_uuid, only_active, rows
 from engine.gitops.behaviour import DEFAULT, Behaviour
 from engine.gitops.canonical import content_hash, strip_null_fields
 from engine.gitops.kinds.base import META_KEY, Kind, Operations, Refs, Versions
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
     from engine.gitops.export import Exporter
-    from engine.gitops.live import LiveObject, Reader
+    from engine.gitops.live import LiveObject, LiveState, Reader
     from engine.gitops.loading.context import Context
     from engine.gitops.loading.project import Settings
     from engine.gitops.loading.records import Loaded
@@ -180,6 +180,38 @@ class PromptKind(Kind):
         from engine.gitops.kinds.prompt_files import PROMPT_RULES
 
         return PROMPT_RULES
+
+    def refused_by(self, resource: Resource, behaviour: Behaviour) -> str | None:
+        """tool_choice strings and several labels on one version, on accounts that refuse them."""
+        choice = resource.spec.get("tool_choice")
+        if isinstance(choice, str) and choice != "auto" and behaviour["tool_choice_string"] == "refused":
+            return (f"tool_choice {choice!r}: this account refuses tool_choice strings "
+                    f"(tool_choice_string=refused, {behaviour.source}); name a tool with "
+                    "{type: function, function: {name: …}} or remove tool_choice")
+        labels = (resource.spec.get("release") or {}).get("labels") or []
+        if len(labels) > 1 and behaviour["label_write"] == "replace":
+            return (f"release.labels {', '.join(labels)} would put {len(labels)} labels on one "
+                    f"version, but this account keeps one label per version (label_write=replace, "
+                    f"{behaviour.source}): each label write would remove the one before; keep one label")
+        return None
+
+    def match_live(self, wanted: dict[str, Any], have: dict[str, Any], live: LiveState) -> str | None:
+        """Compare ``virtual_key`` by slug: an id maps to its slug through the virtual keys the reader listed
+        (it lists them once, only when Portkey names a key by id). Portkey answers with a slug where an id
+        was given (Terraform provider note); with no listing to tell, an id and a slug are taken as the same
+        key, and the plan says so. Nothing is read per prompt."""
+        mine, theirs = wanted.get("virtual_key"), have.get("virtual_key")
+        if mine == theirs or mine is None or theirs is None:
+            return None
+        keys = live.virtual_keys
+        mine_slug, theirs_slug = keys.get(str(mine), mine), keys.get(str(theirs), theirs)
+        if mine_slug == theirs_slug:
+            have["virtual_key"] = mine
+        elif is_uuid(mine_slug) != is_uuid(theirs_slug):
+            have["virtual_key"] = mine
+            return (f"virtual_key {mine!r} and Portkey's {theirs!r} are an id and a slug; they are taken as the "
+                    "same key (Portkey answers a slug where an id was given); write the slug to compare exactly")
+        return None
 
     def prepare(self, data: dict[str, Any], settings: Settings) -> None:
         from engine.gitops.kinds.prompt_files import apply_prompt_defaults
