@@ -43,12 +43,11 @@ def comparable(version: Mapping[str, Any]) -> dict[str, Any]:
     """A version's content fields as the GitOps engine compares them: a chat template as its message list
     (text parts as text), parameters without the template variables Portkey adds as ``""`` or its copy of
     ``model``, empty lists and nulls as absent."""
-    from engine.gitops.kinds import live
+    from engine.gitops.kinds.prompt import PROMPT
     from engine.gitops.live import LiveObject
-    from engine.gitops.model import ResourceKind
 
     latest = {name: version.get(name) for name in (*VERSION_FIELDS, "variable_components")}
-    content = live(LiveObject(ResourceKind.PROMPT, id="", name="", latest=latest))
+    content = PROMPT.live(LiveObject(PROMPT.kind, id="", name="", latest=latest))
     content.pop("metadata", None)
     return content
 

@@ -17,15 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.gitops.kinds import OPERATIONS, target_id
+from engine.gitops.kinds import KINDS
+from engine.gitops.kinds.label import label_description, strip_label_mark
 from engine.gitops.live import (
     LiveObject,
     LiveState,
     display_part,
-    label_description,
     marker_key,
     remote_name,
-    strip_label_mark,
 )
 from engine.gitops.lock import Lock
 from engine.gitops.model import ResourceKind, address, split_address
@@ -83,9 +82,10 @@ async def adopt(
     ``spec`` is the declared file's content (its ``name`` is the display name); without it the object's
     current name is kept as the display name, as ``export`` writes it."""
     kind, key = split_address(target)
-    operations = OPERATIONS[kind]
+    kind_obj = KINDS[kind]
+    operations = kind_obj.operations
     current = await client.call(operations.get, **{operations.id_arg: remote_id})
-    if kind is ResourceKind.LABEL:
+    if kind_obj.marked_in_description:
         if current.get("name") != key:
             raise PortkeyError(
                 f"label {remote_id} is named {current.get('name')!r}; a label's key must equal its name ({key!r})"
@@ -96,13 +96,13 @@ async def adopt(
     else:
         new_name = adopted_name(kind, key, prefix, current.get("name"), spec, name_style)
         body = {"name": new_name}
-    if kind is ResourceKind.LABEL and current.get("description") == body["description"]:
+    if kind_obj.marked_in_description and current.get("description") == body["description"]:
         pass  # already marked: nothing to write
-    elif kind is not ResourceKind.LABEL and current.get("name") == new_name:
+    elif not kind_obj.marked_in_description and current.get("name") == new_name:
         pass
     else:
         await client.call(operations.update, body=body,
-                          **{operations.id_arg: target_id(kind, remote_id, current.get("slug"))})
+                          **{operations.id_arg: kind_obj.target_id(remote_id, current.get("slug"))})
     return {"address": target, "id": current.get("id", remote_id), "slug": current.get("slug"), "name": new_name}
 
 
@@ -129,7 +129,8 @@ async def adopt_in_style(
     try:
         return await adopt(client, target, remote_id, prefix, style.value, spec)
     except PortkeyAPIError as exc:
-        if style.value == "ascii" or exc.status not in REFUSALS or split_address(target)[0] is ResourceKind.LABEL:
+        if style.value == "ascii" or exc.status not in REFUSALS \
+                or KINDS[split_address(target)[0]].marked_in_description:
             raise
         first = exc
     try:
@@ -189,7 +190,7 @@ def keeper(found: list[LiveObject], lock_entry: dict[str, Any] | None) -> tuple[
     from engine.gitops import kinds
     from engine.gitops.canonical import content_hash
 
-    stamped = [o for o in found if o.kind is ResourceKind.PROMPT and kinds.stamped_hash(o) is not None
+    stamped = [o for o in found if KINDS[o.kind].stamped and kinds.stamped_hash(o) is not None
                and kinds.stamped_hash(o) == content_hash(kinds.live(o))]
     if len(stamped) == 1:
         return stamped[0], "its latest version carries this tool's stamp"
@@ -219,12 +220,12 @@ async def resolve_duplicates(client: PortkeyClient, live: LiveState, keys: dict[
             for obj in found:
                 if obj is kept:
                     continue
-                operations = OPERATIONS[kind]
-                if kind is ResourceKind.LABEL:
+                operations = KINDS[kind].operations
+                if KINDS[kind].marked_in_description:
                     body: dict[str, Any] = {"description": strip_label_mark(obj.raw.get("description")) or ""}
                 else:
                     body = {"name": released_name(obj, key, prefix)}
                 await client.call(operations.update, body=body,
-                                  **{operations.id_arg: target_id(kind, obj.id, obj.slug)})
+                                  **{operations.id_arg: KINDS[kind].target_id(obj.id, obj.slug)})
                 done.append(f"{target}: kept {kept.id} ({why}); released {obj.id} as {body.get('name', obj.name)!r}")
     return done

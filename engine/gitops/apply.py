@@ -34,8 +34,10 @@ import anyio
 
 from engine.errors import ApplyFailure
 from engine.gitops import kinds
+from engine.gitops.answers import as_int, rows, unexpected
 from engine.gitops.behaviour import DEFAULT, Behaviour
-from engine.gitops.live import as_int, rows, unexpected
+from engine.gitops.kinds import KINDS, Kind, Versions
+from engine.gitops.kinds import kind_of as kind_named
 from engine.gitops.lock import Lock
 from engine.gitops.model import Resource, ResourceKind
 from engine.gitops.plan import Action, Change, Plan
@@ -60,38 +62,6 @@ VERSION_LOOKUP_DELAYS: tuple[float, ...] = (0.5, 1.0, 2.0)
 # (/work/shared/portkey-live prompts-get.json).
 _LABEL_LISTS = ("label_ids", "prompt_version_labels")
 _LABEL_ONES = ("label_id", "prompt_version_label_id")
-
-
-# The listing apply reads right before a create (with its fixed query), and the kinds whose listing
-# filters by `search` (operations.py); the others are listed whole and filtered here by exact name.
-_LISTINGS: dict[ResourceKind, tuple[str, dict[str, str]]] = {
-    ResourceKind.LABEL: ("list_prompt_labels", {}),
-    ResourceKind.COLLECTION: ("list_collections", {}),
-    ResourceKind.PARTIAL: ("list_prompt_partials", {}),
-    ResourceKind.PROMPT: ("list_prompts", {}),
-    ResourceKind.GUARDRAIL: ("list_guardrails", {}),
-    ResourceKind.CONFIG: ("list_configs", {}),
-    ResourceKind.RATE_LIMIT: ("list_rate_limits", {}),
-    ResourceKind.USAGE_LIMIT: ("list_usage_limits", {"status": "active"}),
-}
-_SEARCHABLE = frozenset({ResourceKind.LABEL, ResourceKind.COLLECTION, ResourceKind.PROMPT})
-
-
-@dataclass(frozen=True)
-class _Versions:
-    """How one versioned kind's versions list names a version's id and number."""
-
-    update: str
-    answer_id: str  # the update answer's field holding the new version's id
-    listing: str
-    id_keys: tuple[str, ...]
-    number_key: str
-
-
-_PROMPT_VERSIONS = _Versions("update_prompt", "prompt_version_id", "list_prompt_versions",
-                             ("id", "prompt_version_id"), "prompt_version")
-_PARTIAL_VERSIONS = _Versions("update_prompt_partial", "prompt_partial_version_id", "list_partial_versions",
-                              ("prompt_partial_version_id", "id"), "version")
 
 
 class VersionTarget(StrEnum):
@@ -242,8 +212,8 @@ class Applier:
         start = self.client.request_count
         changes = [c for c in sorted(plan.changes, key=lambda c: c.order) if not c.is_noop]
         self.result.changes = len(changes)
-        staged = [c for c in changes if ResourceKind(c.kind) not in kinds.LIVE_AT_ONCE]
-        live = [c for c in changes if ResourceKind(c.kind) in kinds.LIVE_AT_ONCE]
+        staged = [c for c in changes if not kind_named(c.kind).live_at_once]
+        live = [c for c in changes if kind_named(c.kind).live_at_once]
         try:
             with shared_backoff(self.gate):
                 for level in _levels(staged):
@@ -263,8 +233,8 @@ class Applier:
     async def _serve(self, changes: list[Change], live: list[Change]) -> None:
         """Phase two: publish partials then prompts, move labels, write live kinds by level, delete last."""
         self._staging = False
-        for kind in (ResourceKind.PARTIAL, ResourceKind.PROMPT):
-            await self._batch([c for c in changes if c.kind == kind.value and Action.PUBLISH in c.actions],
+        for kind in (k for k in KINDS.values() if k.versioned):  # partials before the prompts using them
+            await self._batch([c for c in changes if c.kind == kind.kind.value and Action.PUBLISH in c.actions],
                               self._steps_of(Action.PUBLISH, self._publish), lambda _c: [Action.PUBLISH])
         await self._batch([c for c in changes if Action.LABEL in c.actions], self._steps_of(Action.LABEL, self._label),
                           lambda _c: [Action.LABEL])
@@ -306,7 +276,7 @@ class Applier:
         made since the plan is never made twice."""
         self._existing = {}
         for kind in dict.fromkeys(creating):
-            operation, params = _LISTINGS[kind]
+            operation, params = KINDS[kind].listing, KINDS[kind].listing_query
             try:
                 items, _ = await self._read_all(operation, **params, **self._ws())
             except PortkeyError as exc:
@@ -358,7 +328,7 @@ class Applier:
         """Report every phase-two step of ``changes`` as not attempted."""
         for change in changes:
             for action in change.actions:
-                if action in _SERVED or ResourceKind(change.kind) in kinds.LIVE_AT_ONCE:
+                if action in _SERVED or kind_named(change.kind).live_at_once:
                     self._skip(change, action, self._failed.get(change.address) or why)
 
     def _steps_of(self, action: Action, run: Callable[[Change], Awaitable[str]]) -> Work:
@@ -455,13 +425,13 @@ class Applier:
     def _target(self, change: Change) -> dict[str, str]:
         """The id argument of an update, publish or delete of ``change``'s object (one this run created, else
         the one the plan names)."""
-        kind = ResourceKind(change.kind)
+        kind = kind_named(change.kind)
         address = change.address
         if address in self.record.ids:
             remote_id, slug = self.record.ids[address], self.record.slugs.get(address)
         else:
             remote_id, slug = str(change.payload.get("id") or ""), change.payload.get("slug")
-        return {kinds.OPERATIONS[kind].id_arg: kinds.target_id(kind, remote_id, slug)}
+        return {kind.operations.id_arg: kind.target_id(remote_id, slug)}
 
     def _ws(self) -> dict[str, str]:
         return {"workspace_id": self.workspace} if self.workspace else {}
@@ -486,8 +456,8 @@ class Applier:
 
     async def _find_by_name(self, kind: ResourceKind, name: str) -> dict[str, Any] | None:
         """The object of ``kind`` named ``name``, read now (a targeted re-check after an ambiguous create)."""
-        operation, params = _LISTINGS[kind]
-        if kind in _SEARCHABLE:
+        operation, params = KINDS[kind].listing, KINDS[kind].listing_query
+        if KINDS[kind].searchable:
             params = {**params, "search": name}
         items, _ = await self._read_all(operation, **params, **self._ws())
         return next((item for item in items if isinstance(item, dict) and item.get("name") == name), None)
@@ -503,7 +473,8 @@ class Applier:
             resource, self.secrets(resource), change.payload["name"], self.refs, self.workspace,
             self.default_collection,
         ), self.provenance)
-        operation = kinds.OPERATIONS[resource.kind].create
+        kind = KINDS[resource.kind]
+        operation = kind.operations.create
         note = ""
         for sent in range(1, WRITE_SENDS + 1):
             try:
@@ -529,10 +500,9 @@ class Applier:
         self.record.ids[change.address] = remote_id
         self.record.slugs[change.address] = slug
         self.record.deleted.discard(change.address)
-        self.refs[change.address] = kinds.reference(resource.kind, remote_id, slug)
-        if resource.kind is ResourceKind.LABEL:
-            self.refs[f"label:{body['name']}"] = remote_id
-        if resource.kind is ResourceKind.PROMPT:
+        self.refs[change.address] = kind.reference(remote_id, slug)
+        self.refs.update(kind.created_refs(str(body["name"]), remote_id))
+        if kind.released:  # Portkey publishes version 1 of a new object at once
             self.record.versions[change.address] = (1, str(created.get("version_id") or ""))
         return f"id {remote_id}" + (f", slug {slug}" if slug else "") + note
 
@@ -540,26 +510,21 @@ class Applier:
         resource = self._resource(change)
         body = kinds.update_body(resource, self.secrets(resource), change.payload["name"], self.refs,
                                  changed=change.payload.get("changed") or ())
-        if resource.kind is ResourceKind.PROMPT and "collection" in change.payload:
+        if "collection" in change.payload:  # the planner sets it for prompts that move collection
             collection = change.payload["collection"]
             body["collection_id"] = (
                 self.refs.get(f"collection:{collection}") if collection else self.default_collection
             )
-        await self._send(kinds.OPERATIONS[resource.kind].update, body=body, **self._target(change))
+        await self._send(KINDS[resource.kind].operations.update, body=body, **self._target(change))
         return ""
 
     async def _new_version(self, change: Change) -> str:
         resource = self._resource(change)
         spec = self.secrets(resource)
         target = self._target(change)
-        if resource.kind is ResourceKind.PROMPT:
-            how, body = _PROMPT_VERSIONS, kinds.version_body(resource, spec, self.refs)
-        else:
-            how = _PARTIAL_VERSIONS
-            body = {"string": kinds.resolve_partials(spec["string"], self.refs)}
-            if note := spec.get("version_description"):
-                body.update({"version_description": note, "description": note})
-        body = kinds.with_provenance(resource.kind, body, self.provenance)
+        kind = KINDS[resource.kind]
+        how = _versions(kind)
+        body = kind.with_provenance(kind.version_body(resource, spec, self.refs), self.provenance)
         planned = as_int(change.remote.get("version"))
         for sent in range(1, WRITE_SENDS + 1):
             try:
@@ -584,11 +549,11 @@ class Applier:
         self.record.versions[change.address] = (number, str(version_id))
         return f"v{number} (unpublished)"
 
-    async def _latest_number(self, how: _Versions, target: dict[str, str]) -> int | None:
+    async def _latest_number(self, how: Versions, target: dict[str, str]) -> int | None:
         numbers = [as_int(row.get(how.number_key)) for row in rows(await self._read(how.listing, **target))]
         return max((n for n in numbers if n is not None), default=None)
 
-    async def _version_number(self, how: _Versions, target: dict[str, str], version_id: str, address: str) -> int:
+    async def _version_number(self, how: Versions, target: dict[str, str], version_id: str, address: str) -> int:
         """The number of the version whose id is ``version_id``, from the versions list, read again a few
         times while Portkey's reads lag behind its write (as the Terraform provider, prompt_resource.go
         Update, maps the update's prompt_version_id to a number through the versions list before
@@ -618,8 +583,7 @@ class Applier:
     async def _publish(self, change: Change) -> str:
         target = version_target(change.payload.get("publish"))
         number = self._made(change)[0] if isinstance(target, VersionTarget) else target
-        operation = "publish_partial" if change.kind == ResourceKind.PARTIAL.value else "publish_prompt"
-        await self._send(operation, body={"version": number}, **self._target(change))
+        await self._send(_versions(kind_named(change.kind)).publish, body={"version": number}, **self._target(change))
         return f"v{number} is now the default"
 
     async def _label(self, change: Change) -> str:
@@ -678,8 +642,7 @@ class Applier:
             )
 
     async def _delete(self, change: Change) -> str:
-        kind = ResourceKind(change.kind)
-        await self._send(kinds.OPERATIONS[kind].delete, **self._target(change))
+        await self._send(kind_named(change.kind).operations.delete, **self._target(change))
         self.record.ids.pop(change.address, None)
         self.record.deleted.add(change.address)
         return ""
@@ -744,3 +707,10 @@ def _labels_of(row: Any) -> set[str] | None:
         if isinstance(row.get(key), str | int) and not isinstance(row.get(key), bool):
             held.add(str(row[key]))
     return held
+
+
+def _versions(kind: Kind) -> Versions:
+    """How ``kind`` makes and publishes versions (only versioned kinds reach a version step)."""
+    if kind.versions is None:
+        raise TypeError(f"{kind.kind.value} has no versions")
+    return kind.versions

@@ -28,13 +28,14 @@ from pathlib import Path
 from typing import Any
 
 from engine.gitops.canonical import content_hash
+from engine.gitops.kinds import KINDS
 from engine.gitops.model import ResourceKind
 from engine.redaction import scrub
 
 CACHE_DIR = Path(".portkey") / "cache"
 CACHE_FORMAT = 1
 MAX_CACHE_BYTES = 64 * 1024 * 1024
-CACHED_KINDS = frozenset({ResourceKind.PROMPT, ResourceKind.PARTIAL})
+CACHED_KINDS = frozenset(kind.kind for kind in KINDS.values() if kind.versioned)  # read version by version
 STAMP_FIELDS = ("last_updated_at", "updated_at")
 # What an entry restores onto a LiveObject (see live.Reader): everything the detail reads set.
 OBJECT_FIELDS = ("slug", "raw", "latest", "version", "published_version", "version_ids", "labels")

@@ -13,10 +13,12 @@ from typing import Any
 
 import anyio
 
+from engine.gitops.answers import as_int, rows
 from engine.gitops.behaviour import BY_NAME
 from engine.gitops.cache import fine_stamps, stamp_of
 from engine.gitops.doctor import CheckFailed, Finding, Scratch, answer_id, describe, not_run
-from engine.gitops.live import META_KEY, PROMPT_VERSION_FIELDS, as_int, rows
+from engine.gitops.kinds.base import META_KEY
+from engine.gitops.kinds.prompt import PROMPT_VERSION_FIELDS
 from engine.portkey import PortkeyError
 from engine.portkey.errors import PortkeyAPIError
 from engine.portkey.normalize import list_items

@@ -25,14 +25,17 @@ from typing import Any
 
 from engine.gitops import kinds
 from engine.gitops.canonical import content_hash
-from engine.gitops.live import META_KEY, LiveObject, LiveState
+from engine.gitops.kinds import KINDS
+from engine.gitops.kinds.base import META_KEY
+from engine.gitops.live import LiveObject, LiveState
 from engine.gitops.lock import Lock
 from engine.gitops.model import ResourceKind
 from engine.gitops.plan import Action, Change, Plan
 from engine.gitops.planner import LOCK_CHANGED, LOCK_DELETED
 from engine.portkey import PortkeyClient
 
-STAMPED = (ResourceKind.PROMPT, ResourceKind.PARTIAL)  # checked with or without a lock
+# Versioned kinds, checked with or without a lock (stamped ones first, as reports have always listed them).
+STAMPED = tuple(sorted((k.kind for k in KINDS.values() if k.versioned), key=lambda k: not KINDS[k].stamped))
 # ``cause`` of the version findings made here (the planner's lock findings: LOCK_CHANGED, LOCK_DELETED)
 UNSTAMPED, STAMP_MISMATCH, PARTIAL_CHANGED, PUBLISHED_ELSEWHERE = (
     "unstamped_version", "stamp_mismatch", "partial_changed", "published_elsewhere")
@@ -140,7 +143,7 @@ def lock_staleness(plan: Plan, live: LiveState, lock: Lock) -> list[str]:
     Evidence: a prompt version stamped by an apply that ran after the lock was written (its ``applied_at``
     is later and its content hash is not the one the lock recorded for it), or an object that differs
     from the lock but is exactly as git says (an apply without the lock put it there)."""
-    by_id = {obj.id: obj for obj in live.objects.get(ResourceKind.PROMPT, [])}
+    by_id = {obj.id: obj for kind in KINDS.values() if kind.stamped for obj in live.objects.get(kind.kind, [])}
     changes = {change.address: change for change in plan.changes}
     reasons = []
     for change in plan.changes:
@@ -217,7 +220,7 @@ def _outside(obj: LiveObject) -> tuple[str, str] | None:
     where = f"latest version v{obj.version}" if obj.version is not None else "the latest version"
     if obj.published_version is not None and obj.version is not None and obj.published_version < obj.version:
         where += f" (not published: callers are still served v{obj.published_version})"
-    if obj.kind is ResourceKind.PARTIAL:
+    if not KINDS[obj.kind].stamped:
         return PARTIAL_CHANGED, (f"{where} differs from git; Portkey keeps no stamp on partial versions, so it was "
                                  "edited in Portkey (UI/API) or the file changed since the last apply (a --lock file "
                                  "tells them apart)")

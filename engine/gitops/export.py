@@ -32,9 +32,9 @@ from ruamel.yaml import YAML
 from ruamel.yaml.scalarstring import LiteralScalarString
 
 from engine.errors import GitOpsError
-from engine.gitops.kinds import RATE_FIELDS, USAGE_FIELDS, config_json, live_parameters, message_text
-from engine.gitops.live import META_KEY, LiveObject, LiveState, default_display, display_part, strip_label_mark
-from engine.gitops.model import KIND_FILES, ResourceKind
+from engine.gitops.kinds import KINDS
+from engine.gitops.live import LiveObject, LiveState, default_display, display_part
+from engine.gitops.model import ResourceKind
 from engine.gitops.schema import KEY_PATTERN
 from engine.gitops.templates import replace_partials
 from engine.redaction import forbidden_secret_name, is_secret_key
@@ -77,7 +77,7 @@ def is_safe_key(key: str) -> bool:
     return len(segments) <= MAX_DEPTH and all(len(s) <= MAX_SEGMENT for s in segments)
 
 
-def _slug(text: str) -> str:
+def file_slug(text: str) -> str:
     """One key segment from free text: ASCII-folded, lowercase, runs of anything else as one ``-``."""
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     slug = _UNSAFE.sub("-", folded.lower()).strip("-")
@@ -101,7 +101,7 @@ def safe_key(name: str, *, nested: bool = True) -> str:
     if is_safe_key(name):
         return name
     parts = name.split("/") if nested else [name]
-    segments = [s for s in (_slug(p) for p in parts) if s]
+    segments = [s for s in (file_slug(p) for p in parts) if s]
     if not segments:
         return "unnamed-" + _digest(name) if name.strip() else "unnamed"
     if len(segments) > MAX_DEPTH:
@@ -266,16 +266,15 @@ class Exporter:
         for kind, objects in self.live.objects.items():
             taken: set[str] = set()
             for obj in sorted(objects, key=self._priority):
-                if kind is ResourceKind.COLLECTION and obj.raw.get("is_default"):
+                if not KINDS[kind].exported(obj):
                     continue
                 self._key_of(kind, obj, taken, ())
             for obj in objects:
                 key = self.keys.get((kind, obj.id))
+                reference = KINDS[kind].exported_reference(key) if key else None
                 for ident in (obj.id, obj.slug):
-                    if key and ident and kind is ResourceKind.PARTIAL:
-                        self.refs[ident] = key
-                    if key and ident and kind is ResourceKind.GUARDRAIL:
-                        self.refs[ident] = f"guardrail:{key}"
+                    if reference and ident:
+                        self.refs[ident] = reference
 
     @staticmethod
     def _priority(obj: LiveObject) -> tuple[int, str, str]:
@@ -295,14 +294,14 @@ class Exporter:
         self.keys[(kind, obj.id)] = key
         live_name = obj.key if obj.key is not None else obj.name
         if key != live_name:
-            self.result.renamed.append((f"{kind.value} {live_name}", self._path(kind, key)))
+            self.result.renamed.append((f"{kind.value} {live_name}", self.path(kind, key)))
         if obj.key != key:
             self.result.adoptable.append((f"{kind.value}:{key}", obj.id))
         return key
 
     def _wanted_key(self, kind: ResourceKind, obj: LiveObject, taken: set[str], seen: tuple[str, ...]) -> str:
         """An unmanaged object's key before collisions: its name (a collection's under its parent's)."""
-        if kind is not ResourceKind.COLLECTION:
+        if not KINDS[kind].nested:
             return safe_key(obj.name)
         base = safe_key(obj.name, nested=False)
         parent_id = obj.raw.get("parent_collection_id")
@@ -315,16 +314,10 @@ class Exporter:
 
     def write(self) -> ExportResult:
         """Build every file in memory, then write them all into ``root`` (see :func:`write_tree`)."""
-        writers = {
-            ResourceKind.LABEL: self._label, ResourceKind.COLLECTION: self._collection,
-            ResourceKind.PARTIAL: self._partial, ResourceKind.PROMPT: self._prompt,
-            ResourceKind.GUARDRAIL: self._guardrail, ResourceKind.CONFIG: self._config,
-            ResourceKind.RATE_LIMIT: self._rate_limit, ResourceKind.USAGE_LIMIT: self._usage_limit,
-        }
-        for kind in ResourceKind:
-            for obj in self.live.objects.get(kind, []):
-                if (kind, obj.id) in self.keys:
-                    writers[kind](obj, self.keys[(kind, obj.id)])
+        for kind in KINDS.values():  # in dependency order
+            for obj in self.live.objects.get(kind.kind, []):
+                if (kind.kind, obj.id) in self.keys:
+                    kind.export(self, obj, self.keys[(kind.kind, obj.id)])
         self._project_file()
         write_tree(self.root, self.files)
         self.result.files = list(self.files)
@@ -338,115 +331,37 @@ class Exporter:
             project["secrets"] = sorted(set(self.result.secrets))
         self.files = {"portkey.yaml": dump_yaml(project), **self.files}
 
-    def _path(self, kind: ResourceKind, key: str) -> str:
-        directory, suffix = KIND_FILES[kind]
-        return f"{directory}/{key}{suffix}"
+    def path(self, kind: ResourceKind, key: str) -> str:
+        return f"{KINDS[kind].directory}/{key}{KINDS[kind].suffix}"
 
-    def _file(self, relative: str, text: str) -> None:
+    def file(self, relative: str, text: str) -> None:
         if relative in self.files:
             raise ExportError(f"two exported objects map to the same file {relative!r}")
         self.files[relative] = text
 
-    def _resource(self, kind: ResourceKind, key: str, data: dict[str, Any]) -> None:
-        self._file(self._path(kind, key), dump_yaml(data))
+    def resource(self, kind: ResourceKind, key: str, data: dict[str, Any]) -> None:
+        self.file(self.path(kind, key), dump_yaml(data))
 
-    def _unresolve(self, text: str) -> str:
+    def unresolve(self, text: str) -> str:
         return replace_partials(text, lambda use: use.tag(self.refs.get(use.name) or use.name))
 
-    def _label(self, obj: LiveObject, key: str) -> None:
-        data = {"description": strip_label_mark(obj.raw.get("description")), "color_code": obj.raw.get("color_code")}
-        if obj.name != key:
-            data["name"] = obj.name
-        self._resource(ResourceKind.LABEL, key, _clean(data))
-
-    def _display(self, kind: ResourceKind, obj: LiveObject, key: str) -> dict[str, Any]:
+    def display(self, kind: ResourceKind, obj: LiveObject, key: str) -> dict[str, Any]:
         """``{name: ...}`` when the object's name carries a display part (or, unmanaged, differs from its key)."""
         display = display_part(obj.name) if obj.key is not None else obj.name
         return {"name": display} if display and display != default_display(kind, key) else {}
 
-    def _collection(self, obj: LiveObject, key: str) -> None:
-        self._resource(ResourceKind.COLLECTION, key, self._display(ResourceKind.COLLECTION, obj, key))
-
-    def _partial(self, obj: LiveObject, key: str) -> None:
-        body = self._unresolve(str(obj.latest.get("string") or ""))
-        meta = {**self._display(ResourceKind.PARTIAL, obj, key)}
-        if obj.published_version != obj.version:
-            meta["publish"] = False
-        front = f"---\n{dump_yaml(meta)}---\n" if meta else ""
-        self._file(self._path(ResourceKind.PARTIAL, key), front + body + "\n")
-
-    def _prompt(self, obj: LiveObject, key: str) -> None:
-        latest = obj.latest
-        data: dict[str, Any] = self._display(ResourceKind.PROMPT, obj, key)
-        collection = obj.raw.get("collection_id")
-        if collection and collection != self.live.default_collection:
-            data["collection"] = self.keys.get((ResourceKind.COLLECTION, str(collection)))
-        for field_name in ("model", "virtual_key"):
-            if latest.get(field_name) is not None:
-                data[field_name] = latest[field_name]
-        data["parameters"] = live_parameters(latest)  # without the variables and model copy Portkey adds
-        text = str(latest.get("string") or "")
-        messages = _messages(text)
-        base = key.rsplit("/", 1)[-1]
-        folder = PurePosixPath(self._path(ResourceKind.PROMPT, key)).parent
-        if messages is not None and any(message_text(m.get("content", "")) is None for m in messages):
-            self.result.skipped.append(f"prompt {obj.name}: a message holds non-text parts (images), "
-                                       "which a prompt file cannot express")
-            return
-        if messages is not None:
-            data["messages"] = []
-            for index, message in enumerate(messages):
-                content = self._unresolve(message_text(message.get("content", "")) or "")
-                if "\n" in content or len(content) > 200:
-                    role = _slug(str(message.get("role") or ""))[:MAX_SEGMENT] or "message"
-                    name = f"{base}.{index}.{role}.md"
-                    self._file(str(folder / name), content + "\n")
-                    data["messages"].append({"role": message.get("role"), "content_file": name})
-                else:
-                    data["messages"].append({"role": message.get("role"), "content": content})
-        else:
-            data["template"] = self._unresolve(text)
-        for field_name in ("functions", "tools", "tool_choice"):
-            if latest.get(field_name):
-                data[field_name] = latest[field_name]
-        metadata = {k: v for k, v in (latest.get("template_metadata") or {}).items() if k != META_KEY}
-        if metadata:
-            data["metadata"] = self._secrets(metadata, key, ["metadata"])
-        labels = sorted(
-            name for name, label_id in self.live.labels_by_name.items() if obj.labels.get(label_id) == obj.version
-        )
-        data["release"] = {"default": obj.published_version == obj.version, "labels": labels}
-        self._resource(ResourceKind.PROMPT, key, data)
-
-    def _guardrail(self, obj: LiveObject, key: str) -> None:
-        checks = [
-            _clean({k: c.get(k) for k in ("id", "name", "parameters", "is_enabled")})
-            for c in obj.raw.get("checks") or []
-        ]
-        data = {**self._display(ResourceKind.GUARDRAIL, obj, key),
-                "checks": self._secrets(checks, key, []), "actions": obj.raw.get("actions") or {}}
-        self._resource(ResourceKind.GUARDRAIL, key, data)
-
-    def _config(self, obj: LiveObject, key: str) -> None:
-        config = self._guardrail_refs(config_json(obj.raw))
-        data: dict[str, Any] = {**self._display(ResourceKind.CONFIG, obj, key),
-                                "config": self._secrets(config, key, [])}
-        if obj.raw.get("is_default"):
-            data["is_default"] = True
-        self._resource(ResourceKind.CONFIG, key, data)
-
-    def _guardrail_refs(self, value: Any) -> Any:
+    def guardrail_refs(self, value: Any) -> Any:
         if isinstance(value, dict):
             return {
                 k: ([self.refs.get(str(g), g) for g in v] if k in ("input_guardrails", "output_guardrails")
-                    and isinstance(v, list) else self._guardrail_refs(v))
+                    and isinstance(v, list) else self.guardrail_refs(v))
                 for k, v in value.items()
             }
         if isinstance(value, list):
-            return [self._guardrail_refs(v) for v in value]
+            return [self.guardrail_refs(v) for v in value]
         return value
 
-    def _secrets(self, value: Any, key: str, path: list[str]) -> Any:
+    def secrets(self, value: Any, key: str, path: list[str]) -> Any:
         """Replace every secret-named field's value (any type but a flag) with a reference to a variable
         named after ``key`` and ``path`` (the position within the exported field); remember it."""
         if isinstance(value, dict):
@@ -455,10 +370,10 @@ class Exporter:
                 if is_secret_key(k) and v not in _EMPTY and not isinstance(v, bool):
                     out[k] = f"${{secret:{self._secret_variable(key, [*path, str(k)])}}}"
                 else:
-                    out[k] = self._secrets(v, key, [*path, str(k)])
+                    out[k] = self.secrets(v, key, [*path, str(k)])
             return out
         if isinstance(value, list):
-            return [self._secrets(v, key, [*path, str(i)]) for i, v in enumerate(value)]
+            return [self.secrets(v, key, [*path, str(i)]) for i, v in enumerate(value)]
         return value
 
     def _secret_variable(self, key: str, path: list[str]) -> str:
@@ -472,16 +387,9 @@ class Exporter:
         self.result.secrets.append(name)
         return name
 
-    def _rate_limit(self, obj: LiveObject, key: str) -> None:
-        values = {k: obj.raw.get(k) for k in RATE_FIELDS}
-        self._resource(ResourceKind.RATE_LIMIT, key, {**self._display(ResourceKind.RATE_LIMIT, obj, key), **values})
-
-    def _usage_limit(self, obj: LiveObject, key: str) -> None:
-        values = _clean({k: obj.raw.get(k) for k in USAGE_FIELDS})
-        self._resource(ResourceKind.USAGE_LIMIT, key, {**self._display(ResourceKind.USAGE_LIMIT, obj, key), **values})
 
 
-def _messages(text: str) -> list[dict[str, Any]] | None:
+def chat_messages(text: str) -> list[dict[str, Any]] | None:
     if not text.lstrip().startswith("["):
         return None
     try:
@@ -493,5 +401,5 @@ def _messages(text: str) -> list[dict[str, Any]] | None:
     return None
 
 
-def _clean(data: dict[str, Any]) -> dict[str, Any]:
+def without_nulls(data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if v is not None}

@@ -10,31 +10,30 @@ An unmarked object whose name equals a desired key is *adoptable*.
 
 from __future__ import annotations
 
-import math
-import re
 import string
 import unicodedata
 from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 import anyio
 
+from engine.gitops.answers import as_text, check_item, is_uuid, unexpected
 from engine.gitops.behaviour import DEFAULT, Behaviour
 from engine.gitops.cache import CACHED_KINDS, OBJECT_FIELDS, LiveCache, fine_stamps, settled, stamp_of
 from engine.gitops.canonical import content_hash, redact, secret_paths
-from engine.gitops.lease import RESERVED_LABELS
-from engine.gitops.model import BUILTIN_LABELS, SECRET_BEARING, ResourceKind
+from engine.gitops.kinds import KINDS
+from engine.gitops.kinds.label import LABEL_MARK
+from engine.gitops.kinds.prompt import PROMPT_VERSION_FIELDS as PROMPT_VERSION_FIELDS  # read from here by tests
+from engine.gitops.model import ResourceKind
 from engine.portkey import PortkeyClient, PortkeyError, operations
-from engine.portkey.normalize import UnexpectedAnswer, flag, kind_of, list_items, prompt_versions
+from engine.portkey.normalize import kind_of, list_items
 from engine.portkey.operation import Paging
 from engine.portkey.paging import Pager
 
-LABEL_MARK = "[managed by portkey-gitops]"
 DISPLAY_SEPARATOR = " · "
 ASCII_SEPARATOR = " - "  # the display separator of the ascii name style
 _ASCII_NAME_CHARS = frozenset(string.ascii_letters + string.digits + "-_. ")
-META_KEY = "portkey_gitops"
 
 
 @dataclass
@@ -56,7 +55,7 @@ class LiveObject:
     @property
     def fingerprint(self) -> str:
         """Changes whenever the object changes in Portkey (secret values aside: they are masked)."""
-        raw = redact(self.raw, secret_paths(self.raw)) if self.kind in SECRET_BEARING else self.raw
+        raw = redact(self.raw, secret_paths(self.raw)) if KINDS[self.kind].secret_bearing else self.raw
         return content_hash({"raw": raw, "latest": self.latest, "published": self.published_version,
                              "labels": self.labels})
 
@@ -122,7 +121,7 @@ def marker_key(
     Under the default style only the prefix as written marks an object, so an unmanaged object that
     merely looks like the ascii form (``gitops-notes``) is never taken over or pruned.
     """
-    if kind is ResourceKind.LABEL:
+    if KINDS[kind].marked_in_description:
         if description and description.rstrip().endswith(LABEL_MARK):
             return name
         return None
@@ -169,7 +168,7 @@ def _ascii_text(text: str) -> str:
 
 def default_display(kind: ResourceKind, key: str) -> str:
     """The display name a resource has when its file sets none."""
-    return key.rpartition("/")[2] if kind is ResourceKind.COLLECTION else key
+    return KINDS[kind].default_display(key)
 
 
 def remote_name(kind: ResourceKind, key: str, prefix: str, spec: dict[str, Any], name_style: str = "any") -> str:
@@ -180,7 +179,7 @@ def remote_name(kind: ResourceKind, key: str, prefix: str, spec: dict[str, Any],
     uses only ASCII letters, digits, '-', '_', '.' and spaces: ``gitops-support.triage - Display``
     (keys hold no '.', see schema.KEY_PATTERN, so '/' → '.' stays unambiguous).
     """
-    if kind is ResourceKind.LABEL:
+    if KINDS[kind].marked_in_description:  # the name is the key (or the name the file gives)
         return str(spec.get("name") or key)
     display = spec.get("name")
     if name_style == "ascii":
@@ -206,21 +205,6 @@ def display_part(name: str, prefix: str | None = None) -> str | None:
     return rest.split(ASCII_SEPARATOR, 1)[1] if ASCII_SEPARATOR in rest else None
 
 
-def label_description(description: str | None) -> str:
-    """A label description carrying our marker."""
-    text = (description or "").strip()
-    return f"{text} {LABEL_MARK}".strip()
-
-
-def strip_label_mark(description: str | None) -> str | None:
-    if not description:
-        return description
-    text = description.rstrip()
-    if text.endswith(LABEL_MARK):
-        text = text[: -len(LABEL_MARK)].rstrip()
-    return text or None
-
-
 class Reader:
     """Reads live state with bounded concurrency; counts the HTTP requests it spends."""
 
@@ -241,21 +225,21 @@ class Reader:
         self.cache = cache
         self._limit = anyio.Semaphore(concurrency)
 
-    def _ws(self) -> dict[str, str]:
+    def ws(self) -> dict[str, str]:
         return {"workspace_id": self.workspace} if self.workspace else {}
 
-    async def _call(self, name: str, **params: Any) -> Any:
+    async def call(self, name: str, **params: Any) -> Any:
         async with self._limit:
             return await self.client.call(name, **params)
 
-    async def _get(self, name: str, **params: Any) -> dict[str, Any]:
+    async def get(self, name: str, **params: Any) -> dict[str, Any]:
         """One read whose answer must be an object."""
-        answer = await self._call(name, **params)
+        answer = await self.call(name, **params)
         if not isinstance(answer, dict):
             raise unexpected(name, kind_of(answer) + " instead of an object")
         return answer
 
-    async def _list(self, name: str, **params: Any) -> tuple[list[dict[str, Any]], bool]:
+    async def listing(self, name: str, **params: Any) -> tuple[list[dict[str, Any]], bool]:
         """Every item of a list; each must be an object with usable id, slug, name and description.
 
         Pages after the first are read concurrently when the first page is full and says how many items
@@ -264,7 +248,7 @@ class Reader:
         op = operations.get(name)
         ahead: dict[int, Any] = {}
         if op.paging is Paging.OFFSET:
-            first = await self._call(name, **params, current_page=0, page_size=PAGE_SIZE)
+            first = await self.call(name, **params, current_page=0, page_size=PAGE_SIZE)
             ahead[0] = first
             try:
                 listed, total, _ = list_items(first)
@@ -274,7 +258,7 @@ class Reader:
                 pages = range(1, min(-(-total // PAGE_SIZE), MAX_PAGES_AHEAD))
 
                 async def read_page(number: int) -> None:
-                    ahead[number] = await self._call(name, **params, current_page=number, page_size=PAGE_SIZE)
+                    ahead[number] = await self.call(name, **params, current_page=number, page_size=PAGE_SIZE)
 
                 await gather(read_page(number) for number in pages)
         pager = Pager(_ReadAhead(self, ahead), op, params, page_size=PAGE_SIZE)  # type: ignore[arg-type]
@@ -287,20 +271,10 @@ class Reader:
         """Read every kind in ``kinds`` (plus labels and collections, which others refer to)."""
         before = self.client.request_count
         state = LiveState()
-        wanted = set(kinds) | {ResourceKind.LABEL, ResourceKind.COLLECTION}
-        readers = {
-            ResourceKind.LABEL: self._labels,
-            ResourceKind.COLLECTION: self._collections,
-            ResourceKind.PARTIAL: self._partials,
-            ResourceKind.PROMPT: self._prompts,
-            ResourceKind.GUARDRAIL: self._guardrails,
-            ResourceKind.CONFIG: self._configs,
-            ResourceKind.RATE_LIMIT: self._rate_limits,
-            ResourceKind.USAGE_LIMIT: self._usage_limits,
-        }
+        wanted = set(kinds) | {kind.kind for kind in KINDS.values() if kind.always_read}
 
         async def run(kind: ResourceKind) -> None:
-            objects, complete = await readers[kind](state)
+            objects, complete = await KINDS[kind].read(self, state)
             state.objects[kind] = objects
             state.complete[kind] = complete
 
@@ -313,7 +287,7 @@ class Reader:
         """Map virtual key ids to slugs, with one listing per read and only when a version names a key
         by id (live answers name it by slug: ``prompts-get.json``); a refused listing leaves the map
         empty, and the planner then takes an id and a slug as the same key (it says so)."""
-        named = {str(o.latest.get("virtual_key")) for o in state.objects.get(ResourceKind.PROMPT, [])}
+        named = {key for kind, objects in state.objects.items() for o in objects for key in KINDS[kind].virtual_keys(o)}
         if not any(is_uuid(value) for value in named):
             return
         try:
@@ -326,36 +300,16 @@ class Reader:
             if isinstance(item, dict) and item.get("id") and item.get("slug")
         }
 
-    def _obj(self, kind: ResourceKind, raw: dict[str, Any], description: str | None = None) -> LiveObject:
-        name = _text(raw.get("name"))
+    def live_object(self, kind: ResourceKind, raw: dict[str, Any], description: str | None = None) -> LiveObject:
+        name = as_text(raw.get("name"))
         slug = raw.get("slug")
         return LiveObject(
-            kind=kind, id=_text(raw.get("id")) or _text(slug), name=name, slug=None if slug is None else str(slug),
-            key=marker_key(kind, name, _text(description) or None, self.prefix, self.behaviour["name_chars"]), raw=raw,
+            kind=kind, id=as_text(raw.get("id")) or as_text(slug), name=name, slug=None if slug is None else str(slug),
+            key=marker_key(kind, name, as_text(description) or None, self.prefix, self.behaviour["name_chars"]),
+            raw=raw,
         )
 
-    async def _labels(self, state: LiveState) -> tuple[list[LiveObject], bool]:
-        items, complete = await self._list("list_prompt_labels", **self._ws())
-        objects = []
-        for item in items:
-            if _text(item.get("name")) in RESERVED_LABELS:
-                continue  # the apply lease and its generation (engine/gitops/lease.py) are not resources
-            state.labels_by_name[_text(item.get("name"))] = _text(item.get("id"))
-            if item.get("is_universal") or _text(item.get("name")) in BUILTIN_LABELS:
-                continue
-            objects.append(self._obj(ResourceKind.LABEL, item, item.get("description")))
-        return objects, complete
-
-    async def _collections(self, state: LiveState) -> tuple[list[LiveObject], bool]:
-        items, complete = await self._list("list_collections", **self._ws())
-        objects = []
-        for item in items:
-            if flag(item.get("is_default")) is True:
-                state.default_collection = str(item.get("id"))
-            objects.append(self._obj(ResourceKind.COLLECTION, item))
-        return objects, complete
-
-    async def _with_details(
+    async def with_details(
         self, objects: list[LiveObject], detail: Any
     ) -> list[LiveObject]:
         """Read details of marked objects (and adoption candidates) concurrently; with a cache, objects whose
@@ -384,117 +338,10 @@ class Reader:
                 cache.record(obj.kind, obj.id, item, {name: getattr(obj, name) for name in OBJECT_FIELDS})
         return objects
 
-    def _published_from_list(self) -> bool:
+    def published_from_list(self) -> bool:
         """Whether the versions list's single ``active`` row is the published version (switch active_version)."""
         return self.behaviour["active_version"] == "published"
 
-    async def _partials(self, state: LiveState) -> tuple[list[LiveObject], bool]:
-        items, complete = await self._list("list_prompt_partials", **self._ws())
-        objects = [self._obj(ResourceKind.PARTIAL, item) for item in items]
-
-        async def detail(obj: LiveObject) -> None:
-            listed = rows(await self._call("list_partial_versions", prompt_partial_id=obj.id))
-            latest_row: dict[str, Any] | None = None
-            for row in listed:
-                number = as_int(row.get("version"))
-                if number is None:
-                    continue
-                obj.version_ids[number] = str(row.get("prompt_partial_version_id") or "")
-                if latest_row is None or number > (obj.version or 0):
-                    latest_row, obj.version = row, number
-            if self._published_from_list():
-                obj.published_version = _only_active(listed, "prompt_version_status", "version")
-            if latest_row is not None and obj.published_version is not None and "string" in latest_row:
-                obj.latest = {"string": latest_row.get("string")}
-                return
-            published = await self._get("get_prompt_partial", prompt_partial_id=obj.id)  # the published version
-            obj.raw = {**obj.raw, **published}
-            obj.published_version = as_int(published.get("version"))
-            if latest_row is None or obj.version == obj.published_version:
-                obj.version = max(obj.version or 0, obj.published_version or 0) or obj.published_version
-                obj.latest = {"string": published.get("string")}
-            elif "string" in latest_row:
-                obj.latest = {"string": latest_row.get("string")}
-            else:
-                raise unexpected("list_partial_versions", f"a list whose latest version v{obj.version} carries no "
-                                 "string (the partial's text), and no request reads one partial version")
-
-        return await self._with_details(objects, detail), complete
-
-    async def _prompts(self, state: LiveState) -> tuple[list[LiveObject], bool]:
-        items, complete = await self._list("list_prompts", **self._ws())
-        objects = [self._obj(ResourceKind.PROMPT, item) for item in items]
-        return await self._with_details(objects, self._prompt_detail), complete
-
-    async def _prompt_detail(self, obj: LiveObject) -> None:
-        """The latest version's fields, the published version's number and the labels of a prompt.
-
-        The versions list comes bare or as ``{data: [...]}`` and in any order (the Terraform provider
-        reads it wrapped and notes newest first): the latest is the highest number. Its
-        ``prompt_template`` is used only when it carries every compared field, else that one version
-        is read; the published version comes from the single ``active`` row only when the switch
-        ``active_version`` is ``published``, else (and when the list is inconclusive) from
-        ``GET /prompts/{id}``.
-        """
-        listed = rows(prompt_versions(await self._call("list_prompt_versions", prompt_id=obj.id)))
-        latest_row: dict[str, Any] | None = None
-        for row in listed:
-            number = as_int(row.get("prompt_version"))
-            if number is None:
-                continue
-            obj.version_ids[number] = str(row.get("id"))
-            for label_id in version_labels(row):
-                obj.labels[label_id] = number
-            if latest_row is None or number > (obj.version or 0):
-                latest_row, obj.version = row, number
-        if self._published_from_list():
-            obj.published_version = _only_active(listed, "status", "prompt_version")
-        template = latest_row.get("prompt_template") if latest_row else None
-        whole = carries_every_field(template)
-        if obj.published_version is not None and whole:
-            obj.latest = _prompt_fields(cast(dict[str, Any], template))  # whole: a dict with every field
-            return
-        if obj.published_version is None:
-            published = await self._get("get_prompt", prompt_id=obj.id)
-            obj.raw = {**obj.raw, **published}
-            obj.published_version = as_int(published.get("prompt_version"))
-            if obj.published_version is not None:
-                for label_id in version_labels(published):
-                    obj.labels.setdefault(label_id, obj.published_version)
-            if latest_row is None or (obj.published_version or 0) >= (obj.version or 0):
-                obj.version, obj.latest = obj.published_version, _prompt_fields(published)
-                return
-        if whole:
-            obj.latest = _prompt_fields(cast(dict[str, Any], template))
-        else:
-            obj.latest = _prompt_fields(await self._get("get_prompt", prompt_id=obj.id, version=obj.version))
-
-    async def _guardrails(self, state: LiveState) -> tuple[list[LiveObject], bool]:
-        items, complete = await self._list("list_guardrails", **self._ws())
-        objects = [self._obj(ResourceKind.GUARDRAIL, item) for item in items]
-
-        async def detail(obj: LiveObject) -> None:
-            obj.raw = await self._get("get_guardrail", guardrail_id=obj.id)
-            obj.slug = obj.raw.get("slug", obj.slug)
-
-        return await self._with_details(objects, detail), complete
-
-    async def _configs(self, state: LiveState) -> tuple[list[LiveObject], bool]:
-        items, complete = await self._list("list_configs", **self._ws())
-        objects = [self._obj(ResourceKind.CONFIG, item) for item in items]
-
-        async def detail(obj: LiveObject) -> None:
-            obj.raw = await self._get("get_config", slug=obj.slug or obj.id)
-
-        return await self._with_details(objects, detail), complete
-
-    async def _rate_limits(self, state: LiveState) -> tuple[list[LiveObject], bool]:
-        items, complete = await self._list("list_rate_limits", **self._ws())
-        return [self._obj(ResourceKind.RATE_LIMIT, item) for item in items], complete
-
-    async def _usage_limits(self, state: LiveState) -> tuple[list[LiveObject], bool]:
-        items, complete = await self._list("list_usage_limits", **self._ws(), status="active")
-        return [self._obj(ResourceKind.USAGE_LIMIT, item) for item in items], complete
 
 
 PAGE_SIZE = 100  # items a listing page asks for (the client's pager default)
@@ -512,7 +359,7 @@ class _ReadAhead:
         page = params.get("current_page")
         if isinstance(page, int) and page in self._pages:
             return self._pages.pop(page)
-        return await self._reader._call(name, **params)
+        return await self._reader.call(name, **params)
 
 
 async def gather(jobs: Iterable[Awaitable[None]]) -> None:
@@ -530,104 +377,3 @@ async def gather(jobs: Iterable[Awaitable[None]]) -> None:
 
 async def _await(job: Awaitable[None]) -> None:
     await job
-
-
-PROMPT_VERSION_FIELDS = (
-    "string", "parameters", "model", "virtual_key", "functions", "tools", "tool_choice",
-    "template_metadata",
-)
-# Kept beside the compared fields when an answer has them: which names are template variables
-# (live: ``variable_components.variables`` in ``prompts-get.json``).
-PROMPT_EXTRA_FIELDS = ("variable_components",)
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-
-
-# Fields of listed objects that planning reads as text: anything but text, a number or null is unusable.
-ITEM_FIELDS = ("id", "slug", "name", "description")
-
-
-def unexpected(operation: str, problem: str) -> UnexpectedAnswer:
-    """The error for an unusable answer to ``operation``, naming its method and path."""
-    op = operations.get(operation)
-    return UnexpectedAnswer(op.method, op.path, problem)
-
-
-def check_item(operation: str, item: Any) -> None:
-    """Raise UnexpectedAnswer unless ``item`` of a list is an object with usable identifying fields."""
-    if not isinstance(item, dict):
-        raise unexpected(operation, f"items that are not objects ({kind_of(item)})")
-    for key in ITEM_FIELDS:
-        value = item.get(key)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, str | int | float)):
-            raise unexpected(operation, f"an item whose {key} is {kind_of(value)}, not text")
-    if not _text(item.get("id")) and not _text(item.get("slug")):
-        raise unexpected(operation, "an item that has neither an id nor a slug")
-
-
-def _text(value: Any) -> str:
-    """A text field as a string ("" for null); numbers are written out."""
-    return "" if value is None else str(value)
-
-
-def rows(answer: Any) -> list[dict[str, Any]]:
-    """A versions list, bare or wrapped in ``{data: [...]}``."""
-    items = answer if isinstance(answer, list) else answer.get("data", []) if isinstance(answer, dict) else []
-    return [row for row in items if isinstance(row, dict)]
-
-
-def _only_active(listed: list[dict[str, Any]], status_key: str, number_key: str) -> int | None:
-    """The published version number when exactly one version is ``active`` (the others ``archived``).
-
-    Portkey marks unpublished versions archived (the successor MCP server: "creates a new archived
-    version … publish is what makes the new version active"); anything else is inconclusive.
-    """
-    active = [row for row in listed if row.get(status_key) == "active"]
-    if len(active) == 1 and all(row.get(status_key) in ("active", "archived") for row in listed):
-        return as_int(active[0].get(number_key))
-    return None
-
-
-def _prompt_fields(source: dict[str, Any]) -> dict[str, Any]:
-    fields = {k: source.get(k) for k in PROMPT_VERSION_FIELDS}
-    fields.update({k: source[k] for k in PROMPT_EXTRA_FIELDS if source.get(k) is not None})
-    return fields
-
-
-def carries_every_field(template: Any) -> bool:
-    """Whether a versions-list ``prompt_template`` holds every compared field (null counts: a live read
-    writes empty fields as null, ``"tools": null`` in ``prompts-get.json``, so a missing key is unknown)."""
-    return isinstance(template, dict) and all(key in template for key in PROMPT_VERSION_FIELDS)
-
-
-def version_labels(source: dict[str, Any]) -> list[str]:
-    """Label ids of one version: ``prompt_version_labels`` when the answer has it (live, beside
-    ``prompt_version_label_id``: ``prompts-get.json``), else ``label_ids``, ``label_id`` or
-    ``prompt_version_label_id``. An entry of ``prompt_version_labels`` is an id or an object with one."""
-    listed = source.get("prompt_version_labels")
-    if not isinstance(listed, list):
-        listed = source.get("label_ids")
-    if not isinstance(listed, list):
-        single = source.get("label_id") or source.get("prompt_version_label_id")
-        listed = [single] if single else []
-    ids = []
-    for entry in listed:
-        if isinstance(entry, dict):
-            entry = entry.get("id") or entry.get("label_id") or entry.get("prompt_version_label_id")
-        if isinstance(entry, str | int) and not isinstance(entry, bool) and str(entry):
-            ids.append(str(entry))
-    return ids
-
-
-def is_uuid(value: Any) -> bool:
-    """Whether ``value`` looks like a Portkey id (a UUID) rather than a slug."""
-    return isinstance(value, str) and bool(_UUID.match(value))
-
-
-def as_int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        return int(value) if math.isfinite(value) else None
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    return None

@@ -17,6 +17,7 @@ from typing import Any
 
 from engine import redaction
 from engine.errors import LoadError
+from engine.gitops.kinds import KINDS
 from engine.gitops.loading.checks import (
     apply_limit_overrides,
     check_moved,
@@ -30,7 +31,6 @@ from engine.gitops.loading.project import load_settings, warn_unknown_folders
 from engine.gitops.loading.records import Loaded
 from engine.gitops.loading.values import forbidden_message, secret_name
 from engine.gitops.model import (
-    KIND_FILES,
     DesiredState,
     Diagnostic,
     Location,
@@ -46,8 +46,8 @@ __all__ = ["MissingSecretError", "SecretError", "UndeclaredSecretError", "load_p
 _KEY = re.compile(KEY_PATTERN)
 # Kind directory -> the (kind, suffix) pairs whose files live there.
 _DIRS: dict[str, list[tuple[ResourceKind, str]]] = {}
-for _kind, (_dir, _suffix) in KIND_FILES.items():
-    _DIRS.setdefault(_dir, []).append((_kind, _suffix))
+for _kind in KINDS.values():
+    _DIRS.setdefault(_kind.directory, []).append((_kind.kind, _kind.suffix))
 
 
 class SecretError(LoadError, LookupError):

@@ -25,24 +25,8 @@ class ResourceKind(StrEnum):
     USAGE_LIMIT = "usage_limit"
 
 
-# Kinds whose content may hold secrets (config targets, guardrail check parameters).
-SECRET_BEARING = frozenset({ResourceKind.CONFIG, ResourceKind.GUARDRAIL})
-
 # Labels every Portkey workspace has; they need no file.
 BUILTIN_LABELS = frozenset({"production", "staging", "development"})
-
-# Directory under the project root and file suffix of each kind.
-KIND_FILES: dict[ResourceKind, tuple[str, str]] = {
-    ResourceKind.LABEL: ("labels", ".label.yaml"),
-    ResourceKind.COLLECTION: ("collections", ".collection.yaml"),
-    ResourceKind.PARTIAL: ("partials", ".partial.md"),
-    ResourceKind.PROMPT: ("prompts", ".prompt.yaml"),
-    ResourceKind.GUARDRAIL: ("guardrails", ".guardrail.yaml"),
-    ResourceKind.CONFIG: ("configs", ".config.yaml"),
-    ResourceKind.RATE_LIMIT: ("limits", ".rate-limit.yaml"),
-    ResourceKind.USAGE_LIMIT: ("limits", ".usage-limit.yaml"),
-}
-
 
 def address(kind: ResourceKind | str, key: str) -> str:
     """``prompt:support/triage``."""

@@ -11,9 +11,10 @@ from engine.gitops import kinds
 from engine.gitops.behaviour import DEFAULT, Behaviour
 from engine.gitops.canonical import SECRET_MARK, content_hash, field_diffs, redact, secret_paths, text_diff
 from engine.gitops.canonical import value_at as _at
-from engine.gitops.live import LiveObject, LiveState, is_uuid, remote_name
+from engine.gitops.kinds import KINDS
+from engine.gitops.live import LiveObject, LiveState, remote_name
 from engine.gitops.lock import Lock
-from engine.gitops.model import SECRET_BEARING, DesiredState, Resource, ResourceKind, address, split_address
+from engine.gitops.model import DesiredState, Resource, ResourceKind, address, split_address
 from engine.gitops.plan import (
     Action,
     Change,
@@ -100,7 +101,7 @@ def _rank(target: str) -> tuple[int, int, str]:
 
 def live_refs(live: LiveState, matched: Mapping[str, LiveObject]) -> dict[str, str]:
     """Logical address → the identifier other objects use to point at it."""
-    refs = {target: kinds.reference(obj.kind, obj.id, obj.slug) for target, obj in matched.items()}
+    refs = {target: KINDS[obj.kind].reference(obj.id, obj.slug) for target, obj in matched.items()}
     for name, label_id in live.labels_by_name.items():
         refs.setdefault(f"label:{name}", label_id)
     return refs
@@ -181,7 +182,7 @@ def _match(ctx: _Context) -> None:
             ids = ", ".join(o.id for o in unmarked)
             ctx.error(resource.address, f"{len(unmarked)} unmanaged objects match ({ids}); adopt one with "
                       f"`portkey-gitops import <dir> {resource.address} <id>`", DiagnosticCode.ADOPTION_AMBIGUOUS)
-        elif unmarked and resource.kind is ResourceKind.LABEL:
+        elif unmarked and KINDS[resource.kind].names_unique:
             hint = f"portkey-gitops import <dir> {resource.address} {unmarked[0].id}"
             ctx.error(resource.address, f"an unmanaged label named {unmarked[0].name!r} already exists and label "
                       f"names are unique; adopt it with `{hint}` or plan with --adopt",
@@ -207,7 +208,8 @@ def _plan_resource(ctx: _Context, resource: Resource) -> Change | None:
     compare = _resolved(ctx, resource)
     wanted = kinds.desired(compare, ctx.refs)
     desired = wanted if compare is resource else kinds.desired(resource, ctx.refs)  # one computation without secrets
-    if resource.kind is ResourceKind.PROMPT:
+    kind = KINDS[resource.kind]
+    if kind.stamped:
         ctx.sent_hashes[resource.address] = content_hash(desired)
     after = redact(desired, _secret_paths(resource.kind, resource.secrets, desired))
     change = Change(
@@ -222,7 +224,7 @@ def _plan_resource(ctx: _Context, resource: Resource) -> Change | None:
                       DiagnosticCode.INCOMPLETE_LISTING)
         change.actions.append(Action.CREATE)
         change.reasons.append(Reason(ReasonCode.NOT_IN_PORTKEY, "not in Portkey yet"))
-        if resource.kind is ResourceKind.PROMPT:
+        if kind.released:
             change.remote["next_version"] = 1
             change.reasons.append(Reason(ReasonCode.FIRST_VERSION_PUBLISHED,
                                           "Portkey publishes version 1 of a new prompt at once"))
@@ -238,15 +240,16 @@ def _plan_resource(ctx: _Context, resource: Resource) -> Change | None:
         change.actions.append(Action.MOVE)
         change.reasons.append(Reason(ReasonCode.RENAMED, f"renamed: {obj.name!r} → {name!r} (id and slug are kept)"))
     have = kinds.live(obj, ctx.collection_keys)
-    if resource.kind is ResourceKind.PROMPT:
-        _same_virtual_key(ctx, resource, wanted, have)
-    for kept in kinds.KEPT_WHEN_OMITTED.get(resource.kind, ()):
+    taken_as_same = kind.match_live(wanted, have, ctx.live)
+    if taken_as_same:
+        ctx.plan.warnings.append(f"{resource.address}: {taken_as_same}")
+    for kept in kind.kept_when_omitted:
         if kept not in wanted:
             have.pop(kept, None)
     change.before = redact(have, _secret_paths(resource.kind, resource.secrets, have))
-    if resource.kind is not ResourceKind.PROMPT:
+    if not kind.stamped:
         _lock_drift(ctx, resource, obj, change.before)
-    if resource.kind in kinds.VERSIONED:
+    if kind.versioned:
         _versioned(ctx, resource, obj, wanted, have, change)
     else:
         _in_place(ctx, resource, obj, wanted, have, change)
@@ -257,21 +260,9 @@ def _plan_resource(ctx: _Context, resource: Resource) -> Change | None:
 
 def _account_can_take(ctx: _Context, resource: Resource) -> bool:
     """False (with a plan error saying why) when this account's behaviour cannot hold the resource."""
-    behaviour = ctx.options.behaviour
-    if resource.kind is not ResourceKind.PROMPT:
-        return True
-    choice = resource.spec.get("tool_choice")
-    if isinstance(choice, str) and choice != "auto" and behaviour["tool_choice_string"] == "refused":
-        ctx.error(resource.address, f"tool_choice {choice!r}: this account refuses tool_choice strings "
-                  f"(tool_choice_string=refused, {behaviour.source}); name a tool with "
-                  "{type: function, function: {name: …}} or remove tool_choice", DiagnosticCode.ACCOUNT_REFUSES)
-        return False
-    labels = (resource.spec.get("release") or {}).get("labels") or []
-    if len(labels) > 1 and behaviour["label_write"] == "replace":
-        ctx.error(resource.address, f"release.labels {', '.join(labels)} would put {len(labels)} labels on one "
-                  f"version, but this account keeps one label per version (label_write=replace, "
-                  f"{behaviour.source}): each label write would remove the one before; keep one label",
-                  DiagnosticCode.ACCOUNT_REFUSES)
+    refused = KINDS[resource.kind].refused_by(resource, ctx.options.behaviour)
+    if refused:
+        ctx.error(resource.address, refused, DiagnosticCode.ACCOUNT_REFUSES)
         return False
     return True
 
@@ -280,7 +271,7 @@ def _secret_paths(kind: ResourceKind, declared: set[str], *values: Any) -> set[s
     """Paths to mask: the secrets the file declares plus, for kinds that may hold secrets, every
     secret-named field of ``values`` (what Portkey holds may sit where the file has none)."""
     paths = set(declared)
-    if kind in SECRET_BEARING:
+    if KINDS[kind].secret_bearing:
         for value in values:
             paths |= secret_paths(value)
     return paths
@@ -289,8 +280,8 @@ def _secret_paths(kind: ResourceKind, declared: set[str], *values: Any) -> set[s
 def _diffs(resource: Resource, wanted: dict[str, Any], have: dict[str, Any], change: Change) -> None:
     paths = _secret_paths(resource.kind, resource.secrets, have, wanted)
     before, after = redact(have, paths), redact(wanted, paths)
-    if resource.kind in kinds.VERSIONED:
-        label = "body" if resource.kind is ResourceKind.PARTIAL else "template"
+    if KINDS[resource.kind].versioned:
+        label = KINDS[resource.kind].text_label
         change.text_diffs.extend(_text_diffs(have.get("string"), wanted.get("string"), label))
         before = {k: v for k, v in before.items() if k != "string"}
         after = {k: v for k, v in after.items() if k != "string"}
@@ -338,12 +329,12 @@ def _versioned(
     change: Change,
 ) -> None:
     """Prompts and partials: new version only when content differs from the LATEST version."""
-    publish = (resource.spec.get("release") or {}).get("default", True) \
-        if resource.kind is ResourceKind.PROMPT else resource.spec.get("publish", True)
+    kind = KINDS[resource.kind]
+    publish = kind.publish_wanted(resource.spec)
     change.remote.update({"version": obj.version, "published_version": obj.published_version})
     settled = False
     target: str | int | None  # "new" (the version this change makes) or the live version number
-    if resource.kind is ResourceKind.PROMPT:
+    if kind.released:
         settled = _prompt_drift(ctx, resource, obj, wanted, have)
         _collection_change(ctx, resource, obj, change)
     if wanted != have and not settled:
@@ -369,7 +360,7 @@ def _versioned(
             change.remote["next_version"] = obj.version
             change.risks.append(Risk.PUBLISHES_DEFAULT)
         target = obj.version
-    if resource.kind is ResourceKind.PROMPT:
+    if kind.released:
         _labels(ctx, resource, obj, change, target=target)
 
 
@@ -495,43 +486,24 @@ def _prompt_drift(
     return False
 
 
-def _same_virtual_key(ctx: _Context, resource: Resource, wanted: dict[str, Any], have: dict[str, Any]) -> None:
-    """Compare ``virtual_key`` by slug: an id maps to its slug through the virtual keys the reader listed
-    (it lists them once, only when Portkey names a key by id). Portkey answers with a slug where an id
-    was given (Terraform provider note); with no listing to tell, an id and a slug are taken as the same
-    key, and the plan says so. Nothing is read per prompt."""
-    mine, theirs = wanted.get("virtual_key"), have.get("virtual_key")
-    if mine == theirs or mine is None or theirs is None:
-        return
-    keys = ctx.live.virtual_keys
-    mine_slug, theirs_slug = keys.get(str(mine), mine), keys.get(str(theirs), theirs)
-    if mine_slug == theirs_slug:
-        have["virtual_key"] = mine
-    elif is_uuid(mine_slug) != is_uuid(theirs_slug):
-        have["virtual_key"] = mine
-        ctx.plan.warnings.append(
-            f"{resource.address}: virtual_key {mine!r} and Portkey's {theirs!r} are an id and a slug; they are "
-            "taken as the same key (Portkey answers a slug where an id was given); write the slug to compare exactly"
-        )
-
-
 def _in_place(
     ctx: _Context, resource: Resource, obj: LiveObject, wanted: dict[str, Any], have: dict[str, Any],
     change: Change,
 ) -> None:
-    if resource.kind is ResourceKind.CONFIG:
-        wanted, have = _default_config(ctx, resource, wanted, have)
+    kind = KINDS[resource.kind]
+    wanted, have, unchangeable = kind.settle(wanted, have)
+    if unchangeable:
+        ctx.plan.warnings.append(f"{resource.address}: {unchangeable}")
     if wanted == have:
         return
     _diffs(resource, wanted, have, change)
-    fixed = kinds.IMMUTABLE.get(resource.kind, ())
+    fixed = kind.immutable
     if ctx.options.behaviour["policy_conditions_put"] == "refused":
-        fixed += kinds.CONDITIONS_PUT.get(resource.kind, ())
+        fixed += kind.conditions_put
     frozen = [f for f in fixed if wanted.get(f) != have.get(f)]
     if frozen:
-        if resource.kind is ResourceKind.COLLECTION:
-            ctx.error(resource.address, "Portkey cannot move a collection under another parent; "
-                      "create a new collection file instead", DiagnosticCode.IMMUTABLE_PARENT)
+        if kind.replace_refused:
+            ctx.error(resource.address, kind.replace_refused, DiagnosticCode.IMMUTABLE_PARENT)
             return
         if resource.address in ctx.state.project.protected:
             ctx.block(resource.address, f"{resource.address} is protected and changing {', '.join(frozen)} would "
@@ -549,32 +521,16 @@ def _in_place(
         change.risks.append(Risk.REPLACES)
         return
     change.actions.append(Action.UPDATE)
-    if resource.kind in (ResourceKind.RATE_LIMIT, ResourceKind.USAGE_LIMIT):
+    if kind.update_names_changes:
         change.payload["changed"] = sorted(k for k in {*wanted, *have} if wanted.get(k) != have.get(k))
         if "conditions" in change.payload["changed"]:
             change.reasons.append(Reason(ReasonCode.CONDITIONS_IN_PLACE,
                                          "conditions change in place (Portkey takes conditions on PUT since "
                                          "backend v1.16.0): the policy keeps its id and usage counters"))
-    if resource.kind in kinds.LIVE_AT_ONCE:
+    if kind.live_at_once:
         change.reasons.append(Reason(ReasonCode.LIVE_AT_ONCE,
                                      "updates are live at once (Portkey has no publish step for this kind)"))
         change.risks.append(Risk.LIVE_AT_ONCE)
-
-
-def _default_config(
-    ctx: _Context, resource: Resource, wanted: dict[str, Any], have: dict[str, Any]
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """An existing config cannot be made the default through the API: nothing shows a PUT honours
-    ``is_default`` (only create takes ``isDefault``). Warn, and leave it out of the comparison so the
-    plan does not try (and re-plan) forever."""
-    if bool(wanted.get("is_default")) == bool(have.get("is_default")):
-        return wanted, have
-    ctx.plan.warnings.append(
-        f"{resource.address}: is_default cannot be changed on an existing config through Portkey's API; "
-        "make it the workspace default in the Portkey app (the plan leaves it as it is)"
-    )
-    return ({k: v for k, v in wanted.items() if k != "is_default"},
-            {k: v for k, v in have.items() if k != "is_default"})
 
 
 def _plan_deletes(ctx: _Context) -> None:
@@ -606,7 +562,7 @@ def _plan_deletes(ctx: _Context) -> None:
             ctx.block(addr, f"{addr} is protected in portkey.yaml and would be deleted; "
                       "restore its file or remove the protection", DiagnosticCode.PROTECTED_DELETE)
             continue
-        action = Action.ARCHIVE if obj.kind is ResourceKind.USAGE_LIMIT else Action.DELETE
+        action = Action.ARCHIVE if KINDS[obj.kind].archived else Action.DELETE
         reason = Reason(ReasonCode.MOVED_AWAY, "moved away (see moved:)") if addr in moved_sources \
             else Reason(ReasonCode.NOT_IN_REPOSITORY, "no longer in the repository")
         before = kinds.live(obj, ctx.collection_keys)
@@ -636,10 +592,10 @@ def _partial_users(state: DesiredState) -> dict[str, list[str]]:
     ``@N`` pin, directly or through other partials."""
     uses = {
         r.address: {f"partial:{key}" for text in kinds.prose(r.spec) for key in kinds.floating_partials(text)}
-        for r in state.resources.values() if r.kind in kinds.VERSIONED
+        for r in state.resources.values() if KINDS[r.kind].versioned
     }
     users: dict[str, list[str]] = {}
-    for prompt in sorted(a for a, r in state.resources.items() if r.kind is ResourceKind.PROMPT):
+    for prompt in sorted(a for a, r in state.resources.items() if KINDS[r.kind].released):
         reached: set[str] = set()
         pending = list(uses[prompt])
         while pending:
@@ -657,7 +613,7 @@ def _risks(ctx: _Context) -> None:
     users = _partial_users(ctx.state)
     for change in ctx.plan.changes:
         prompts = users.get(change.address, [])
-        if change.kind == ResourceKind.PARTIAL.value and Action.PUBLISH in change.actions and prompts:
+        if KINDS[ResourceKind(change.kind)].included and Action.PUBLISH in change.actions and prompts:
             shown = ", ".join(prompts[:10]) + (", …" if len(prompts) > 10 else "")
             ctx.plan.risk_summary.append(RiskNote(
                 Risk.AFFECTS_PROMPTS,

@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, WithJsonSchema, field_validator, model_validator
 
-from engine.gitops.model import KIND_FILES, ResourceKind
+from engine.gitops.model import ResourceKind
 
 KEY_PATTERN = r"^[a-z0-9_-]+(/[a-z0-9_-]+)*$"
 BINDING_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.-]*$"
@@ -396,18 +396,6 @@ def check_reset(periodic_reset: str | None, periodic_reset_days: int | None) -> 
                          "set the other to null")
 
 
-KIND_MODELS: dict[ResourceKind, type[FileModel]] = {
-    ResourceKind.LABEL: LabelFile,
-    ResourceKind.COLLECTION: CollectionFile,
-    ResourceKind.PARTIAL: PartialFrontMatter,
-    ResourceKind.PROMPT: PromptFile,
-    ResourceKind.GUARDRAIL: GuardrailFile,
-    ResourceKind.CONFIG: ConfigFile,
-    ResourceKind.RATE_LIMIT: RateLimitFile,
-    ResourceKind.USAGE_LIMIT: UsageLimitFile,
-}
-
-
 # ---- JSON Schema export -------------------------------------------------------------------
 
 _DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -470,10 +458,11 @@ def json_schemas() -> dict[str, dict[str, Any]]:
         "project.schema.json": _export(ProjectFile, "portkey.yaml", bindable=False),
         "environment.schema.json": _export(EnvironmentFile, "environments/<env>.yaml", bindable=False),
     }
-    for kind, model in KIND_MODELS.items():
-        directory, suffix = KIND_FILES[kind]
-        title = f"{directory}/<key>{suffix}" + (" front matter" if kind is ResourceKind.PARTIAL else "")
-        out[schema_file_name(kind)] = _export(model, title, bindable=True)
+    from engine.gitops.kinds import KINDS  # the kinds' modules build on this one
+
+    for kind in KINDS.values():
+        title = f"{kind.directory}/<key>{kind.suffix}" + (" front matter" if kind.front_matter else "")
+        out[schema_file_name(kind.kind)] = _export(kind.file_model, title, bindable=True)
     return out
 
 

@@ -349,7 +349,7 @@ def lock_after(planned: Planned, refs: Mapping[str, str], *, applied_at: str | N
         if address in refs:
             content = kinds.desired(resource, refs)
             entries[address] = {"ref": refs[address], "hash": applied_hash(content, resource)}
-            if resource.kind is ResourceKind.PROMPT:
+            if kinds.KINDS[resource.kind].stamped:
                 entries[address]["stamp"] = content_hash(kinds.desired(kinds.as_sent(resource, planned.behaviour),
                                                                        refs))
     return Lock(workspace=planned.workspace_id, entries=entries, applied_at=applied_at or now_stamp())

@@ -9,7 +9,8 @@ from textwrap import dedent
 import pytest
 from ruamel.yaml import YAML
 
-from engine.gitops.model import KIND_FILES, ResourceKind
+from engine.gitops.kinds import KIND_FILES
+from engine.gitops.model import ResourceKind
 from engine.gitops.schema import json_schemas, main, render_schema, schema_file_name
 from tests.gitops.fixtures import VALID
 

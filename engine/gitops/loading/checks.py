@@ -4,17 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 
+from engine.gitops.kinds import KINDS
 from engine.gitops.loading.context import Context
 from engine.gitops.loading.project import Settings
 from engine.gitops.loading.records import Loaded
-from engine.gitops.model import DesiredState, Moved, Resource, ResourceKind, split_address
-from engine.gitops.schema import check_reset, check_threshold
+from engine.gitops.model import DesiredState, Moved, Resource, split_address
 from engine.gitops.templates import TemplateScan
-
-_OVERRIDABLE = {
-    ResourceKind.RATE_LIMIT: ("value", "unit"),
-    ResourceKind.USAGE_LIMIT: ("credit_limit", "alert_threshold", "periodic_reset", "periodic_reset_days"),
-}
 
 
 def check_references(ctx: Context, loaded: Iterable[Loaded], declared: Mapping[str, str]) -> None:
@@ -29,7 +24,7 @@ def check_variables(ctx: Context, loaded: Mapping[str, Loaded]) -> None:
     """Compare each prompt's declared ``variables`` with what its text and partials use."""
     for item in loaded.values():
         resource = item.resource
-        declared = resource.spec.get("variables") if resource.kind is ResourceKind.PROMPT else None
+        declared = resource.spec.get("variables") if KINDS[resource.kind].declares_variables else None
         if declared is None or item.scan is None or item.doc is None:
             continue
         used = _with_partials(item, loaded)
@@ -69,7 +64,7 @@ def check_partial_cycles(ctx: Context, loaded: Mapping[str, Loaded]) -> None:
     graph = {
         a: sorted(r for r in item.resource.refs if r.startswith("partial:"))
         for a, item in loaded.items()
-        if item.resource.kind is ResourceKind.PARTIAL
+        if KINDS[item.resource.kind].included
     }
     done: set[str] = set()
     for start in sorted(graph):
@@ -122,13 +117,13 @@ def apply_limit_overrides(
         if resource is None:
             if text not in declared:
                 kind, key = split_address(text)
-                suffix = ".rate-limit.yaml" if kind is ResourceKind.RATE_LIMIT else ".usage-limit.yaml"
+                suffix = KINDS[kind].suffix
                 ctx.error(
                     f"limits: {text} is not a declared limit; create limits/{key}{suffix} or remove this override",
                     overlay.doc.location(at, key=True),
                 )
             continue
-        allowed = _OVERRIDABLE[resource.kind]
+        allowed = KINDS[resource.kind].overridable
         given = [f for f in type(override).model_fields if f in override.model_fields_set]
         wrong = [f for f in given if f not in allowed]
         for field in wrong:
@@ -139,13 +134,11 @@ def apply_limit_overrides(
         if wrong:
             continue
         merged = {**resource.spec, **{f: getattr(override, f) for f in given}}
-        if resource.kind is ResourceKind.USAGE_LIMIT:
-            try:
-                check_threshold(merged["credit_limit"], merged["alert_threshold"])
-                check_reset(merged.get("periodic_reset"), merged.get("periodic_reset_days"))
-            except ValueError as exc:
-                ctx.error(f"{text}: {exc}", overlay.doc.location(at, key=True))
-                continue
+        try:
+            KINDS[resource.kind].check_values(merged)
+        except ValueError as exc:
+            ctx.error(f"{text}: {exc}", overlay.doc.location(at, key=True))
+            continue
         resource.spec = merged
 
 

@@ -11,17 +11,17 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from engine.gitops.kinds import KINDS
 from engine.gitops.loading.context import Context
 from engine.gitops.loading.values import Bindings, forbidden_message
 from engine.gitops.loading.yamldoc import DataPath, YamlDoc, parse_yaml, validate
-from engine.gitops.model import KIND_FILES, Location, Moved, Project, ResourceKind, split_address
+from engine.gitops.model import Location, Moved, Project, ResourceKind, split_address
 from engine.gitops.schema import KEY_PATTERN, PATTERN_HINTS, EnvironmentFile, LimitOverride, ProjectFile, Release
 
 PROJECT_FILE = "portkey.yaml"
 ENVIRONMENTS_DIR = "environments"
 _ENV_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 _KEY = re.compile(KEY_PATTERN)
-_LIMIT_KINDS = (ResourceKind.RATE_LIMIT, ResourceKind.USAGE_LIMIT)
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -177,7 +177,7 @@ def _apply_environment(ctx: Context, settings: Settings, env: str) -> None:
         parsed_address = _parse_address(ctx, doc, ("limits", text), text, key=True)
         if parsed_address is None:
             continue
-        if parsed_address[0] not in _LIMIT_KINDS:
+        if not KINDS[parsed_address[0]].limit:
             ctx.error(
                 f"limits: {text} is not a limit; use rate_limit:<key> or usage_limit:<key>",
                 doc.location(("limits", text), key=True),
@@ -196,7 +196,7 @@ COMMON_FOLDERS = frozenset({
 
 def project_folders() -> list[str]:
     """The top-level folders the loader reads: one per kind, plus ``environments``."""
-    return sorted({directory for directory, _ in KIND_FILES.values()} | {ENVIRONMENTS_DIR})
+    return sorted({kind.directory for kind in KINDS.values()} | {ENVIRONMENTS_DIR})
 
 
 def _top_folder(root: Path, relative: str) -> str:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from engine.gitops.loading.yamldoc import YamlDoc
-from engine.gitops.model import BUILTIN_LABELS, Location, Resource, ResourceKind, address
+from engine.gitops.model import BUILTIN_LABELS, Location, Resource
 from engine.gitops.templates import TemplateScan
 
-__all__ = ["BUILTIN_LABELS", "Loaded", "RefSite", "label_site", "partial_site"]
+__all__ = ["BUILTIN_LABELS", "Loaded", "RefSite"]
 
 
 @dataclass(frozen=True)
@@ -28,20 +28,3 @@ class Loaded:
     doc: YamlDoc | None = None
     sites: list[RefSite] = field(default_factory=list)
     scan: TemplateScan | None = None  # prompts and partials: what their own text uses
-
-
-def partial_site(name: str, location: Location) -> RefSite:
-    return RefSite(
-        address(ResourceKind.PARTIAL, name),
-        location,
-        f"unknown partial {name}; declare partials/{name}.partial.md",
-    )
-
-
-def label_site(name: str, location: Location) -> RefSite:
-    builtin = ", ".join(sorted(BUILTIN_LABELS))
-    return RefSite(
-        address(ResourceKind.LABEL, name),
-        location,
-        f"unknown label {name}; declare labels/{name}.label.yaml (built-in labels: {builtin})",
-    )

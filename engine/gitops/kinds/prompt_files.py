@@ -1,4 +1,5 @@
-"""Prompts and partials: the kinds made of prose, Mustache tags and text files."""
+"""Loading prompt and partial files: the kinds made of prose, Mustache tags and text files (the steps every
+YAML file shares are in engine.gitops.loading.kinds)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 
 from engine.gitops.loading.context import Context
 from engine.gitops.loading.project import Settings
-from engine.gitops.loading.records import BUILTIN_LABELS, Loaded, RefSite, label_site, partial_site
+from engine.gitops.loading.records import BUILTIN_LABELS, Loaded, RefSite
 from engine.gitops.loading.values import Rules, check_prose_text, substitute
 from engine.gitops.loading.yamldoc import DataPath, YamlDoc, parse_yaml, validate
 from engine.gitops.model import Location, Resource, ResourceKind, address
@@ -28,6 +29,38 @@ def _is_prose(path: DataPath) -> bool:
 
 
 PROMPT_RULES = Rules(prose=_is_prose)
+
+
+def apply_prompt_defaults(data: dict[str, Any], defaults: dict[str, Any]) -> None:
+    """Fill a prompt file's missing model/virtual_key and parameter keys from portkey.yaml defaults."""
+    for name in ("model", "virtual_key"):
+        if name not in data and defaults.get(name) is not None:
+            data[name] = defaults[name]
+    base = defaults.get("parameters")
+    if isinstance(base, dict) and base:
+        own = data.get("parameters")
+        if own is None:
+            data["parameters"] = dict(base)
+        elif isinstance(own, dict):
+            for name, value in base.items():
+                own.setdefault(name, value)
+
+
+def partial_site(name: str, location: Location) -> RefSite:
+    return RefSite(
+        address(ResourceKind.PARTIAL, name),
+        location,
+        f"unknown partial {name}; declare partials/{name}.partial.md",
+    )
+
+
+def label_site(name: str, location: Location) -> RefSite:
+    builtin = ", ".join(sorted(BUILTIN_LABELS))
+    return RefSite(
+        address(ResourceKind.LABEL, name),
+        location,
+        f"unknown label {name}; declare labels/{name}.label.yaml (built-in labels: {builtin})",
+    )
 
 
 def strip_one_newline(text: str) -> str:
