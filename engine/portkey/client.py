@@ -36,7 +36,7 @@ from engine.portkey.paging import Pager
 from engine.portkey.requests import Prepared, prepare
 from engine.portkey.retry import Retryable, judge_error, judge_response, next_wait
 from engine.portkey.settings import MIB, Settings
-from engine.portkey.transport import Answer, PooledTransport
+from engine.portkey.transport import Answer, CookielessClient, PooledTransport
 from engine.redaction import SCRUBBED, scrub
 
 log = logging.getLogger("portkey_gitops.client")
@@ -88,7 +88,7 @@ class PortkeyClient(OperationMethods):
         self.settings = settings
         self._sleep = sleep
         self._key = settings.api_key.reveal()
-        self._http = httpx.AsyncClient(
+        self._http = CookielessClient(
             base_url=settings.base_url + "/",
             headers={API_KEY_HEADER: self._key, "user-agent": USER_AGENT},
             timeout=httpx.Timeout(settings.timeout),
