@@ -48,8 +48,13 @@ class Counting:
             self.in_flight -= 1
         failing = scope["path"].endswith("/fail")
         body = {"message": "no such prompt"} if failing else {"id": scope["path"].rsplit("/", 1)[-1]}
-        await send({"type": "http.response.start", "status": 400 if failing else 200,
-                    "headers": [(b"content-type", b"application/json")]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 400 if failing else 200,
+                "headers": [(b"content-type", b"application/json")],
+            }
+        )
         await send({"type": "http.response.body", "body": json.dumps(body).encode()})
 
 
