@@ -36,7 +36,7 @@ from engine.portkey.paging import Pager
 from engine.portkey.requests import Prepared, prepare
 from engine.portkey.retry import Retryable, judge_error, judge_response, next_wait
 from engine.portkey.settings import MIB, Settings
-from engine.portkey.transport import Answer, CookielessClient, PooledTransport
+from engine.portkey.transport import Answer, CookielessClient, default_transport
 from engine.redaction import SCRUBBED, scrub
 
 log = logging.getLogger("portkey_gitops.client")
@@ -92,7 +92,7 @@ class PortkeyClient(OperationMethods):
             base_url=settings.base_url + "/",
             headers={API_KEY_HEADER: self._key, "user-agent": USER_AGENT},
             timeout=httpx.Timeout(settings.timeout),
-            transport=PooledTransport() if transport is None else transport,
+            transport=default_transport() if transport is None else transport,
             follow_redirects=False,
         )
         self.requests_sent: Counter[str] = Counter()

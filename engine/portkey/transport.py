@@ -11,6 +11,7 @@ connection) and hands a request to an idle one. Errors, timeouts and TLS are htt
 from __future__ import annotations
 
 import json
+import urllib.request
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -114,6 +115,12 @@ class PooledTransport(httpx.AsyncBaseTransport):
         slots, self._slots, self._idle = self._slots, [], []
         for slot in slots:
             await slot.transport.aclose()
+
+
+def default_transport() -> PooledTransport | None:
+    """The client's transport when none is given: :class:`PooledTransport`, or None (httpx's own) when the
+    environment names a proxy (``HTTPS_PROXY`` …): httpx honours those only when it builds the transport."""
+    return None if urllib.request.getproxies() else PooledTransport()
 
 
 class _NoCookies(httpx.Cookies):

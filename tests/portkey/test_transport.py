@@ -143,3 +143,14 @@ def test_answer_text_follows_the_declared_charset() -> None:
     assert unknown.text == "café"
     with pytest.raises(ValueError):
         Answer(200, httpx.Headers(), b"<html>").json()
+
+
+async def test_a_proxy_named_in_the_environment_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    proxy, behind = Counting(), Counting()
+    with serve(proxy) as proxy_url, serve(behind) as url:
+        monkeypatch.setenv("HTTP_PROXY", proxy_url.removesuffix("/v1"))
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        async with client_for(url) as client:
+            assert await client.get_prompt(prompt_id="p1") == {"id": "p1"}
+    assert len(proxy.ports) == 1 and not behind.ports  # the request went to the proxy, not straight on
