@@ -62,21 +62,6 @@ HERE = Path(__file__).resolve()
 # ---------------------------------------------------------------- child side (one measured operation)
 
 
-class _CountingTransport(httpx.AsyncBaseTransport):
-    """Real HTTP, counting requests by method."""
-
-    def __init__(self, counts: Counter[str]) -> None:
-        self._inner = httpx.AsyncHTTPTransport()
-        self._counts = counts
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self._counts[request.method] += 1
-        return await self._inner.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
-
-
 LOAD_CPU = [0.0]  # CPU seconds the product spent loading the project's files
 PARALLELISM = [0]  # --parallelism for the product's reads (0: the product's default)
 
@@ -84,7 +69,7 @@ PARALLELISM = [0]  # --parallelism for the product's reads (0: the product's def
 async def _product(url: str, root: Path, apply: bool, counts: Counter[str]) -> int:
     from engine.gitops import workflow
     from engine.gitops.workflow import apply_planned, plan_project
-    from engine.portkey import PortkeyClient, Secret, Settings
+    from engine.portkey import PortkeyClient, Secret, Settings, operations
 
     load = workflow.load_project
 
@@ -98,15 +83,21 @@ async def _product(url: str, root: Path, apply: bool, counts: Counter[str]) -> i
     workflow.load_project = timed_load  # type: ignore[assignment]
 
     settings = Settings(api_key=Secret(KEY), base_url=url)
-    async with PortkeyClient(settings, transport=_CountingTransport(counts)) as client:
-        planned = await plan_project(client, root, **({"concurrency": PARALLELISM[0]} if PARALLELISM[0] else {}))
-        if planned.plan.errors:
-            raise SystemExit(f"plan failed: {planned.plan.errors[:3]}")
-        if apply:
-            await apply_planned(client, planned)
-        elif any(a.value != "noop" for c in planned.plan.changes for a in c.actions):
-            raise SystemExit("the product's plan is not a no-op")
-        return len(planned.state.resources)
+    # The product's own transport (its connection pool is part of what is measured); requests are
+    # counted from the client's own tally, which holds every attempt, retries included.
+    async with PortkeyClient(settings) as client:
+        try:
+            planned = await plan_project(client, root, **({"concurrency": PARALLELISM[0]} if PARALLELISM[0] else {}))
+            if planned.plan.errors:
+                raise SystemExit(f"plan failed: {planned.plan.errors[:3]}")
+            if apply:
+                await apply_planned(client, planned)
+            elif any(a.value != "noop" for c in planned.plan.changes for a in c.actions):
+                raise SystemExit("the product's plan is not a no-op")
+            return len(planned.state.resources)
+        finally:
+            for name, sent in client.requests_sent.items():
+                counts[operations.get(name).method] += sent
 
 
 def _baseline(url: str, root: Path, apply: bool, counts: Counter[str]) -> int:

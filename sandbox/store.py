@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS objects (
@@ -33,6 +33,50 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 Doc = dict[str, Any]
+
+
+class Listing(Sequence[Doc]):
+    """Documents in creation order, each decoded from its stored JSON only when read.
+
+    A listing handler that serves one page of N documents decodes that page only: ``len()`` costs
+    nothing, a slice decodes its rows. ``where`` and ``values`` work on top-level fields that SQLite
+    read out of the stored JSON (``json_extract``: text, numbers, None for null or absent; true and
+    false as 1 and 0), so filtering and counting decode nothing either.
+    """
+
+    def __init__(self, rows: list[tuple[Any, ...]], fields: tuple[str, ...]):
+        self._rows = rows  # (stored JSON, *values of fields)
+        self._fields = fields
+
+    def _column(self, field: str) -> int:
+        return self._fields.index(field) + 1
+
+    def where(self, field: str, test: Callable[[Any], bool]) -> Listing:
+        """The documents whose ``field`` passes ``test``, in the same order."""
+        column = self._column(field)
+        return Listing([row for row in self._rows if test(row[column])], self._fields)
+
+    def values(self, field: str) -> list[Any]:
+        """``field`` of every document, in order."""
+        column = self._column(field)
+        return [row[column] for row in self._rows]
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    @overload
+    def __getitem__(self, index: int) -> Doc: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Doc]: ...
+
+    def __getitem__(self, index: int | slice) -> Doc | list[Doc]:
+        if isinstance(index, slice):
+            return [json.loads(row[0]) for row in self._rows[index]]
+        return json.loads(self._rows[index][0])  # type: ignore[no-any-return]
+
+    def __iter__(self) -> Iterator[Doc]:
+        return (json.loads(row[0]) for row in self._rows)
 
 
 class Tx:
@@ -84,6 +128,27 @@ class Tx:
             args.append(parent_id)
         rows = self._conn.execute(sql + " ORDER BY seq", args).fetchall()
         return [json.loads(r[0]) for r in rows]
+
+    def listing(
+        self,
+        kind: str,
+        *,
+        workspace_id: str | None = None,
+        parent_id: str | None = None,
+        fields: tuple[str, ...] = (),
+    ) -> Listing:
+        """What :meth:`list` returns, decoded lazily, with ``fields`` read by SQLite for filtering."""
+        columns = "".join(", json_extract(doc, ?)" for _ in fields)
+        args: list[Any] = [f'$."{field}"' for field in fields]
+        sql = f"SELECT doc{columns} FROM objects WHERE kind = ?"
+        args.append(kind)
+        if workspace_id is not None:
+            sql += " AND workspace_id = ?"
+            args.append(workspace_id)
+        if parent_id is not None:
+            sql += " AND parent_id = ?"
+            args.append(parent_id)
+        return Listing(self._conn.execute(sql + " ORDER BY seq", args).fetchall(), fields)
 
     def put(self, kind: str, doc: Doc, *, parent_id: str | None = None) -> Doc:
         """Insert or replace `doc` (keyed by `doc["id"]`); an update keeps the creation order."""

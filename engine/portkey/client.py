@@ -34,8 +34,9 @@ from engine.portkey.methods import OperationMethods
 from engine.portkey.operations import Operation
 from engine.portkey.paging import Pager
 from engine.portkey.requests import Prepared, prepare
-from engine.portkey.retry import Retryable, judge_error, judge_response, retrying
+from engine.portkey.retry import Retryable, judge_error, judge_response, next_wait
 from engine.portkey.settings import MIB, Settings
+from engine.portkey.transport import Answer, CookielessClient, default_transport
 from engine.redaction import SCRUBBED, scrub
 
 log = logging.getLogger("portkey_gitops.client")
@@ -43,9 +44,6 @@ log = logging.getLogger("portkey_gitops.client")
 API_KEY_HEADER = "x-portkey-api-key"
 USER_AGENT = "portkey-gitops/0.1"
 MAX_MESSAGE = 500  # characters of an error message Portkey sent that are kept
-
-
-_BODY_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})  # the body is decoded
 
 
 @dataclass(frozen=True)
@@ -90,17 +88,24 @@ class PortkeyClient(OperationMethods):
         self.settings = settings
         self._sleep = sleep
         self._key = settings.api_key.reveal()
-        self._http = httpx.AsyncClient(
+        self._http = CookielessClient(
             base_url=settings.base_url + "/",
             headers={API_KEY_HEADER: self._key, "user-agent": USER_AGENT},
             timeout=httpx.Timeout(settings.timeout),
-            transport=transport,
+            transport=default_transport() if transport is None else transport,
             follow_redirects=False,
         )
         self.requests_sent: Counter[str] = Counter()
         self._command: ExitStack | None = None
         parts = urlsplit(settings.base_url)
         self._origin = f"{parts.scheme}://{parts.netloc}"
+        self._base = settings.base_url + "/"
+        # Each request is built here rather than by AsyncClient.build_request (which merges the base URL,
+        # headers, cookies and parameters anew for every request): the client's headers once, with and
+        # without the key (public operations go without it), and the timeouts httpx reads from a request.
+        self._headers = list(self._http.headers.multi_items())
+        self._public_headers = [(k, v) for k, v in self._headers if k.lower() != API_KEY_HEADER]
+        self._timeouts = self._http.timeout.as_dict()
 
     def __repr__(self) -> str:
         return f"PortkeyClient(base_url={self.settings.base_url!r})"
@@ -153,24 +158,30 @@ class PortkeyClient(OperationMethods):
         """Run operation ``name`` and return its decoded, normalised answer."""
         op = operations.get(name)
         prepared = prepare(op, body, params)
+        policy = self.settings.retry
         tries = _Tries(command=_COMMAND_DEADLINE.get())
-        tries.deadline = time.monotonic() + self.settings.retry.deadline
+        tries.deadline = time.monotonic() + policy.deadline
         if tries.command is not None:
             tries.deadline = min(tries.deadline, tries.command.ends)
-        try:
-            async for attempt in retrying(self.settings.retry, self._sleep, tries.deadline):
-                with attempt:
-                    return await self._attempt(op, prepared, tries)
-        except Retryable as failure:
-            if failure.response is not None:
-                error: PortkeyError = self._api_error(op, prepared.path, failure.response, tries.count)
-            else:
-                assert failure.error is not None
-                error = self._request_error(op, prepared.path, failure.error, tries.count)
-            if tries.stopped_by_command(self.settings.retry.max_retries):
-                raise self._deadline_error(op, prepared.path, tries, f"the last attempt failed: {error}") from None
-            raise error from None
-        raise AssertionError("unreachable: the retry loop returns or raises")
+        while True:  # the first attempt runs without any retry machinery; a failed one is judged by next_wait
+            try:
+                return await self._attempt(op, prepared, tries)
+            except Retryable as failure:
+                wait = next_wait(policy, failure, tries.count, tries.deadline)
+                if wait is None:
+                    self._give_up(op, prepared, tries, failure)
+            await self._sleep(wait)
+
+    def _give_up(self, op: Operation, prepared: Prepared, tries: _Tries, failure: Retryable) -> NoReturn:
+        """Raise the error of the last failed attempt (a deadline error when the command's deadline stopped it)."""
+        if failure.response is not None:
+            error: PortkeyError = self._api_error(op, prepared.path, failure.response, tries.count)
+        else:
+            assert failure.error is not None
+            error = self._request_error(op, prepared.path, failure.error, tries.count)
+        if tries.stopped_by_command(self.settings.retry.max_retries):
+            raise self._deadline_error(op, prepared.path, tries, f"the last attempt failed: {error}") from None
+        raise error from None
 
     async def _attempt(self, op: Operation, prepared: Prepared, tries: _Tries) -> Any:
         """One HTTP attempt, bounded in total time and answer size; raise Retryable for failures worth another try."""
@@ -210,27 +221,25 @@ class PortkeyClient(OperationMethods):
         raise error
 
     def _request(self, op: Operation, prepared: Prepared) -> httpx.Request:
-        target = self._origin + prepared.path if op.public else prepared.path.lstrip("/")
-        headers: dict[str, str] = {}
-        if prepared.body is not None:
-            headers["content-type"] = "application/json"
-        request = self._http.build_request(
-            prepared.method, target, params=prepared.query or None, content=prepared.body, headers=headers
-        )
         if op.public:
-            del request.headers[API_KEY_HEADER]
-        return request
+            url, headers = self._origin + prepared.path, list(self._public_headers)
+        else:
+            url, headers = self._base + prepared.path.lstrip("/"), list(self._headers)
+        if prepared.body is not None:
+            headers.append(("content-type", "application/json"))
+        return httpx.Request(
+            prepared.method, url, params=prepared.query or None, headers=headers, content=prepared.body,
+            extensions={"timeout": self._timeouts},
+        )
 
-    async def _exchange(self, op: Operation, path: str, request: httpx.Request, tries: _Tries) -> httpx.Response:
+    async def _exchange(self, op: Operation, path: str, request: httpx.Request, tries: _Tries) -> Answer:
         """Send and read the whole answer, streaming, so that an endless one stops at the cap."""
         response = await self._http.send(request, stream=True)
         try:
             content = await self._read_capped(op, path, response, tries)
         finally:
             await response.aclose()
-        headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _BODY_HEADERS]
-        kept = {k: v for k, v in response.extensions.items() if k in ("reason_phrase", "http_version")}
-        return httpx.Response(response.status_code, headers=headers, content=content, request=request, extensions=kept)
+        return Answer(response.status_code, response.headers, content, response.reason_phrase)
 
     async def _read_capped(self, op: Operation, path: str, response: httpx.Response, tries: _Tries) -> bytes:
         cap = self.settings.max_answer_bytes
@@ -284,8 +293,8 @@ class PortkeyClient(OperationMethods):
         items = [item async for item in pager]
         return items, bool(pager.complete)
 
-    def _decode(self, op: Operation, path: str, response: httpx.Response) -> Any:
-        if not response.content.strip():
+    def _decode(self, op: Operation, path: str, response: Answer) -> Any:
+        if not response.content or response.content.isspace():
             data: Any = {}
         else:
             try:
@@ -307,7 +316,7 @@ class PortkeyClient(OperationMethods):
         return PortkeyRequestError(op.name, op.method, path, reason, sent=sent, attempts=attempts)
 
     def _api_error(
-        self, op: Operation, path: str, response: httpx.Response, attempts: int
+        self, op: Operation, path: str, response: Answer, attempts: int
     ) -> PortkeyAPIError:
         message, code = error_fields(response)
         return PortkeyAPIError(
@@ -322,7 +331,7 @@ class PortkeyClient(OperationMethods):
         return text if len(text) <= MAX_MESSAGE else text[:MAX_MESSAGE] + "… (cut)"
 
 
-def error_fields(response: httpx.Response) -> tuple[str, str | None]:
+def error_fields(response: Answer) -> tuple[str, str | None]:
     """Portkey's message and errorCode, from the top level, ``data`` or ``error``."""
     try:
         body = response.json()

@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from pydantic import BaseModel
@@ -54,17 +55,22 @@ class Operation:
     public: bool = False  # served at the host root (no /v1) without the API key
     secret_fields: tuple[str, ...] = ()  # answer fields that hold (or may hold) a secret shown only this once
 
-    @property
+    @cached_property
     def path_params(self) -> tuple[str, ...]:
         """Names of the ``{…}`` placeholders of ``path``, in order."""
         return tuple(_PATH_PARAM.findall(self.path))
+
+    @cached_property
+    def arguments(self) -> frozenset[str]:
+        """Every argument the operation takes besides its body: path parameters and query parameters."""
+        return frozenset(self.path_params) | frozenset(self.query)
 
     @property
     def is_list(self) -> bool:
         """True for operations answering with a list (paged or not)."""
         return self.paging is not Paging.NONE or self.name.startswith("list_")
 
-    @property
+    @cached_property
     def retry_safe(self) -> bool:
         """True when sending the request twice has the effect of sending it once."""
         if self.method in ("GET", "DELETE"):

@@ -90,8 +90,8 @@ def _body(op: Operation, body: Any) -> bytes | None:
 
 def prepare(op: Operation, body: Any, params: dict[str, Any]) -> Prepared:
     """Check arguments against the declaration and build the request parts."""
-    known = set(op.path_params) | set(op.query)
-    unknown = sorted(set(params) - known)
+    known = op.arguments
+    unknown = sorted(params.keys() - known)
     if unknown:
         valid = ", ".join(sorted(known)) or "none"
         raise PortkeyUsageError(

@@ -1,4 +1,4 @@
-"""When to retry a Portkey request, and how long to wait (tenacity does the looping).
+"""When to retry a Portkey request, and how long to wait (the client's ``call`` does the looping).
 
 Rules:
 - 429 is always retried: Portkey refused the request without acting on it.
@@ -12,7 +12,9 @@ Rules:
   write answered 500 may have been applied (issue 12: one scripted 500 on a
   listing used to end a plan after one attempt).
 - No attempt starts, and no backoff sleep begins, past the call's deadline
-  (``RetryPolicy.deadline``, capped by the command's deadline).
+  (``RetryPolicy.deadline``, capped by the command's deadline): :func:`next_wait`.
+- Backoff: ``Retry-After`` when Portkey sent one (capped), else exponential with full jitter
+  (a uniform draw from 0 to ``backoff_base * 2 ** (attempt - 1)``, at most ``backoff_max``).
 - A DELETE repeated after an attempt that may have arrived, and answered
   "not found", succeeded: the earlier attempt deleted the object (the
   client returns ``{}`` instead of a misleading 404).
@@ -26,23 +28,17 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
-import math
+import random
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 
 import httpx
-from tenacity import (
-    AsyncRetrying,
-    RetryCallState,
-    retry_if_exception_type,
-    stop_after_attempt,
-    wait_random_exponential,
-)
 
 from engine.portkey.operations import Operation
 from engine.portkey.settings import RetryPolicy
+from engine.portkey.transport import Answer
 
 RETRY_STATUSES = frozenset({502, 503, 504})
 READ_RETRY_STATUSES = RETRY_STATUSES | {500}
@@ -55,7 +51,7 @@ class Retryable(Exception):
     def __init__(
         self,
         *,
-        response: httpx.Response | None = None,
+        response: Answer | None = None,
         error: httpx.TransportError | None = None,
         retry_after: float | None = None,
     ) -> None:
@@ -130,7 +126,7 @@ def judge_error(op: Operation, error: httpx.TransportError) -> Verdict:
     return Verdict(retry=never_sent or op.retry_safe, sent=not never_sent)
 
 
-def judge_response(op: Operation, response: httpx.Response) -> Verdict:
+def judge_response(op: Operation, response: Answer) -> Verdict:
     """Retry an error answer?"""
     if response.status_code == 429:
         return Verdict(True, True, parse_retry_after(response.headers.get("retry-after")))
@@ -140,37 +136,26 @@ def judge_response(op: Operation, response: httpx.Response) -> Verdict:
     return Verdict(False, True)
 
 
-def retrying(
-    policy: RetryPolicy, sleep: Callable[[float], Awaitable[None]], deadline: float = math.inf
-) -> AsyncRetrying:
-    """A tenacity loop: bounded attempts, Retry-After first, else exponential backoff with jitter.
-
-    ``deadline`` is a ``time.monotonic()`` instant: no retry whose sleep would end past it is made.
-    """
-    backoff = wait_random_exponential(multiplier=policy.backoff_base, max=policy.backoff_max)
-
+def backoff(policy: RetryPolicy, failure: Retryable, attempts: int) -> float:
+    """Seconds to wait after ``attempts`` attempts ended in ``failure``; a 429 pauses the shared gate too."""
+    if failure.retry_after is not None:
+        seconds = min(failure.retry_after, policy.retry_after_max)
+    else:
+        try:
+            high = min(policy.backoff_base * 2 ** (attempts - 1), policy.backoff_max)
+        except OverflowError:
+            high = policy.backoff_max
+        seconds = random.uniform(0, max(high, 0.0))
     gate = _GATE.get()
+    if gate is not None and failure.response is not None and failure.response.status_code == 429:
+        gate.note(seconds)
+    return seconds
 
-    def wait(state: RetryCallState) -> float:
-        failure = state.outcome.exception() if state.outcome else None
-        if isinstance(failure, Retryable) and failure.retry_after is not None:
-            seconds = min(failure.retry_after, policy.retry_after_max)
-        else:
-            seconds = backoff(state)
-        if gate is not None and isinstance(failure, Retryable) and failure.response is not None \
-                and failure.response.status_code == 429:
-            gate.note(seconds)
-        return seconds
 
-    attempts = stop_after_attempt(policy.max_retries + 1)
-
-    def stop(state: RetryCallState) -> bool:
-        return attempts(state) or time.monotonic() + state.upcoming_sleep >= deadline
-
-    return AsyncRetrying(
-        stop=stop,
-        wait=wait,
-        retry=retry_if_exception_type(Retryable),
-        sleep=sleep,
-        reraise=True,
-    )
+def next_wait(policy: RetryPolicy, failure: Retryable, attempts: int, deadline: float) -> float | None:
+    """How long to sleep before the next attempt, or None to give up: the attempts are spent
+    (``max_retries + 1``) or the sleep would end at or past ``deadline`` (a ``time.monotonic()`` instant)."""
+    seconds = backoff(policy, failure, attempts)
+    if attempts >= policy.max_retries + 1 or time.monotonic() + seconds >= deadline:
+        return None
+    return seconds

@@ -179,10 +179,9 @@ def create_api_key(ctx: Ctx) -> Any:
 
 def list_api_keys(ctx: Ctx) -> Any:
     """GET /api-keys?workspace_id&current_page&page_size → {total, object: "list", data}."""
-    items = ctx.tx.list(KIND)
+    items = ctx.tx.listing(KIND)
     if ctx.query.get("workspace_id"):
-        ws = ctx.workspace(ctx.query["workspace_id"])
-        items = [k for k in items if k["workspace_id"] == ws["id"]]
+        items = ctx.tx.listing(KIND, workspace_id=ctx.workspace(ctx.query["workspace_id"])["id"])
     return {"total": len(items), "object": "list", "data": [_view(k) for k in page(items, ctx.query)]}
 
 

@@ -29,23 +29,17 @@ def default_collection(tx: Tx, workspace_id: str) -> Doc:
 
 
 def _details(tx: Tx, col: Doc) -> dict[str, Any]:
-    children = [
-        c
-        for c in tx.list("collection", workspace_id=col["workspace_id"])
-        if c["parent_collection_id"] == col["id"]
-    ]
-    prompts = [
-        p
-        for p in tx.list("prompt", workspace_id=col["workspace_id"])
-        if p["collection_id"] == col["id"]
-    ]
+    """Counts and newest stamps of the collection's children and prompts (read without decoding them)."""
+    stamp = "last_updated_at"
+    children = tx.listing("collection", workspace_id=col["workspace_id"], fields=("parent_collection_id", stamp))
+    children = children.where("parent_collection_id", lambda parent: parent == col["id"])
+    prompts = tx.listing("prompt", workspace_id=col["workspace_id"], fields=("collection_id", stamp))
+    prompts = prompts.where("collection_id", lambda owner: owner == col["id"])
     return {
         "child_collections_count": len(children),
         "prompts_count": len(prompts),
-        "child_collections_last_updated_at": max(
-            (c["last_updated_at"] for c in children), default=None
-        ),
-        "prompts_last_updated_at": max((p["last_updated_at"] for p in prompts), default=None),
+        "child_collections_last_updated_at": max(children.values(stamp), default=None),
+        "prompts_last_updated_at": max(prompts.values(stamp), default=None),
     }
 
 
@@ -100,10 +94,10 @@ def list_collections(ctx: Ctx) -> Any:
     falls back to the default workspace.
     """
     ws = ctx.workspace(ctx.query.get("workspace_id"))
-    items = ctx.tx.list("collection", workspace_id=ws["id"])
+    items = ctx.tx.listing("collection", workspace_id=ws["id"], fields=("name",))
     search = (ctx.query.get("search") or "").lower()
     if search:
-        items = [c for c in items if search in c["name"].lower()]
+        items = items.where("name", lambda name: search in str(name).lower())
     data = [{**_view(c), "collection_details": _details(ctx.tx, c)} for c in page(items, ctx.query)]
     return {"total": len(items), "data": data}
 

@@ -128,7 +128,7 @@ def list_configs(ctx: Ctx) -> Any:
     The spec documents no paging; `current_page` / `page_size` are honoured when sent.
     """
     ws = ctx.workspace(ctx.query.get("workspace_id"))
-    items = ctx.tx.list("config", workspace_id=ws["id"])
+    items = ctx.tx.listing("config", workspace_id=ws["id"])
     data = [_summary(c) for c in page(items, ctx.query, default_size=None)]
     return {"object": "list", "total": len(items), "data": data}
 

@@ -123,10 +123,10 @@ def list_guardrails(ctx: Ctx) -> Any:
     """
     ctx.check_organisation(ctx.query)
     if ctx.query.get("organisation_id") and not ctx.query.get("workspace_id"):
-        items = ctx.tx.list("guardrail")
+        items = ctx.tx.listing("guardrail")
     else:
         ws = ctx.workspace(ctx.query.get("workspace_id"))
-        items = ctx.tx.list("guardrail", workspace_id=ws["id"])
+        items = ctx.tx.listing("guardrail", workspace_id=ws["id"])
     data = [_summary(g) for g in page(items, ctx.query, max_size=1000)]
     return {"data": data, "total": len(items)}
 

@@ -77,13 +77,13 @@ def create_prompt_label(ctx: Ctx) -> Any:
 def list_prompt_labels(ctx: Ctx) -> Any:
     """GET /labels?workspace_id&organisation_id&search&current_page&page_size → {total, data}."""
     ctx.check_organisation(ctx.query)
+    items = ctx.tx.listing("label", fields=("workspace_id", "name"))
     if ctx.query.get("workspace_id") or not ctx.query.get("organisation_id"):
-        items = visible_labels(ctx.tx, ctx.workspace(ctx.query.get("workspace_id"))["id"])
-    else:
-        items = ctx.tx.list("label")
+        workspace_id = ctx.workspace(ctx.query.get("workspace_id"))["id"]
+        items = items.where("workspace_id", lambda owner: owner in (None, workspace_id))  # as visible_labels
     search = (ctx.query.get("search") or "").lower()
     if search:
-        items = [lb for lb in items if search in lb["name"].lower()]
+        items = items.where("name", lambda name: search in str(name).lower())
     return {"total": len(items), "data": [_view(lb) for lb in page(items, ctx.query)]}
 
 

@@ -142,6 +142,10 @@ def create_policy(
     return ctx.tx.put(kind, policy)
 
 
+def _equal_to(value: Any) -> Callable[[Any], bool]:
+    return lambda found: found == value
+
+
 def list_policies(ctx: Ctx, kind: str, filters: dict[str, tuple[str, ...]]) -> tuple[list[Doc], int]:
     """The requested page of a workspace's policies with `?status` (default active) and the
     enum query `filters` applied, and how many match in all."""
@@ -151,5 +155,7 @@ def list_policies(ctx: Ctx, kind: str, filters: dict[str, tuple[str, ...]]) -> t
         value = opt_enum(ctx.query, field, choices)
         if value is not None:
             wanted[field] = value
-    items = [p for p in ctx.tx.list(kind, workspace_id=ws["id"]) if all(p[k] == v for k, v in wanted.items())]
+    items = ctx.tx.listing(kind, workspace_id=ws["id"], fields=tuple(wanted))
+    for field, value in wanted.items():
+        items = items.where(field, _equal_to(value))
     return page(items, ctx.query), len(items)

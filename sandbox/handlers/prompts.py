@@ -279,10 +279,10 @@ def create_prompt(ctx: Ctx) -> Any:
 
 def list_prompts(ctx: Ctx) -> Any:
     """GET /prompts?collection_id&workspace_id&search&current_page&page_size → {data, total}."""
-    items = PROMPTS.listed(ctx)
+    items = PROMPTS.listed(ctx, fields=("name",))
     search = (ctx.query.get("search") or "").lower()
     if search:
-        items = [p for p in items if search in p["name"].lower()]
+        items = items.where("name", lambda name: search in str(name).lower())
     data = []
     for prompt in page(items, ctx.query):
         model = published_version(ctx.tx, prompt)["model"]

@@ -145,7 +145,7 @@ def create_provider(ctx: Ctx) -> Any:
 def list_providers(ctx: Ctx) -> Any:
     """GET /providers?workspace_id&current_page&page_size (default 50) → {object, total, data}."""
     ws = ctx.workspace(ctx.query.get("workspace_id"))
-    items = ctx.tx.list(KIND, workspace_id=ws["id"])
+    items = ctx.tx.listing(KIND, workspace_id=ws["id"])
     return {"object": "list", "total": len(items), "data": [_view(p) for p in page(items, ctx.query, default_size=50)]}
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from sandbox import ids
 from sandbox.context import Ctx
 from sandbox.errors import invalid, not_found
-from sandbox.store import Doc, Tx
+from sandbox.store import Doc, Listing, Tx
 
 
 def version_status(doc: Doc, version: Doc) -> str:
@@ -83,16 +83,18 @@ class Versioned:
         tx.put(self.version_kind, version, parent_id=doc["id"])
         return version
 
-    def listed(self, ctx: Ctx) -> list[Doc]:
-        """The documents of `?collection_id`, else of `?workspace_id` (default: the default workspace)."""
+    def listed(self, ctx: Ctx, fields: tuple[str, ...] = ()) -> Listing:
+        """The documents of `?collection_id`, else of `?workspace_id` (default: the default workspace),
+        decoded only when read (see `Listing`; `fields` are read for filtering)."""
         ref = ctx.query.get("collection_id")
         if not ref:
-            return ctx.tx.list(self.kind, workspace_id=ctx.workspace(ctx.query.get("workspace_id"))["id"])
+            ws = ctx.workspace(ctx.query.get("workspace_id"))
+            return ctx.tx.listing(self.kind, workspace_id=ws["id"], fields=fields)
         collection = ctx.tx.find("collection", ref)
         if collection is None:
             raise invalid("collection_id", f"no collection '{ref}'")
-        docs = ctx.tx.list(self.kind, workspace_id=collection["workspace_id"])
-        return [d for d in docs if d["collection_id"] == collection["id"]]
+        docs = ctx.tx.listing(self.kind, workspace_id=collection["workspace_id"], fields=("collection_id", *fields))
+        return docs.where("collection_id", lambda value: value == collection["id"])
 
     def publish(self, ctx: Ctx) -> Any:
         """PUT …/makeDefault {version: N}: make version N the published one."""

@@ -118,10 +118,9 @@ def create_virtual_key(ctx: Ctx) -> Any:
 
 def list_virtual_keys(ctx: Ctx) -> Any:
     """GET /virtual-keys?current_page&page_size → {object: "list", total, data}."""
-    items = ctx.tx.list(KIND)
+    items = ctx.tx.listing(KIND)
     if ctx.query.get("workspace_id"):
-        ws = ctx.workspace(ctx.query["workspace_id"])
-        items = [v for v in items if v["workspace_id"] == ws["id"]]
+        items = ctx.tx.listing(KIND, workspace_id=ctx.workspace(ctx.query["workspace_id"])["id"])
     return {"object": "list", "total": len(items), "data": [_view(v) for v in page(items, ctx.query)]}
 
 

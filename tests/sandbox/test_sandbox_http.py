@@ -208,3 +208,21 @@ def test_sandbox_imports_neither_engine_nor_mcp_server():
     for source in sources:
         text = source.read_text()
         assert not re.search(r"^\s*(from|import)\s+(engine|mcp_server)\b", text, re.M), source
+
+
+async def test_filtered_listings_page_and_count_only_what_matches(api):
+    other = ok(await api.post("/collections", json={"name": "Other"}))
+    for i in range(5):
+        await make_prompt(api, f"Billing {i}", collection_id=other["id"])
+        await make_prompt(api, f"Refund {i}")
+    page = ok(await api.get("/prompts", params={"search": "BILLING", "current_page": 1, "page_size": 2}))
+    assert page["total"] == 5 and [p["name"] for p in page["data"]] == ["Billing 2", "Billing 3"]
+    page = ok(await api.get("/prompts", params={"collection_id": other["slug"], "search": "3"}))
+    assert page["total"] == 1 and [p["name"] for p in page["data"]] == ["Billing 3"]
+    page = ok(await api.get("/prompts", params={"collection_id": other["id"], "current_page": 2, "page_size": 2}))
+    assert page["total"] == 5 and [p["name"] for p in page["data"]] == ["Billing 4"]
+    billing = ok(await api.get("/prompts", params={"collection_id": other["id"]}))["data"]
+    details = {c["name"]: c["collection_details"] for c in ok(await api.get("/collections"))["data"]}
+    assert details["Other"]["prompts_count"] == 5
+    assert details["Other"]["prompts_last_updated_at"] == max(p["last_updated_at"] for p in billing)
+    assert ok(await api.get("/collections", params={"search": "oth"}))["total"] == 1
