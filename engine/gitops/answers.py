@@ -40,8 +40,8 @@ def as_text(value: Any) -> str:
 
 def rows(answer: Any) -> list[dict[str, Any]]:
     """A versions list, bare or wrapped in ``{data: [...]}``."""
-    items = answer if isinstance(answer, list) else answer.get("data", []) if isinstance(answer, dict) else []
-    return [row for row in items if isinstance(row, dict)]
+    items = answer.get("data") if isinstance(answer, dict) else answer
+    return [row for row in items if isinstance(row, dict)] if isinstance(items, list) else []
 
 
 def only_active(listed: list[dict[str, Any]], status_key: str, number_key: str) -> int | None:

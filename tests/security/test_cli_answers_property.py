@@ -84,6 +84,7 @@ async def plan_through(tamper: Tamper, root: Path) -> None:
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(answers=st.lists(st.tuples(st.sampled_from(READS), bodies), min_size=1, max_size=3))
 @example(answers=[("/guardrails/[^/]+", {"checks": 1})])  # found by hypothesis: a TypeError in guardrail content
+@example(answers=[("/prompts/[^/]+/versions", {"data": None})])  # found by hypothesis: a TypeError in rows()
 def test_garbage_read_answers_end_in_a_plan_or_a_portkey_error(
     applied: tuple[Tamper, Path], answers: list[tuple[str, Any]]
 ) -> None:
