@@ -85,6 +85,9 @@ async def plan_through(tamper: Tamper, root: Path) -> None:
 @given(answers=st.lists(st.tuples(st.sampled_from(READS), bodies), min_size=1, max_size=3))
 @example(answers=[("/guardrails/[^/]+", {"checks": 1})])  # found by hypothesis: a TypeError in guardrail content
 @example(answers=[("/prompts/[^/]+/versions", {"data": None})])  # found by hypothesis: a TypeError in rows()
+@example(answers=[("/prompts/[^/]+/versions", {"data": [{"prompt_version": 9, "status": "active", "prompt_template": {
+    "string": "x", "parameters": {}, "model": "m", "virtual_key": "v", "functions": None, "tools": None,
+    "tool_choice": None, "template_metadata": 5}}]})])  # metadata that is not an object
 def test_garbage_read_answers_end_in_a_plan_or_a_portkey_error(
     applied: tuple[Tamper, Path], answers: list[tuple[str, Any]]
 ) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Mapping
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any, cast
@@ -38,9 +39,19 @@ PROMPT_VERSION_FIELDS = (
 # (live: ``variable_components.variables`` in ``prompts-get.json``).
 PROMPT_EXTRA_FIELDS = ("variable_components",)
 
+
 def prompt_fields(source: dict[str, Any]) -> dict[str, Any]:
+    """The compared fields of a live version; ``template_metadata`` is always an object (or absent): a JSON
+    string is decoded, any other value reads as no metadata, so a malformed answer plans as a change."""
     fields = {k: source.get(k) for k in PROMPT_VERSION_FIELDS}
     fields.update({k: source[k] for k in PROMPT_EXTRA_FIELDS if source.get(k) is not None})
+    metadata = fields.get("template_metadata")
+    if isinstance(metadata, str):
+        try:
+            metadata = json.loads(metadata)
+        except ValueError:
+            metadata = None
+    fields["template_metadata"] = metadata if isinstance(metadata, dict) else None
     return fields
 
 
