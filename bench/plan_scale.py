@@ -36,11 +36,9 @@ import os
 import platform
 import resource
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -193,34 +191,12 @@ def _run_child(which: str, url: str, root: Path, apply: bool) -> dict[str, Any]:
 
 @contextmanager
 def serve(sandbox: Any) -> Iterator[str]:
-    """Serve ``sandbox`` over HTTP on a thread, with TCP_NODELAY on every connection.
+    """Serve ``sandbox`` over HTTP on a thread (``sandbox.serve.serve_in_thread``: TCP_NODELAY on every
+    connection; without it each answer stalls ~45 ms on loopback behind the client's delayed ACK)."""
+    from sandbox.serve import serve_in_thread
 
-    Without it each answer stalls ~45 ms on loopback (the headers and the body go out as two writes,
-    Nagle holds the second until the client's delayed ACK): uvicorn leaves TCP_NODELAY off on
-    connections of a socket it is handed, as ``sandbox.serve.serve_in_thread`` does.
-    """
-    import uvicorn
-    from uvicorn.protocols.http.h11_impl import H11Protocol
-
-    class NoDelay(H11Protocol):
-        def connection_made(self, transport: Any) -> None:  # type: ignore[override]
-            transport.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            super().connection_made(transport)
-
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(sandbox.app, lifespan="off", log_config=None, log_level="warning", http=NoDelay)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    with serve_in_thread(sandbox) as url:
+        yield url
 
 
 def _served(sandbox: Any, latency_ms: float, run: Any) -> dict[str, Any]:

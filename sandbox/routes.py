@@ -11,76 +11,21 @@ handler named after it. Where two templates match one path, the one with literal
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import ModuleType
 
 import portkey_catalogue
-from sandbox.handlers import (
-    analytics,
-    analytics_groups,
-    api_keys,
-    audit,
-    collections,
-    configs,
-    feedback,
-    guardrails,
-    integrations,
-    invites,
-    labels,
-    log_exports,
-    logs,
-    mcp_integrations,
-    mcp_servers,
-    members,
-    org_guardrails,
-    partials,
-    pricing,
-    prompt_runtime,
-    prompts,
-    providers,
-    rate_limits,
-    scim,
-    secret_references,
-    usage_limits,
-    users,
-    virtual_keys,
-    workspace_admin,
-    workspaces,
-)
+import sandbox.handlers
 from sandbox.routing import Handler, Operation
 
-HANDLER_MODULES: tuple[ModuleType, ...] = (
-    analytics,
-    analytics_groups,
-    api_keys,
-    audit,
-    collections,
-    configs,
-    feedback,
-    guardrails,
-    integrations,
-    invites,
-    labels,
-    log_exports,
-    logs,
-    mcp_integrations,
-    mcp_servers,
-    members,
-    org_guardrails,
-    partials,
-    pricing,
-    prompt_runtime,
-    prompts,
-    providers,
-    rate_limits,
-    scim,
-    secret_references,
-    usage_limits,
-    users,
-    virtual_keys,
-    workspace_admin,
-    workspaces,
+# Every module of sandbox/handlers/ (helper modules hold no function named after a tool; a clash is refused
+# by handler_for), so a new handler module needs no registration here.
+HANDLER_MODULES: tuple[ModuleType, ...] = tuple(
+    importlib.import_module(f"{sandbox.handlers.__name__}.{module.name}")
+    for module in sorted(pkgutil.iter_modules(sandbox.handlers.__path__), key=lambda m: m.name)
 )
 
 # Rows of the table the sandbox does not route, and why.

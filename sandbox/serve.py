@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -89,33 +90,42 @@ def serve_in_thread(sandbox: Sandbox, host: str = "127.0.0.1", port: int = 0) ->
     """Serve `sandbox` with uvicorn on a background thread; yields the base URL
     `http://HOST:PORT/v1` (port 0 picks a free port) and stops the server on exit."""
     _hide_drops()
+    with serve_app_in_thread(sandbox.app, host, port) as base:
+        yield f"{base}/v1"
+
+
+@contextmanager
+def serve_app_in_thread(
+    app: Any, host: str = "127.0.0.1", port: int = 0, *, log_level: str = "warning", name: str = "sandbox",
+    shutdown_s: float = 2,
+) -> Iterator[str]:
+    """Serve any ASGI `app` with uvicorn on a background thread (TCP_NODELAY, port 0 picks a free port);
+    yields `http://HOST:PORT` and stops the server on exit. Tests serve their fakes with it too."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = _listening_socket(family, host, port)
     bound_port = sock.getsockname()[1]
     config = uvicorn.Config(
-        sandbox.app,
+        app,
         host=host,
         port=bound_port,
         lifespan="off",
         log_config=None,
-        log_level="warning",
-        timeout_graceful_shutdown=2,
+        log_level=log_level,
+        timeout_graceful_shutdown=shutdown_s,
     )
     server = uvicorn.Server(config)
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, name="sandbox-uvicorn", daemon=True
-    )
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=f"{name}-uvicorn", daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
             server.should_exit = True
             sock.close()
-            raise RuntimeError("sandbox server did not start")
+            raise RuntimeError(f"{name} server did not start")
         time.sleep(0.01)
     url_host = f"[{host}]" if family == socket.AF_INET6 else host
     try:
-        yield f"http://{url_host}:{bound_port}/v1"
+        yield f"http://{url_host}:{bound_port}"
     finally:
         server.should_exit = True
         thread.join(timeout=10)

@@ -8,20 +8,18 @@ seed: comments and issues, the pull requests of a commit, workflow runs and thei
 from __future__ import annotations
 
 import io
-import socket
-import threading
-import time
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
+
+from sandbox.serve import serve_app_in_thread
 
 BOT = "github-actions[bot]"
 
@@ -211,23 +209,5 @@ class FakeGitHub:
 @contextmanager
 def serve(fake: FakeGitHub) -> Iterator[str]:
     """Serve ``fake`` on 127.0.0.1 (a free port) in a thread; yields its base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(fake.app(), host="127.0.0.1", port=port, lifespan="off", log_config=None,
-                            log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("fake GitHub did not start")
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=5)
-        sock.close()
+    with serve_app_in_thread(fake.app(), name="fake GitHub") as base:
+        yield base
