@@ -27,7 +27,7 @@ VALUES = {member.value for member in ResourceKind}
 
 # Modules (relative to the repository root) that still name a kind: none since every consumer asks the kind
 # object. Keep it empty; a module named here would have to explain why it cannot ask the kind.
-STILL_SWITCHING: set[str] = {"engine/gitops/doctor.py", "engine/gitops/doctor_checks.py"}
+STILL_SWITCHING: set[str] = set()
 
 Hit = tuple[int, str]  # (line, the member or the kind value named)
 Positions = dict[str, set[int]]  # callable name -> positional indexes (as called) of parameters that take a kind
