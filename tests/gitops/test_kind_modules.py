@@ -264,6 +264,12 @@ def test_the_scan_sees_a_kind_passed_where_a_function_takes_one() -> None:
     assert named_kinds(source, kind_parameters(ast.parse(source))) == [(5, "prompt"), (10, "label")]
 
 
+def test_the_project_s_own_signatures_say_where_a_kind_goes() -> None:
+    """Scratch.create (engine/gitops/doctor.py) and Made take their kind first: a literal there is caught."""
+    assert named_kinds('await self.s.create("prompt", name, body)\n') == [(1, "prompt")]
+    assert named_kinds('Made("label", "1", "gitops-doctor-x")\n') == [(1, "label")]
+
+
 def test_the_same_words_meaning_something_else_are_not_kinds() -> None:
     other_words = [
         'args["config"] = config_from_flat(taken, ctx)\n',  # a tool argument
