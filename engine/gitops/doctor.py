@@ -4,7 +4,8 @@ Everything the doctor makes lives in one scratch collection named ``gitops-docto
 labels and policies, which are not in collections, carry that name as their prefix. All of it is
 deleted at the end, also after a failure: the cleanup deletes what the run recorded plus anything
 listed under the scratch name (a create whose answer was lost), carries on past single failures
-and reports what it could not delete by id. The checks themselves are in
+and reports what it could not delete by id. Which kinds it makes, how it creates, lists and deletes them
+comes from the kinds: each plays the :class:`~engine.gitops.kinds.ScratchRole` it declares. The checks are in
 :mod:`engine.gitops.doctor_checks`; the switches they set are :mod:`engine.gitops.behaviour`'s.
 """
 
@@ -18,19 +19,31 @@ from typing import Any
 import anyio
 
 from engine.gitops.behaviour import BY_NAME, DOCTOR_FORMAT
+from engine.gitops.kinds import KINDS, Kind, ScratchRole
+from engine.gitops.model import ResourceKind
 from engine.portkey import PortkeyClient, PortkeyError
 from engine.portkey.errors import PortkeyAPIError
 from engine.redaction import scrub
 
 SCRATCH_PREFIX = "gitops-doctor-"
+HOLDER_FIELD = "collection_id"  # where a held object names its holder, and the listing's filter by holder
 
-# kind -> (delete operation, its id argument); deleted in this order (the collection must be empty last)
-DELETES: dict[str, tuple[str, str]] = {
-    "prompt": ("delete_prompt", "prompt_id"),
-    "label": ("delete_prompt_label", "label_id"),
-    "rate_limit": ("delete_rate_limit", "id"),
-    "collection": ("delete_collection", "collection_id"),
-}
+
+def scratch_kind(role: ScratchRole) -> Kind:
+    """The one kind that plays ``role`` in the scratch space (each kind declares its ``scratch_role``)."""
+    found = [kind for kind in KINDS.values() if kind.scratch_role is role]
+    if len(found) != 1:  # pragma: no cover - a kind table that declares a role twice or not at all
+        raise RuntimeError(f"{len(found)} kinds declare the scratch role {role.name}; exactly one must")
+    return found[0]
+
+
+HOLDER = scratch_kind(ScratchRole.HOLDER)
+RELEASED = scratch_kind(ScratchRole.RELEASED)
+VERSION_LABEL = scratch_kind(ScratchRole.VERSION_LABEL)
+POLICY = scratch_kind(ScratchRole.POLICY)
+# Deleted in reverse dependency order, as a destroy would: what refers to another object goes before it (the
+# holder is empty by the time it is deleted).
+DELETE_ORDER = [kind for kind in reversed(KINDS) if KINDS[kind].scratch_role is not None]
 
 
 class CheckFailed(Exception):
@@ -56,7 +69,7 @@ class Finding:
 class Made:
     """One object the doctor made (or found under its scratch name)."""
 
-    kind: str
+    kind: ResourceKind
     id: str
     name: str
 
@@ -135,18 +148,19 @@ class Scratch:
     def ws(self) -> dict[str, str]:
         return {"workspace_id": self.workspace_id} if self.workspace_id else {}
 
-    async def create(self, kind: str, operation: str, name: str, body: dict[str, Any]) -> dict[str, Any]:
-        """Create one scratch object and record it for the cleanup (before anything can fail)."""
+    async def create(self, kind: Kind, name: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Create one scratch object of ``kind`` and record it for the cleanup (before anything can fail)."""
+        operation = kind.operations.create
         answer = await self.client.call(operation, body=body)
         made_id = answer_id(answer)
         if made_id is None:
             raise CheckFailed(f"{operation} answered without an id; the cleanup looks for {name!r} by name")
-        self.made.append(Made(kind, made_id, name))
+        self.made.append(Made(kind.kind, made_id, name))
         return answer if isinstance(answer, dict) else {}
 
     async def open(self) -> None:
-        """Make the scratch collection."""
-        answer = await self.create("collection", "create_collection", self.name, {"name": self.name, **self.ws()})
+        """Make the scratch collection (the holder of the released kind's scratch objects)."""
+        answer = await self.create(HOLDER, self.name, {"name": self.name, **self.ws()})
         self.collection_id = answer_id(answer)
 
     async def cleanup(self) -> tuple[list[Made], list[tuple[Made, str]], list[str]]:
@@ -157,11 +171,10 @@ class Scratch:
             found.setdefault((made.kind, made.id), made)
         deleted: list[Made] = []
         leftovers: list[tuple[Made, str]] = []
-        order = list(DELETES)
-        for made in sorted(found.values(), key=lambda m: order.index(m.kind)):
-            operation, argument = DELETES[made.kind]
+        for made in sorted(found.values(), key=lambda m: DELETE_ORDER.index(m.kind)):
+            operations = KINDS[made.kind].operations
             try:
-                await self.client.call(operation, **{argument: made.id})
+                await self.client.call(operations.delete, **{operations.id_arg: made.id})
             except PortkeyAPIError as exc:
                 if not exc.not_found:
                     leftovers.append((made, describe(exc)))
@@ -174,34 +187,33 @@ class Scratch:
 
     async def _sweep(self, notes: list[str]) -> list[Made]:
         """Objects under the scratch name that the run did not record (their create went unanswered)."""
-        sweeps: list[tuple[str, str, dict[str, Any]]] = [
-            ("label", "list_prompt_labels", self.ws()),
-            ("rate_limit", "list_rate_limits", self.ws()),
-            ("collection", "list_collections", self.ws()),
-        ]
-        if self.collection_id:
-            sweeps.insert(0, ("prompt", "list_prompts", {"collection_id": self.collection_id, **self.ws()}))
         found: list[Made] = []
-        for kind, operation, params in sweeps:
+        for kind in (KINDS[k] for k in DELETE_ORDER):
+            params = {**kind.listing_query, **self.ws()}
+            if kind is RELEASED:  # looked for in the scratch collection only
+                if not self.collection_id:
+                    continue
+                params[HOLDER_FIELD] = self.collection_id
             try:
-                items, _ = await self.client.list_all(operation, **params)
+                items, _ = await self.client.list_all(kind.listing, **params)
             except PortkeyError as exc:
-                notes.append(f"could not look for unrecorded scratch {kind}s ({describe(exc)})")
+                notes.append(f"could not look for unrecorded scratch {kind.kind.value}s ({describe(exc)})")
                 continue
             found.extend(self._ours(kind, items))
         return found
 
-    def _ours(self, kind: str, items: list[Any]) -> list[Made]:
-        """Listed items that are the doctor's: named under the scratch name, or prompts in its collection."""
+    def _ours(self, kind: Kind, items: list[Any]) -> list[Made]:
+        """Listed items that are the doctor's: the holder under the scratch name exactly, the others named
+        under it, and the released kind's objects in the scratch collection whatever their name."""
         mine = []
         for item in items:
             if not isinstance(item, dict) or answer_id(item) is None:
                 continue
             name = str(item.get("name") or "")
-            in_collection = kind == "prompt" and str(item.get("collection_id")) == self.collection_id
-            named = name == self.name if kind == "collection" else name.startswith(self.name)
-            if named or in_collection:
-                mine.append(Made(kind, str(answer_id(item)), name))
+            held = kind is RELEASED and str(item.get(HOLDER_FIELD)) == self.collection_id
+            named = name == self.name if kind is HOLDER else name.startswith(self.name)
+            if named or held:
+                mine.append(Made(kind.kind, str(answer_id(item)), name))
         return mine
 
 

@@ -16,7 +16,18 @@ import anyio
 from engine.gitops.answers import as_int, rows
 from engine.gitops.behaviour import BY_NAME
 from engine.gitops.cache import fine_stamps, stamp_of
-from engine.gitops.doctor import CheckFailed, Finding, Scratch, answer_id, describe, not_run
+from engine.gitops.doctor import (
+    HOLDER_FIELD,
+    POLICY,
+    RELEASED,
+    VERSION_LABEL,
+    CheckFailed,
+    Finding,
+    Scratch,
+    answer_id,
+    describe,
+    not_run,
+)
 from engine.gitops.kinds.base import META_KEY
 from engine.gitops.kinds.prompt import PROMPT_VERSION_FIELDS
 from engine.portkey import PortkeyError
@@ -135,7 +146,7 @@ class Probe:
     def _create_body(self, name: str, text: str) -> dict[str, Any]:
         assert self.s.collection_id is not None
         meta = {META_KEY: {"key": "doctor", "hash": self.s.token}}
-        return {"name": name, "collection_id": self.s.collection_id, **self._fields(text), "template_metadata": meta}
+        return {"name": name, HOLDER_FIELD: self.s.collection_id, **self._fields(text), "template_metadata": meta}
 
     def _update_body(self, text: str, **extra: Any) -> dict[str, Any]:
         # the fields the engine sends on a new version (the Terraform provider sends is_raw_template too)
@@ -143,7 +154,7 @@ class Probe:
         return {**self._fields(text), "is_raw_template": 0, "prompt_metadata": meta, **extra}
 
     async def _create_prompt(self, name: str, text: str) -> dict[str, Any]:
-        answer = await self.s.create("prompt", "create_prompt", name, self._create_body(name, text))
+        answer = await self.s.create(RELEASED, name, self._create_body(name, text))
         self.prompts += 1
         return answer
 
@@ -279,7 +290,7 @@ class Probe:
         for suffix in ("a", "b"):
             name = f"{self.s.name}-{suffix}"
             body = {"name": name, "description": "portkey-gitops doctor scratch label", **self.s.ws()}
-            made.append((str(answer_id(await self.s.create("label", "create_prompt_label", name, body))), name))
+            made.append((str(answer_id(await self.s.create(VERSION_LABEL, name, body))), name))
         for label_id, _ in made:
             await self.client.call("update_prompt_version", prompt_id=prompt_id, version_id=version_id,
                                    body={"label_id": label_id})
@@ -342,10 +353,10 @@ class Probe:
             raise CheckFailed("needs the scratch collection")
         while self.prompts < 2:
             await self._create_prompt(f"{self.s.name}-page{self.prompts}", "doctor page")
-        query = {"collection_id": self.s.collection_id, "page_size": 1, **self.s.ws()}
+        query = {HOLDER_FIELD: self.s.collection_id, "page_size": 1, **self.s.ws()}
         pages = []
         for number in (0, 1):
-            items, _, _ = list_items(await self.client.call("list_prompts", current_page=number, **query))
+            items, _, _ = list_items(await self.client.call(RELEASED.listing, current_page=number, **query))
             pages.append([answer_id(item) for item in items])
         first, second = pages
         if len(first) > 1:
@@ -369,7 +380,7 @@ class Probe:
         after = [{"key": "metadata.gitops_doctor", "value": self.s.token + "-changed"}]
         body = {"name": self.s.name, "conditions": before, "group_by": [{"key": "api_key"}], "type": "requests",
                 "unit": "rpm", "value": 1000000, **self.s.ws()}
-        policy_id = answer_id(await self.s.create("rate_limit", "create_rate_limit", self.s.name, body))
+        policy_id = answer_id(await self.s.create(POLICY, self.s.name, body))
         update = {"name": self.s.name, "conditions": after, "unit": "rpm", "value": 1000000}
         try:
             await self.client.call("update_rate_limit", id=policy_id, body=update)
@@ -406,7 +417,7 @@ class Probe:
         async def label() -> None:
             name = f"{self.s.name}-stamp"
             body = {"name": name, "description": "portkey-gitops doctor scratch label", **self.s.ws()}
-            label_id = str(answer_id(await self.s.create("label", "create_prompt_label", name, body)))
+            label_id = str(answer_id(await self.s.create(VERSION_LABEL, name, body)))
             await self.client.call("update_prompt_version", prompt_id=prompt_id, version_id=self._stamp_version[1],
                                    body={"label_id": label_id})
 
@@ -424,8 +435,8 @@ class Probe:
 
     async def _listed_stamp(self, prompt_id: str) -> str:
         """The scratch prompt's stamp as the prompts listing (filtered to the scratch collection) shows it."""
-        query = {"collection_id": self.s.collection_id, "page_size": 100, **self.s.ws()}
-        items, _, _ = list_items(await self.client.call("list_prompts", current_page=0, **query))
+        query = {HOLDER_FIELD: self.s.collection_id, "page_size": 100, **self.s.ws()}
+        items, _, _ = list_items(await self.client.call(RELEASED.listing, current_page=0, **query))
         for item in items:
             if isinstance(item, dict) and str(answer_id(item)) == prompt_id:
                 stamp = stamp_of(item)

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio
 import httpx
 
 from engine.portkey import PortkeyClient, RetryPolicy, Secret, Settings
@@ -80,9 +81,25 @@ class Quirky(httpx.AsyncBaseTransport):
         return httpx.Response(response.status_code, json=answer)
 
 
-def make_client(sb: Sandbox, hooks: list[Hook] | None = None) -> tuple[PortkeyClient, Quirky]:
-    """A client on ``sb`` through a :class:`Quirky` transport (quick retries, no waiting)."""
-    quirky = Quirky(httpx.ASGITransport(app=sb.app), list(hooks or []))
+@dataclass
+class Waiting(httpx.AsyncBaseTransport):
+    """Waits on the event loop before each request, as a network would, so a cancellation can land there
+    (the in-process sandbox answers without ever waiting)."""
+
+    inner: httpx.AsyncBaseTransport
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        await anyio.sleep(0)
+        return await self.inner.handle_async_request(request)
+
+
+def make_client(
+    sb: Sandbox, hooks: list[Hook] | None = None, *, waits: bool = False
+) -> tuple[PortkeyClient, Quirky]:
+    """A client on ``sb`` through a :class:`Quirky` transport (quick retries, no waiting); ``waits`` puts a
+    wait on the event loop before each request."""
+    inner: httpx.AsyncBaseTransport = httpx.ASGITransport(app=sb.app)
+    quirky = Quirky(Waiting(inner) if waits else inner, list(hooks or []))
     settings = Settings(api_key=Secret(KEY), base_url="http://127.0.0.1/v1",
                         retry=RetryPolicy(max_retries=2, backoff_base=0, backoff_max=0, retry_after_max=0))
     return PortkeyClient(settings, transport=quirky), quirky

@@ -7,11 +7,22 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+import anyio
 import pytest
 
 from engine.gitops.behaviour import SWITCHES
-from engine.gitops.doctor import DoctorReport, run_doctor
+from engine.gitops.doctor import (
+    DELETE_ORDER,
+    HOLDER,
+    POLICY,
+    RELEASED,
+    VERSION_LABEL,
+    DoctorReport,
+    run_doctor,
+    scratch_kind,
+)
 from engine.gitops.doctor_checks import ASSUMPTIONS
+from engine.gitops.kinds import KINDS, ScratchRole
 from engine.portkey import PortkeyClient
 from sandbox import FaultRule, Faults, Sandbox
 from tests.live.doctor_support import KEY, Hook, make_client
@@ -145,3 +156,94 @@ async def test_no_scratch_collection_means_no_check_runs_and_nothing_is_left(sb:
 async def test_the_account_s_own_objects_are_untouched_when_seeded(sb: Sandbox) -> None:
     report = await doctored(sb, seeded=True)
     assert report.clean
+
+
+def scratch_left(state: dict[str, Any]) -> list[str]:
+    """Names of scratch objects in an account state (anything named like the doctor's, or in its collection)."""
+    ours = {c["id"] for c in state["list_collections"] if c["name"].startswith("gitops-doctor-")}
+    listings = ("list_collections", "list_prompts", "list_prompt_labels", "list_rate_limits")
+    return [str(item.get("name")) for operation in listings for item in state[operation]
+            if str(item.get("name", "")).startswith("gitops-doctor-") or item.get("collection_id") in ours]
+
+
+@pytest.mark.parametrize("path", sorted(CREATES))
+async def test_a_lost_create_of_any_scratch_kind_is_found_and_deleted(sb: Sandbox, path: str) -> None:
+    """Every create answers without an id: the sweep finds each kind's objects (prompts by their collection)."""
+    lost = Hook("POST", path.removeprefix("/v1"), response=lambda a, b, q, p: {"object": "lost"})
+    report = await doctored(sb, [lost])
+    client, _ = make_client(sb)
+    async with client:
+        assert scratch_left(await account(client)) == []
+    assert report.deleted and not report.leftovers
+    assert "answered without an id" in " ".join(f.problem or "" for f in report.not_run)
+
+
+async def test_an_interrupted_run_still_deletes_everything(sb: Sandbox) -> None:
+    """Cancelled mid-run (as Ctrl-C cancels it), the cleanup still runs and the account is as before."""
+    with anyio.CancelScope() as scope:
+        def interrupt(answer: Any, body: Any, query: dict[str, str], path: str) -> Any:
+            if str(body.get("name", "")).startswith("gitops-doctor-"):  # the scratch policy, about to be recorded
+                scope.cancel()  # delivered at the doctor's next wait on the network
+            return answer
+
+        client, quirky = make_client(sb, [Hook("POST", r"/policies/rate-limits", response=interrupt)], waits=True)
+        async with client:
+            await create_core_objects(client, sb, first_version_includes_partial=False)
+            before = await account(client)
+            await run_doctor(client, None, token="t0k3n")
+            pytest.fail("the run was not interrupted")
+    assert scope.cancelled_caught
+    assert any(method == "DELETE" and "/policies/rate-limits/" in path for method, path, _ in quirky.seen)
+    client, _ = make_client(sb)
+    async with client:
+        after = await account(client)
+    assert after == before and scratch_left(after) == []
+
+
+async def test_a_run_with_faults_leaves_no_scratch_object(sb: Sandbox) -> None:
+    """Faults that fail checks after their objects were made: nothing under the scratch name survives."""
+    scripts = {"list_prompt_versions": ["500"] * 3, "update_prompt_version": ["500"] * 3,
+               "get_rate_limit": ["500"] * 3}
+    sb.faults = Faults(per_operation={op: FaultRule(script=script) for op, script in scripts.items()})
+    report = await doctored(sb)
+    client, _ = make_client(sb)
+    async with client:
+        assert scratch_left(await account(client)) == []
+    assert not report.leftovers
+    assert {"versions_list", "label_write", "policy_conditions_put"} <= {f.check for f in report.not_run}
+
+
+async def test_a_lost_prompt_listed_under_another_name_is_found_by_its_collection(sb: Sandbox) -> None:
+    lost = Hook("POST", r"/prompts", response=lambda a, b, q, p: {"object": "lost"})
+
+    def rename(answer: Any, body: Any, query: dict[str, str], path: str) -> Any:
+        for item in answer.get("data", []):
+            item["name"] = "renamed by Portkey"
+        return answer
+
+    report = await doctored(sb, [lost, Hook("GET", r"/prompts", response=rename)])
+    client, _ = make_client(sb)
+    async with client:
+        prompts, _ = await client.list_all("list_prompts")
+    assert prompts == []
+    assert {m.name for m in report.deleted if m.kind == "prompt"} == {"renamed by Portkey"}
+
+
+async def test_only_the_scratch_collection_itself_is_taken_by_its_exact_name(sb: Sandbox) -> None:
+    client, _ = make_client(sb)
+    async with client:
+        await client.call("create_collection", body={"name": "gitops-doctor-t0k3n-theirs"})
+        report = await run_doctor(client, None, token="t0k3n")
+        collections, _ = await client.list_all("list_collections")
+    assert report.clean
+    assert [c["name"] for c in collections if c["name"].startswith("gitops-")] == ["gitops-doctor-t0k3n-theirs"]
+
+
+def test_each_scratch_role_is_played_by_one_kind_that_can_play_it() -> None:
+    """The doctor picks its kinds by the role each declares; the role asks for what the checks measure."""
+    for role in ScratchRole:
+        assert [k for k in KINDS.values() if k.scratch_role is role] == [scratch_kind(role)]
+    assert RELEASED.released and RELEASED.versioned and RELEASED.versions is not None
+    assert POLICY.conditions_put
+    assert DELETE_ORDER.index(RELEASED.kind) < DELETE_ORDER.index(HOLDER.kind)  # the holder is emptied first
+    assert DELETE_ORDER.index(RELEASED.kind) < DELETE_ORDER.index(VERSION_LABEL.kind)  # labels outlive versions

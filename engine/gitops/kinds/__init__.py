@@ -15,7 +15,7 @@ from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
 from engine.gitops.behaviour import DEFAULT, Behaviour
-from engine.gitops.kinds.base import Kind, Operations, Refs, Versions
+from engine.gitops.kinds.base import Kind, Operations, Refs, ScratchRole, Versions
 from engine.gitops.kinds.config import config_json
 from engine.gitops.kinds.prompt import live_parameters, prompt_metadata, stamped_hash, version_body
 from engine.gitops.kinds.rate_limit import RATE_FIELDS
@@ -43,6 +43,7 @@ __all__ = [
     "Kind",
     "Operations",
     "Refs",
+    "ScratchRole",
     "Versions",
     "as_sent",
     "config_json",

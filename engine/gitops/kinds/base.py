@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from enum import Enum
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from engine.gitops.behaviour import DEFAULT, Behaviour
@@ -52,6 +53,15 @@ class Versions:
     id_keys: tuple[str, ...]
     number_key: str
     publish: str  # the operation that makes a version the default
+
+
+class ScratchRole(Enum):
+    """The part a kind plays in ``portkey-gitops doctor``'s scratch space (one kind per role); the value says it."""
+
+    HOLDER = "holds the scratch objects of the released kind; named exactly as the scratch space; deleted last"
+    RELEASED = "the kind whose versions, publishing, labels, renames and listing most checks measure"
+    VERSION_LABEL = "put on the released kind's versions (checks label_write and listing_stamp)"
+    POLICY = "a policy whose conditions a PUT may change in place (check policy_conditions_put)"
 
 
 class Kind:
@@ -105,6 +115,9 @@ class Kind:
     replace_refused: ClassVar[str | None] = None
     update_names_changes: ClassVar[bool] = False  # an update body sends some fields only when they changed
     archived: ClassVar[bool] = False  # leaving the repository archives it rather than deleting it
+
+    # ---- the doctor
+    scratch_role: ClassVar[ScratchRole | None] = None  # what the doctor makes of this kind (None: nothing)
 
     # ---- export
     nested: ClassVar[bool] = False  # an exported key nests under its parent's (collections)

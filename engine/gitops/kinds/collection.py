@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from engine.gitops.canonical import strip_null_fields
-from engine.gitops.kinds.base import Kind, Operations, Refs
+from engine.gitops.kinds.base import Kind, Operations, Refs, ScratchRole
 from engine.gitops.loading.records import Loaded, RefSite
 from engine.gitops.model import Location, Resource, ResourceKind, address
 from engine.gitops.schema import CollectionFile
@@ -27,6 +27,7 @@ class CollectionKind(Kind):
     operations = Operations(
         "get_collection", "create_collection", "update_collection", "delete_collection", "collection_id")
     listing = "list_collections"
+    scratch_role = ScratchRole.HOLDER
     searchable = True
     immutable = ("parent",)
     replace_refused = "Portkey cannot move a collection under another parent; create a new collection file instead"

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.gitops.answers import as_text
 from engine.gitops.canonical import strip_null_fields
-from engine.gitops.kinds.base import Kind, Operations, Refs
+from engine.gitops.kinds.base import Kind, Operations, Refs, ScratchRole
 from engine.gitops.lease import RESERVED_LABELS
 from engine.gitops.loading.records import Loaded
 from engine.gitops.model import BUILTIN_LABELS, Location, Resource, ResourceKind
@@ -52,6 +52,7 @@ class LabelKind(Kind):
     operations = Operations(
         "get_prompt_label", "create_prompt_label", "update_prompt_label", "delete_prompt_label", "label_id")
     listing = "list_prompt_labels"
+    scratch_role = ScratchRole.VERSION_LABEL
     searchable = True
     kept_when_omitted = ("color_code",)  # a label's colour stays
     names_unique = True

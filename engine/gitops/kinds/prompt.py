@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, cast
 from engine.gitops.answers import as_int, is_uuid, only_active, rows
 from engine.gitops.behaviour import DEFAULT, Behaviour
 from engine.gitops.canonical import content_hash, strip_null_fields
-from engine.gitops.kinds.base import META_KEY, Kind, Operations, Refs, Versions
+from engine.gitops.kinds.base import META_KEY, Kind, Operations, Refs, ScratchRole, Versions
 from engine.gitops.kinds.text import decode_string, message_text, prompt_string, stamp_provenance, template_names
 from engine.gitops.model import Resource, ResourceKind
 from engine.gitops.schema import PromptFile
@@ -178,6 +178,7 @@ class PromptKind(Kind):
     directory, suffix = "prompts", ".prompt.yaml"
     operations = Operations("get_prompt", "create_prompt", "update_prompt", "delete_prompt", "prompt_id")
     listing = "list_prompts"
+    scratch_role = ScratchRole.RELEASED
     searchable = True
     versioned = True
     released = True

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
-from engine.gitops.kinds.base import Operations, Refs
+from engine.gitops.kinds.base import Operations, Refs, ScratchRole
 from engine.gitops.kinds.limits import LimitKind
 from engine.gitops.model import Resource, ResourceKind
 from engine.gitops.schema import RateLimitFile
@@ -26,6 +26,7 @@ class RateLimitKind(LimitKind):
     suffix = ".rate-limit.yaml"
     operations = Operations("get_rate_limit", "create_rate_limit", "update_rate_limit", "delete_rate_limit", "id")
     listing = "list_rate_limits"
+    scratch_role = ScratchRole.POLICY
     fields = RATE_FIELDS
     file_model = RateLimitFile
     overridable = ("value", "unit")
