@@ -177,7 +177,7 @@ class Adoptable(_Model):
 
 
 class PlanDocument(_Model):
-    """A portkey-gitops plan, format 2."""
+    """A portkey-gitops plan, format 2.1."""
 
     model_config = ConfigDict(
         extra="forbid",

@@ -1,7 +1,8 @@
 """The drift report (``drift``) in its three forms, drawn only from :meth:`DriftReport.to_json`.
 
 Each object says what changed, who could have changed it and the command that puts git's version
-back; a stale lock is named with its evidence and the objects it cannot judge. The terminal form
+back; a stale lock is named with its evidence and the objects it cannot judge; the plan's warnings
+follow (their sentences; the JSON form has them as diagnostics with codes). The terminal form
 makes control characters visible, the Markdown form escapes everything from live data, and the
 JSON form is ASCII-only; all three are scrubbed of registered secret values.
 """
