@@ -161,15 +161,20 @@ async def _plan(ctx: Context[Any, Any], project: Path, env: str | None, prune: b
 
 
 async def gitops_validate(project_dir: ProjectDir, ctx: Context, env: Env = None) -> CallToolResult:
-    """Check a project's files offline (schema, references, variables, secrets present); no Portkey call."""
+    """Check a project's files offline (schema, references, variables, secrets present); no Portkey call.
+    Errors and warnings are diagnostics as in the plan JSON: ``{code, message, text, file, line, column, ...}``."""
+    from engine.gitops.jsonplan import diagnostic_json
     from engine.gitops.load import load_project
+    from engine.gitops.plan import load_diagnostic
 
     project = _project(ctx, project_dir)
     state = load_project(project, env=env)
-    errors, warnings = [str(d) for d in state.errors], [str(d) for d in state.warnings]
+    errors = [diagnostic_json(load_diagnostic(d)) for d in state.errors]
+    warnings = [diagnostic_json(load_diagnostic(d)) for d in state.warnings]
     if errors:
-        return refusal("gitops_validate", "invalid_project", f"{len(errors)} error(s) in the project: "
-                       f"{'; '.join(errors[:5])}.", "Fix the files named in errors, then call gitops_validate again.",
+        shown = "; ".join(e["text"] for e in errors[:5])
+        return refusal("gitops_validate", "invalid_project", f"{len(errors)} error(s) in the project: {shown}.",
+                       "Fix the files named in errors, then call gitops_validate again.",
                        valid=False, errors=errors, warnings=warnings)
     return results.ok("gitops_validate", {
         "valid": True, "resources": len(state.resources), "addresses": sorted(state.resources)[:MAX_LISTED],
@@ -264,6 +269,7 @@ async def gitops_drift(project_dir: ProjectDir, ctx: Context, env: Env = None,
     """Report objects changed in Portkey outside git, as ``portkey-gitops drift --json`` does. Writes nothing."""
     from engine.errors import EngineError
     from engine.gitops.drift import find_drift
+    from engine.gitops.jsonplan import diagnostic_json
     from engine.gitops.render.drift import render_drift_markdown
 
     project = _project(ctx, project_dir)
@@ -277,7 +283,7 @@ async def gitops_drift(project_dir: ProjectDir, ctx: Context, env: Env = None,
     if report.errors:
         return refusal("gitops_drift", "plan_has_errors", f"The project has errors, so drift cannot be checked: "
                        f"{'; '.join(report.errors[:5])}.", "Fix the errors (gitops_validate shows them) and call "
-                       "gitops_drift again.", errors=report.errors)
+                       "gitops_drift again.", errors=[diagnostic_json(e) for e in report.errors])
     body = report.to_json()  # the CLI's report: drift (what changed, who, restore), checked, unchecked, lock
     stale = bool((body.get("lock") or {}).get("stale"))
     if report.items:

@@ -53,13 +53,17 @@ METADATA_OUTPUT = _object("The metadata check.", {
     "warnings": "Missing recommended fields.", "metadata": "The metadata checked.",
     "required": "The required field names."})
 _GITOPS_NEXT = {"next_step": "What to call next."}
+_DIAGNOSTICS = ("as diagnostics of the plan JSON: {code, message, text, address, addresses, file, line, column} "
+                "(text is the sentence for people, code for machines)")
 VALIDATE_OUTPUT = _object("The offline check of a valid project (a project with errors is an error result).", {
     "valid": "True.", "resources": "Number of objects the project declares.",
-    "addresses": "Their addresses (kind:name), up to 200.", "warnings": "Warnings worth fixing.", **_GITOPS_NEXT})
+    "addresses": "Their addresses (kind:name), up to 200.", "warnings": f"Warnings worth fixing, {_DIAGNOSTICS}.",
+    **_GITOPS_NEXT})
 PLAN_OUTPUT = _object("The plan (a plan with errors or blocked by a safety rule is an error result, no hash).", {
     "plan_hash": "Pass it to gitops_apply to apply exactly this plan.", "has_changes": "Whether anything would change.",
     "summary": "Counts per action.", "changes": "The changes (no-ops last, possibly cut: see truncated).",
-    "truncated": "What was left out of this answer, if anything.", **_GITOPS_NEXT})
+    "truncated": "What was left out of this answer, if anything.", "warnings": f"Plan warnings, {_DIAGNOSTICS}.",
+    **_GITOPS_NEXT})
 APPLY_OUTPUT = _object("What gitops_apply wrote.", {
     "applied": "True.", "plan_hash": "The plan applied.", "writes": "Write requests sent.",
     "requests": "All requests sent.", "steps": "One row per change: address, action, ok, detail.",
@@ -70,7 +74,8 @@ DRIFT_OUTPUT = _object("Objects changed in Portkey outside git (the fields of `p
              "changed it), restore (the command that puts git's version back) and restore_effect.",
     "checked": "The kinds checked.", "unchecked": "The kinds not checked (they need lock_file).",
     "lock": "null without lock_file; else {stale, why, unjudged}: a stale lock (older than the last apply) and the "
-            "objects it cannot judge.", "warnings": "Plan warnings.", "requests": "Requests sent.", **_GITOPS_NEXT})
+            "objects it cannot judge.", "warnings": f"Plan warnings, {_DIAGNOSTICS}.", "requests": "Requests sent.",
+    **_GITOPS_NEXT})
 EXPORT_OUTPUT = _object("The project written.", {
     "target_dir": "The new project directory.", "files": "Number of files written.", "written": "Their paths.",
     "renamed": "Objects whose file name differs from their name.", "adoptable": "Unmanaged objects (not adopted).",

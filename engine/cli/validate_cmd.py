@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from typing import Annotated
+
 import typer
 
 from engine.cli import terminal
@@ -13,12 +16,37 @@ from engine.cli.options import (
 )
 
 
-def validate(root: ProjectDir, env: EnvOpt = None) -> None:
+def validate(
+    root: ProjectDir,
+    env: EnvOpt = None,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print {valid, resources, errors, warnings} as JSON; each a diagnostic "
+            "with its code, file, line and column as in the plan JSON.",
+        ),
+    ] = False,
+) -> None:
     """Check the project files offline: schema, references, variables, secrets present."""
+    from engine.gitops.jsonplan import diagnostic_json
     from engine.gitops.load import load_project
+    from engine.gitops.plan import load_diagnostic
+    from engine.gitops.render import render_json
 
     require_dir(root)
     state = load_project(root, env=env)
+    if as_json:
+        report = {
+            "valid": not state.errors,
+            "resources": len(state.resources),
+            "errors": [diagnostic_json(load_diagnostic(d)) for d in state.errors],
+            "warnings": [diagnostic_json(load_diagnostic(d)) for d in state.warnings],
+        }
+        sys.stdout.write(render_json(report))
+        if state.errors:
+            raise typer.Exit(EXIT_ERROR)
+        return
     for diagnostic in state.diagnostics:
         terminal.err().print(terminal.printable(diagnostic, keep_newlines=True))
     if state.errors:

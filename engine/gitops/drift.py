@@ -25,12 +25,13 @@ from typing import Any
 
 from engine.gitops import kinds
 from engine.gitops.canonical import content_hash
+from engine.gitops.jsonplan import diagnostic_json
 from engine.gitops.kinds import KINDS
 from engine.gitops.kinds.base import META_KEY
 from engine.gitops.live import LiveObject, LiveState
 from engine.gitops.lock import Lock
 from engine.gitops.model import ResourceKind
-from engine.gitops.plan import Action, Change, Plan
+from engine.gitops.plan import Action, Change, Plan, PlanDiagnostic
 from engine.gitops.planner import LOCK_CHANGED, LOCK_DELETED
 from engine.portkey import PortkeyClient
 
@@ -50,8 +51,8 @@ class DriftReport:
     in ``unjudged`` rather than as drift, and prompt and partial versions are judged as without a lock."""
 
     items: list[dict[str, Any]] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    errors: list[PlanDiagnostic] = field(default_factory=list)
+    warnings: list[PlanDiagnostic] = field(default_factory=list)
     requests: int = 0
     lock_used: bool = False
     checked: list[str] = field(default_factory=list)
@@ -60,11 +61,11 @@ class DriftReport:
     unjudged: list[dict[str, Any]] = field(default_factory=list)  # objects a stale lock cannot judge
 
     def to_json(self) -> dict[str, Any]:
-        """The report as ``drift --json`` prints it."""
+        """The report as ``drift --json`` prints it; ``warnings`` are the plan's, as diagnostics with codes."""
         return {"drift": self.items, "checked": self.checked, "unchecked": self.unchecked,
                 "lock": None if not self.lock_used else {"stale": bool(self.stale), "why": self.stale,
                                                          "unjudged": self.unjudged},
-                "warnings": self.warnings}
+                "warnings": [diagnostic_json(w) for w in self.warnings]}
 
 
 async def find_drift(

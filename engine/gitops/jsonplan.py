@@ -5,11 +5,13 @@ Terraform keeps ``jsonplan`` apart from ``plans``). What is public:
 
 - every change with its ``actions`` (a replace is ``["delete", "create"]`` with ``replace_paths``), its
   redacted ``before``/``after`` and diffs, ``reasons`` as ``{code, message}``, ``risks`` as codes;
-- ``errors`` and ``blocked`` as diagnostics ``{code, message, address, file, line, column}``;
+- ``errors``, ``blocked`` and ``warnings`` as diagnostics ``{code, message, text, address, addresses, file, line,
+  column}``;
 - never ``payload`` (what apply sends, which may hold resolved secrets).
 
 The JSON Schema under ``schemas/output/plan.schema.json`` is generated from :class:`PlanDocument`;
-regenerate it with ``python -m engine.gitops.jsonplan schemas/output``.
+regenerate it with ``python -m engine.gitops.jsonplan schemas/output``. A saved plan of format 2.0 (warnings as
+sentences) is still read: its warnings become diagnostics with code ``other``.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from engine.gitops.plan import (
     FORMAT_VERSION,
+    READABLE_VERSIONS,
     Action,
     Change,
     DiagnosticCode,
@@ -76,12 +79,16 @@ class PublicReason(_Model):
 
 
 class PublicDiagnostic(_Model):
-    """An error or a safety block."""
+    """An error, a safety block or a warning."""
 
     code: DiagnosticCode
     message: str = Field(description="What is wrong and what to do, without the location.")
     text: str = Field(description="The full sentence as the terminal shows it (location included).")
     address: str | None = Field(default=None, description="The resource it concerns (kind:key).")
+    addresses: list[str] = Field(
+        default_factory=list,
+        description="Every resource it concerns: [address] for one, several for a warning about a group, [] for none.",
+    )
     file: str | None = Field(default=None, description="Project file, relative to the project root.")
     line: int | None = Field(default=None, ge=1)
     column: int | None = Field(default=None, ge=1)
@@ -170,16 +177,16 @@ class Adoptable(_Model):
 
 
 class PlanDocument(_Model):
-    """A portkey-gitops plan, format 2."""
+    """A portkey-gitops plan, format 2.1."""
 
     model_config = ConfigDict(
         extra="forbid",
         frozen=True,
         use_enum_values=True,
-        json_schema_extra={"title": "portkey-gitops plan, format 2.0"},
+        json_schema_extra={"title": f"portkey-gitops plan, format {FORMAT_VERSION}"},
     )
 
-    format_version: Literal["2.0"]
+    format_version: Literal["2.1"]
     engine_version: str
     created_at: str
     environment: str | None
@@ -195,7 +202,7 @@ class PlanDocument(_Model):
     has_changes: bool
     errors: list[PublicDiagnostic]
     blocked: list[PublicDiagnostic] = Field(description="Safety rules that stop this plan.")
-    warnings: list[str]
+    warnings: list[PublicDiagnostic] = Field(description="Worth reading; they do not stop the plan.")
     risk_summary: list[PublicRiskNote]
     drift: list[DriftItem]
     adoptable: list[Adoptable]
@@ -227,11 +234,17 @@ def _diagnostic(item: PlanDiagnostic | str) -> PublicDiagnostic:
             message=item.message,
             text=str(item),
             address=item.address,
+            addresses=list(item.addresses),
             file=item.file,
             line=item.line,
             column=item.column,
         )
-    return PublicDiagnostic(code=DiagnosticCode.OTHER, message=str(item), text=str(item))
+    return PublicDiagnostic(code=DiagnosticCode.OTHER, message=str(item), text=str(item), addresses=[])
+
+
+def diagnostic_json(item: PlanDiagnostic | str) -> dict[str, Any]:
+    """One error, block or warning as the plan JSON carries it (the drift report and MCP results use it too)."""
+    return _dump(_diagnostic(item))
 
 
 def _risk_note(note: RiskNote) -> PublicRiskNote:
@@ -279,7 +292,7 @@ def plan_document(plan: Plan) -> PlanDocument:
         has_changes=plan.has_changes,
         errors=[_diagnostic(e) for e in plan.errors],
         blocked=[_diagnostic(b) for b in plan.blocked],
-        warnings=[str(w) for w in plan.warnings],
+        warnings=[_diagnostic(w) for w in plan.warnings],
         risk_summary=[_risk_note(n) for n in plan.risk_summary],
         drift=[DriftItem.model_validate(_plain(d)) for d in plan.drift],
         adoptable=[Adoptable.model_validate(_plain(a)) for a in plan.adoptable],
@@ -344,6 +357,7 @@ def _internal_diagnostic(item: PublicDiagnostic) -> PlanDiagnostic:
         item.message,
         code=DiagnosticCode(item.code),
         address=item.address,
+        addresses=list(item.addresses),
         file=item.file,
         line=item.line,
         column=item.column,
@@ -358,10 +372,24 @@ def _where(location: tuple[int | str, ...]) -> str:
     return path or "the plan"
 
 
+def _upgrade(data: dict[str, Any]) -> dict[str, Any]:
+    """A format 2.0 plan in the current format: each warning sentence becomes a diagnostic with code ``other``
+    (anything else in its warnings is left for validation to refuse)."""
+    if data.get("format_version") != "2.0":
+        return data
+    upgraded = {**data, "format_version": FORMAT_VERSION}
+    if isinstance(warnings := data.get("warnings"), list):
+        upgraded["warnings"] = [
+            {"code": DiagnosticCode.OTHER.value, "message": w, "text": w} if isinstance(w, str) else w for w in warnings
+        ]
+    return upgraded
+
+
 def read_plan(data: Any) -> Plan:
     """A saved plan's JSON as a frozen internal :class:`Plan`; :class:`PlanFormatError` names the first bad key
     (never a value from the file: it may hold terminal escapes or markup)."""
-    check_envelope(data, FORMAT_VERSION)
+    check_envelope(data, FORMAT_VERSION, *READABLE_VERSIONS)
+    data = _upgrade(data)
     try:
         # Strict, from JSON text: "1" is not an order, 1.0 not a version; nothing is coerced into a match.
         doc = PlanDocument.model_validate_json(json.dumps(data), strict=True)
@@ -378,7 +406,7 @@ def read_plan(data: Any) -> Plan:
         changes=[_internal_change(c) for c in doc.changes],
         drift=[d.model_dump(mode="json", exclude_unset=True) for d in doc.drift],
         adoptable=[a.model_dump(mode="json", exclude_unset=True) for a in doc.adoptable],
-        warnings=list(doc.warnings),
+        warnings=[_internal_diagnostic(w) for w in doc.warnings],
         errors=[_internal_diagnostic(e) for e in doc.errors],
         blocked=[_internal_diagnostic(b) for b in doc.blocked],
         risk_summary=[RiskNote(Risk(n.code), n.message, n.address) for n in doc.risk_summary],

@@ -23,6 +23,7 @@ from engine.gitops.plan_format import PlanFormatError
 
 __all__ = [
     "FORMAT_VERSION",
+    "READABLE_VERSIONS",
     "Action",
     "Change",
     "DiagnosticCode",
@@ -40,9 +41,11 @@ __all__ = [
     "load_diagnostic",
 ]
 
+# 2.1: warnings are diagnostics with codes (were sentences); every diagnostic lists its ``addresses``.
 # 2.0: no payload; reasons, risk notes, errors and blocks carry codes; a replace is ["delete", "create"].
 # 1.1: changes_digest and options.
-FORMAT_VERSION = "2.0"
+FORMAT_VERSION = "2.1"
+READABLE_VERSIONS = ("2.1", "2.0")  # saved plans apply --plan still reads (a 2.0 plan's warnings get code "other")
 
 
 class Action(StrEnum):
@@ -106,7 +109,7 @@ class ReasonCode(StrEnum):
 
 
 class DiagnosticCode(StrEnum):
-    """What kind of problem an error or a block is."""
+    """What kind of problem an error, a block or a warning is."""
 
     INVALID_PROJECT = "invalid_project"  # the loader found an error in the project files
     BEHAVIOUR_FILE = "behaviour_file"  # .portkey/doctor.json cannot be used
@@ -119,6 +122,15 @@ class DiagnosticCode(StrEnum):
     PROTECTED_REPLACE = "protected_replace"
     PROTECTED_DELETE = "protected_delete"
     MASS_DELETE = "mass_delete"
+    # warnings
+    PROJECT_WARNING = "project_warning"  # the loader found something worth fixing in the project files
+    PARTIAL_PLAN = "partial_plan"  # --changed-since: only some resources were compared; prune is off
+    GIT_RENAME = "git_rename"  # git sees a resource file renamed: planned as a move
+    CACHE_IGNORED = "cache_ignored"  # the warm-plan cache file could not be used (everything is read)
+    CACHE_NOT_WRITTEN = "cache_not_written"
+    ASSUMED_SAME = "assumed_same"  # two values taken as naming the same thing (an id and a slug)
+    UNCHANGEABLE_FIELD = "unchangeable_field"  # a field the API cannot change on an existing object: left as is
+    NOT_PRUNED = "not_pruned"  # managed objects no longer in the repository, kept without --prune
     OTHER = "other"
 
 
@@ -200,12 +212,14 @@ class RiskNote:
 
 
 class PlanDiagnostic(str):
-    """An error or a block: the full sentence as a string (so callers that print or join keep working),
-    plus a code, the address it concerns and the file position where it has one."""
+    """An error, a block or a warning: the full sentence as a string (so callers that print or join keep
+    working), plus a code, the address it concerns (``addresses`` when there are several) and the file
+    position where it has one."""
 
     code: DiagnosticCode
     message: str
     address: str | None
+    addresses: tuple[str, ...]
     file: str | None
     line: int | None
     column: int | None
@@ -220,16 +234,21 @@ class PlanDiagnostic(str):
         line: int | None = None,
         column: int | None = None,
         text: str | None = None,
+        addresses: tuple[str, ...] | list[str] = (),
     ) -> PlanDiagnostic:
         where = ":".join(str(p) for p in (file, line, column) if p) if file else ""
         shown = text if text is not None else ": ".join(p for p in (where, address, message) if p)
         self = super().__new__(cls, shown)
         self.code, self.message, self.address = code, message, address
+        self.addresses = tuple(addresses) or ((address,) if address else ())
         self.file, self.line, self.column = file, (line or None), (column or None)
         return self
 
     def __reduce__(self) -> Any:
-        return (_diagnostic, (str(self), self.code, self.message, self.address, self.file, self.line, self.column))
+        return (
+            _diagnostic,
+            (str(self), self.code, self.message, self.address, self.file, self.line, self.column, self.addresses),
+        )
 
 
 def _diagnostic(
@@ -240,8 +259,11 @@ def _diagnostic(
     file: str | None,
     line: int | None,
     column: int | None,
+    addresses: tuple[str, ...] = (),
 ) -> PlanDiagnostic:
-    return PlanDiagnostic(message, code=code, address=address, file=file, line=line, column=column, text=text)
+    return PlanDiagnostic(
+        message, code=code, address=address, file=file, line=line, column=column, text=text, addresses=addresses
+    )
 
 
 @dataclass
@@ -305,7 +327,7 @@ class Plan(_Freezable):
     changes: list[Change] = field(default_factory=list)
     drift: list[dict[str, Any]] = field(default_factory=list)
     adoptable: list[dict[str, Any]] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[PlanDiagnostic] = field(default_factory=list)  # worth reading; nothing stops the plan
     errors: list[PlanDiagnostic] = field(default_factory=list)
     blocked: list[PlanDiagnostic] = field(default_factory=list)  # safety rules that stop this plan
     risk_summary: list[RiskNote] = field(default_factory=list)
@@ -381,11 +403,13 @@ def changes_digest(changes: list[Change], options: dict[str, bool]) -> str:
 
 
 def load_diagnostic(diagnostic: Any) -> PlanDiagnostic:
-    """A loader :class:`~engine.gitops.model.Diagnostic` as a plan error, keeping its file position."""
+    """A loader :class:`~engine.gitops.model.Diagnostic` as a plan error (or, for a loader warning, a plan
+    warning with code ``project_warning``), keeping its file position and its sentence."""
     where = diagnostic.location
+    warning = str(getattr(diagnostic, "severity", "")) == "warning"
     return PlanDiagnostic(
         diagnostic.message,
-        code=DiagnosticCode.INVALID_PROJECT,
+        code=DiagnosticCode.PROJECT_WARNING if warning else DiagnosticCode.INVALID_PROJECT,
         file=where.file if where else None,
         line=where.line if where else None,
         column=where.column if where else None,

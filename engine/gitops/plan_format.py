@@ -33,13 +33,13 @@ def _check_depth(data: Any) -> None:
             pending.extend((v, depth + 1) for v in value)
 
 
-def check_envelope(data: Any, version: str) -> None:
-    """Raise :class:`PlanFormatError` unless ``data`` is a JSON object of format ``version`` (a saved plan is
-    read only by the format that wrote it), nested no deeper than :data:`MAX_DEPTH`."""
+def check_envelope(data: Any, version: str, *older: str) -> None:
+    """Raise :class:`PlanFormatError` unless ``data`` is a JSON object of format ``version`` (or one of the
+    ``older`` versions this one still reads), nested no deeper than :data:`MAX_DEPTH`."""
     if not isinstance(data, dict):
         raise PlanFormatError("the plan must be a JSON object (the file written by `plan --out`)")
     found = data.get("format_version")
-    if found != version:
+    if found != version and found not in older:
         shown = found if isinstance(found, str) and re.fullmatch(r"[0-9.]{1,16}", found) else "(missing or invalid)"
         raise PlanFormatError(
             f"plan format {shown} is not supported (expected {version}); plan again with this version of portkey-gitops"

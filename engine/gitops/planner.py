@@ -62,6 +62,13 @@ class _Context:
     def block(self, address: str | None, message: str, code: DiagnosticCode) -> None:
         self.plan.blocked.append(self.diagnostic(address, message, code, prefix=False))
 
+    def warn(self, address: str | None, message: str, code: DiagnosticCode, addresses: Iterable[str] = ()) -> None:
+        """A plan warning (it stops nothing); ``addresses``: every resource it is about, when there are several."""
+        found = self.diagnostic(address, message, code)
+        self.plan.warnings.append(PlanDiagnostic(message, code=code, address=address, addresses=list(addresses),
+                                                 file=found.file, line=found.line, column=found.column,
+                                                 text=str(found)))
+
     def diagnostic(self, address: str | None, message: str, code: DiagnosticCode, *,
                    prefix: bool = True) -> PlanDiagnostic:
         """A plan problem about ``address``, located at its file when the project has it."""
@@ -242,7 +249,7 @@ def _plan_resource(ctx: _Context, resource: Resource) -> Change | None:
     have = kinds.live(obj, ctx.collection_keys)
     taken_as_same = kind.match_live(wanted, have, ctx.live)
     if taken_as_same:
-        ctx.plan.warnings.append(f"{resource.address}: {taken_as_same}")
+        ctx.warn(resource.address, taken_as_same, DiagnosticCode.ASSUMED_SAME)
     for kept in kind.kept_when_omitted:
         if kept not in wanted:
             have.pop(kept, None)
@@ -493,7 +500,7 @@ def _in_place(
     kind = KINDS[resource.kind]
     wanted, have, unchangeable = kind.settle(wanted, have)
     if unchangeable:
-        ctx.plan.warnings.append(f"{resource.address}: {unchangeable}")
+        ctx.warn(resource.address, unchangeable, DiagnosticCode.UNCHANGEABLE_FIELD)
     if wanted == have:
         return
     _diffs(resource, wanted, have, change)
@@ -545,8 +552,9 @@ def _plan_deletes(ctx: _Context) -> None:
     if not gone:
         return
     if not (ctx.options.prune or ctx.state.project.prune):
-        names = ", ".join(sorted(address(o.kind, o.key or "") for o in gone))
-        ctx.plan.warnings.append(f"in Portkey but no longer in the repository (use --prune to delete): {names}")
+        names = sorted(address(o.kind, o.key or "") for o in gone)
+        ctx.warn(None, f"in Portkey but no longer in the repository (use --prune to delete): {', '.join(names)}",
+                 DiagnosticCode.NOT_PRUNED, names)
         return
     if ctx.plan.incomplete:
         ctx.block(

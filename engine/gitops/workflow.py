@@ -130,7 +130,7 @@ async def plan_project(
     if state.errors or doctor_error:
         plan.errors = [load_diagnostic(d) for d in state.errors] + (
             [PlanDiagnostic(doctor_error, code=DiagnosticCode.BEHAVIOUR_FILE)] if doctor_error else [])
-        plan.warnings = [str(d) for d in state.warnings]
+        plan.warnings = [load_diagnostic(d) for d in state.warnings]
         return Planned(plan.freeze(), state, None)
     workspace_id = await resolve_workspace(client, state.project.workspace)
     if before_read is not None:
@@ -149,9 +149,9 @@ async def plan_project(
     reader = Reader(client, workspace_id, state.project.name_prefix, concurrency, candidates, behaviour, cache)
     live = await reader.read(set(ResourceKind))
     live.requests = client.request_count - before
-    cache_notes = list(cache.notes) if cache is not None else []
+    cache_notes = [PlanDiagnostic(n, code=DiagnosticCode.CACHE_IGNORED) for n in cache.notes] if cache else []
     if cache is not None and (failed := cache.save()):
-        cache_notes.append(failed)
+        cache_notes.append(PlanDiagnostic(failed, code=DiagnosticCode.CACHE_NOT_WRITTEN))
     plan = build_plan(
         state, live,
         PlanOptions(prune=prune, allow_mass_delete=allow_mass_delete, secrets=_secrets(environ), lock=lock,
@@ -163,7 +163,7 @@ async def plan_project(
         plan.changes = [c for c in plan.changes if c.address in git.only]
         for order, change in enumerate(plan.changes):
             change.order = order
-    plan.warnings = [str(d) for d in state.warnings] + git.notes + cache_notes + plan.warnings
+    plan.warnings = [load_diagnostic(d) for d in state.warnings] + git.notes + cache_notes + plan.warnings
     return Planned(plan.freeze(), state, live, workspace_id, behaviour, cache)
 
 
@@ -174,7 +174,7 @@ class _GitInputs:
     only: set[str] | None = None
     moves: list[list[str]] | None = None
     changed_since: str | None = None
-    notes: list[str] = field(default_factory=list)
+    notes: list[PlanDiagnostic] = field(default_factory=list)
 
 
 def _git_inputs(
@@ -199,19 +199,25 @@ def _git_inputs(
     state.project.moved.extend(moves)
     found.moves = [[m.source, m.target] for m in moves]
     for m in moves:
-        found.notes.append(
-            f"git sees {m.source} renamed to {m.target}: planned as a move (id and slug kept); keep it in "
-            f"portkey.yaml for history: `moved: [{{from: {m.source}, to: {m.target}}}]`"
-        )
+        target = state.resources.get(m.target)
+        where = target.location if target is not None else None
+        note = (f"git sees {m.source} renamed to {m.target}: planned as a move (id and slug kept); keep it in "
+                f"portkey.yaml for history: `moved: [{{from: {m.source}, to: {m.target}}}]`")
+        found.notes.append(PlanDiagnostic(
+            note, code=DiagnosticCode.GIT_RENAME, address=m.target, addresses=[m.source, m.target],
+            file=where.file if where else None, line=where.line if where else None,
+            column=where.column if where else None, text=note,
+        ))
     if scope is not None:
         found.only = {str(a) for a in scope}
     elif changed_since is not None:
         found.only = changed_scope(state, gitinfo.changed_files(root, changed_since))
     if found.only is not None:
         since = f" since {changed_since}" if changed_since else ""
-        found.notes.insert(0, (
+        found.notes.insert(0, PlanDiagnostic(
             f"partial plan: only the {len(found.only)} resource(s) whose files changed{since} and what depends on "
-            "them; other resources were not compared and prune is disabled"
+            "them; other resources were not compared and prune is disabled",
+            code=DiagnosticCode.PARTIAL_PLAN,
         ))
     return found
 

@@ -147,7 +147,9 @@ def test_changed_since_plans_changed_resources_and_their_dependents(
     assert planned.code == 0, planned.err
     assert "partial plan" in planned.out and "--prune is ignored" in planned.err
     plan = json.loads(out.read_text())
-    assert plan["warnings"][0].startswith("partial plan: only the ") and f"since {base}" in plan["warnings"][0]
+    first = plan["warnings"][0]
+    assert first["code"] == "partial_plan" and first["text"].startswith("partial plan: only the ")
+    assert f"since {base}" in first["text"]
     assert plan["options"]["prune"] is False
     scope = set(plan["source"]["scope"])
     # the partial brings the prompts using it (triage, refund); the guardrail brings its config
@@ -181,8 +183,12 @@ def test_git_mv_plans_as_a_move_and_suggests_the_moved_entry(
     assert planned.code == 0, planned.out + planned.err
     assert "planned as a move" in planned.out and "1 to rename" in planned.out
     plan = json.loads(out.read_text())
-    assert any("git sees prompt:support/triage renamed to prompt:support/route: planned as a move" in w
-               and "moved: [{from: prompt:support/triage, to: prompt:support/route}]" in w for w in plan["warnings"])
+    [moved] = [w for w in plan["warnings"] if w["code"] == "git_rename"]
+    assert moved["text"].startswith("git sees prompt:support/triage renamed to prompt:support/route: planned as a move")
+    assert "moved: [{from: prompt:support/triage, to: prompt:support/route}]" in moved["text"]
+    assert moved["address"] == "prompt:support/route"
+    assert moved["addresses"] == ["prompt:support/triage", "prompt:support/route"]
+    assert moved["file"] == "prompts/support/route.prompt.yaml"
     assert plan["source"]["git_moves"] == [["prompt:support/triage", "prompt:support/route"]]
     route = next(c for c in plan["changes"] if c["address"] == "prompt:support/route")
     assert "create" not in route["actions"] and route["remote"]["id"] in before.values()

@@ -134,6 +134,7 @@ async def test_a_broken_cache_is_ignored_with_one_note(client: PortkeyClient, sa
     assert not actions(planned.plan) and not planned.plan.errors
     notes = [w for w in planned.plan.warnings if "plan cache" in w]
     assert len(notes) == 1 and "ignored" in notes[0] and "\n" not in notes[0], planned.plan.warnings
+    assert notes[0].code == "cache_ignored"  # the JSON plan's code for it
     assert "list_prompt_versions" in [r.operation for r in sandbox.requests()]  # read cold
     json.loads(path.read_text())  # and rewritten whole
 
@@ -209,4 +210,5 @@ async def test_a_cache_directory_leading_outside_the_project_is_neither_read_nor
     assert "list_prompt_versions" in [r.operation for r in sandbox.requests()]  # nothing read from outside
     assert (outside / path.name).read_text() == before  # nor written there
     assert sorted(p.name for p in outside.iterdir()) == [path.name]
-    assert [w for w in planned.plan.warnings if "plan cache" in w], planned.plan.warnings
+    notes = [w for w in planned.plan.warnings if "plan cache" in w]
+    assert notes and {n.code for n in notes} <= {"cache_ignored", "cache_not_written"}, planned.plan.warnings

@@ -132,7 +132,9 @@ def test_a_virtual_key_given_as_an_id_compares_by_its_slug() -> None:
 def test_an_id_with_no_listing_is_taken_as_the_same_key_and_the_plan_says_so() -> None:
     plan = _plan(prompt_resource(virtual_key=VK_ID), live_prompt())
     assert not plan.has_changes
-    assert any("virtual_key" in w and "write the slug" in w for w in plan.warnings)
+    [warning] = [w for w in plan.warnings if "virtual_key" in w and "write the slug" in w]
+    assert warning.code == "assumed_same" and warning.address == plan.changes[0].address
+    assert plan.to_json()["warnings"][0]["code"] == "assumed_same"
 
 
 @pytest.mark.parametrize("file_key", ["open-ai", "b0800161-93cf-4d3d-b5cc-309a9a331f42"])

@@ -130,7 +130,7 @@ def actions_of(change: dict[str, Any]) -> list[str]:
 
 
 def text_of(item: Any) -> str:
-    """The sentence of a reason or risk note (``message``) or of an error or block (``text``)."""
+    """The sentence of a reason or risk note (``message``) or of an error, block or warning (``text``)."""
     if isinstance(item, dict):
         return str(item.get("text") or item.get("message") or "")
     return str(item)
@@ -448,8 +448,8 @@ def adoptable_items(plan: dict[str, Any]) -> list[tuple[str, str, str]]:
 
 
 def warning_lines(plan: dict[str, Any]) -> list[str]:
-    """Warnings, then one line per kind whose listing was incomplete."""
-    lines = [str(w) for w in plan.get("warnings") or []]
+    """Warnings (their sentences), then one line per kind whose listing was incomplete."""
+    lines = texts(plan.get("warnings"))
     for kind in plan.get("incomplete") or []:
         lines.append(f"Listing of {kind} was incomplete: no delete is planned, nor any {kind} create")
     return lines

@@ -1,7 +1,8 @@
 """The drift report (``drift``) in its three forms, drawn only from :meth:`DriftReport.to_json`.
 
 Each object says what changed, who could have changed it and the command that puts git's version
-back; a stale lock is named with its evidence and the objects it cannot judge. The terminal form
+back; a stale lock is named with its evidence and the objects it cannot judge; the plan's warnings
+follow (their sentences; the JSON form has them as diagnostics with codes). The terminal form
 makes control characters visible, the Markdown form escapes everything from live data, and the
 JSON form is ASCII-only; all three are scrubbed of registered secret values.
 """
@@ -21,6 +22,7 @@ STALE_HEAD = ("The lock file is stale: the account was applied by this tool afte
               "differs from the lock is not reported as drift.")
 UNJUDGED_HEAD = "Objects the stale lock cannot judge:"
 REFRESH = "Refresh the lock: run apply with --lock (it rewrites the file even when there is nothing to change)."
+WARNINGS_HEAD = "Warnings:"
 
 
 def _checked(report: dict[str, Any]) -> list[str]:
@@ -72,6 +74,9 @@ def render_drift_text(report: dict[str, Any]) -> str:
             lines.append(UNJUDGED_HEAD)
             lines += [f"  {item.get('address')}: {item.get('detail')}" for item in unjudged]
         lines.append(REFRESH)
+    if warnings := common.texts(report.get("warnings")):
+        lines.append(WARNINGS_HEAD)
+        lines += [f"  ! {line}" for line in warnings]
     lines += _checked(report)
     return scrub("".join(common.visible(line) + "\n" for line in lines))
 
@@ -100,5 +105,9 @@ def render_drift_markdown(report: dict[str, Any]) -> str:
             out.append(f"\n{_escape(UNJUDGED_HEAD)}\n\n")
             out += [f"- {_code(str(i.get('address')))}: {_md(str(i.get('detail')))}\n" for i in unjudged]
         out.append(f"\n{_escape(REFRESH)}\n\n")
+    if warnings := common.texts(report.get("warnings")):
+        out.append("#### Warnings\n\n")
+        out += [f"- {_md(line)}\n" for line in warnings]
+        out.append("\n")
     out += [_escape(line) + "\n\n" for line in _checked(report)]
     return scrub("".join(out))
