@@ -177,7 +177,7 @@ class Adoptable(_Model):
 
 
 class PlanDocument(_Model):
-    """A portkey-gitops plan, format 2.1."""
+    """A portkey-gitops plan, format 3.0."""
 
     model_config = ConfigDict(
         extra="forbid",
@@ -186,7 +186,7 @@ class PlanDocument(_Model):
         json_schema_extra={"title": f"portkey-gitops plan, format {FORMAT_VERSION}"},
     )
 
-    format_version: Literal["2.1"]
+    format_version: Literal["3.0"]
     engine_version: str
     created_at: str
     environment: str | None

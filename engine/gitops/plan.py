@@ -41,11 +41,12 @@ __all__ = [
     "load_diagnostic",
 ]
 
-# 2.1: warnings are diagnostics with codes (were sentences); every diagnostic lists its ``addresses``.
+# 3.0: warnings are diagnostics with codes (were sentences; a new major version since a 2.0 reader of
+# warnings as strings would break); every diagnostic lists its ``addresses``.
 # 2.0: no payload; reasons, risk notes, errors and blocks carry codes; a replace is ["delete", "create"].
 # 1.1: changes_digest and options.
-FORMAT_VERSION = "2.1"
-READABLE_VERSIONS = ("2.1", "2.0")  # saved plans apply --plan still reads (a 2.0 plan's warnings get code "other")
+FORMAT_VERSION = "3.0"
+READABLE_VERSIONS = ("3.0", "2.0")  # saved plans apply --plan still reads (a 2.0 plan's warnings get code "other")
 
 
 class Action(StrEnum):

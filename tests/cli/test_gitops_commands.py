@@ -76,7 +76,7 @@ def test_missing_project_and_missing_key_are_one_line_errors(cli: Callable[..., 
 def test_json_markdown_and_saved_plan(cli: Callable[..., Run], project: Path, tmp_path: Path) -> None:
     as_json = cli("plan", str(project), "--sandbox", "--json")
     plan = json.loads(as_json.out)
-    assert plan["format_version"] == "2.1" and plan["summary"]["create"] == 12
+    assert plan["format_version"] == "3.0" and plan["summary"]["create"] == 12
     saved, md = tmp_path / "plan.json", tmp_path / "plan.md"
     assert cli("plan", str(project), "--sandbox", "--out", str(saved), "--markdown", str(md)).code == 0
     assert md.read_text().startswith("<!-- portkey-gitops-plan -->")

@@ -1,4 +1,4 @@
-"""The public plan format 2.1 (engine/gitops/jsonplan.py): its schema, golden plans of the example project,
+"""The public plan format 3.0 (engine/gitops/jsonplan.py): its schema, golden plans of the example project,
 replace as delete+create, codes beside the prose, diagnostics with file:line, no payload, read-only plans.
 
 ``UPDATE_GOLDEN=1`` rewrites the golden plans; regenerate the schema with
@@ -49,7 +49,7 @@ def test_the_schema_refuses_what_format_2_left_out() -> None:
     assert problems({**plan, "changes": [{**plan["changes"][0], "payload": {"name": "x"}}]})
     assert problems({**plan, "changes": [{**plan["changes"][0], "actions": ["replace"]}]})
     assert problems({**plan, "errors": ["a bare string"]})
-    assert problems({**plan, "warnings": ["a bare string"]})  # 2.1: warnings are diagnostics too
+    assert problems({**plan, "warnings": ["a bare string"]})  # 3.0: warnings are diagnostics too
     assert problems({**plan, "format_version": "1.1"})
 
 
@@ -90,7 +90,7 @@ def check_golden(name: str, plan: dict[str, Any], project: Path) -> None:
 async def test_golden_plan_of_the_example_project_from_scratch(client: PortkeyClient, project: Path) -> None:
     planned = await plan_project(client, project)
     plan = planned.plan.to_json()
-    assert plan["format_version"] == FORMAT_VERSION == "2.1"
+    assert plan["format_version"] == FORMAT_VERSION == "3.0"
     check_golden("create", plan, project)
 
 
@@ -201,11 +201,11 @@ async def test_a_plan_is_read_only_after_planning(client: PortkeyClient, project
 def test_saved_plans_of_another_format_are_refused_with_what_to_do() -> None:
     plan = Plan(changes=[Change(address="config:x", kind="config", key="x", actions=[Action.CREATE])]).to_json()
     assert Plan.from_json(plan).digest() == plan["changes_digest"]
-    for version in ("1.1", "2.2", "3.0"):
+    for version in ("1.1", "2.1", "3.1", "4.0"):
         with pytest.raises(
             PlanFormatError,
             match=rf"plan format {re.escape(version)} is not supported "
-            r"\(expected 2\.1\); plan again",
+            r"\(expected 3\.0\); plan again",
         ):
             Plan.from_json({**plan, "format_version": version})
     with pytest.raises(PlanFormatError, match="changes_digest is missing"):

@@ -101,7 +101,7 @@ async def test_a_saved_format_2_0_plan_is_still_read(client: PortkeyClient, proj
     assert read.digest() == current["changes_digest"]  # warnings are not in the digest
     assert [str(w) for w in read.warnings] == [w["text"] for w in current["warnings"]]
     assert {w.code for w in read.warnings} == {DiagnosticCode.OTHER}  # a sentence has no code to recover
-    assert read.to_json()["format_version"] == "2.1"
+    assert read.to_json()["format_version"] == "3.0"
 
 
 def test_apply_takes_a_plan_saved_in_format_2_0(

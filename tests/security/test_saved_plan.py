@@ -228,9 +228,9 @@ def test_flags_that_contradict_the_saved_plan_are_refused(
 BROKEN: dict[str, tuple[Callable[[Doc], str], str]] = {
     "invalid JSON": (lambda d: json.dumps(d)[:-20], "not valid JSON"),
     "not an object": (lambda d: json.dumps([d]), "must be a JSON object"),
-    "newer format": (lambda d: json.dumps({**d, "format_version": "3.0"}), "plan format 3.0 is not supported"),
+    "newer format": (lambda d: json.dumps({**d, "format_version": "4.0"}), "plan format 4.0 is not supported"),
     "format 1 (with apply payloads)": (lambda d: json.dumps({**d, "format_version": "1.1"}),
-                                       "plan format 1.1 is not supported (expected 2.1); plan again"),
+                                       "plan format 1.1 is not supported (expected 3.0); plan again"),
     "format from before digests": (
         lambda d: json.dumps({k: v for k, v in d.items() if k not in ("changes_digest", "options")}
                              | {"format_version": "1.0"}), "plan format 1.0 is not supported"),
