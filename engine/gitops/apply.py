@@ -27,7 +27,6 @@ import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 import anyio
@@ -40,7 +39,7 @@ from engine.gitops.kinds import KINDS, Kind, Versions
 from engine.gitops.kinds import kind_of as kind_named
 from engine.gitops.lock import Lock
 from engine.gitops.model import Resource, ResourceKind
-from engine.gitops.plan import Action, Change, Plan
+from engine.gitops.plan import Action, Change, LabelStep, Plan, VersionTarget, WriteStep
 from engine.portkey import PortkeyAPIError, PortkeyClient, PortkeyError, PortkeyRequestError
 from engine.portkey.errors import PortkeyDeadlineError
 from engine.portkey.normalize import kind_of
@@ -62,24 +61,6 @@ VERSION_LOOKUP_DELAYS: tuple[float, ...] = (0.5, 1.0, 2.0)
 # (/work/shared/portkey-live prompts-get.json).
 _LABEL_LISTS = ("label_ids", "prompt_version_labels")
 _LABEL_ONES = ("label_id", "prompt_version_label_id")
-
-
-class VersionTarget(StrEnum):
-    """Which version a publish or label step of the plan means, when it is not a number already live."""
-
-    NEW = "new"  # the version this apply makes (NEW_VERSION)
-    CREATED = "created"  # version 1 of the prompt this apply creates
-
-
-def version_target(value: Any) -> VersionTarget | int:
-    """The plan payload's ``publish`` / ``label_target`` as a :class:`VersionTarget` or a version number."""
-    if isinstance(value, str) and value in VersionTarget._value2member_map_:
-        return VersionTarget(value)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    raise PortkeyError(f"the plan names version {value!r}, which is neither a number nor one apply makes; plan again")
 
 
 def step_count(change: Change) -> int:
@@ -148,6 +129,12 @@ class ApplyError(ApplyFailure):
     def __init__(self, message: str, result: ApplyResult) -> None:
         self.result = result
         super().__init__(message)
+
+
+class ApplyRefusal(ApplyFailure):
+    """Apply refuses one step: what it finds (in the files, the plan or Portkey's answers) does not let it
+    take that step safely; the message says what to do (mostly: plan again). The step is reported failed,
+    and apply ends with :class:`ApplyError`, whose ``result`` counts the writes made before."""
 
 
 Hook = Callable[[Step], None]
@@ -364,7 +351,8 @@ class Applier:
         try:
             detail = await run(change)
         except Exception as exc:  # any failure: what was written before it must be reported, not lost
-            reason = str(exc) if isinstance(exc, PortkeyError) else f"unexpected {type(exc).__name__}: {exc}"
+            expected = isinstance(exc, PortkeyError | ApplyRefusal)
+            reason = str(exc) if expected else f"unexpected {type(exc).__name__}: {exc}"
             self._failed[change.address] = reason
             return self._ended(Step(change.address, action, False, reason, acted=acted.value))
         finally:
@@ -419,18 +407,28 @@ class Applier:
     def _resource(self, change: Change) -> Resource:
         resource = self.resources.get(change.address)
         if resource is None:
-            raise PortkeyError(f"{change.address} is not in the repository any more; plan again")
+            raise ApplyRefusal(f"{change.address} is not in the repository any more; plan again")
         return kinds.as_sent(resource, self.behaviour)
+
+    @staticmethod
+    def _write_step(change: Change) -> WriteStep:
+        """The name (and update fields) a create, update or replace of ``change`` sends."""
+        if change.payload.write is None:
+            raise ApplyRefusal(f"the plan gives {change.address} no name to write; plan again")
+        return change.payload.write
 
     def _target(self, change: Change) -> dict[str, str]:
         """The id argument of an update, publish or delete of ``change``'s object (one this run created, else
         the one the plan names)."""
         kind = kind_named(change.kind)
         address = change.address
+        remote = change.payload.remote
         if address in self.record.ids:
             remote_id, slug = self.record.ids[address], self.record.slugs.get(address)
+        elif remote is not None:
+            remote_id, slug = remote.id, remote.slug
         else:
-            remote_id, slug = str(change.payload.get("id") or ""), change.payload.get("slug")
+            remote_id, slug = "", None
         return {kind.operations.id_arg: kind.target_id(remote_id, slug)}
 
     def _ws(self) -> dict[str, str]:
@@ -440,15 +438,15 @@ class Applier:
         """Create, unless this level's listing of the kind shows the name: an object another apply made since
         the plan (one that did not take the apply lease) is never made twice; that change asks for a new plan."""
         kind = ResourceKind(change.kind)
-        name = str(change.payload["name"])
+        name = self._write_step(change).name
         listed = self._existing.get(kind)
         if isinstance(listed, Exception):
-            raise PortkeyError(f"could not list {kind.value}s again before creating {name!r} ({listed}); "
+            raise ApplyRefusal(f"could not list {kind.value}s again before creating {name!r} ({listed}); "
                                "nothing was created")
         if listed is None:  # not listed at the level's start (never so from run): one targeted read instead
             listed = {name} if await self._find_by_name(kind, name) is not None else set()
         if name in listed:
-            raise PortkeyError(
+            raise ApplyRefusal(
                 f"{change.address} exists in Portkey now ({name!r}) but did not when the plan was made: another "
                 "apply or a person created it meanwhile. It was not created again; plan and apply again"
             )
@@ -470,7 +468,7 @@ class Applier:
     async def _create(self, change: Change) -> str:
         resource = self._resource(change)
         body = kinds.with_provenance(resource.kind, kinds.create_body(
-            resource, self.secrets(resource), change.payload["name"], self.refs, self.workspace,
+            resource, self.secrets(resource), self._write_step(change).name, self.refs, self.workspace,
             self.default_collection,
         ), self.provenance)
         kind = KINDS[resource.kind]
@@ -508,13 +506,11 @@ class Applier:
 
     async def _update(self, change: Change) -> str:
         resource = self._resource(change)
-        body = kinds.update_body(resource, self.secrets(resource), change.payload["name"], self.refs,
-                                 changed=change.payload.get("changed") or ())
-        if "collection" in change.payload:  # the planner sets it for prompts that move collection
-            collection = change.payload["collection"]
-            body["collection_id"] = (
-                self.refs.get(f"collection:{collection}") if collection else self.default_collection
-            )
+        write = self._write_step(change)
+        body = kinds.update_body(resource, self.secrets(resource), write.name, self.refs, changed=write.changed)
+        if write.collection is not None:  # a prompt that moves collection (None: the workspace's default one)
+            key = write.collection.key
+            body["collection_id"] = self.refs.get(f"collection:{key}") if key is not None else self.default_collection
         await self._send(KINDS[resource.kind].operations.update, body=body, **self._target(change))
         return ""
 
@@ -540,7 +536,7 @@ class Applier:
                     raise
         version_id = answer.get(how.answer_id)
         if not isinstance(version_id, str | int) or isinstance(version_id, bool) or not str(version_id):
-            raise PortkeyError(
+            raise ApplyRefusal(
                 f"Portkey made a new version of {change.address} but its answer names no {how.answer_id}; "
                 "the engine does not guess which version that is, so it stops before publishing or labelling "
                 "it. Plan and apply again: the new version is then found by its content"
@@ -567,7 +563,7 @@ class Applier:
                     number = as_int(row.get(how.number_key))
                     if number is not None:
                         return number
-        raise PortkeyError(
+        raise ApplyRefusal(
             f"Portkey made version {version_id} of {address} but its versions list did not show it after "
             f"{len(delays)} reads; the engine does not guess its number, so it stops before publishing or "
             "labelling it. Plan and apply again once Portkey lists it"
@@ -576,36 +572,42 @@ class Applier:
     def _made(self, change: Change) -> tuple[int, str]:
         made = self.record.versions.get(change.address)
         if made is None:
-            raise PortkeyError(f"the plan publishes or labels a version of {change.address} that this apply did not "
+            raise ApplyRefusal(f"the plan publishes or labels a version of {change.address} that this apply did not "
                                "make; plan again")
         return made
 
     async def _publish(self, change: Change) -> str:
-        target = version_target(change.payload.get("publish"))
-        number = self._made(change)[0] if isinstance(target, VersionTarget) else target
+        step = change.payload.publish
+        if step is None:
+            raise ApplyRefusal(f"the plan names no version of {change.address} to publish; plan again")
+        number = self._made(change)[0] if isinstance(step.version, VersionTarget) else step.version
         await self._send(_versions(kind_named(change.kind)).publish, body={"version": number}, **self._target(change))
         return f"v{number} is now the default"
 
     async def _label(self, change: Change) -> str:
-        target = version_target(change.payload.get("label_target"))
-        if isinstance(target, VersionTarget):
-            version_id = self._made(change)[1] or await self._created_version_id(change)
-        else:
-            version_id = str(change.payload.get("label_version_id") or "")
-        labels: list[str] = change.payload.get("labels", [])
+        step = change.payload.label
+        if step is None or step.version is None:
+            raise ApplyRefusal(f"the plan names no version of {change.address} to label; plan again")
+        version_id = await self._label_version_id(change, step)
         written: dict[str, str] = {}
-        for label in labels:
+        for label in step.labels:
             label_id = self.refs.get(f"label:{label}")
             if not label_id:
-                raise PortkeyError(f"label {label!r} does not exist in Portkey; declare labels/{label}.label.yaml")
+                raise ApplyRefusal(f"label {label!r} does not exist in Portkey; declare labels/{label}.label.yaml")
             await self._send(
                 "update_prompt_version", body={"label_id": label_id}, version_id=version_id, **self._target(change)
             )
             written[label_id] = label
-        kept: list[str] = change.payload.get("labels_kept") or []
-        if self.behaviour["label_write"] == "add" and (len(written) > 1 or kept):
-            await self._check_labels(change, version_id, written, kept)
-        return ", ".join(labels)
+        if self.behaviour["label_write"] == "add" and (len(written) > 1 or step.kept):
+            await self._check_labels(change, version_id, written, step.kept)
+        return ", ".join(step.labels)
+
+    async def _label_version_id(self, change: Change, step: LabelStep) -> str:
+        """The id of the version ``step`` labels: one this apply made (a created prompt's version 1 when the
+        create's answer did not name it), or the live version the plan names."""
+        if isinstance(step.version, VersionTarget):
+            return self._made(change)[1] or await self._created_version_id(change)
+        return step.version_id or ""
 
     async def _created_version_id(self, change: Change) -> str:
         """The id of a created prompt's version 1, when the create's answer did not name it."""
@@ -613,10 +615,12 @@ class Applier:
         for row in rows(await self._read("list_prompt_versions", **target)):
             if as_int(row.get("prompt_version")) == 1 and row.get("id"):
                 return str(row["id"])
-        raise PortkeyError(f"Portkey does not list version 1 of the prompt it created for {change.address}, so "
+        raise ApplyRefusal(f"Portkey does not list version 1 of the prompt it created for {change.address}, so "
                            "its labels cannot be set; plan and apply again")
 
-    async def _check_labels(self, change: Change, version_id: str, written: dict[str, str], kept: list[str]) -> None:
+    async def _check_labels(
+        self, change: Change, version_id: str, written: dict[str, str], kept: tuple[str, ...]
+    ) -> None:
         """Read the version back: every label written and every label it held before must be on it.
 
         A missing one means Portkey replaces a version's label rather than adding one; that is reported
@@ -634,7 +638,7 @@ class Applier:
                  if name.startswith("label:")}
         gone = [names.get(lid, lid) for lid in [*written, *kept] if lid not in held]
         if gone:
-            raise PortkeyError(
+            raise ApplyRefusal(
                 f"after labelling {change.address}, label(s) {', '.join(gone)} are not on the version any more: "
                 "Portkey seems to replace a version's label rather than add one. Callers of the missing label(s) "
                 "no longer get this version. Run `portkey-gitops doctor` (label_write=replace), keep one label "

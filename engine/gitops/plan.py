@@ -4,19 +4,19 @@ drawn by :mod:`engine.gitops.render`.
 These are the INTERNAL objects (Terraform's ``plans``). Their public, versioned form (Terraform's
 ``jsonplan``) is :mod:`engine.gitops.jsonplan`: :meth:`Plan.to_json` builds it, every output form is
 drawn from it (so the terminal, the pull-request comment and the saved plan cannot disagree), and
-:meth:`Plan.from_json` reads a saved one back. ``Change.payload`` (what apply needs, which may hold
-resolved secrets) never leaves the process.
+:meth:`Plan.from_json` reads a saved one back. ``Change.payload`` (a :class:`Payload`: what apply needs
+for each step) never leaves the process and is not in the digest.
 
 After planning, :meth:`Plan.freeze` makes the plan read-only: attributes cannot be set and the lists
-and maps it holds cannot change (:class:`FrozenPlanError`). ``Change.payload`` stays writable for now,
-because apply still records what it learns there.
+and maps it holds cannot change (:class:`FrozenPlanError`); the payload objects are frozen dataclasses.
+Apply keeps what it learns (new ids, slugs, version numbers) in its own record.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field, fields
-from enum import StrEnum
+from enum import Enum, StrEnum
 from typing import Any, NoReturn
 
 from engine.gitops.plan_format import PlanFormatError
@@ -26,17 +26,24 @@ __all__ = [
     "READABLE_VERSIONS",
     "Action",
     "Change",
+    "CollectionMove",
     "DiagnosticCode",
     "FieldDiff",
     "FrozenPlanError",
+    "LabelStep",
+    "Payload",
     "Plan",
     "PlanDiagnostic",
     "PlanFormatError",
+    "PublishStep",
     "Reason",
     "ReasonCode",
+    "Remote",
     "Risk",
     "RiskNote",
     "TextDiff",
+    "VersionTarget",
+    "WriteStep",
     "changes_digest",
     "load_diagnostic",
 ]
@@ -285,6 +292,67 @@ class TextDiff(_Freezable):
     unified: str
 
 
+class VersionTarget(Enum):
+    """A version a publish or label step means that does not exist when the plan is made."""
+
+    NEW = "new"  # the version this change's NEW_VERSION step makes
+    CREATED = "created"  # version 1 of the prompt this change's CREATE step makes (Portkey publishes it at once)
+
+
+@dataclass(frozen=True)
+class Remote:
+    """The live object a change writes to, as the plan found it (apply's record overrides it for an object
+    this run created again)."""
+
+    id: str
+    slug: str | None = None
+
+
+@dataclass(frozen=True)
+class CollectionMove:
+    """An in-place update moves the object to the collection ``key`` of the project (None: the workspace's
+    default collection)."""
+
+    key: str | None
+
+
+@dataclass(frozen=True)
+class WriteStep:
+    """What create, the in-place update (update, move, adopt) and replace send besides the file's content."""
+
+    name: str  # the object's name in Portkey (prefix, key or display name)
+    changed: tuple[str, ...] = ()  # for kinds whose update sends some fields only when they changed
+    collection: CollectionMove | None = None
+
+
+@dataclass(frozen=True)
+class PublishStep:
+    """Make a version the published default: one this apply makes, or a live version number."""
+
+    version: VersionTarget | int
+
+
+@dataclass(frozen=True)
+class LabelStep:
+    """Attach ``labels`` (names) to a version: one this apply makes, or a live version number."""
+
+    labels: tuple[str, ...]
+    version: VersionTarget | int | None  # None: Portkey named no latest version (apply refuses: plan again)
+    version_id: str | None = None  # the live version's id, when ``version`` is a number
+    kept: tuple[str, ...] = ()  # label ids that version holds already and keeps: apply checks they survive
+
+
+@dataclass(frozen=True)
+class Payload:
+    """What apply needs for a change's steps, beside the resource's files. Internal: never in the public plan,
+    never in its digest. A step's data is None when the change has no such step."""
+
+    remote: Remote | None = None  # None: a create (the object does not exist when planning)
+    write: WriteStep | None = None  # create, update, move, adopt, replace
+    publish: PublishStep | None = None
+    label: LabelStep | None = None
+
+
 @dataclass
 class Change(_Freezable):
     """What the plan does to one resource."""
@@ -305,7 +373,7 @@ class Change(_Freezable):
     risks: list[Risk] = field(default_factory=list)
     depends_on: list[str] = field(default_factory=list)  # addresses this resource refers to
     replace_paths: list[str] = field(default_factory=list)  # for a replace: the fields that cannot change
-    payload: dict[str, Any] = field(default_factory=dict)  # what apply needs (secrets resolved); never public
+    payload: Payload = field(default_factory=Payload)  # what apply needs; never public
 
     @property
     def is_noop(self) -> bool:
@@ -396,8 +464,7 @@ def changes_digest(changes: list[Change], options: dict[str, bool]) -> str:
     """SHA-256 over the canonical JSON of every change's public form (what the reviewer read) and the plan
     options. Nothing volatile (time, request counts) is in it, so planning the same files against the same
     account state gives the same digest. The payload is not in it: it is derived from the files and the
-    account, which the saved-plan check compares by ``desired_hash`` and ``fingerprints``, and it may hold
-    resolved secrets."""
+    account, which the saved-plan check compares by ``desired_hash`` and ``fingerprints``."""
     from engine.gitops.jsonplan import changes_digest as digest
 
     return digest(changes, options)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from engine.gitops import kinds
 from engine.gitops.behaviour import DEFAULT, Behaviour
-from engine.gitops.canonical import SECRET_MARK, content_hash, field_diffs, redact, secret_paths, text_diff
+from engine.gitops.canonical import SECRET_MARK, content_hash, field_diffs, redact, text_diff
 from engine.gitops.canonical import value_at as _at
 from engine.gitops.kinds import KINDS
 from engine.gitops.live import LiveObject, LiveState, remote_name
@@ -20,13 +21,18 @@ from engine.gitops.plan import (
     Change,
     DiagnosticCode,
     FieldDiff,
+    Payload,
     Plan,
     PlanDiagnostic,
+    PublishStep,
     Reason,
     ReasonCode,
+    Remote,
     Risk,
     RiskNote,
     TextDiff,
+    VersionTarget,
+    WriteStep,
 )
 
 _KIND_RANK = {kind: rank for rank, kind in enumerate(ResourceKind)}
@@ -53,7 +59,14 @@ class _Context:
     collection_keys: dict[str, str] = field(default_factory=dict)  # collection id -> key
     failed: set[str] = field(default_factory=set)  # addresses with an error: not planned
     adopted: set[str] = field(default_factory=set)  # addresses matched to an unmarked object (--adopt)
-    sent_hashes: dict[str, str] = field(default_factory=dict)  # prompt address -> hash of its content as sent
+
+    # What a kind's planning hooks use (engine.gitops.kinds.base.Planning).
+
+    def drift_entry(self, obj: LiveObject, address_: str, detail: str) -> dict[str, Any]:
+        return _drift(obj, address_, detail)
+
+    def add_drift(self, entry: dict[str, Any]) -> None:
+        self.plan.drift.append(entry)
 
     def error(self, address: str, message: str, code: DiagnosticCode) -> None:
         self.failed.add(address)
@@ -216,12 +229,10 @@ def _plan_resource(ctx: _Context, resource: Resource) -> Change | None:
     wanted = kinds.desired(compare, ctx.refs)
     desired = wanted if compare is resource else kinds.desired(resource, ctx.refs)  # one computation without secrets
     kind = KINDS[resource.kind]
-    if kind.stamped:
-        ctx.sent_hashes[resource.address] = content_hash(desired)
-    after = redact(desired, _secret_paths(resource.kind, resource.secrets, desired))
+    after = redact(desired, kind.masked_paths(resource.secrets, desired))
     change = Change(
         address=resource.address, kind=resource.kind.value, key=resource.key, actions=[], after=after,
-        depends_on=sorted(resource.refs), payload={"name": name},
+        depends_on=sorted(resource.refs), payload=Payload(write=WriteStep(name)),
     )
     if obj is None:
         _lock_drift(ctx, resource, None, None)
@@ -231,14 +242,10 @@ def _plan_resource(ctx: _Context, resource: Resource) -> Change | None:
                       DiagnosticCode.INCOMPLETE_LISTING)
         change.actions.append(Action.CREATE)
         change.reasons.append(Reason(ReasonCode.NOT_IN_PORTKEY, "not in Portkey yet"))
-        if kind.released:
-            change.remote["next_version"] = 1
-            change.reasons.append(Reason(ReasonCode.FIRST_VERSION_PUBLISHED,
-                                          "Portkey publishes version 1 of a new prompt at once"))
-            _labels(ctx, resource, None, change, target="created")
+        kind.plan_created(ctx, resource, change)
         return change
     change.remote = {"id": obj.id, "slug": obj.slug, "name": obj.name}
-    change.payload.update({"id": obj.id, "slug": obj.slug})
+    change.payload = dataclasses.replace(change.payload, remote=Remote(obj.id, obj.slug))
     if resource.address in ctx.adopted:
         change.actions.append(Action.ADOPT)
         change.reasons.append(Reason(
@@ -253,11 +260,11 @@ def _plan_resource(ctx: _Context, resource: Resource) -> Change | None:
     for kept in kind.kept_when_omitted:
         if kept not in wanted:
             have.pop(kept, None)
-    change.before = redact(have, _secret_paths(resource.kind, resource.secrets, have))
+    change.before = redact(have, kind.masked_paths(resource.secrets, have))
     if not kind.stamped:
         _lock_drift(ctx, resource, obj, change.before)
     if kind.versioned:
-        _versioned(ctx, resource, obj, wanted, have, change)
+        _versioned(ctx, resource, obj, desired, wanted, have, change)
     else:
         _in_place(ctx, resource, obj, wanted, have, change)
     if not change.actions:
@@ -274,18 +281,8 @@ def _account_can_take(ctx: _Context, resource: Resource) -> bool:
     return True
 
 
-def _secret_paths(kind: ResourceKind, declared: set[str], *values: Any) -> set[str]:
-    """Paths to mask: the secrets the file declares plus, for kinds that may hold secrets, every
-    secret-named field of ``values`` (what Portkey holds may sit where the file has none)."""
-    paths = set(declared)
-    if KINDS[kind].secret_bearing:
-        for value in values:
-            paths |= secret_paths(value)
-    return paths
-
-
 def _diffs(resource: Resource, wanted: dict[str, Any], have: dict[str, Any], change: Change) -> None:
-    paths = _secret_paths(resource.kind, resource.secrets, have, wanted)
+    paths = KINDS[resource.kind].masked_paths(resource.secrets, have, wanted)
     before, after = redact(have, paths), redact(wanted, paths)
     if KINDS[resource.kind].versioned:
         label = KINDS[resource.kind].text_label
@@ -332,18 +329,16 @@ def _content(message: Any) -> str:
 
 
 def _versioned(
-    ctx: _Context, resource: Resource, obj: LiveObject, wanted: dict[str, Any], have: dict[str, Any],
-    change: Change,
+    ctx: _Context, resource: Resource, obj: LiveObject, sent: dict[str, Any], wanted: dict[str, Any],
+    have: dict[str, Any], change: Change,
 ) -> None:
-    """Prompts and partials: new version only when content differs from the LATEST version."""
+    """Prompts and partials: new version only when content differs from the LATEST version (or the kind's
+    own steps say the latest version settles it). ``sent`` is the content as apply sends it, without secrets."""
     kind = KINDS[resource.kind]
     publish = kind.publish_wanted(resource.spec)
     change.remote.update({"version": obj.version, "published_version": obj.published_version})
-    settled = False
-    target: str | int | None  # "new" (the version this change makes) or the live version number
-    if kind.released:
-        settled = _prompt_drift(ctx, resource, obj, wanted, have)
-        _collection_change(ctx, resource, obj, change)
+    target: VersionTarget | int | None  # the version this change makes, or the live latest version
+    settled = kind.plan_latest(ctx, resource, obj, sent, wanted, have, change)
     if wanted != have and not settled:
         change.actions.append(Action.NEW_VERSION)
         _diffs(resource, wanted, have, change)
@@ -352,61 +347,22 @@ def _versioned(
         change.remote["next_version"] = (obj.version or 0) + 1
         if publish:
             change.actions.append(Action.PUBLISH)
-            change.payload["publish"] = "new"
+            change.payload = dataclasses.replace(change.payload, publish=PublishStep(VersionTarget.NEW))
             change.risks.append(Risk.PUBLISHES_DEFAULT)
         else:
             change.reasons.append(Reason(ReasonCode.NOT_PUBLISHED,
                                          "release.default is false: the new version is not published"))
-        target = "new"
+        target = VersionTarget.NEW
     else:
         if publish and obj.version is not None and obj.published_version != obj.version:
             change.actions.append(Action.PUBLISH)
-            change.payload["publish"] = obj.version
+            change.payload = dataclasses.replace(change.payload, publish=PublishStep(obj.version))
             change.reasons.append(Reason(ReasonCode.PUBLISH_EXISTING_VERSION,
                                           f"the latest version v{obj.version} already matches but is not the default"))
             change.remote["next_version"] = obj.version
             change.risks.append(Risk.PUBLISHES_DEFAULT)
         target = obj.version
-    if kind.released:
-        _labels(ctx, resource, obj, change, target=target)
-
-
-def _labels(ctx: _Context, resource: Resource, obj: LiveObject | None, change: Change, target: Any) -> None:
-    labels = (resource.spec.get("release") or {}).get("labels") or []
-    moves: list[str] = []
-    for label in labels:
-        label_id = ctx.live.labels_by_name.get(label)
-        current = obj.labels.get(label_id) if (obj and label_id) else None
-        if target in ("new", "created") or current != target:
-            moves.append(label)
-    if moves:
-        change.actions.append(Action.LABEL)
-        change.payload["labels"] = moves
-        change.remote["labels"] = moves
-        change.payload["label_target"] = target
-        if obj is not None and isinstance(target, int):
-            change.payload["label_version_id"] = obj.version_ids.get(target)
-            # Labels the target version holds already and keeps: apply checks they survive the writes.
-            moved = {ctx.live.labels_by_name.get(label) for label in moves}
-            kept = sorted(lid for lid, number in obj.labels.items() if number == target and lid not in moved)
-            if kept:
-                change.payload["labels_kept"] = kept
-        change.risks.append(Risk.MOVES_LABEL)
-
-
-def _collection_change(ctx: _Context, resource: Resource, obj: LiveObject, change: Change) -> None:
-    collection = resource.spec.get("collection")
-    wanted = ctx.refs.get(f"collection:{collection}") if collection else ctx.live.default_collection
-    have = obj.raw.get("collection_id")
-    if wanted and have and wanted != have:
-        change.actions.append(Action.UPDATE)
-        change.payload["collection"] = collection
-        change.reasons.append(Reason(ReasonCode.MOVES_COLLECTION,
-                                     f"moves to collection {collection or '(workspace default)'}"))
-    elif not wanted and collection:
-        change.actions.append(Action.UPDATE)
-        change.payload["collection"] = collection
-        change.reasons.append(Reason(ReasonCode.MOVES_COLLECTION, f"moves to new collection {collection}"))
+    kind.plan_release(ctx, resource, obj, change, target)
 
 
 def applied_hash(content: dict[str, Any], resource: Resource) -> str:
@@ -427,10 +383,10 @@ def _drift(obj: LiveObject, address_: str, detail: str) -> dict[str, Any]:
     return entry
 
 
-# ``cause`` of each drift entry (read by engine.gitops.drift; the detail is prose for people): against the lock
-# file, deleted or changed; against the stamp, a stamped version edited or one Portkey shows otherwise
+# ``cause`` of the drift entries read against the lock file (read by engine.gitops.drift; the detail is prose for
+# people): deleted or changed since the last apply. A kind with a content stamp has causes of its own (prompts:
+# engine.gitops.kinds.prompt.STAMP_EDITED, STAMP_SHOWN_OTHERWISE).
 LOCK_DELETED, LOCK_CHANGED = "lock_deleted", "lock_changed"
-STAMP_EDITED, STAMP_SHOWN_OTHERWISE = "stamp_edited", "stamp_shown_otherwise"
 
 
 def _lock_drift(ctx: _Context, resource: Resource, obj: LiveObject | None, masked_live: Any) -> None:
@@ -446,51 +402,6 @@ def _lock_drift(ctx: _Context, resource: Resource, obj: LiveObject | None, maske
     elif content_hash(masked_live) != entry.get("hash"):
         item = _drift(obj, resource.address, "changed in Portkey outside git since the last apply")
         ctx.plan.drift.append({**item, "cause": LOCK_CHANGED})
-
-
-def _prompt_drift(
-    ctx: _Context, resource: Resource, obj: LiveObject, wanted: dict[str, Any], have: dict[str, Any]
-) -> bool:
-    """Drift of a prompt's latest version, judged by our content stamp; True when the stamp settles it.
-
-    A latest version stamped with the hash of this file's content is the one we wrote from it: what
-    still differs in its settings is how Portkey shows them (fields it adds or rewrites), reported as
-    drift and never turned into a new version, unless a secret differs. A different text under that
-    stamp is an edit made in Portkey that copied our metadata (a ``patch`` update does): drift, and a
-    new version restores the file's content. A stamp of other content that the version no longer
-    matches also means an edit in Portkey.
-    """
-    stamp = kinds.stamped_hash(obj)
-    if stamp is None:
-        return False
-    sent = ctx.sent_hashes.get(resource.address) or content_hash(kinds.desired(resource, ctx.refs))
-    if stamp == sent:
-        if wanted == have:
-            return True
-        paths = _secret_paths(resource.kind, resource.secrets, have, wanted)
-        if any(_at(have, p) != _at(wanted, p) for p in paths):
-            return False
-        fields = sorted({d.path.split(".")[0].split("[")[0] for d in field_diffs(redact(have, paths),
-                                                                                   redact(wanted, paths))})
-        if "string" in fields:  # the text itself differs: an edit in Portkey that carried our stamp over
-            entry = _drift(obj, resource.address, f"latest version v{obj.version} was edited in Portkey outside "
-                           "git (its text differs from the stamped content)")
-            entry["remote"]["version"], entry["cause"] = obj.version, STAMP_EDITED
-            ctx.plan.drift.append(entry)
-            return False
-        entry = _drift(obj, resource.address, f"latest version v{obj.version} carries the stamp of this file's "
-                       f"content, but Portkey shows {', '.join(fields)} differently; no new version is planned")
-        entry["suggestion"] = ("if this is an edit made in Portkey, export and commit it; to overwrite it, change "
-                               "the file (a new version is made when the content differs from the stamp)")
-        entry["fields"], entry["cause"] = fields, STAMP_SHOWN_OTHERWISE
-        entry["remote"]["version"] = obj.version
-        ctx.plan.drift.append(entry)
-        return True
-    if stamp != content_hash(have):
-        entry = _drift(obj, resource.address, f"latest version v{obj.version} was edited in Portkey outside git")
-        entry["remote"]["version"], entry["cause"] = obj.version, STAMP_EDITED
-        ctx.plan.drift.append(entry)
-    return False
 
 
 def _in_place(
@@ -529,8 +440,11 @@ def _in_place(
         return
     change.actions.append(Action.UPDATE)
     if kind.update_names_changes:
-        change.payload["changed"] = sorted(k for k in {*wanted, *have} if wanted.get(k) != have.get(k))
-        if "conditions" in change.payload["changed"]:
+        changed = tuple(sorted(k for k in {*wanted, *have} if wanted.get(k) != have.get(k)))
+        write = change.payload.write
+        assert write is not None, "a change planned from a file has a write step"
+        change.payload = dataclasses.replace(change.payload, write=dataclasses.replace(write, changed=changed))
+        if "conditions" in changed:
             change.reasons.append(Reason(ReasonCode.CONDITIONS_IN_PLACE,
                                          "conditions change in place (Portkey takes conditions on PUT since "
                                          "backend v1.16.0): the policy keeps its id and usage counters"))
@@ -577,8 +491,8 @@ def _plan_deletes(ctx: _Context) -> None:
         ctx.plan.changes.append(Change(
             address=addr, kind=obj.kind.value, key=obj.key or "", actions=[action], order=len(ctx.plan.changes),
             remote={"id": obj.id, "slug": obj.slug, "name": obj.name},
-            before=redact(before, _secret_paths(obj.kind, set(), before)), reasons=[reason], risks=[Risk.DELETES],
-            payload={"id": obj.id, "slug": obj.slug},
+            before=redact(before, KINDS[obj.kind].masked_paths((), before)), reasons=[reason], risks=[Risk.DELETES],
+            payload=Payload(remote=Remote(obj.id, obj.slug)),
         ))
         deletes += 1
     threshold = ctx.state.project.mass_delete_threshold

@@ -12,9 +12,9 @@ import anyio
 import httpx
 import pytest
 
-from engine.gitops.apply import ApplyError, VersionTarget, version_target
+from engine.gitops.apply import ApplyError
 from engine.gitops.workflow import apply_planned, plan_project
-from engine.portkey import PortkeyClient, PortkeyError, RetryPolicy, Secret, Settings
+from engine.portkey import PortkeyClient, RetryPolicy, Secret, Settings
 from sandbox import FaultRule, Faults, Sandbox
 from tests.gitops.conftest import EXAMPLE, KEY, make_client
 from tests.gitops.helpers import account, converge, inventory
@@ -160,14 +160,6 @@ async def test_a_create_whose_answer_was_an_error_is_read_for_then_sent_again(tm
             assert len(partials) == sum(1 for c in planned.plan.changes
                                         if c.kind == "partial" and "create" in c.actions) + 1
             assert not (await plan_project(client, root)).plan.has_changes
-
-
-def test_version_targets_are_read_from_the_plan_strictly() -> None:
-    assert version_target("new") is VersionTarget.NEW and version_target("created") is VersionTarget.CREATED
-    assert version_target(3) == 3 and version_target("4") == 4
-    for bad in ("newest", None, True, 2.5):
-        with pytest.raises(PortkeyError, match="plan again"):
-            version_target(bad)
 
 
 async def test_a_create_whose_answer_was_lost_is_found_by_name_and_not_sent_again(tmp_path: Path) -> None:

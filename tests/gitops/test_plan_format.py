@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from dataclasses import FrozenInstanceError
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +22,12 @@ from engine.gitops.plan import (
     Action,
     Change,
     FrozenPlanError,
+    Payload,
     Plan,
     PlanFormatError,
     Reason,
     ReasonCode,
+    VersionTarget,
 )
 from engine.gitops.render import render_human
 from engine.gitops.workflow import plan_project
@@ -194,7 +197,14 @@ async def test_a_plan_is_read_only_after_planning(client: PortkeyClient, project
     with pytest.raises(FrozenPlanError):
         plan.changes[0].diff.append(None)  # type: ignore[arg-type]
     with pytest.raises(FrozenPlanError):
-        triage.payload["slug"] = "pp-x"  # apply keeps what it learns in its own record
+        triage.payload = Payload()  # apply keeps what it learns in its own record
+    write, label = triage.payload.write, triage.payload.label
+    assert write is not None and label is not None and label.version is VersionTarget.CREATED
+    with pytest.raises(FrozenInstanceError):
+        write.name = "someone else's"  # type: ignore[misc]
+    with pytest.raises(FrozenInstanceError):
+        label.version = 1  # type: ignore[misc]
+    assert isinstance(label.labels, tuple)  # not a list anyone could append to
     assert Plan.from_json(plan.to_json()).frozen
 
 

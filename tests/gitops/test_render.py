@@ -11,7 +11,21 @@ from typing import Any
 import pytest
 from markdown_it import MarkdownIt
 
-from engine.gitops.plan import Action, Change, FieldDiff, Plan, Risk, RiskNote, TextDiff
+from engine.gitops.plan import (
+    Action,
+    Change,
+    FieldDiff,
+    LabelStep,
+    Payload,
+    Plan,
+    PublishStep,
+    Remote,
+    Risk,
+    RiskNote,
+    TextDiff,
+    VersionTarget,
+    WriteStep,
+)
 from engine.gitops.render import render_human, render_markdown
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -65,7 +79,8 @@ def representative_plan() -> dict[str, Any]:
             diff=[FieldDiff("parameters.temperature", "change", 0.2, 0.4)],
             reasons=["content differs from the latest version v12"],
             risks=[Risk.PUBLISHES_DEFAULT, Risk.MOVES_LABEL],
-            payload={"publish": "new", "labels": ["staging"]},
+            payload=Payload(remote=Remote("9f2c0e4a", "pp-triage-1a2b"), publish=PublishStep(VersionTarget.NEW),
+                            label=LabelStep(("staging",), VersionTarget.NEW)),
         ),
         change(
             "config:default-routing", Action.UPDATE, order=4,
@@ -81,7 +96,7 @@ def representative_plan() -> dict[str, Any]:
             ],
             reasons=["updates are live at once (Portkey has no publish step for this kind)"],
             risks=[Risk.LIVE_AT_ONCE, Risk.CHANGES_SECRET],
-            payload={"api_key": "${secret:OPENAI_KEY}"},
+            payload=Payload(remote=Remote("cfg_1", "pc-default-9z8y"), write=WriteStep(FAKE_SECRET)),
         ),
         change(
             "rate_limit:team-a", Action.REPLACE, order=5,
@@ -443,7 +458,7 @@ def test_markdown_small_plan_is_not_cut() -> None:
 
 def test_unknown_major_format_is_refused() -> None:
     plan = representative_plan()
-    plan["format_version"] = "3.0"
+    plan["format_version"] = "4.0"
     with pytest.raises(ValueError, match="not supported"):
         render_human(plan, color=False)
     with pytest.raises(ValueError, match="not supported"):

@@ -4,6 +4,7 @@ terminal, Markdown), the lock file, apply results, drift or export, whatever Por
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
@@ -53,11 +54,11 @@ def payload_strings(plan: Plan) -> list[str]:
     def walk(value: object) -> list[str]:
         if isinstance(value, dict):
             return [s for v in value.values() for s in walk(v)]
-        if isinstance(value, list):
+        if isinstance(value, list | tuple):
             return [s for v in value for s in walk(v)]
         return [value] if isinstance(value, str) else []
 
-    return [s for change in plan.changes for s in walk(change.payload)]
+    return [s for change in plan.changes for s in walk(asdict(change.payload))]
 
 
 async def test_secrets_never_appear_in_any_output(client: PortkeyClient, project: Path, tmp_path: Path) -> None:

@@ -66,7 +66,8 @@ async def test_a_label_already_on_the_version_is_checked_too(sandbox: Sandbox, p
         _two_labels(project)
         planned = await plan_project(client, project)
         change = next(c for c in planned.plan.changes if c.address == "prompt:support/triage")
-        assert change.payload["labels"] == ["beta"] and change.payload["labels_kept"]
+        assert change.payload.label is not None
+        assert change.payload.label.labels == ("beta",) and change.payload.label.kept
         with pytest.raises(ApplyError, match=r"label\(s\) canary are not on the version any more"):
             await apply_planned(client, planned)
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from engine.gitops.behaviour import DEFAULT, Behaviour
+from engine.gitops.canonical import secret_paths
 from engine.gitops.model import Resource, ResourceKind
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from engine.gitops.loading.records import Loaded
     from engine.gitops.loading.values import Rules
     from engine.gitops.loading.yamldoc import YamlDoc
+    from engine.gitops.plan import Change, VersionTarget
 
 Refs = Mapping[str, str]
 META_KEY = "portkey_gitops"  # our stamp's key in a version's metadata
@@ -62,6 +64,22 @@ class ScratchRole(Enum):
     RELEASED = "the kind whose versions, publishing, labels, renames and listing most checks measure"
     VERSION_LABEL = "put on the released kind's versions (checks label_write and listing_stamp)"
     POLICY = "a policy whose conditions a PUT may change in place (check policy_conditions_put)"
+
+
+class Planning(Protocol):
+    """What the planner (engine.gitops.planner) lends a kind's planning hooks while it plans one resource."""
+
+    @property
+    def live(self) -> LiveState: ...
+
+    @property
+    def refs(self) -> Refs: ...
+
+    def drift_entry(self, obj: LiveObject, address: str, detail: str) -> dict[str, Any]:
+        """A drift entry about ``obj`` (with who changed it and when, where Portkey says), not recorded yet."""
+
+    def add_drift(self, entry: dict[str, Any]) -> None:
+        """Record a drift entry in the plan."""
 
 
 class Kind:
@@ -205,6 +223,36 @@ class Kind:
     def created_refs(self, name: str, remote_id: str) -> dict[str, str]:
         """References beside its address that a newly created object answers to."""
         return {}
+
+    def masked_paths(self, declared: Collection[str], *values: Any) -> set[str]:
+        """Paths to mask: the secrets the file declares plus, for kinds that may hold secrets, every
+        secret-named field of ``values`` (what Portkey holds may sit where the file has none)."""
+        paths = set(declared)
+        if self.secret_bearing:
+            for value in values:
+                paths |= secret_paths(value)
+        return paths
+
+    # ---- planning steps of the kind's own (the planner calls them in this order; most kinds add nothing)
+
+    def plan_created(self, planning: Planning, resource: Resource, change: Change) -> None:
+        """Steps, reasons and risks a create of this kind adds to ``change`` beyond the create itself."""
+
+    def plan_latest(
+        self, planning: Planning, resource: Resource, obj: LiveObject, sent: dict[str, Any], wanted: dict[str, Any],
+        have: dict[str, Any], change: Change,
+    ) -> bool:
+        """Before a versioned kind compares ``wanted`` with the latest version ``have``: steps of its own (and
+        drift); True when the latest version settles the content, so no new version is planned. ``sent`` is the
+        content as apply sends it, without secrets."""
+        return False
+
+    def plan_release(
+        self, planning: Planning, resource: Resource, obj: LiveObject, change: Change,
+        version: VersionTarget | int | None,
+    ) -> None:
+        """After a versioned kind's version and publish steps: what else releases ``version`` (the one this
+        change makes, or the live latest one)."""
 
     def publish_wanted(self, spec: Mapping[str, Any]) -> bool:
         """Whether a new version of a versioned kind becomes the default (published)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from collections.abc import Mapping
 from pathlib import PurePosixPath
@@ -10,10 +11,20 @@ from typing import TYPE_CHECKING, Any, cast
 
 from engine.gitops.answers import as_int, is_uuid, only_active, rows
 from engine.gitops.behaviour import DEFAULT, Behaviour
-from engine.gitops.canonical import content_hash, strip_null_fields
-from engine.gitops.kinds.base import META_KEY, Kind, Operations, Refs, ScratchRole, Versions
+from engine.gitops.canonical import content_hash, field_diffs, redact, strip_null_fields, value_at
+from engine.gitops.kinds.base import META_KEY, Kind, Operations, Planning, Refs, ScratchRole, Versions
 from engine.gitops.kinds.text import decode_string, message_text, prompt_string, stamp_provenance, template_names
 from engine.gitops.model import Resource, ResourceKind
+from engine.gitops.plan import (
+    Action,
+    Change,
+    CollectionMove,
+    LabelStep,
+    Reason,
+    ReasonCode,
+    Risk,
+    VersionTarget,
+)
 from engine.gitops.schema import PromptFile
 from engine.portkey.normalize import prompt_versions
 
@@ -30,6 +41,10 @@ if TYPE_CHECKING:
     from engine.gitops.loading.values import Rules
     from engine.gitops.loading.yamldoc import YamlDoc
 
+
+# ``cause`` of the drift entries read from our content stamp (read by engine.gitops.drift; the detail is prose for
+# people): a stamped version edited in Portkey, or one Portkey shows otherwise than the file wrote it
+STAMP_EDITED, STAMP_SHOWN_OTHERWISE = "stamp_edited", "stamp_shown_otherwise"
 
 PROMPT_VERSION_FIELDS = (
     "string", "parameters", "model", "virtual_key", "functions", "tools", "tool_choice",
@@ -367,6 +382,122 @@ class PromptKind(Kind):
 
     def with_provenance(self, body: dict[str, Any], provenance: Mapping[str, Any]) -> dict[str, Any]:
         return stamp_provenance(body, provenance)
+
+    # ---- planning: version 1 published at once, drift by the content stamp, collection moves, labels
+
+    def plan_created(self, planning: Planning, resource: Resource, change: Change) -> None:
+        change.remote["next_version"] = 1
+        change.reasons.append(Reason(ReasonCode.FIRST_VERSION_PUBLISHED,
+                                     "Portkey publishes version 1 of a new prompt at once"))
+        self._labels(planning, resource, None, change, VersionTarget.CREATED)
+
+    def plan_latest(
+        self, planning: Planning, resource: Resource, obj: LiveObject, sent: dict[str, Any], wanted: dict[str, Any],
+        have: dict[str, Any], change: Change,
+    ) -> bool:
+        settled = self._stamp_drift(planning, resource, obj, content_hash(sent), wanted, have)
+        self._collection_change(planning, resource, obj, change)
+        return settled
+
+    def plan_release(
+        self, planning: Planning, resource: Resource, obj: LiveObject, change: Change,
+        version: VersionTarget | int | None,
+    ) -> None:
+        self._labels(planning, resource, obj, change, version)
+
+    def _stamp_drift(
+        self, planning: Planning, resource: Resource, obj: LiveObject, sent: str, wanted: dict[str, Any],
+        have: dict[str, Any],
+    ) -> bool:
+        """Drift of the latest version, judged by our content stamp; True when the stamp settles it.
+
+        A latest version stamped with the hash of this file's content (``sent``) is the one we wrote from it:
+        what still differs in its settings is how Portkey shows them (fields it adds or rewrites), reported as
+        drift and never turned into a new version, unless a secret differs. A different text under that
+        stamp is an edit made in Portkey that copied our metadata (a ``patch`` update does): drift, and a
+        new version restores the file's content. A stamp of other content that the version no longer
+        matches also means an edit in Portkey.
+        """
+        stamp = stamped_hash(obj)
+        if stamp is None:
+            return False
+        if stamp == sent:
+            if wanted == have:
+                return True
+            paths = self.masked_paths(resource.secrets, have, wanted)
+            if any(value_at(have, p) != value_at(wanted, p) for p in paths):
+                return False
+            fields = sorted({d.path.split(".")[0].split("[")[0] for d in field_diffs(redact(have, paths),
+                                                                                       redact(wanted, paths))})
+            if "string" in fields:  # the text itself differs: an edit in Portkey that carried our stamp over
+                entry = planning.drift_entry(obj, resource.address, f"latest version v{obj.version} was edited in "
+                                             "Portkey outside git (its text differs from the stamped content)")
+                entry["remote"]["version"], entry["cause"] = obj.version, STAMP_EDITED
+                planning.add_drift(entry)
+                return False
+            entry = planning.drift_entry(obj, resource.address, f"latest version v{obj.version} carries the stamp "
+                                         f"of this file's content, but Portkey shows {', '.join(fields)} "
+                                         "differently; no new version is planned")
+            entry["suggestion"] = ("if this is an edit made in Portkey, export and commit it; to overwrite it, "
+                                   "change the file (a new version is made when the content differs from the stamp)")
+            entry["fields"], entry["cause"] = fields, STAMP_SHOWN_OTHERWISE
+            entry["remote"]["version"] = obj.version
+            planning.add_drift(entry)
+            return True
+        if stamp != content_hash(have):
+            entry = planning.drift_entry(obj, resource.address,
+                                         f"latest version v{obj.version} was edited in Portkey outside git")
+            entry["remote"]["version"], entry["cause"] = obj.version, STAMP_EDITED
+            planning.add_drift(entry)
+        return False
+
+    @staticmethod
+    def _collection_change(planning: Planning, resource: Resource, obj: LiveObject, change: Change) -> None:
+        """An update that moves the prompt when its collection differs from the file's (or from the workspace's
+        default collection when the file names none)."""
+        collection = resource.spec.get("collection")
+        wanted = planning.refs.get(f"collection:{collection}") if collection else planning.live.default_collection
+        have = obj.raw.get("collection_id")
+        if wanted and have and wanted != have:
+            reason = f"moves to collection {collection or '(workspace default)'}"
+        elif not wanted and collection:
+            reason = f"moves to new collection {collection}"
+        else:
+            return
+        change.actions.append(Action.UPDATE)
+        write = change.payload.write
+        assert write is not None, "a change planned from a file has a write step"
+        move = dataclasses.replace(write, collection=CollectionMove(collection or None))
+        change.payload = dataclasses.replace(change.payload, write=move)
+        change.reasons.append(Reason(ReasonCode.MOVES_COLLECTION, reason))
+
+    @staticmethod
+    def _labels(
+        planning: Planning, resource: Resource, obj: LiveObject | None, change: Change,
+        version: VersionTarget | int | None,
+    ) -> None:
+        """A label step for the file's ``release.labels`` not on ``version`` yet (all of them for a version this
+        apply makes)."""
+        labels = (resource.spec.get("release") or {}).get("labels") or []
+        by_name = planning.live.labels_by_name
+        moves: list[str] = []
+        for label in labels:
+            label_id = by_name.get(label)
+            current = obj.labels.get(label_id) if (obj and label_id) else None
+            if isinstance(version, VersionTarget) or current != version:
+                moves.append(label)
+        if not moves:
+            return
+        change.actions.append(Action.LABEL)
+        change.remote["labels"] = moves
+        step = LabelStep(labels=tuple(moves), version=version)
+        if obj is not None and isinstance(version, int):
+            # Labels the target version holds already and keeps: apply checks they survive the writes.
+            moved = {by_name.get(label) for label in moves}
+            kept = sorted(lid for lid, number in obj.labels.items() if number == version and lid not in moved)
+            step = dataclasses.replace(step, version_id=obj.version_ids.get(version), kept=tuple(kept))
+        change.payload = dataclasses.replace(change.payload, label=step)
+        change.risks.append(Risk.MOVES_LABEL)
 
     def as_sent(self, resource: Resource, behaviour: Behaviour = DEFAULT) -> Resource:
         """Under ``tool_choice_string=refused`` a prompt's ``tool_choice: auto`` is left out (it is the
