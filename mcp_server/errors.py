@@ -36,7 +36,6 @@ from engine.errors import (
     PlanBlockedError,
     PlanningError,
 )
-from engine.gitops.lease import LeaseHeldError
 from engine.portkey import (
     PortkeyAPIError,
     PortkeyConfigError,
@@ -105,13 +104,23 @@ def detail(message: str, *, status: int | None = None, code: str | None = None, 
 def _retryable(exc: EngineError) -> bool:
     if isinstance(exc, PortkeyAPIError):
         return exc.status == 429 or exc.status >= 500
-    return isinstance(exc, PortkeyRequestError | LeaseHeldError)
+    return isinstance(exc, PortkeyRequestError) or _lease_held(exc)
 
 
+def _lease_held(exc: EngineError) -> bool:
+    """Another apply holds the apply lease (engine.gitops.lease, imported only once a LeaseError exists: the
+    GitOps engine loads at the first gitops call, not at start)."""
+    if not isinstance(exc, LeaseError):
+        return False
+    from engine.gitops.lease import LeaseHeldError
+
+    return isinstance(exc, LeaseHeldError)
+
+
+_LEASE_HELD = ("lease_held", "Another apply holds the workspace's apply lease: wait until it finishes, then call "
+               "gitops_plan and gitops_apply again.")
 # The GitOps engine's own refusals by base class, most specific first: (class, code, next step).
 _GITOPS: tuple[tuple[type[EngineError], str, str], ...] = (
-    (LeaseHeldError, "lease_held", "Another apply holds the workspace's apply lease: wait until it finishes, then "
-     "call gitops_plan and gitops_apply again."),
     (LeaseError, "lease_failed", "Nothing was written; fix what the message names, then call gitops_plan and "
      "gitops_apply again."),
     (PlanBlockedError, "plan_blocked", "Call gitops_plan to see the rule, change the project, and plan again."),
@@ -124,6 +133,8 @@ _GITOPS: tuple[tuple[type[EngineError], str, str], ...] = (
 
 def _gitops(exc: EngineError) -> tuple[str, str | None]:
     """The code and next step of an engine error that is not the client's (a GitOps refusal), else ``failed``."""
+    if _lease_held(exc):
+        return _LEASE_HELD
     for base, code, step in _GITOPS:
         if isinstance(exc, base):
             return code, step

@@ -352,8 +352,9 @@ def _run(step: Step, work: Callable[..., Awaitable[T]], *args: Any) -> T | int:
 
 
 def _failed(step: Step, exc: EngineError | OSError) -> int:
-    """Report an error that ended a command. Its ``failure_reason`` follows its class (engine.errors): only a
-    failure of Portkey (or of the machine) is ``api-error``; the engine's own refusals say what they are."""
+    """Report an error that ended a command; its ``failure_reason`` follows its class (engine.errors). The engine's
+    refusals say what they are (blocked, plan-changed, invalid, lease-held); ``api-error`` is left for Portkey or
+    the runner failing, an apply stopped part-way, and a lease whose labels Portkey did not take."""
     from engine.gitops.apply import ApplyError
     from engine.gitops.lease import LeaseHeldError
     from engine.gitops.workflow import SavedPlanBlockedError, StalePlanError
