@@ -12,7 +12,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-from sandbox import Sandbox, serve_in_thread
+from sandbox import FaultRule, Faults, Sandbox, serve_in_thread
 from tests.gitops.conftest import EXAMPLE, KEY
 from tests.lease.test_concurrent_applies import http_client
 
@@ -80,3 +80,19 @@ def test_importing_a_label_under_another_name_is_refused(project: Path) -> None:
     assert done.returncode == 1
     assert one_error(done) == f"label {label_id} is named 'nightly'; a label's key must equal its name ('canary')"
     assert writes == [] and "Adopted" not in done.stdout
+
+
+def test_lease_labels_portkey_never_answers_are_one_line_without_a_doubled_prefix(project: Path) -> None:
+    """Every create of the lease label is answered 500: after three tries the lease's own LeaseError is shown as
+    it is (apply no longer wraps it in a second 'could not take the apply lease:'), and nothing was written."""
+    faults = Faults(per_operation={"create_prompt_label": FaultRule(rate_500=1.0)})
+    with Sandbox(db=":memory:", api_key=KEY, faults=faults) as sb, serve_in_thread(sb) as url:
+        done = run("apply", str(project), "--auto-approve", PORTKEY_API_KEY=KEY, PORTKEY_BASE_URL=url,
+                   PORTKEY_MAX_RETRIES="0")
+        writes = [f"{r.method} {r.path}" for r in sb.requests() if r.method != "GET"]
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    errors = [line for line in done.stderr.splitlines() if line.startswith("Error: ")]
+    assert errors == ["Error: could not take the apply lease: Portkey did not answer creating its label 3 times (and "
+                      "no lease is there); nothing was written. Run apply again"], done.stderr
+    assert writes and all(write.endswith("/labels") and write.startswith("POST") for write in writes), writes
