@@ -356,37 +356,40 @@ def _failed(step: Step, exc: EngineError | OSError) -> int:
     refusals say what they are (blocked, plan-changed, invalid, lease-held); ``api-error`` is left for Portkey or
     the runner failing, an apply stopped part-way, and a lease whose labels Portkey did not take."""
     from engine.gitops.apply import ApplyError
+
+    message = _describe(exc)
+    for kind, reason, title, advice in _refusals():
+        if isinstance(exc, kind):
+            return step.fail(reason, title, [message, *advice])
+    if isinstance(exc, ApplyError):
+        done = [f"{s.action.value} {s.address}: {'ok' if s.ok else 'FAILED'}" for s in exc.result.steps]
+        return step.fail(API_ERROR, f"apply stopped after {exc.result.writes} write(s)", [message, *done,
+                         "those writes are in Portkey; fix the cause and re-run this job to finish"])
+    if isinstance(exc, GitOpsError):
+        title = f"{step.stage} failed"
+    elif step.stage != "apply":
+        title = "Portkey could not be read"
+    else:
+        title = "Portkey refused the request" if isinstance(exc, PortkeyError) else "apply failed"
+    return step.fail(API_ERROR, title, [message])
+
+
+def _refusals() -> list[tuple[type[EngineError], str, str, list[str]]]:
+    """The engine's refusals, most specific first: (class, failure_reason, title, advice after the message)."""
     from engine.gitops.lease import LeaseHeldError
     from engine.gitops.workflow import SavedPlanBlockedError, StalePlanError
 
-    message = _describe(exc)
-    if isinstance(exc, SavedPlanBlockedError):
-        return step.fail(BLOCKED, "the reviewed plan is blocked by a safety rule now", [message])
-    if isinstance(exc, PlanBlockedError):
-        return step.fail(BLOCKED, "the plan is blocked by a safety rule", [message])
-    if isinstance(exc, StalePlanError):
-        return step.fail(PLAN_CHANGED, "Portkey or the files changed since the plan was reviewed", [
-            message, "nothing was applied: re-run the plan on a new pull request (or set `replan-on-merge: true`)"])
-    if isinstance(exc, PlanningError):
-        return step.fail(PLAN_CHANGED, "no usable plan", [message])
-    if isinstance(exc, LoadError):
-        return step.fail(INVALID, "the project cannot be loaded", [message])
-    if isinstance(exc, LeaseHeldError):
-        return step.fail(LEASE_HELD, "another apply holds the apply lease", [
-            message, "give the apply jobs of one environment a `concurrency` group, and re-run this job"])
-    if isinstance(exc, ApplyError):
-        writes = exc.result.writes
-        done = [f"{s.action.value} {s.address}: {'ok' if s.ok else 'FAILED'}" for s in exc.result.steps]
-        return step.fail(API_ERROR, f"apply stopped after {writes} write(s)", [message, *done,
-                         "those writes are in Portkey; fix the cause and re-run this job to finish"])
-    if isinstance(exc, LeaseError):
-        return step.fail(API_ERROR, "the apply lease could not be taken", [message])
-    if isinstance(exc, GitOpsError):
-        return step.fail(API_ERROR, f"{step.stage} failed", [message])
-    if step.stage != "apply":
-        return step.fail(API_ERROR, "Portkey could not be read", [message])
-    return step.fail(API_ERROR, "Portkey refused the request" if isinstance(exc, PortkeyError) else "apply failed",
-                     [message])
+    return [
+        (SavedPlanBlockedError, BLOCKED, "the reviewed plan is blocked by a safety rule now", []),
+        (PlanBlockedError, BLOCKED, "the plan is blocked by a safety rule", []),
+        (StalePlanError, PLAN_CHANGED, "Portkey or the files changed since the plan was reviewed",
+         ["nothing was applied: re-run the plan on a new pull request (or set `replan-on-merge: true`)"]),
+        (PlanningError, PLAN_CHANGED, "no usable plan", []),
+        (LoadError, INVALID, "the project cannot be loaded", []),
+        (LeaseHeldError, LEASE_HELD, "another apply holds the apply lease",
+         ["give the apply jobs of one environment a `concurrency` group, and re-run this job"]),
+        (LeaseError, API_ERROR, "the apply lease could not be taken", []),
+    ]
 
 
 def _applied(step: Step, done: _Done) -> int:
