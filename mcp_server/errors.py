@@ -4,7 +4,9 @@
     PortkeyRequestError  "Portkey is unreachable ...; check the network and PORTKEY_BASE_URL"
     PortkeyUsageError    "Invalid argument '<name>': <message>"
     PortkeyConfigError   the setting to fix
-    other EngineError    its message (e.g. a GitOps apply failure, engine.errors)
+    GitOpsError          its message and next step; the code by its class (engine.errors), never that of a
+                         failure of Portkey: lease_held (retryable), lease_failed, plan_blocked, stale_plan,
+                         invalid_project, apply_stopped, else failed
 
 Only :class:`ToolError` keeps its text on the way to the client (mcp 2.3); everything else is
 reported as a bare "Error executing tool", so every expected failure is translated here. The
@@ -26,10 +28,18 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, TextContent
 
 from engine import redaction
-from engine.errors import EngineError
+from engine.errors import (
+    ApplyFailure,
+    EngineError,
+    LeaseError,
+    LoadError,
+    PlanBlockedError,
+    PlanningError,
+)
 from engine.portkey import (
     PortkeyAPIError,
     PortkeyConfigError,
+    PortkeyError,
     PortkeyRequestError,
     PortkeyUsageError,
 )
@@ -94,7 +104,41 @@ def detail(message: str, *, status: int | None = None, code: str | None = None, 
 def _retryable(exc: EngineError) -> bool:
     if isinstance(exc, PortkeyAPIError):
         return exc.status == 429 or exc.status >= 500
-    return isinstance(exc, PortkeyRequestError)
+    return isinstance(exc, PortkeyRequestError) or _lease_held(exc)
+
+
+def _lease_held(exc: EngineError) -> bool:
+    """Another apply holds the apply lease (engine.gitops.lease, imported only once a LeaseError exists: the
+    GitOps engine loads at the first gitops call, not at start)."""
+    if not isinstance(exc, LeaseError):
+        return False
+    from engine.gitops.lease import LeaseHeldError
+
+    return isinstance(exc, LeaseHeldError)
+
+
+_LEASE_HELD = ("lease_held", "Another apply holds the workspace's apply lease: wait until it finishes, then call "
+               "gitops_plan and gitops_apply again.")
+# The GitOps engine's own refusals by base class, most specific first: (class, code, next step).
+_GITOPS: tuple[tuple[type[EngineError], str, str], ...] = (
+    (LeaseError, "lease_failed", "Nothing was written; fix what the message names, then call gitops_plan and "
+     "gitops_apply again."),
+    (PlanBlockedError, "plan_blocked", "Call gitops_plan to see the rule, change the project, and plan again."),
+    (PlanningError, "stale_plan", "Call gitops_plan again, review it, and apply with its plan_hash."),
+    (LoadError, "invalid_project", "Fix the file or setting the message names (gitops_validate shows the files' "
+     "errors), then call again."),
+    (ApplyFailure, "apply_stopped", "Call gitops_plan again to see what remains."),
+)
+
+
+def _gitops(exc: EngineError) -> tuple[str, str | None]:
+    """The code and next step of an engine error that is not the client's (a GitOps refusal), else ``failed``."""
+    if _lease_held(exc):
+        return _LEASE_HELD
+    for base, code, step in _GITOPS:
+        if isinstance(exc, base):
+            return code, step
+    return "failed", None
 
 
 def _code(exc: EngineError) -> str:
@@ -106,7 +150,7 @@ def _code(exc: EngineError) -> str:
         return "invalid_argument"
     if isinstance(exc, PortkeyConfigError):
         return "server_misconfigured"
-    return "failed"
+    return _gitops(exc)[0]
 
 
 def to_tool_error(exc: EngineError, tool: str, finders: Sequence[str] = ()) -> ToolError:
@@ -117,6 +161,8 @@ def to_tool_error(exc: EngineError, tool: str, finders: Sequence[str] = ()) -> T
     if isinstance(exc, PortkeyAPIError):
         head = f"HTTP {exc.status}{f' {exc.error_code}' if exc.error_code else ''}: {exc.message.rstrip('.')}."
         message, step = redaction.scrub(head), text.removeprefix(redaction.scrub(head)).strip() or None
+    elif not isinstance(exc, PortkeyError) and (step := _gitops(exc)[1]) is not None:
+        text = f"{text} {step}"
     return DetailedToolError(text, detail(message, status=status, code=_code(exc), retryable=_retryable(exc),
                                           next_step=step))
 

@@ -228,7 +228,10 @@ async def _apply(ctx: Context[Any, Any], project: Path, plan_hash: str, env: str
     from engine.gitops.workflow import apply_planned, current_lock
 
     client = app_state(ctx).client
-    lease = ApplyLease(client, None)
+    try:
+        lease = ApplyLease(client, None)  # reads PORTKEY_GITOPS_LEASE_TTL: a wrong value is a LeaseError
+    except EngineError as exc:
+        raise to_tool_error(exc, "gitops_apply") from None
     # Planned again from the files and the account, never taken from the caller: every safety rule is
     # enforced again. The hash covers the whole plan, changes_digest included. The lease's generation is
     # noted before reading, so an apply by someone else between this plan and the writes is caught.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import shutil
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ import pytest
 from engine import errors, redaction
 from engine.cli.exits import EXIT_BLOCKED, EXIT_ERROR, EXIT_PARTIAL, exit_code
 from engine.gitops import workflow
+from engine.gitops.adopt import AdoptRefused
 from engine.gitops.apply import ApplyError, ApplyResult, Step
 from engine.gitops.export import ExportError
 from engine.gitops.lease import LeaseHeldError
@@ -20,6 +22,7 @@ from engine.gitops.plan import Action
 from engine.gitops.plan_format import PlanFormatError
 from engine.gitops.workflow import SavedPlanBlockedError, StalePlanError
 from engine.portkey import PortkeyAPIError, PortkeyError, PortkeyRequestError
+from engine.portkey import errors as client_errors
 from tests.entry_point import run_entry_point
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "prompts"
@@ -28,8 +31,9 @@ LAYERS = {
     PortkeyError: [PortkeyAPIError, PortkeyRequestError],
     errors.LoadError: [SecretError, MissingSecretError, UnsafeFileError],
     errors.PlanningError: [StalePlanError, SavedPlanBlockedError, PlanFormatError],
-    errors.ApplyFailure: [ApplyError, LeaseHeldError],
-    errors.GitOpsError: [ExportError],
+    errors.ApplyFailure: [ApplyError, errors.LeaseError, LeaseHeldError],
+    errors.LeaseError: [LeaseHeldError],
+    errors.GitOpsError: [ExportError, AdoptRefused],
 }
 
 
@@ -46,6 +50,7 @@ def test_the_errors_keep_the_builtin_bases_callers_catch() -> None:
     assert issubclass(PlanFormatError, ValueError) and issubclass(SecretError, LookupError)
     assert issubclass(UnsafeFileError, OSError) and UnsafeFileError(2, "gone").errno == 2
     assert issubclass(SavedPlanBlockedError, errors.PlanBlockedError)
+    assert issubclass(AdoptRefused, ValueError)
 
 
 def test_an_engine_error_never_shows_a_registered_secret() -> None:
@@ -70,6 +75,8 @@ def _apply_error(writes: int) -> ApplyError:
         (_apply_error(0), EXIT_ERROR),
         (_apply_error(2), EXIT_PARTIAL),
         (LeaseHeldError("held"), EXIT_ERROR),
+        (errors.LeaseError("PORTKEY_GITOPS_LEASE_TTL must be a number of seconds"), EXIT_ERROR),
+        (AdoptRefused("label 1 is named 'a'"), EXIT_ERROR),
         (RuntimeError("bug"), EXIT_ERROR),
     ],
     ids=lambda value: value if isinstance(value, int) else type(value).__name__,
@@ -103,3 +110,25 @@ def test_an_engine_error_escaping_a_command_is_one_line_with_its_exit_code(
     got, _, err = run_entry_point(monkeypatch, capsys, "plan", str(tmp_path / "project"), "--sandbox")
     assert got == code, err
     assert err.strip().splitlines() == [f"Error: {error}"]
+
+
+ROOT = Path(__file__).resolve().parent.parent
+CLIENT_ERRORS = {name for name in dir(client_errors) if name.startswith("Portkey")}
+# Modules whose own refusals are still raised as client errors, owned by another change: shrink, never grow.
+NOT_YET: set[str] = set()  # modules still to move to the GitOps tree (none left)
+
+
+def test_the_engine_raises_no_client_error_of_its_own() -> None:
+    """Outside the client (engine/portkey), a refusal of the engine is a GitOpsError: raised as a PortkeyError it
+    would be counted as a failure of Portkey (ci's api-error, the MCP code of an HTTP failure). Re-raising a
+    caught client error (``raise exc``) is fine; constructing one is not."""
+    found = []
+    for path in sorted((ROOT / "engine").rglob("*.py")):
+        relative = path.relative_to(ROOT).as_posix()
+        if relative.startswith("engine/portkey/") or relative in NOT_YET:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            made = node.exc if isinstance(node, ast.Raise) else None
+            if isinstance(made, ast.Call) and isinstance(made.func, ast.Name) and made.func.id in CLIENT_ERRORS:
+                found.append(f"{relative}:{node.lineno} raises {made.func.id}")
+    assert found == []

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 
@@ -22,11 +22,11 @@ from engine.ci.context import Context
 from engine.ci.github import GitHub, GitHubError
 from engine.ci.outputs import add_summary, annotate, set_outputs
 from engine.cli.exits import EXIT_BLOCKED, EXIT_ERROR, EXIT_OK
-from engine.errors import EngineError
+from engine.errors import EngineError, GitOpsError, LeaseError, LoadError, PlanBlockedError, PlanningError
 from engine.portkey import PortkeyError
 
 INVALID, BLOCKED, API_ERROR, PLAN_CHANGED = "invalid", "blocked", "api-error", "plan-changed"
-DIRTY_TREE = "dirty-tree"
+DIRTY_TREE, LEASE_HELD = "dirty-tree", "lease-held"
 PLAN_FILE, MARKDOWN_FILE = "plan.json", "plan.md"
 PR_EVENTS = ("pull_request", "pull_request_target")
 
@@ -96,10 +96,9 @@ def ci_plan(ctx: Context) -> int:
         step.comment_pr = ctx.pr_number
     if (why := _validate_only_reason(ctx)) is not None:
         return validate_only(step, why)
-    try:
-        plan = anyio.run(_plan, ctx)
-    except (EngineError, OSError) as exc:
-        return step.fail(API_ERROR, "Portkey could not be read", [_describe(exc)])
+    plan = _run(step, _plan)
+    if isinstance(plan, int):
+        return plan
     _save_plan(step, plan)
     if plan["errors"]:
         return step.fail(INVALID, "the project files have errors", _lines(plan["errors"]),
@@ -138,7 +137,7 @@ def _lock(ctx: Context) -> Any:
     try:
         return Lock.read(ctx.inputs.lock, ctx.inputs.project)
     except (ValueError, TypeError) as exc:
-        raise PortkeyError(f"lock file {ctx.inputs.lock}: {exc}") from None
+        raise LoadError(f"lock file {ctx.inputs.lock}: {exc}") from None
 
 
 def _save_plan(step: Step, plan: dict[str, Any]) -> None:
@@ -236,12 +235,9 @@ def ci_apply(ctx: Context) -> int:
         return step.fail(PLAN_CHANGED, "no reviewed plan to apply", [
             f"{why_missing}; nothing was applied. Re-run the pull request's plan, or set `replan-on-merge: true` "
             "to plan again and apply on merge"])
-    try:
-        outcome = anyio.run(_apply, ctx, saved)
-    except EngineError as exc:
-        return _apply_failed(step, exc)
-    except OSError as exc:
-        return step.fail(API_ERROR, "apply failed", [_describe(exc)])
+    outcome = _run(step, _apply, saved)
+    if isinstance(outcome, int):
+        return outcome
     return _applied(step, outcome)
 
 
@@ -343,22 +339,57 @@ async def _apply(ctx: Context, saved: Any) -> _Done:
         return _Done(plan, result.steps, result.writes, replanned, result.lock, note)
 
 
-def _apply_failed(step: Step, exc: EngineError) -> int:
+T = TypeVar("T")
+
+
+def _run(step: Step, work: Callable[..., Awaitable[T]], *args: Any) -> T | int:
+    """``work(ctx, *args)`` to its end; when an engine or OS error ends it, the failure is reported on ``step``
+    (:func:`_failed`) and its exit code is returned instead."""
+    try:
+        return anyio.run(work, step.ctx, *args)
+    except (EngineError, OSError) as exc:
+        return _failed(step, exc)
+
+
+def _failed(step: Step, exc: EngineError | OSError) -> int:
+    """Report an error that ended a command; its ``failure_reason`` follows its class (engine.errors). The engine's
+    refusals say what they are (blocked, plan-changed, invalid, lease-held); ``api-error`` is left for Portkey or
+    the runner failing, an apply stopped part-way, and a lease whose labels Portkey did not take."""
     from engine.gitops.apply import ApplyError
-    from engine.gitops.workflow import SavedPlanBlockedError, StalePlanError
 
     message = _describe(exc)
-    if isinstance(exc, SavedPlanBlockedError):
-        return step.fail(BLOCKED, "the reviewed plan is blocked by a safety rule now", [message])
-    if isinstance(exc, StalePlanError):
-        return step.fail(PLAN_CHANGED, "Portkey or the files changed since the plan was reviewed", [
-            message, "nothing was applied: re-run the plan on a new pull request (or set `replan-on-merge: true`)"])
+    for kind, reason, title, advice in _refusals():
+        if isinstance(exc, kind):
+            return step.fail(reason, title, [message, *advice])
     if isinstance(exc, ApplyError):
-        writes = exc.result.writes
         done = [f"{s.action.value} {s.address}: {'ok' if s.ok else 'FAILED'}" for s in exc.result.steps]
-        return step.fail(API_ERROR, f"apply stopped after {writes} write(s)", [message, *done,
+        return step.fail(API_ERROR, f"apply stopped after {exc.result.writes} write(s)", [message, *done,
                          "those writes are in Portkey; fix the cause and re-run this job to finish"])
-    return step.fail(API_ERROR, "Portkey refused the request", [message])
+    if isinstance(exc, GitOpsError):
+        title = f"{step.stage} failed"
+    elif step.stage != "apply":
+        title = "Portkey could not be read"
+    else:
+        title = "Portkey refused the request" if isinstance(exc, PortkeyError) else "apply failed"
+    return step.fail(API_ERROR, title, [message])
+
+
+def _refusals() -> list[tuple[type[EngineError], str, str, list[str]]]:
+    """The engine's refusals, most specific first: (class, failure_reason, title, advice after the message)."""
+    from engine.gitops.lease import LeaseHeldError
+    from engine.gitops.workflow import SavedPlanBlockedError, StalePlanError
+
+    return [
+        (SavedPlanBlockedError, BLOCKED, "the reviewed plan is blocked by a safety rule now", []),
+        (PlanBlockedError, BLOCKED, "the plan is blocked by a safety rule", []),
+        (StalePlanError, PLAN_CHANGED, "Portkey or the files changed since the plan was reviewed",
+         ["nothing was applied: re-run the plan on a new pull request (or set `replan-on-merge: true`)"]),
+        (PlanningError, PLAN_CHANGED, "no usable plan", []),
+        (LoadError, INVALID, "the project cannot be loaded", []),
+        (LeaseHeldError, LEASE_HELD, "another apply holds the apply lease",
+         ["give the apply jobs of one environment a `concurrency` group, and re-run this job"]),
+        (LeaseError, API_ERROR, "the apply lease could not be taken", []),
+    ]
 
 
 def _applied(step: Step, done: _Done) -> int:
@@ -398,10 +429,9 @@ def ci_drift(ctx: Context) -> int:
     step = Step(ctx, stage="drift check")
     if (why := _validate_only_reason(ctx)) is not None:
         return validate_only(step, why)
-    try:
-        found = anyio.run(_drift, ctx)
-    except (EngineError, OSError) as exc:
-        return step.fail(API_ERROR, "Portkey could not be read", [_describe(exc)])
+    found = _run(step, _drift)
+    if isinstance(found, int):
+        return found
     if found.errors:
         return step.fail(INVALID, "the project files have errors", _lines(found.errors))
     from engine.gitops.render.drift import render_drift_markdown

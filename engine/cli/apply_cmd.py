@@ -63,8 +63,9 @@ def apply(
     """Plan, confirm, then apply in two phases (stage everything, then publish and move labels).
     Exit codes: 0 applied (or nothing to do), 1 error before any write or stale plan, 4 blocked by a
     safety rule, 5 stopped part-way (re-run apply to converge)."""
+    from engine.errors import LeaseError
     from engine.gitops.apply import ApplyError
-    from engine.gitops.lease import ApplyLease, LeaseHeldError, LocalLock
+    from engine.gitops.lease import ApplyLease, LocalLock
     from engine.gitops.workflow import SavedPlanBlockedError, check_saved_plan, plan_project
 
     require_dir(root)
@@ -76,7 +77,7 @@ def apply(
         local = LocalLock(root)
         try:
             await local.acquire(lock_timeout, warn=terminal.info)
-        except LeaseHeldError as exc:
+        except LeaseError as exc:
             terminal.error(str(exc))
             return EXIT_ERROR
         try:
@@ -90,7 +91,7 @@ def apply(
 
                 try:
                     return await leased(client, lease, look)
-                except LeaseHeldError as exc:
+                except LeaseError as exc:
                     terminal.error(str(exc))
                     return EXIT_ERROR if not written.count else EXIT_PARTIAL
 
@@ -210,16 +211,15 @@ MAX_PLAN_BYTES = 32 * 1024 * 1024
 
 
 async def _leasing(step: Any) -> None:
-    """Await a step of the apply lease; a failure of Portkey there is one clear error (nothing was written)."""
-    from engine.gitops.lease import LeaseHeldError
+    """Await a step of the apply lease; a failure of Portkey there is a LeaseError (nothing was written). The lease's
+    own errors (held by another apply, its labels not answered) say so themselves and pass unchanged."""
+    from engine.errors import LeaseError
 
     try:
         await step
-    except LeaseHeldError:
-        raise
     except PortkeyError as exc:
-        raise LeaseHeldError(f"could not take the apply lease: {exc}. Nothing was written (pass --no-lease if "
-                             "this API key may not write labels)") from None
+        raise LeaseError(f"could not take the apply lease: {exc}. Nothing was written (pass --no-lease if "
+                         "this API key may not write labels)") from exc
 
 
 def read_saved_plan(path: Path) -> Any:

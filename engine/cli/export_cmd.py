@@ -135,7 +135,7 @@ async def _write_lock(client: PortkeyClient, target: Path, result: ExportResult,
 async def _adopt_all(client: PortkeyClient, result: ExportResult, target: Path, prefix: str) -> None:
     """Mark every adoptable object; a failure part-way is reported as a partial write (exit 5). An account that
     refuses the marked names' characters gets the ASCII form, saved in TARGET/.portkey/doctor.json for plans."""
-    from engine.gitops.adopt import NameStyle, adopt, adopt_in_style, record_name_style
+    from engine.gitops.adopt import AdoptRefused, NameStyle, adopt, adopt_in_style, record_name_style
     from engine.gitops.behaviour import DoctorFileError
     from engine.portkey import PortkeyError
 
@@ -147,7 +147,7 @@ async def _adopt_all(client: PortkeyClient, result: ExportResult, target: Path, 
             if style.value != before:  # learned just now: mark the ones before in the account's style too
                 for earlier, earlier_id in result.adoptable[:done]:
                     await adopt(client, earlier, earlier_id, prefix, style.value)
-        except PortkeyError as exc:
+        except (PortkeyError, AdoptRefused) as exc:
             _fail(f"the files were written, and {done} of {len(result.adoptable)} object(s) adopted; "
                   f"adopting {address} ({remote_id}) failed: {exc}. Run the remaining "
                   "`portkey-gitops import` commands by hand", EXIT_PARTIAL)

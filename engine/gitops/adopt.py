@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from engine.errors import GitOpsError
 from engine.gitops.kinds import KINDS
 from engine.gitops.kinds.label import label_description, strip_label_mark
 from engine.gitops.live import (
@@ -32,8 +33,9 @@ from engine.portkey import PortkeyClient, PortkeyError
 from engine.portkey.errors import PortkeyAPIError
 
 
-class AdoptRefused(ValueError):
-    """An import that would break the one-object-per-key rule; nothing was written."""
+class AdoptRefused(GitOpsError, ValueError):
+    """An import the engine refuses (it would break the one-object-per-key rule, or the object cannot have that
+    address); nothing was written."""
 
 
 def check_import(live: LiveState, target: str, remote_id: str) -> LiveObject:
@@ -87,7 +89,7 @@ async def adopt(
     current = await client.call(operations.get, **{operations.id_arg: remote_id})
     if kind_obj.marked_in_description:
         if current.get("name") != key:
-            raise PortkeyError(
+            raise AdoptRefused(
                 f"label {remote_id} is named {current.get('name')!r}; a label's key must equal its name ({key!r})"
             )
         # idempotent: a label that already carries the marker keeps one

@@ -70,7 +70,7 @@ from typing import Any
 
 import anyio
 
-from engine.errors import ApplyFailure
+from engine.errors import LeaseError
 from engine.portkey import PortkeyAPIError, PortkeyClient, PortkeyError, PortkeyRequestError
 
 LEASE_NAME = "gitops-apply-lease"
@@ -88,8 +88,8 @@ _NAME_TAKEN = re.compile(r"already (exists?|taken|in use)|duplicate|unique|name 
 Notify = Callable[[str], None]
 
 
-class LeaseHeldError(ApplyFailure):
-    """Another apply holds the lease (or the local lock) and the wait ran out."""
+class LeaseHeldError(LeaseError):
+    """Another apply holds the lease (or the local lock) and the wait ran out, or took the lease over."""
 
 
 def name_taken(exc: PortkeyAPIError) -> bool:
@@ -300,8 +300,8 @@ class ApplyLease:
                 raise refusal  # refused every time with no lease there: not a name collision
             if refusal is not None:
                 return _unknown_holder()  # taken and released each time we looked: wait a poll, then again
-            raise PortkeyError(f"could not take the apply lease: Portkey did not answer creating its label "
-                               f"{_CREATE_TRIES} times (and no lease is there); nothing was written. Run apply again")
+            raise LeaseError(f"could not take the apply lease: Portkey did not answer creating its label "
+                             f"{_CREATE_TRIES} times (and no lease is there); nothing was written. Run apply again")
         now = datetime.now(UTC)
         mine = [lease for lease in leases if lease.token == self.token or lease.id == created_id]
         others = [lease for lease in leases if lease not in mine]
@@ -390,8 +390,8 @@ class ApplyLease:
                     and not name_taken(failure):
                 raise failure  # a create refused with no generation label there: not a collision
         assert failure is not None
-        raise PortkeyError(f"could not give the apply generation label a new value ({failure}); nothing was "
-                           "written. Run apply again")
+        raise LeaseError(f"could not give the apply generation label a new value ({failure}); nothing was "
+                         "written. Run apply again") from failure
 
     async def renew(self) -> None:
         """Move our expiry forward (a long apply keeps its lease)."""
@@ -466,9 +466,9 @@ def _env_ttl() -> float:
     try:
         value = float(raw)
     except ValueError:
-        raise PortkeyError(f"{ENV_TTL} must be a number of seconds, got {_clean(raw, 40)!r}") from None
+        raise LeaseError(f"{ENV_TTL} must be a number of seconds, got {_clean(raw, 40)!r}") from None
     if not 1 <= value <= 86400:
-        raise PortkeyError(f"{ENV_TTL} must be between 1 and 86400 seconds")
+        raise LeaseError(f"{ENV_TTL} must be between 1 and 86400 seconds")
     return value
 
 
@@ -486,7 +486,7 @@ class LocalLock:
     async def acquire(self, timeout: float = 0.0, warn: Notify | None = None) -> None:
         folder = self.path.parent
         if folder.is_symlink():
-            raise PortkeyError(f"{LOCK_FILE.parent} is a symbolic link; the apply lock is kept only inside the project")
+            raise LeaseError(f"{LOCK_FILE.parent} is a symbolic link; the apply lock is kept only inside the project")
         if not folder.exists():
             folder.mkdir(parents=True, exist_ok=True)
             self._made_folder = True
@@ -522,8 +522,8 @@ class LocalLock:
                     self.path.parent.mkdir()
                     self._made_folder = True
             except OSError as exc:
-                raise PortkeyError(f"cannot open the apply lock {LOCK_FILE}: {exc.strerror}") from None
-        raise PortkeyError(f"cannot open the apply lock {LOCK_FILE}: its folder keeps disappearing")
+                raise LeaseError(f"cannot open the apply lock {LOCK_FILE}: {exc.strerror}") from None
+        raise LeaseError(f"cannot open the apply lock {LOCK_FILE}: its folder keeps disappearing")
 
     def release(self) -> None:
         if self._fd is None:
@@ -553,7 +553,7 @@ def _locked(fd: int) -> bool:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError as exc:
         if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-            raise PortkeyError(f"cannot lock {LOCK_FILE}: {exc.strerror}") from None
+            raise LeaseError(f"cannot lock {LOCK_FILE}: {exc.strerror}") from None
         return False
     return True
 

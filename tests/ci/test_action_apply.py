@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from tests.ci.conftest import API_KEY, Result, Runner
 from tests.ci.fake_github import BOT, FakeGitHub
 from tests.ci.test_action_plan import MARKER_DEV, no_secret
+from tests.lease.test_lease import plant_lease, with_sandbox
 
 HEAD, MERGE = "head-sha-1", "merge-sha-1"
 
@@ -148,3 +150,24 @@ def test_a_clean_checkout_applies(runner: Runner, fake: FakeGitHub) -> None:
     result = merge(runner, api_key=API_KEY)
     assert result.code == 0 and result.outputs["failure_reason"] == "", result.stdout + result.stderr
     assert plan_exit(runner) == 0
+
+
+def test_another_apply_holding_the_lease_is_lease_held_not_an_api_error(runner: Runner, fake: FakeGitHub) -> None:
+    """The lease's refusal is the engine's (a LeaseHeldError), so it is not reported as Portkey failing."""
+    plan_and_upload(runner, fake)
+
+    async def plant(client: Any, sb: Any) -> None:
+        await plant_lease(client, "erin@runner-2 pid 7", expired=False)
+
+    with_sandbox(runner.sandbox_db, plant)
+    result = merge(runner)
+    assert result.code == 1, result.stdout + result.stderr
+    assert result.outputs["failure_reason"] == "lease-held"
+    said = "another apply holds the apply lease of this workspace: erin@runner-2 pid 7 since"
+    error_lines = [line for line in result.stdout.splitlines() if line.startswith("::error")]
+    assert len(error_lines) == 1 and said in error_lines[0], result.stdout
+    assert said in result.summary and "Portkey refused" not in result.summary and "api-error" not in result.summary
+    [comment] = fake.comments_on(7)
+    assert "lease-held" in comment["body"] and "concurrency" in comment["body"]
+    assert "Traceback" not in result.stderr
+    assert plan_exit(runner) == 2  # nothing written

@@ -156,3 +156,17 @@ def test_comment_refused_is_a_warning_not_a_red_check(runner: Runner, fake: Fake
     assert "comment was not written" in result.summary and "pull-requests: write" in result.summary
     assert "::warning::" in result.stdout and fake.comments == {}
     no_secret(result, fake)
+
+
+def test_a_broken_lock_file_is_invalid_not_an_api_error(runner: Runner, fake: FakeGitHub) -> None:
+    """Reading the lock file is the loader's refusal (a LoadError), so it is not reported as Portkey failing."""
+    (runner.project / "portkey.lock.json").write_text("{not json")
+    result = runner.run("plan", env="dev", lock="prompts/portkey.lock.json")
+    assert result.code == 1
+    assert result.outputs["failure_reason"] == "invalid"
+    error_lines = [line for line in result.stdout.splitlines() if line.startswith("::error")]
+    assert len(error_lines) == 1 and "lock file prompts/portkey.lock.json" in error_lines[0], result.stdout
+    assert "is unreadable" in result.summary and "Portkey could not be read" not in result.summary
+    [comment] = fake.comments_on(7)
+    assert "invalid" in comment["body"] and "api-error" not in comment["body"]
+    assert "Traceback" not in result.stderr

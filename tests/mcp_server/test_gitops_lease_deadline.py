@@ -79,3 +79,44 @@ async def test_gitops_tools_stop_at_the_command_deadline(tmp_path: Path) -> None
                 assert "1 s passed" in text(result), text(result)
         assert content_writes(sb) == []
         assert not (tmp_path / "exported").exists()  # the export stopped before writing anything
+
+
+async def test_a_held_lease_is_its_own_error_kind_not_a_portkey_failure(tmp_path: Path) -> None:
+    """Another apply holding the lease: code lease_held (retryable, no HTTP status), the holder named, nothing
+    written. Raised as a PortkeyError it would read as a failure of Portkey (code ``failed``, not retryable)."""
+    from tests.lease.test_lease import plant_lease
+
+    shutil.copytree(EXAMPLE, tmp_path / "project")
+    with Sandbox(api_key=KEY) as sb:
+        switch = SandboxSwitch()
+        switch.current = sb
+        server = build_server(switch, options=ToolOptions(project_roots=(str(tmp_path),)))
+        async with Client(server, raise_exceptions=True) as client:
+            planned = data(await client.call_tool("gitops_plan", {"project_dir": "project"}))
+            async with engine_client(sb) as other:
+                await plant_lease(other, "ivan@ci pid 11", expired=False)
+            sb.reset_requests()
+            refused = await client.call_tool("gitops_apply", {"project_dir": "project",
+                                                              "plan_hash": planned["plan_hash"]})
+        assert refused.is_error and "another apply holds the apply lease" in text(refused)
+        part = refused.structured_content or {}
+        assert part["code"] == "lease_held" and part["retryable"] is True and part["status"] is None
+        assert "ivan@ci pid 11" in part["message"] and "wait until it finishes" in part["next_step"]
+        assert [r for r in sb.requests() if r.method != "GET"] == []
+
+
+async def test_a_wrong_lease_ttl_is_a_structured_error_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copytree(EXAMPLE, tmp_path / "project")
+    monkeypatch.setenv("PORTKEY_GITOPS_LEASE_TTL", "soon")
+    with Sandbox(api_key=KEY) as sb:
+        switch = SandboxSwitch()
+        switch.current = sb
+        server = build_server(switch, options=ToolOptions(project_roots=(str(tmp_path),)))
+        async with Client(server, raise_exceptions=True) as client:
+            refused = await client.call_tool("gitops_apply", {"project_dir": "project", "plan_hash": "0" * 64})
+        assert refused.is_error and "PORTKEY_GITOPS_LEASE_TTL must be a number of seconds" in text(refused)
+        part = refused.structured_content or {}
+        assert part["code"] == "lease_failed" and part["retryable"] is False and part["status"] is None
+        assert sb.requests() == []  # refused before any request
