@@ -75,4 +75,3 @@ def locked(project: Path, tmp_path: Path, account: Account, cli: Callable[..., R
     done = cli("apply", project, "--auto-approve", "--lock", lock)
     assert done.code == 0, done.err
     return project, lock
-

@@ -43,9 +43,7 @@ def run_in_pty(args: list[str], env: dict[str, str]) -> tuple[int, str]:
 
 
 def test_apply_on_a_terminal_shows_the_progress_display(tmp_path: Path, project: Path) -> None:
-    code, output = run_in_pty(
-        [*command(), "apply", str(project), "--sandbox", "--auto-approve"], environment(tmp_path)
-    )
+    code, output = run_in_pty([*command(), "apply", str(project), "--sandbox", "--auto-approve"], environment(tmp_path))
     assert code == 0, output
     assert BAR.search(output), output
     assert f"Apply complete: {WRITES} write(s)" in output
