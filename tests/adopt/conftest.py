@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -11,17 +12,10 @@ import pytest
 
 from sandbox import Sandbox
 from sandbox.serve import serve_in_thread
-from tests.entry_point import run_entry_point
+from tests.entry_point import Run, run_cli
 
 KEY = "sandbox-adopt-key"
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
-
-
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
 
 
 @dataclass
@@ -44,6 +38,12 @@ class Account:
         assert answer.status_code < 300, (method, path, answer.status_code, answer.text)
         return answer.json() if answer.content else {}
 
+    def per_user_limit(self) -> str:
+        """The API path of the example project's per-user rate limit."""
+        listed = self.call("GET", "/policies/rate-limits")
+        rows = listed["data"] if isinstance(listed, dict) else listed
+        return "/policies/rate-limits/" + next(r["id"] for r in rows if "per-user" in str(r.get("name")))
+
 
 @pytest.fixture
 def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[Account]:
@@ -56,12 +56,22 @@ def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[Account]:
 
 @pytest.fixture
 def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Callable[..., Run]:
-    """The real console-script entry point (in-process, tests/entry_point.py)."""
-
-    def run(*args: str) -> Run:
-        return Run(*run_entry_point(monkeypatch, capsys, *map(str, args)))
-
-    return run
+    """The real console-script entry point (in-process, tests/entry_point.py) on the served account."""
+    return partial(run_cli, monkeypatch, capsys)
 
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "prompts"
+@pytest.fixture
+def applied(project: Path, account: Account, cli: Callable[..., Run]) -> Path:
+    """The example project applied to the account, without a lock file."""
+    done = cli("apply", project, "--auto-approve")
+    assert done.code == 0, done.err
+    return project
+
+
+@pytest.fixture
+def locked(project: Path, tmp_path: Path, account: Account, cli: Callable[..., Run]) -> tuple[Path, Path]:
+    """The example project applied to the account with a lock file: (project, lock file)."""
+    lock = tmp_path / "portkey.lock.json"
+    done = cli("apply", project, "--auto-approve", "--lock", lock)
+    assert done.code == 0, done.err
+    return project, lock

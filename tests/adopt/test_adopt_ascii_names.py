@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.adopt.conftest import Account, Run
-from tests.adopt.test_export_adopt_roundtrip import contents, hand_made, sdk_made
+from tests.adopt.test_export_adopt_roundtrip import applying_writes_nothing, contents, hand_made, sdk_made
 
 
 @pytest.fixture
@@ -47,11 +47,7 @@ def test_export_adopt_learns_ascii_names_and_the_plan_is_a_no_op(
     assert cli("validate", exported).code == 0
     planned = cli("plan", exported, "--detailed-exitcode")
     assert planned.code == 0, planned.out + planned.err
-    account.forget()
-    assert cli("apply", exported, "--auto-approve").code == 0
-    assert account.writes() == []
-    after = contents(account)
-    assert {k: v for k, v in after.items() if v != before[k]} == {}  # names aside, nothing moved
+    applying_writes_nothing(account, cli, exported, before)
     assert cli("drift", exported, "--lock", exported / ".portkey/lock.json", "--detailed-exitcode").code == 0
 
 

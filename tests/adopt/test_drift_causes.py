@@ -17,7 +17,7 @@ import pytest
 from engine.gitops import workflow
 from engine.gitops.planner import LOCK_CHANGED, LOCK_DELETED
 from tests.adopt.conftest import Account, Run
-from tests.adopt.test_stale_lock import _change_in_git, locked  # noqa: F401 - the fixture
+from tests.adopt.test_stale_lock import _change_in_git
 
 REWORDED = "REWORDED FOR PEOPLE"
 
@@ -39,14 +39,8 @@ def reworded(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     return seen
 
 
-def _limit(account: Account) -> dict[str, Any]:
-    listed = account.call("GET", "/policies/rate-limits")
-    rows = listed["data"] if isinstance(listed, dict) else listed
-    return next(r for r in rows if "per-user" in str(r.get("name")))
-
-
 def test_a_stale_lock_is_judged_by_cause_not_by_words(
-    locked: tuple[Path, Path],  # noqa: F811 - the imported fixture
+    locked: tuple[Path, Path],
     cli: Callable[..., Run],
     reworded: list[dict[str, Any]],
 ) -> None:
@@ -61,13 +55,13 @@ def test_a_stale_lock_is_judged_by_cause_not_by_words(
 
 
 def test_an_edit_after_a_fresh_lock_is_drift_by_cause(
-    locked: tuple[Path, Path],  # noqa: F811
+    locked: tuple[Path, Path],
     account: Account,
     cli: Callable[..., Run],
     reworded: list[dict[str, Any]],
 ) -> None:
     root, lock = locked
-    account.call("PUT", f"/policies/rate-limits/{_limit(account)['id']}", {"value": 99})
+    account.call("PUT", account.per_user_limit(), {"value": 99})
     found = cli("drift", root, "--lock", lock, "--json", "--detailed-exitcode")
     assert found.code == 3
     [item] = json.loads(found.out)["drift"]
@@ -75,13 +69,13 @@ def test_an_edit_after_a_fresh_lock_is_drift_by_cause(
 
 
 def test_a_deletion_says_apply_creates_it_again_by_cause(
-    locked: tuple[Path, Path],  # noqa: F811
+    locked: tuple[Path, Path],
     account: Account,
     cli: Callable[..., Run],
     reworded: list[dict[str, Any]],
 ) -> None:
     root, lock = locked
-    account.call("DELETE", f"/policies/rate-limits/{_limit(account)['id']}")
+    account.call("DELETE", account.per_user_limit())
     [item] = json.loads(cli("drift", root, "--lock", lock, "--json").out)["drift"]
     assert item["cause"] == LOCK_DELETED and item["detail"] == REWORDED
     assert item["changed"] == "the object was deleted" and item["restore_effect"] == "creates it again"

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.adopt.conftest import EXAMPLE, KEY, Account, Run
+from tests.adopt.conftest import KEY, Account, Run
 
 portkey_ai = pytest.importorskip("portkey_ai")
 PROMPT = "prompts/support/triage.system.md"  # release.default: true
@@ -21,16 +20,13 @@ def _slug(account: Account) -> str:
 
 
 @pytest.fixture
-def two_versions(tmp_path: Path, account: Account, cli: Callable[..., Run]) -> Path:
+def two_versions(applied: Path, cli: Callable[..., Run]) -> Path:
     """An applied project whose triage prompt has v1 and v2 (a change in git, applied)."""
-    root = tmp_path / "project"
-    shutil.copytree(EXAMPLE, root)
-    assert cli("apply", root, "--auto-approve").code == 0
-    path = root / PROMPT
+    path = applied / PROMPT
     path.write_text(path.read_text().replace("for Acme Cloud", "for Acme Cloud and Acme Mail"))
-    assert cli("apply", root, "--auto-approve").code == 0
-    assert cli("drift", root, "--detailed-exitcode").code == 0
-    return root
+    assert cli("apply", applied, "--auto-approve").code == 0
+    assert cli("drift", applied, "--detailed-exitcode").code == 0
+    return applied
 
 
 def test_an_older_version_published_in_portkey_is_drift(

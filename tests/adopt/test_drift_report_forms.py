@@ -3,29 +3,27 @@
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from engine.gitops.render.drift import render_drift_json, render_drift_markdown, render_drift_text
 from engine.redaction import register
-from tests.adopt.conftest import EXAMPLE, Account, Run
+from tests.adopt.conftest import Account, Run
 
 
-def _edited(tmp_path: Path, account: Account, cli: Callable[..., Run]) -> tuple[Path, Path]:
+@pytest.fixture
+def edited(locked: tuple[Path, Path], account: Account) -> tuple[Path, Path]:
     """An applied project with a lock, then its rate limit edited in Portkey (raw HTTP, as a script would)."""
-    root, lock = tmp_path / "project", tmp_path / "portkey.lock.json"
-    shutil.copytree(EXAMPLE, root)
-    assert cli("apply", root, "--auto-approve", "--lock", lock).code == 0
-    listed = account.call("GET", "/policies/rate-limits")
-    rows = listed["data"] if isinstance(listed, dict) else listed
-    row = next(r for r in rows if "per-user" in str(r.get("name")))
-    account.call("PUT", f"/policies/rate-limits/{row['id']}", {"value": 99})
-    return root, lock
+    account.call("PUT", account.per_user_limit(), {"value": 99})
+    return locked
 
 
-def test_each_form_says_what_who_and_the_command(tmp_path: Path, account: Account, cli: Callable[..., Run]) -> None:
-    root, lock = _edited(tmp_path, account, cli)
+def test_each_form_says_what_who_and_the_command(
+    edited: tuple[Path, Path], tmp_path: Path, cli: Callable[..., Run]
+) -> None:
+    root, lock = edited
     restore = f"portkey-gitops apply {root} --lock {lock}"
     markdown = tmp_path / "drift.md"
     text = cli("drift", root, "--lock", lock, "--markdown", markdown, "--detailed-exitcode")
@@ -46,13 +44,10 @@ def test_each_form_says_what_who_and_the_command(tmp_path: Path, account: Accoun
 
 
 def test_a_deleted_object_says_apply_creates_it_again(
-    tmp_path: Path, account: Account, cli: Callable[..., Run]
+    edited: tuple[Path, Path], account: Account, cli: Callable[..., Run]
 ) -> None:
-    root, lock = _edited(tmp_path, account, cli)
-    listed = account.call("GET", "/policies/rate-limits")
-    rows = listed["data"] if isinstance(listed, dict) else listed
-    row = next(r for r in rows if "per-user" in str(r.get("name")))
-    account.call("DELETE", f"/policies/rate-limits/{row['id']}")
+    root, lock = edited
+    account.call("DELETE", account.per_user_limit())
     [item] = json.loads(cli("drift", root, "--lock", lock, "--json").out)["drift"]
     assert item["changed"] == "the object was deleted" and item["restore_effect"] == "creates it again"
 

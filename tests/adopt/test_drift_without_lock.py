@@ -3,24 +3,14 @@
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.adopt.conftest import EXAMPLE, KEY, Account, Run
+from tests.adopt.conftest import KEY, Account, Run
 
 portkey_ai = pytest.importorskip("portkey_ai")
-
-
-@pytest.fixture
-def applied(tmp_path: Path, account: Account, cli: Callable[..., Run]) -> Path:
-    root = tmp_path / "project"
-    shutil.copytree(EXAMPLE, root)
-    done = cli("apply", root, "--auto-approve")
-    assert done.code == 0, done.err
-    return root
 
 
 def _sdk(account: Account) -> object:

@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.adopt.conftest import EXAMPLE, Account, Run
+import pytest
+
+from tests.adopt.conftest import Account, Run
 
 
 def _configs(account: Account) -> list[dict]:
     return [row for row in account.call("GET", "/configs")["data"] if "support-routing" in row["name"]]
 
 
-def _setup(tmp_path: Path, account: Account, cli: Callable[..., Run]) -> tuple[Path, Path, str, str]:
-    root, lock = tmp_path / "project", tmp_path / "portkey.lock.json"
-    shutil.copytree(EXAMPLE, root)
-    assert cli("apply", root, "--auto-approve", "--lock", lock).code == 0
+@pytest.fixture
+def twins(locked: tuple[Path, Path], account: Account) -> tuple[Path, Path, str, str]:
+    """The project applied with a lock, then a second config of the same name made by hand:
+    (project, lock file, the applied config's id, the twin's id)."""
+    root, lock = locked
     [original] = _configs(account)
     twin = account.call("POST", "/configs", {"name": original["name"], "config": {"retry": {"attempts": 9}},
                                              "workspace_id": account.sandbox.default_workspace_id})
@@ -25,12 +27,12 @@ def _setup(tmp_path: Path, account: Account, cli: Callable[..., Run]) -> tuple[P
 
 
 def test_the_plan_names_both_and_proposes_the_older_then_resolve_converges(
-    tmp_path: Path, account: Account, cli: Callable[..., Run]
+    twins: tuple[Path, Path, str, str], account: Account, cli: Callable[..., Run]
 ) -> None:
-    root, _, original, twin = _setup(tmp_path, account, cli)
+    root, _, original, twin = twins
     planned = cli("plan", root)
     assert planned.code == 1
-    text = " ".join((planned.out + planned.err).split())  # the terminal wraps long lines
+    text = planned.unwrapped  # the terminal wraps long lines
     assert original in text and twin in text
     assert f"keep {original} (it is the older)" in text and "--resolve-duplicates" in text
     account.forget()
@@ -43,8 +45,10 @@ def test_the_plan_names_both_and_proposes_the_older_then_resolve_converges(
     assert cli("plan", root, "--detailed-exitcode").code == 0
 
 
-def test_the_lock_decides_which_one_is_kept(tmp_path: Path, account: Account, cli: Callable[..., Run]) -> None:
-    root, lock, original, twin = _setup(tmp_path, account, cli)
+def test_the_lock_decides_which_one_is_kept(
+    twins: tuple[Path, Path, str, str], account: Account, cli: Callable[..., Run]
+) -> None:
+    root, lock, original, twin = twins
     data = json.loads(lock.read_text())
     data["entries"]["config:support-routing"]["ref"] = twin
     lock.write_text(json.dumps(data))
@@ -57,13 +61,11 @@ def test_the_lock_decides_which_one_is_kept(tmp_path: Path, account: Account, cl
 
 
 def test_the_stamped_prompt_is_kept_over_an_older_unstamped_twin(
-    tmp_path: Path, account: Account, cli: Callable[..., Run]
+    applied: Path, account: Account, cli: Callable[..., Run]
 ) -> None:
     """Without a lock the stamp decides: the twin is made older (its creation time set back in the sandbox's
     store), so only the stamp can explain which one is kept."""
-    root = tmp_path / "project"
-    shutil.copytree(EXAMPLE, root)
-    assert cli("apply", root, "--auto-approve").code == 0
+    root = applied
     [stamped] = [r for r in account.call("GET", "/prompts")["data"] if r["name"].startswith("gitops:support/summarise")]
     detail = account.call("GET", f"/prompts/{stamped['slug']}")
     twin = account.call("POST", "/prompts", {

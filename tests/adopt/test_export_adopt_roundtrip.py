@@ -98,6 +98,18 @@ def contents(account: Account) -> dict[str, Any]:
     return out
 
 
+def applying_writes_nothing(account: Account, cli: Callable[..., Run], project: Path, before: dict[str, Any]) -> None:
+    """``apply`` of the adopted ``project`` sends no write and every object holds what it held ``before``."""
+    account.forget()
+    applied = cli("apply", project, "--auto-approve")
+    assert applied.code == 0, applied.text
+    assert account.writes() == []
+    after = contents(account)
+    assert after.keys() == before.keys()
+    changed = {k: sorted(f for f in {*before[k], *after[k]} if before[k].get(f) != after[k].get(f)) for k in before}
+    assert {k: v for k, v in changed.items() if v} == {}  # names aside, nothing moved
+
+
 def test_export_adopt_then_plan_is_a_no_op_and_apply_writes_nothing(
     tmp_path: Path, account: Account, cli: Callable[..., Run]
 ) -> None:
@@ -117,13 +129,7 @@ def test_export_adopt_then_plan_is_a_no_op_and_apply_writes_nothing(
     assert {"prompt:sdk-lead-scoring", "partial:sdk-footer", "config:sdk-fallback", "label:beta"} <= {
         c["address"] for c in changes}
     assert all(c["actions"] == ["noop"] for c in changes), [c for c in changes if c["actions"] != ["noop"]]
-    account.forget()
-    applied = cli("apply", exported, "--auto-approve")
-    assert applied.code == 0, applied.out + applied.err
-    assert account.writes() == []
-    after = contents(account)
-    changed = {k: sorted(f for f in {*before[k], *after[k]} if before[k].get(f) != after[k].get(f)) for k in before}
-    assert {k: v for k, v in changed.items() if v} == {}
+    applying_writes_nothing(account, cli, exported, before)
     assert cli("drift", exported, "--detailed-exitcode").code == 0
 
 

@@ -2,22 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
-from tests.adopt.conftest import EXAMPLE, Account, Run
-
-
-@pytest.fixture
-def applied(tmp_path: Path, account: Account, cli: Callable[..., Run]) -> Path:
-    root = tmp_path / "project"
-    shutil.copytree(EXAMPLE, root)
-    done = cli("apply", root, "--auto-approve")
-    assert done.code == 0, done.err
-    return root
+from tests.adopt.conftest import Account, Run
 
 
 def _prompt_id(account: Account, name: str) -> str:

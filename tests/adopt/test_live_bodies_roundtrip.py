@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 from tests.adopt.conftest import Account, Run
-from tests.adopt.test_export_adopt_roundtrip import contents
+from tests.adopt.test_export_adopt_roundtrip import applying_writes_nothing, contents
 from tests.live.recorded import load
 
 # the recorded virtual key of each model family (the recorded prompt uses `anthropic`)
@@ -129,13 +129,7 @@ def test_an_account_of_the_recorded_bodies_adopts_and_plans_as_no_changes(
     assert checked.code == 0, checked.out + checked.err
     planned = cli("plan", exported, "--detailed-exitcode")
     assert planned.code == 0, planned.out + planned.err
-    account.forget()
-    applied = cli("apply", exported, "--auto-approve")
-    assert applied.code == 0, applied.out + applied.err
-    assert account.writes() == []
-    after = contents(account)
-    changed = {k: sorted(f for f in {*before[k], *after[k]} if before[k].get(f) != after[k].get(f)) for k in before}
-    assert {k: v for k, v in changed.items() if v} == {}
+    applying_writes_nothing(account, cli, exported, before)
     drift = cli("drift", exported, "--detailed-exitcode")
     assert drift.code == 0, drift.out + drift.err
     _edited_in_portkey_is_drift_and_apply_restores_it(account, cli, exported)

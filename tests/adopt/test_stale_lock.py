@@ -3,25 +3,15 @@
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.adopt.conftest import EXAMPLE, Account, Run
+from tests.adopt.conftest import Account, Run
 
 PROMPT = "prompts/support/summarise.prompt.yaml"
 LIMIT = "limits/per-user.rate-limit.yaml"
-
-
-@pytest.fixture
-def locked(tmp_path: Path, account: Account, cli: Callable[..., Run]) -> tuple[Path, Path]:
-    root, lock = tmp_path / "project", tmp_path / "portkey.lock.json"
-    shutil.copytree(EXAMPLE, root)
-    done = cli("apply", root, "--auto-approve", "--lock", lock)
-    assert done.code == 0, done.err
-    return root, lock
 
 
 def _change_in_git(root: Path) -> None:
@@ -76,10 +66,7 @@ def test_an_edit_in_portkey_after_a_fresh_lock_is_still_drift(
     locked: tuple[Path, Path], account: Account, cli: Callable[..., Run]
 ) -> None:
     root, lock = locked
-    limits = account.call("GET", "/policies/rate-limits")
-    rows = limits["data"] if isinstance(limits, dict) else limits
-    row = next(r for r in rows if "per-user" in str(r.get("name")))
-    account.call("PUT", f"/policies/rate-limits/{row['id']}", {"value": 99})
+    account.call("PUT", account.per_user_limit(), {"value": 99})
     report = cli("drift", root, "--lock", lock, "--detailed-exitcode")
     assert report.code == 3, report.out + report.err
     assert "stale" not in report.out and "per-user" in report.out
@@ -91,10 +78,7 @@ def test_a_stale_lock_names_the_objects_it_cannot_judge(
     root, lock = locked
     _change_in_git(root)
     assert cli("apply", root, "--auto-approve").code == 0
-    limits = account.call("GET", "/policies/rate-limits")
-    rows = limits["data"] if isinstance(limits, dict) else limits
-    row = next(r for r in rows if "per-user" in str(r.get("name")))
-    account.call("PUT", f"/policies/rate-limits/{row['id']}", {"value": 99})  # differs from git and from the lock
+    account.call("PUT", account.per_user_limit(), {"value": 99})  # differs from git and from the lock
     as_json = json.loads(cli("drift", root, "--lock", lock, "--json").out)
     assert as_json["lock"]["stale"] is True and as_json["drift"] == []
     assert [item["address"] for item in as_json["lock"]["unjudged"]] == ["rate_limit:per-user"]

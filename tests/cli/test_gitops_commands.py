@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 import time
@@ -13,36 +12,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.entry_point import run_entry_point
+from tests.entry_point import EXAMPLE, Run
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "prompts"
 SECRET = "sk-live-DO-NOT-LEAK-9c2f"
-
-
-class Run:
-    def __init__(self, code: int, out: str, err: str) -> None:
-        self.code, self.out, self.err = code, out, err
-
-
-@pytest.fixture
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Callable[..., Run]:
-    """Run the real entry point with a private sandbox state file."""
-    monkeypatch.setenv("PORTKEY_SANDBOX_DB", str(tmp_path / "sandbox.sqlite3"))
-    monkeypatch.delenv("PORTKEY_API_KEY", raising=False)
-
-    def run(*args: str) -> Run:
-        code, out, err = run_entry_point(monkeypatch, capsys, *args)
-        return Run(code, out, err)
-
-    return run
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    root = tmp_path / "project"
-    shutil.copytree(EXAMPLE, root)
-    return root
-
 
 def test_readme_flow_apply_then_plan_shows_no_changes(cli: Callable[..., Run], project: Path) -> None:
     first = cli("plan", str(project), "--sandbox", "--detailed-exitcode")

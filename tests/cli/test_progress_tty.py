@@ -5,12 +5,10 @@ from __future__ import annotations
 import os
 import pty
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "prompts"
 WRITES = 13  # the example project's apply
 BAR = re.compile(r"Applying\s.*\d+/" + str(WRITES))  # rich's Progress: description, bar, "done/total"
 
@@ -24,12 +22,6 @@ def environment(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PORTKEY_", "CI", "NO_COLOR", "FORCE_"))}
     env.update(PORTKEY_SANDBOX_DB=str(tmp_path / "sandbox.sqlite3"), TERM="xterm-256color", COLUMNS="120")
     return env
-
-
-def project(tmp_path: Path) -> Path:
-    root = tmp_path / "project"
-    shutil.copytree(EXAMPLE, root)
-    return root
 
 
 def run_in_pty(args: list[str], env: dict[str, str]) -> tuple[int, str]:
@@ -50,18 +42,16 @@ def run_in_pty(args: list[str], env: dict[str, str]) -> tuple[int, str]:
     return process.wait(timeout=120), b"".join(chunks).decode("utf-8", "replace")
 
 
-def test_apply_on_a_terminal_shows_the_progress_display(tmp_path: Path) -> None:
-    code, output = run_in_pty(
-        [*command(), "apply", str(project(tmp_path)), "--sandbox", "--auto-approve"], environment(tmp_path)
-    )
+def test_apply_on_a_terminal_shows_the_progress_display(tmp_path: Path, project: Path) -> None:
+    code, output = run_in_pty([*command(), "apply", str(project), "--sandbox", "--auto-approve"], environment(tmp_path))
     assert code == 0, output
     assert BAR.search(output), output
     assert f"Apply complete: {WRITES} write(s)" in output
 
 
-def test_apply_without_a_terminal_prints_no_progress_display(tmp_path: Path) -> None:
+def test_apply_without_a_terminal_prints_no_progress_display(tmp_path: Path, project: Path) -> None:
     done = subprocess.run(
-        [*command(), "apply", str(project(tmp_path)), "--sandbox", "--auto-approve"],
+        [*command(), "apply", str(project), "--sandbox", "--auto-approve"],
         env=environment(tmp_path),
         capture_output=True,
         text=True,

@@ -14,31 +14,18 @@ import anyio
 import pytest
 
 from engine.cli.connect import open_client
-from tests.entry_point import run_entry_point
+from tests.entry_point import EXAMPLE, Run
 from tests.gitops.helpers import prompt_versions
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "prompts"
 RUN_ENV = {"GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "acme/prompts", "GITHUB_RUN_ID": "4242"}
 
 
-class Run:
-    def __init__(self, code: int, out: str, err: str) -> None:
-        self.code, self.out, self.err = code, out, err
-
-
 @pytest.fixture
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Callable[..., Run]:
-    """The real entry point with a private sandbox state file, outside CI unless a test says so."""
-    monkeypatch.setenv("PORTKEY_SANDBOX_DB", str(tmp_path / "sandbox.sqlite3"))
-    monkeypatch.delenv("PORTKEY_API_KEY", raising=False)
-    for name in ("CI", *RUN_ENV):
+def cli(cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch) -> Callable[..., Run]:
+    """The shared ``cli`` without GitHub's run variables either: outside CI unless a test says so."""
+    for name in RUN_ENV:
         monkeypatch.delenv(name, raising=False)
-
-    def run(*args: str) -> Run:
-        code, out, err = run_entry_point(monkeypatch, capsys, *args)
-        return Run(code, out, err)
-
-    return run
+    return cli
 
 
 def git(repo: Path, *args: str) -> str:

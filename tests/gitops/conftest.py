@@ -1,8 +1,8 @@
-"""Fixtures for engine tests: a sandbox, a client on it, and a copy of the example project."""
+"""Fixtures for engine tests: a sandbox and a client on it (the copy of the example project, ``project``, is in
+tests/conftest.py)."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -33,11 +33,3 @@ def make_client(sb: Sandbox, transport: httpx.AsyncBaseTransport | None = None) 
 async def client(sandbox: Sandbox) -> AsyncIterator[PortkeyClient]:
     async with make_client(sandbox) as portkey:
         yield portkey
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    """A writable copy of examples/prompts."""
-    root = tmp_path / "project"
-    shutil.copytree(EXAMPLE, root)
-    return root

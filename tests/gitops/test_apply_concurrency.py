@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 import json
-import shutil
 from pathlib import Path
 
 import anyio
@@ -13,18 +12,17 @@ import httpx
 import pytest
 
 from engine.gitops.apply import ApplyError
-from engine.gitops.workflow import apply_planned, plan_project
+from engine.gitops.workflow import Planned, apply_planned, plan_project
 from engine.portkey import PortkeyClient, RetryPolicy, Secret, Settings
 from sandbox import FaultRule, Faults, Sandbox
-from tests.gitops.conftest import EXAMPLE, KEY, make_client
+from tests.gitops.conftest import KEY, make_client
 from tests.gitops.helpers import account, converge, inventory
 
 pytestmark = pytest.mark.anyio
 
 
-def with_prompts(root: Path, count: int) -> None:
-    """The example project plus ``count`` independent prompts in its support collection."""
-    shutil.copytree(EXAMPLE, root)
+def with_prompts(root: Path, count: int) -> Path:
+    """The example project ``root`` with ``count`` independent prompts added to its support collection."""
     extra = root / "prompts" / "support" / "many"
     extra.mkdir()
     for index in range(count):
@@ -32,6 +30,7 @@ def with_prompts(root: Path, count: int) -> None:
             "collection: support\nmodel: gpt-4o-mini\ntemplate: |\n"
             f"  Answer question {index}. {{{{question}}}}\nvariables: [question]\n"
         )
+    return root
 
 
 class InFlight(httpx.AsyncBaseTransport):
@@ -52,11 +51,10 @@ class InFlight(httpx.AsyncBaseTransport):
             self.now -= 1
 
 
-async def test_writes_of_one_level_run_side_by_side_within_the_bound_and_report_the_same(tmp_path: Path) -> None:
+async def test_writes_of_one_level_run_side_by_side_within_the_bound_and_report_the_same(project: Path) -> None:
     """At --parallelism 1 one request at a time; at 8 several, never more than 8 (+1: the lease's renewal).
     The steps are reported in the same order either way (plan order within each level), not as they finish."""
-    root = tmp_path / "project"
-    with_prompts(root, 20)
+    root = with_prompts(project, 20)
     reports = []
     for parallelism in (1, 8):
         with Sandbox(db=":memory:", api_key=KEY) as sb:
@@ -73,25 +71,20 @@ async def test_writes_of_one_level_run_side_by_side_within_the_bound_and_report_
     assert len(generated) == 20 and generated == sorted(generated)  # one level, in plan (name) order
 
 
-async def test_the_plan_is_not_changed_by_apply(tmp_path: Path) -> None:
+async def test_the_plan_is_not_changed_by_apply(project: Path, client: PortkeyClient) -> None:
     """Apply keeps the ids, slugs and versions it learns in its own record (the plan stays what was reviewed)."""
-    root = tmp_path / "project"
-    shutil.copytree(EXAMPLE, root)
-    with Sandbox(db=":memory:", api_key=KEY) as sb:
-        async with make_client(sb) as client:
-            planned = await plan_project(client, root)
-            before = copy.deepcopy(planned.plan.to_json())
-            result = await apply_planned(client, planned)
-            assert json.dumps(planned.plan.to_json(), sort_keys=True, default=str) == json.dumps(
-                before, sort_keys=True, default=str)
-            created = [c.address for c in planned.plan.changes if "create" in c.actions]
-            assert created and set(created) <= set(result.record.ids)
+    planned = await plan_project(client, project)
+    before = copy.deepcopy(planned.plan.to_json())
+    result = await apply_planned(client, planned)
+    assert json.dumps(planned.plan.to_json(), sort_keys=True, default=str) == json.dumps(
+        before, sort_keys=True, default=str)
+    created = [c.address for c in planned.plan.changes if "create" in c.actions]
+    assert created and set(created) <= set(result.record.ids)
 
 
-async def test_a_429_pauses_every_writer(tmp_path: Path) -> None:
+async def test_a_429_pauses_every_writer(project: Path) -> None:
     """One write answered 429 (Retry-After 0.5 s): the other writers hold off too, once, for at most that long."""
-    root = tmp_path / "project"
-    with_prompts(root, 16)
+    root = with_prompts(project, 16)
     slept: list[float] = []
 
     async def sleep(seconds: float) -> None:
@@ -114,87 +107,82 @@ async def test_a_429_pauses_every_writer(tmp_path: Path) -> None:
         assert all(s <= 0.5 for s in waits), slept
 
 
-async def test_a_failed_write_does_not_stop_the_independent_ones(tmp_path: Path) -> None:
+async def test_a_failed_write_does_not_stop_the_independent_ones(
+    project: Path, sandbox: Sandbox, client: PortkeyClient
+) -> None:
     """The guardrail cannot be created: the config that uses it waits, the limits (independent) are written,
     and the error says how far the run got; the next run finishes with nothing doubled."""
-    root = tmp_path / "project"
-    shutil.copytree(EXAMPLE, root)
     with Sandbox(db=":memory:", api_key=KEY) as clean_sb:
         async with make_client(clean_sb) as clean:
-            await converge(clean, root)
+            await converge(clean, project)
             expected = inventory(await account(clean))
-    with Sandbox(db=":memory:", api_key=KEY) as sb:
-        async with make_client(sb) as client:
-            planned = await plan_project(client, root)
-            sb.faults = Faults(per_operation={"create_guardrail": FaultRule(script=("503",) * 3)})
-            with pytest.raises(ApplyError) as caught:
-                await apply_planned(client, planned)
-            sb.faults = None
-            result = caught.value.result
-            by_address = {(s.address, s.action.value): s for s in [*result.steps, *result.skipped]}
-            guardrail = next(a for a, _ in by_address if a.startswith("guardrail"))
-            config = next(a for a, _ in by_address if a.startswith("config"))
-            assert not by_address[(guardrail, "create")].ok and not by_address[(guardrail, "create")].skipped
-            assert by_address[(config, "create")].skipped and guardrail in by_address[(config, "create")].detail
-            limits = [s for s in result.steps if s.address.startswith(("rate_limit", "usage_limit"))]
-            assert limits and all(s.ok for s in limits)
-            message = str(caught.value)
-            assert f"{result.applied} of {result.changes} change(s) applied, 1 failed" in message
-            assert "run apply again" in message and result.applied == result.changes - 2
-            await converge(client, root)
-            assert inventory(await account(client)) == expected
+    planned = await plan_project(client, project)
+    sandbox.faults = Faults(per_operation={"create_guardrail": FaultRule(script=("503",) * 3)})
+    with pytest.raises(ApplyError) as caught:
+        await apply_planned(client, planned)
+    sandbox.faults = None
+    result = caught.value.result
+    by_address = {(s.address, s.action.value): s for s in [*result.steps, *result.skipped]}
+    guardrail = next(a for a, _ in by_address if a.startswith("guardrail"))
+    config = next(a for a, _ in by_address if a.startswith("config"))
+    assert not by_address[(guardrail, "create")].ok and not by_address[(guardrail, "create")].skipped
+    assert by_address[(config, "create")].skipped and guardrail in by_address[(config, "create")].detail
+    limits = [s for s in result.steps if s.address.startswith(("rate_limit", "usage_limit"))]
+    assert limits and all(s.ok for s in limits)
+    message = str(caught.value)
+    assert f"{result.applied} of {result.changes} change(s) applied, 1 failed" in message
+    assert "run apply again" in message and result.applied == result.changes - 2
+    await converge(client, project)
+    assert inventory(await account(client)) == expected
 
 
-async def test_a_create_whose_answer_was_an_error_is_read_for_then_sent_again(tmp_path: Path) -> None:
+def creates(planned: Planned, kind: str) -> int:
+    """How many objects of ``kind`` the plan creates."""
+    return sum(1 for c in planned.plan.changes if c.kind == kind and "create" in c.actions)
+
+
+async def test_a_create_whose_answer_was_an_error_is_read_for_then_sent_again(
+    project: Path, sandbox: Sandbox, client: PortkeyClient
+) -> None:
     """A 500 to a create (it may have arrived): apply reads the listing, does not find it, sends it again."""
-    root = tmp_path / "project"
-    shutil.copytree(EXAMPLE, root)
-    with Sandbox(db=":memory:", api_key=KEY) as sb:
-        async with make_client(sb) as client:
-            planned = await plan_project(client, root)
-            sb.faults = Faults(per_operation={"create_prompt_partial": FaultRule(script=("500",))})
-            result = await apply_planned(client, planned)
-            sb.faults = None
-            assert any("sent 2 times" in s.detail for s in result.steps if s.action.value == "create")
-            partials = [r for r in sb.requests() if r.operation == "create_prompt_partial"]
-            assert len(partials) == sum(1 for c in planned.plan.changes
-                                        if c.kind == "partial" and "create" in c.actions) + 1
-            assert not (await plan_project(client, root)).plan.has_changes
+    planned = await plan_project(client, project)
+    sandbox.faults = Faults(per_operation={"create_prompt_partial": FaultRule(script=("500",))})
+    result = await apply_planned(client, planned)
+    sandbox.faults = None
+    assert any("sent 2 times" in s.detail for s in result.steps if s.action.value == "create")
+    assert [r.operation for r in sandbox.requests()].count("create_prompt_partial") == creates(planned, "partial") + 1
+    assert not (await plan_project(client, project)).plan.has_changes
 
 
-async def test_a_create_whose_answer_was_lost_is_found_by_name_and_not_sent_again(tmp_path: Path) -> None:
+async def test_a_create_whose_answer_was_lost_is_found_by_name_and_not_sent_again(
+    project: Path, sandbox: Sandbox, client: PortkeyClient
+) -> None:
     """The create arrived but its answer was lost: apply reads the listing, finds it, and goes on (labels too)."""
     from tests.gitops.test_apply_faults import LoseAnswer
 
-    root = tmp_path / "project"
-    shutil.copytree(EXAMPLE, root)
-    with Sandbox(db=":memory:", api_key=KEY) as sb:
-        async with make_client(sb) as client:
-            planned = await plan_project(client, root)
-            lossy = LoseAnswer(httpx.ASGITransport(app=sb.app), "create_prompt")
-            async with make_client(sb, lossy) as flaky:
-                result = await apply_planned(flaky, planned)
-            assert lossy.lost == 1
-            assert [s.detail for s in result.steps if "found by name" in s.detail]
-            prompts = sum(1 for c in planned.plan.changes if c.kind == "prompt" and "create" in c.actions)
-            assert [r.operation for r in sb.requests()].count("create_prompt") == prompts
-            assert not (await plan_project(client, root)).plan.has_changes
+    planned = await plan_project(client, project)
+    lossy = LoseAnswer(httpx.ASGITransport(app=sandbox.app), "create_prompt")
+    async with make_client(sandbox, lossy) as flaky:
+        result = await apply_planned(flaky, planned)
+    assert lossy.lost == 1
+    assert [s.detail for s in result.steps if "found by name" in s.detail]
+    assert [r.operation for r in sandbox.requests()].count("create_prompt") == creates(planned, "prompt")
+    assert not (await plan_project(client, project)).plan.has_changes
 
 
-async def test_the_re_check_before_creates_is_one_listing_per_kind_and_level(tmp_path: Path) -> None:
+async def test_the_re_check_before_creates_is_one_listing_per_kind_and_level(
+    project: Path, sandbox: Sandbox, client: PortkeyClient
+) -> None:
     """20 new prompts in one level: the prompts are listed once right before they are created, not 20 times;
     a kind with nothing to create is not listed again at all."""
-    root = tmp_path / "project"
-    with_prompts(root, 20)
-    with Sandbox(db=":memory:", api_key=KEY) as sb:
-        async with make_client(sb) as client:
-            await converge(client, root)
-            for index in range(20, 40):
-                (root / "prompts" / "support" / "many" / f"p{index:02d}.prompt.yaml").write_text(
-                    f"collection: support\nmodel: gpt-4o-mini\ntemplate: 'Question {index}'\n")
-            planned = await plan_project(client, root)
-            sb.reset_requests()
-            await apply_planned(client, planned, parallelism=8)
-            listed = [str(r.operation) for r in sb.requests() if str(r.operation).startswith("list_")]
-            assert listed.count("list_prompts") == 1 and "list_guardrails" not in listed, listed
-            assert [str(r.operation) for r in sb.requests()].count("create_prompt") == 20
+    root = with_prompts(project, 20)
+    await converge(client, root)
+    for index in range(20, 40):
+        (root / "prompts" / "support" / "many" / f"p{index:02d}.prompt.yaml").write_text(
+            f"collection: support\nmodel: gpt-4o-mini\ntemplate: 'Question {index}'\n")
+    planned = await plan_project(client, root)
+    sandbox.reset_requests()
+    await apply_planned(client, planned, parallelism=8)
+    listed = [str(r.operation) for r in sandbox.requests() if str(r.operation).startswith("list_")]
+    assert listed.count("list_prompts") == 1 and "list_guardrails" not in listed, listed
+    assert [str(r.operation) for r in sandbox.requests()].count("create_prompt") == 20

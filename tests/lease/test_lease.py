@@ -5,10 +5,8 @@ holder, plan/prune/export never see the lease, and a create re-checks the listin
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,43 +22,12 @@ from engine.gitops.model import ResourceKind
 from engine.gitops.workflow import apply_planned, plan_project
 from engine.portkey import PortkeyClient
 from sandbox import FaultRule, Faults, Sandbox, serve_in_thread
-from tests.entry_point import run_entry_point
-from tests.gitops.conftest import EXAMPLE, KEY, make_client
+from tests.entry_point import Run
+from tests.gitops.conftest import KEY, make_client
 from tests.gitops.helpers import account, inventory
 from tests.lease.test_concurrent_applies import env, http_client, lease_labels
 
 SANDBOX_KEY = "sandbox-key"  # engine.cli.connect.SANDBOX_KEY: what --sandbox uses
-
-
-class Run:
-    def __init__(self, code: int, out: str, err: str) -> None:
-        self.code, self.out, self.err = code, out, err
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    root = tmp_path / "project"
-    shutil.copytree(EXAMPLE, root)
-    return root
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Path:
-    return tmp_path / "sandbox.sqlite3"
-
-
-@pytest.fixture
-def cli(db: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Callable[..., Run]:
-    """The real entry point against an embedded sandbox kept in ``db``."""
-    monkeypatch.setenv("PORTKEY_SANDBOX_DB", str(db))
-    monkeypatch.delenv("PORTKEY_API_KEY", raising=False)
-    monkeypatch.delenv("CI", raising=False)
-
-    def run(*args: str) -> Run:
-        code, out, err = run_entry_point(monkeypatch, capsys, *args)
-        return Run(code, out, err)
-
-    return run
 
 
 def with_sandbox(db: Path, work: Callable[[PortkeyClient, Sandbox], object]) -> object:
@@ -104,7 +71,7 @@ def test_a_held_lease_stops_apply_naming_the_holder_and_nothing_is_written(
     before = with_sandbox(db, plant)
     run = cli("apply", str(project), "--sandbox", "--auto-approve")
     assert run.code == 1
-    text = " ".join((run.out + run.err).split())
+    text = run.unwrapped
     assert "another apply holds the apply lease of this workspace: alice@build-7 pid 42 since" in text
     assert "Nothing was written" in text and "--lock-timeout" in text and "Traceback" not in text
 
@@ -123,7 +90,7 @@ def test_a_stale_lease_is_taken_over_with_a_warning(cli: Callable[..., Run], pro
     with_sandbox(db, plant)
     run = cli("apply", str(project), "--sandbox", "--auto-approve")
     assert run.code == 0, run.err
-    text = " ".join((run.out + run.err).split())
+    text = run.unwrapped
     assert "taking over a stale apply lease (expired): bob@old-runner pid 7 since" in text
     again = cli("plan", str(project), "--sandbox", "--detailed-exitcode")
     assert again.code == 0, again.out
@@ -143,15 +110,13 @@ def test_the_local_lock_stops_a_second_apply_of_one_checkout(cli: Callable[..., 
     finally:
         lock.release()
     assert run.code == 1
-    text = " ".join((run.out + run.err).split())
+    text = run.unwrapped
     assert "another apply of this project runs on this machine" in text and "pid" in text
     assert "Nothing was written" in text
     assert cli("apply", str(project), "--sandbox", "--auto-approve").code == 0
 
 
-def test_lock_timeout_waits_for_the_holder_to_release(tmp_path: Path) -> None:
-    root = tmp_path / "project"
-    shutil.copytree(EXAMPLE, root)
+def test_lock_timeout_waits_for_the_holder_to_release(project: Path) -> None:
     with Sandbox(db=":memory:", api_key=KEY) as sb, serve_in_thread(sb) as url:
         async def hold() -> str:
             async with http_client(url) as client:
@@ -165,14 +130,18 @@ def test_lock_timeout_waits_for_the_holder_to_release(tmp_path: Path) -> None:
 
         lease = anyio.run(hold)
         process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "portkey-gitops"), "apply", str(root), "--auto-approve",
+            [str(Path(sys.executable).parent / "portkey-gitops"), "apply", str(project), "--auto-approve",
              "--lock-timeout", "120"], env=env(url), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
-        time.sleep(3)
-        assert process.poll() is None, process.communicate()  # still waiting
+        said = ""
+        while "waiting up to" not in said:  # the lease is given back only once the apply says it waits
+            line = process.stderr.readline()  # type: ignore[union-attr]
+            assert line, said + "".join(process.communicate())  # the apply ended without waiting
+            said += line
+        assert process.poll() is None  # still waiting
         anyio.run(release, lease)
         out, err = process.communicate(timeout=120)
-        text = " ".join((out + err).split())
+        text = " ".join((out + said + err).split())
         assert process.returncode == 0, text
         assert "waiting up to" in text and "carol@laptop pid 1" in text
         assert lease_labels(url) == []

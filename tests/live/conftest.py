@@ -1,5 +1,5 @@
-"""The engine-test fixtures (a sandbox, a client on it, a copy of the example project)."""
+"""The engine-test fixtures (a sandbox and a client on it; ``project`` comes from tests/conftest.py)."""
 
-from tests.gitops.conftest import client, project, sandbox
+from tests.gitops.conftest import client, sandbox
 
-__all__ = ["client", "project", "sandbox"]
+__all__ = ["client", "sandbox"]

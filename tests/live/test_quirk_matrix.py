@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,10 +25,10 @@ import anyio
 import httpx
 import pytest
 
-from engine.cli import main
 from engine.gitops.behaviour import BY_NAME as SWITCHES
 from sandbox import Sandbox
 from sandbox.quirks import ENV_VAR, QUIRKS
+from tests.entry_point import run_entry_point
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "prompts"
 # (case id, $PORTKEY_SANDBOX_QUIRKS): the defaults, each other value of each quirk, and the spec's shapes
@@ -51,14 +50,8 @@ class Cli:
         return self.run(command, "--env", "dev", *args)
 
     def run(self, command: str, *args: str) -> tuple[int, str]:
-        self.monkeypatch.setattr(sys, "argv", ["portkey-gitops", command, str(self.project), "--sandbox", *args])
-        code = 0
-        try:
-            main.run()
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        captured = self.capsys.readouterr()
-        return code, captured.out + captured.err
+        code, out, err = run_entry_point(self.monkeypatch, self.capsys, command, str(self.project), "--sandbox", *args)
+        return code, out + err
 
     def doctor(self) -> dict[str, str]:
         """Run the doctor on the case's sandbox; the switches it saved in .portkey/doctor.json."""

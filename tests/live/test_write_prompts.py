@@ -10,7 +10,8 @@ import pytest
 
 from engine.gitops import apply as apply_module
 from engine.gitops.apply import ApplyError
-from engine.gitops.workflow import apply_planned, plan_project
+from engine.gitops.workflow import Planned, apply_planned, plan_project
+from engine.portkey import PortkeyClient
 from sandbox import Sandbox
 from sandbox.serve import serve_in_thread
 from tests.gitops.helpers import converge, edit, published
@@ -28,6 +29,15 @@ PROMPT_PUT = r"/prompts/[^/]+"
 @pytest.fixture(autouse=True)
 def _no_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(apply_module, "VERSION_LOOKUP_DELAYS", (0.0, 0.0, 0.0))
+
+
+async def triage_edited(client: PortkeyClient, project: Path) -> tuple[Planned, str, int]:
+    """The project applied, then triage's temperature changed in git: the plan, triage's id, its published version."""
+    await converge(client, project)
+    edit(project / TRIAGE, "temperature: 0.2", "temperature: 0.3")
+    planned = await plan_project(client, project)
+    prompt_id = next(c for c in planned.plan.changes if c.address == "prompt:support/triage").remote["id"]
+    return planned, prompt_id, await published(client, prompt_id)
 
 
 def _version_puts(shim: Shim) -> list[dict]:
@@ -76,11 +86,7 @@ async def test_the_version_published_is_the_one_the_update_made(sandbox: Sandbox
     shim = Shim(sandbox)
     client, _ = shim.client()
     async with client:
-        await converge(client, project)
-        edit(project / TRIAGE, "temperature: 0.2", "temperature: 0.3")
-        planned = await plan_project(client, project)
-        prompt_id = next(c for c in planned.plan.changes if c.address == "prompt:support/triage").remote["id"]
-        before = await published(client, prompt_id)
+        planned, prompt_id, before = await triage_edited(client, project)
         shim.decoy = True  # from now on every versions list also shows a v99 with another id
         result = await apply_planned(client, planned)
         assert await published(client, prompt_id) == before + 1
@@ -94,11 +100,7 @@ async def test_a_lagging_versions_list_is_read_again_a_bounded_number_of_times(
     shim = Shim(sandbox, lag_reads=2)
     client, _ = shim.client()
     async with client:
-        await converge(client, project)
-        edit(project / TRIAGE, "temperature: 0.2", "temperature: 0.3")
-        planned = await plan_project(client, project)
-        prompt_id = next(c for c in planned.plan.changes if c.address == "prompt:support/triage").remote["id"]
-        before = await published(client, prompt_id)
+        planned, prompt_id, before = await triage_edited(client, project)
         sandbox.reset_requests()
         await apply_planned(client, planned)
         reads = [r for r in sandbox.requests() if r.operation == "list_prompt_versions"]
@@ -110,11 +112,7 @@ async def test_no_version_found_stops_before_publishing_or_labelling(sandbox: Sa
     shim = Shim(sandbox, lag_reads=10)
     client, _ = shim.client()
     async with client:
-        await converge(client, project)
-        edit(project / TRIAGE, "temperature: 0.2", "temperature: 0.3")
-        planned = await plan_project(client, project)
-        prompt_id = next(c for c in planned.plan.changes if c.address == "prompt:support/triage").remote["id"]
-        before = await published(client, prompt_id)
+        planned, prompt_id, before = await triage_edited(client, project)
         sandbox.reset_requests()
         with pytest.raises(ApplyError) as failure:
             await apply_planned(client, planned)

@@ -10,7 +10,7 @@ import json
 import shutil
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
-from contextlib import closing
+from contextlib import asynccontextmanager, closing
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,17 @@ class SandboxSwitch:
     def __call__(self) -> PortkeyClient:
         assert self.current is not None, "no sandbox selected"
         return engine_client(self.current)
+
+
+@asynccontextmanager
+async def gitops_mcp(root: Path, db: str | Path = ":memory:") -> AsyncIterator[tuple[Client, Sandbox]]:
+    """An MCP client on a server of its own over a fresh sandbox (state in ``db``), ``root`` the only project root."""
+    switch = SandboxSwitch()
+    with Sandbox(db=db, api_key=KEY) as sb:
+        switch.current = sb
+        server = build_server(switch, options=ToolOptions(project_roots=(str(root),)))
+        async with Client(server, raise_exceptions=True) as client:
+            yield client, sb
 
 
 @pytest.fixture(autouse=True)

@@ -18,12 +18,10 @@ import anyio
 import pytest
 from mcp import Client
 
-from mcp_server.server import build_server
-from mcp_server.state import ToolOptions
 from sandbox import Sandbox
 from tests.entry_point import run_entry_point
-from tests.mcp_server.conftest import SandboxSwitch, data, text
-from tests.mcp_server.world import KEY, engine_client
+from tests.mcp_server.conftest import data, gitops_mcp, text
+from tests.mcp_server.world import engine_client
 
 pytestmark = pytest.mark.anyio
 
@@ -43,12 +41,8 @@ def project(tmp_path: Path) -> Path:
 @pytest.fixture
 async def served(tmp_path: Path, project: Path) -> AsyncIterator[tuple[Client, Sandbox, Path]]:
     db = tmp_path / "sandbox.sqlite3"
-    switch = SandboxSwitch()
-    with Sandbox(db=db, api_key=KEY) as sb:
-        switch.current = sb
-        server = build_server(switch, options=ToolOptions(project_roots=(str(project.parent),)))
-        async with Client(server, raise_exceptions=True) as client:
-            yield client, sb, db
+    async with gitops_mcp(project.parent, db) as (client, sb):
+        yield client, sb, db
 
 
 class Cli:

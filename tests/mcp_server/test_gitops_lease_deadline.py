@@ -16,7 +16,7 @@ from engine.portkey import PortkeyClient, RetryPolicy, Secret, Settings
 from mcp_server.server import build_server
 from mcp_server.state import ToolOptions
 from sandbox import FaultRule, Faults, Sandbox
-from tests.mcp_server.conftest import SandboxSwitch, data, text
+from tests.mcp_server.conftest import data, gitops_mcp, text
 from tests.mcp_server.world import BASE_URL, KEY, engine_client
 
 pytestmark = pytest.mark.anyio
@@ -33,10 +33,7 @@ async def test_apply_refuses_when_another_apply_moved_the_account_after_its_plan
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     shutil.copytree(EXAMPLE, tmp_path / "project")
-    switch = SandboxSwitch()
-    with Sandbox(api_key=KEY) as sb:
-        switch.current = sb
-        server = build_server(switch, options=ToolOptions(project_roots=(str(tmp_path),)))
+    async with gitops_mcp(tmp_path) as (client, sb):
         take = lease_module.ApplyLease.acquire
 
         async def another_apply_first(self: Any, timeout: float = 0.0) -> None:
@@ -46,12 +43,10 @@ async def test_apply_refuses_when_another_apply_moved_the_account_after_its_plan
                                                               "description": "another apply"})
             await take(self, timeout)
 
-        async with Client(server, raise_exceptions=True) as client:
-            planned = data(await client.call_tool("gitops_plan", {"project_dir": "project"}))
-            monkeypatch.setattr(lease_module.ApplyLease, "acquire", another_apply_first)
-            sb.reset_requests()
-            refused = await client.call_tool("gitops_apply", {"project_dir": "project",
-                                                              "plan_hash": planned["plan_hash"]})
+        planned = data(await client.call_tool("gitops_plan", {"project_dir": "project"}))
+        monkeypatch.setattr(lease_module.ApplyLease, "acquire", another_apply_first)
+        sb.reset_requests()
+        refused = await client.call_tool("gitops_apply", {"project_dir": "project", "plan_hash": planned["plan_hash"]})
         assert refused.is_error and "another apply changed the account" in text(refused)
         assert content_writes(sb) == []
 

@@ -14,11 +14,9 @@ from mcp import Client
 
 from mcp_server.gitops_tools import MAX_CHANGES, compute_plan_hash, shown_plan
 from mcp_server.selection import Selection
-from mcp_server.server import build_server
-from mcp_server.state import ToolOptions
 from sandbox import Sandbox
-from tests.mcp_server.conftest import SandboxSwitch, data, text
-from tests.mcp_server.world import KEY, engine_client
+from tests.mcp_server.conftest import data, gitops_mcp, text
+from tests.mcp_server.world import engine_client
 
 pytestmark = pytest.mark.anyio
 
@@ -42,12 +40,8 @@ def project(root: Path) -> Path:
 @pytest.fixture
 async def fresh(root: Path) -> AsyncIterator[tuple[Client, Sandbox]]:
     """An MCP client on an empty sandbox; the only project root is ``root``."""
-    switch = SandboxSwitch()
-    with Sandbox(api_key=KEY) as sb:
-        switch.current = sb
-        server = build_server(switch, options=ToolOptions(project_roots=(str(root),)))
-        async with Client(server, raise_exceptions=True) as client:
-            yield client, sb
+    async with gitops_mcp(root) as pair:
+        yield pair
 
 
 def writes(sb: Sandbox) -> int:

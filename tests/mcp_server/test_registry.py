@@ -1,11 +1,8 @@
-"""Rules every tool obeys, checked over the whole tools/list, plus the tools/list golden file."""
+"""Rules every tool obeys, checked over the registry and the whole tools/list (each tool's snapshot: test_toolsnaps)."""
 
 from __future__ import annotations
 
-import json
-import os
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,11 +14,10 @@ from mcp_server.kinds import annotations_for
 from mcp_server.listing import dialect_of
 from mcp_server.mappers import MAPPED_TARGETS, MAPPERS
 from mcp_server.registry import build_registry
+from mcp_server.server import META_TOOLS
 
 pytestmark = pytest.mark.anyio
 
-ROOT = Path(__file__).resolve().parents[2]
-GOLDEN = Path(__file__).parent / "golden" / "tools_list.json"
 HINTS = ("read_only_hint", "destructive_hint", "idempotent_hint", "open_world_hint")
 
 
@@ -107,7 +103,7 @@ def test_every_list_pages_in_a_known_dialect() -> None:
 async def test_tools_list_rules(client: Client) -> None:
     tools = (await client.list_tools()).tools
     names = [t.name for t in tools]
-    assert len(names) == len(set(names))
+    assert names == [*build_registry().specs, *META_TOOLS]  # the catalogue's order (toolsets together), meta last
     for tool in tools:
         assert tool.title, tool.name
         assert tool.description and len(tool.description) <= 1024, tool.name
@@ -122,51 +118,3 @@ async def test_tools_list_rules(client: Client) -> None:
         assert tool.output_schema is not None and tool.output_schema.get("type") == "object", tool.name
         if tool.name.startswith("list_") and tool.name != "list_toolsets":
             assert set(tool.output_schema["properties"]) >= {"data", "has_more", "total", "complete"}, tool.name
-
-
-KINDS = {**{name: spec.kind for name, spec in build_registry().specs.items()},
-         "list_toolsets": "M", "enable_toolset": "M"}
-
-
-def _snapshot(tools: list[Any]) -> list[dict[str, Any]]:
-    return [
-        {"name": t.name, "title": t.title, "kind": KINDS[t.name],
-         "annotations": {h: getattr(t.annotations, h) for h in HINTS},
-         "input_schema": t.input_schema, "has_output_schema": t.output_schema is not None}
-        for t in tools
-    ]
-
-
-def snapshot_problems(golden: list[dict[str, Any]], current: list[dict[str, Any]]) -> list[str]:
-    """What differs between the golden tools/list and the current one, most serious first."""
-    old = {t["name"]: t for t in golden}
-    new = {t["name"]: t for t in current}
-    problems = [f"disappeared: {name}" for name in old if name not in new]
-    problems += [f"new (run with UPDATE_SNAPSHOTS=1 and review): {name}" for name in new if name not in old]
-    for name in old.keys() & new.keys():
-        for part in ("kind", "annotations", "title", "input_schema", "has_output_schema"):
-            if old[name].get(part) != new[name].get(part):
-                problems.append(f"{part} changed: {name}")
-    return sorted(problems, key=lambda p: (not p.startswith("disappeared"), not p.startswith("kind"), p))
-
-
-async def test_tools_list_golden(client: Client) -> None:
-    """tools/list (names, titles, kinds, annotations, input schemas); UPDATE_SNAPSHOTS=1 rewrites the file."""
-    current = _snapshot((await client.list_tools()).tools)
-    if os.environ.get("UPDATE_SNAPSHOTS") == "1":
-        GOLDEN.parent.mkdir(exist_ok=True)
-        GOLDEN.write_text(json.dumps(current, indent=1, sort_keys=True) + "\n")
-    assert GOLDEN.exists(), "no golden file: run with UPDATE_SNAPSHOTS=1 and review it"
-    assert snapshot_problems(json.loads(GOLDEN.read_text()), current) == []
-
-
-def test_the_golden_check_catches_a_lost_tool_and_a_changed_kind() -> None:
-    golden = json.loads(GOLDEN.read_text())
-    lost = [t for t in golden if t["name"] != "delete_prompt"]
-    assert snapshot_problems(golden, lost) == ["disappeared: delete_prompt"]
-    # W (POST) and W$ have the same four hints: the kind itself must be compared
-    spent = [{**t, "kind": "W$"} if t["name"] == "create_prompt" else t for t in golden]
-    assert snapshot_problems(golden, spent) == ["kind changed: create_prompt"]
-    read = [{**t, "annotations": {**t["annotations"], "read_only_hint": True}} if t["name"] == "delete_prompt"
-            else t for t in golden]
-    assert snapshot_problems(golden, read) == ["annotations changed: delete_prompt"]

@@ -1,7 +1,10 @@
 """tools/list, one snapshot file per tool (tests/mcp_server/toolsnaps/<tool>.json), as a client receives it.
 
-A changed name, title, description, annotation, input or output schema fails with a diff naming the tool;
-review it, then regenerate with ``UPDATE_TOOLSNAPS=1 .venv/bin/python -m pytest tests/mcp_server/test_toolsnaps.py``
+Each file also holds the tool's catalogue kind (``x-catalogue-kind``), which is not on the wire: a write by
+POST and a W$ tool (spends tokens), or a write by PUT and a D tool, send the same four hints, so only this
+line shows such a change. A changed name, title, description, annotation, input or output schema or kind
+fails with a diff naming the tool; review it, then regenerate with
+``UPDATE_TOOLSNAPS=1 .venv/bin/python -m pytest tests/mcp_server/test_toolsnaps.py``
 (this writes every snapshot and removes those of tools that are gone).
 """
 
@@ -16,15 +19,32 @@ from typing import Any
 import pytest
 from mcp import Client
 
+from mcp_server.registry import build_registry
+from mcp_server.server import META_TOOLS
+
 pytestmark = pytest.mark.anyio
 
 SNAPS = Path(__file__).resolve().parent / "toolsnaps"
 SWITCH = "UPDATE_TOOLSNAPS"
+KIND = "x-catalogue-kind"
 
 
-def snapshot_text(tool: Any) -> str:
-    """The tool as tools/list sends it (wire names, no empty fields), as stable JSON."""
-    return json.dumps(tool.model_dump(mode="json", by_alias=True, exclude_none=True), indent=2, sort_keys=True) + "\n"
+def catalogue_kinds() -> dict[str, str]:
+    """Every tool's kind: the catalogue's (R, W, D, W$, L), M for the server's meta tools."""
+    return {**{name: spec.kind for name, spec in build_registry().specs.items()}, **dict.fromkeys(META_TOOLS, "M")}
+
+
+def snapshot_text(tool: Any, kind: str) -> str:
+    """The tool as tools/list sends it (wire names, no empty fields) plus its kind, as stable JSON."""
+    wire = tool.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return json.dumps({**wire, KIND: kind}, indent=2, sort_keys=True) + "\n"
+
+
+def snapshots(tools: list[Any], kinds: dict[str, str]) -> dict[str, str]:
+    """Tool name -> snapshot text; a tool listed twice fails here."""
+    current = {tool.name: snapshot_text(tool, kinds[tool.name]) for tool in tools}
+    assert len(current) == len(tools), "a tool name is listed twice"
+    return current
 
 
 def snapshot_problems(snaps: Path, current: dict[str, str]) -> list[str]:
@@ -53,9 +73,7 @@ def write_snapshots(snaps: Path, current: dict[str, str]) -> None:
 
 
 async def test_every_tool_matches_its_snapshot(client: Client) -> None:
-    tools = (await client.list_tools()).tools
-    current = {tool.name: snapshot_text(tool) for tool in tools}
-    assert len(current) == len(tools)
+    current = snapshots((await client.list_tools()).tools, catalogue_kinds())
     if os.environ.get(SWITCH) == "1":
         write_snapshots(SNAPS, current)
     problems = snapshot_problems(SNAPS, current)
@@ -79,3 +97,13 @@ def test_the_check_names_a_changed_gone_and_new_tool(tmp_path: Path) -> None:
         "get_prompt: changed",
     ]
     assert "\n-" in problems[2]  # the diff shows the dropped parameter
+
+
+async def test_a_changed_kind_shows_where_the_hints_do_not(client: Client) -> None:
+    """run_prompt_completion (W$) and create_prompt (W by POST) send the same hints; their kinds still differ."""
+    tools = (await client.list_tools()).tools
+    hints = {t.name: t.annotations.model_dump(exclude={"title"}) for t in tools if t.annotations}
+    assert hints["run_prompt_completion"] == hints["create_prompt"]
+    problems = snapshot_problems(SNAPS, snapshots(tools, {**catalogue_kinds(), "run_prompt_completion": "W"}))
+    assert [p.split("\n")[0] for p in problems] == ["run_prompt_completion: changed"]
+    assert f'-  "{KIND}": "W$"' in problems[0] and f'+  "{KIND}": "W"' in problems[0]

@@ -140,7 +140,8 @@ def test_http_refuses_missing_or_wrong_token_and_foreign_hosts(http_url: str) ->
     assert good.status_code == 200
 
 
-def _fails(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+def start_up_error(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    """The server started with ``argv`` stops with exit code 1 and one stderr line (returned), no traceback."""
     with pytest.raises(SystemExit) as stopped:
         run(argv)
     assert stopped.value.code == 1
@@ -152,12 +153,12 @@ def _fails(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
 def test_start_up_errors_are_one_line(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("PORTKEY_API_KEY", raising=False)
     monkeypatch.delenv("MCP_AUTH_TOKEN", raising=False)
-    assert "PORTKEY_API_KEY" in _fails([], capsys)
-    assert "MCP_AUTH_TOKEN" in _fails(["--transport", "http", "--sandbox"], capsys)
-    assert "loopback" in _fails(["--transport", "http", "--sandbox", "--insecure-no-auth", "--host", "0.0.0.0"],
+    assert "PORTKEY_API_KEY" in start_up_error([], capsys)
+    assert "MCP_AUTH_TOKEN" in start_up_error(["--transport", "http", "--sandbox"], capsys)
+    assert "loopback" in start_up_error(["--transport", "http", "--sandbox", "--insecure-no-auth", "--host", "0.0.0.0"],
                                 capsys)
-    assert "--sandbox-db needs --sandbox" in _fails(["--sandbox-db", "x.db"], capsys)
-    assert "log level 'LOUD'" in _fails(["--sandbox", "--log-level", "loud"], capsys)
+    assert "--sandbox-db needs --sandbox" in start_up_error(["--sandbox-db", "x.db"], capsys)
+    assert "log level 'LOUD'" in start_up_error(["--sandbox", "--log-level", "loud"], capsys)
 
 
 def test_sandbox_db_file_is_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

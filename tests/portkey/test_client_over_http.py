@@ -4,24 +4,15 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
 
 import pytest
 
 from engine.portkey import PortkeyAPIError, PortkeyClient, PortkeyRequestError, RetryPolicy, Secret, Settings
-from sandbox import FaultRule, Faults, Sandbox, serve_in_thread
+from sandbox import FaultRule, Faults, Sandbox
 
 pytestmark = pytest.mark.anyio
 
 KEY = "http-test-key-5f1e"
-
-
-@pytest.fixture
-def served() -> Iterator[tuple[Sandbox, str]]:
-    sb = Sandbox(db=":memory:", api_key=KEY)
-    with serve_in_thread(sb) as base_url:
-        yield sb, base_url
-    sb.close()
 
 
 def client_for(base_url: str, retries: int = 3) -> PortkeyClient:

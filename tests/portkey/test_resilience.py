@@ -8,7 +8,6 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,7 +24,7 @@ from engine.portkey import (
     Secret,
     Settings,
 )
-from sandbox import FaultRule, Faults, Sandbox, serve_in_thread
+from sandbox import FaultRule, Faults, Sandbox
 from tests.portkey.helpers import make_client, reply, scripted
 from tests.portkey.servers import endless, serve, trickle
 
@@ -39,14 +38,6 @@ QUICK = RetryPolicy(max_retries=3, backoff_base=0.01, backoff_max=0.05, retry_af
 
 def client_for(base_url: str, **settings: object) -> PortkeyClient:
     return PortkeyClient(Settings(api_key=Secret(KEY), base_url=base_url, **{"retry": QUICK, **settings}))
-
-
-@pytest.fixture
-def served() -> Iterator[tuple[Sandbox, str]]:
-    sb = Sandbox(db=":memory:", api_key=KEY)
-    with serve_in_thread(sb) as base_url:
-        yield sb, base_url
-    sb.close()
 
 
 # --- which failures are retried -------------------------------------------------------------------

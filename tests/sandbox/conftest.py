@@ -17,8 +17,9 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture
-def sb() -> Iterator[Sandbox]:
-    sandbox = Sandbox(db=":memory:", api_key=API_KEY)
+def sb(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
+    """An in-memory sandbox, under the quirks a test module names in ``SANDBOX_QUIRKS`` if it does."""
+    sandbox = Sandbox(db=":memory:", api_key=API_KEY, quirks=getattr(request.module, "SANDBOX_QUIRKS", None))
     yield sandbox
     sandbox.close()
 

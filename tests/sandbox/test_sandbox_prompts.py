@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from sandbox_testkit import API_KEY, SPEC_SHAPES, default_collection, error, make_prompt, ok
-
-from sandbox import Sandbox
+from sandbox_testkit import SPEC_SHAPES, default_collection, error, make_prompt, ok
 
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def sb() -> Iterator[Sandbox]:
-    """These tests pin the spec's shapes (bare versions lists oldest first, parameters as sent, spec
-    prompt reads), which the sandbox serves under the quirks SPEC_SHAPES; the live defaults are
-    tested in test_sandbox_quirks.py and test_sandbox_live_shapes.py."""
-    sandbox = Sandbox(db=":memory:", api_key=API_KEY, quirks=SPEC_SHAPES)
-    yield sandbox
-    sandbox.close()
+# These tests pin the spec's shapes (bare versions lists oldest first, parameters as sent, spec prompt reads),
+# which the sandbox (the ``sb`` fixture) serves under these quirks; the live defaults are tested in
+# test_sandbox_quirks.py and test_sandbox_live_shapes.py.
+SANDBOX_QUIRKS = SPEC_SHAPES
 
 
 async def test_create_makes_version_one_and_publishes_it(api):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -18,9 +17,9 @@ from typing import Any
 
 import pytest
 
-from engine.cli import main
 from sandbox import Sandbox
 from sandbox.serve import serve_in_thread
+from tests.entry_point import Run, run_entry_point
 
 PLANTED_KEY = "pk-planted-7f3a9cDO-NOT-LEAK"
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "prompts"
@@ -93,17 +92,6 @@ def tampered_sandbox() -> Iterator[tuple[Sandbox, Tamper]]:
         yield sb, Tamper(sb.app)
 
 
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def text(self) -> str:
-        return self.out + self.err
-
-
 class Cli:
     """Runs ``portkey-gitops`` in-process through ``main.run`` (the console-script entry)."""
 
@@ -112,14 +100,7 @@ class Cli:
         self.capsys = capsys
 
     def __call__(self, *args: str) -> Run:
-        self.monkeypatch.setattr(sys, "argv", ["portkey-gitops", *args])
-        code = 0
-        try:
-            main.run()
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        captured = self.capsys.readouterr()
-        return Run(code, captured.out, captured.err)
+        return Run(*run_entry_point(self.monkeypatch, self.capsys, *args))
 
     def against(self, base_url: str) -> None:
         """Point later runs at a real-API-style server with the planted key and no retries."""
@@ -155,11 +136,3 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureF
             monkeypatch.delenv(name)
     monkeypatch.setenv("PORTKEY_SANDBOX_DB", str(tmp_path / "sandbox.sqlite3"))
     return Cli(monkeypatch, capsys)
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    """A writable copy of examples/prompts."""
-    root = tmp_path / "project"
-    shutil.copytree(EXAMPLE, root)
-    return root

@@ -25,12 +25,11 @@ from tests.security.cli_support import (
     cli,
     console_script,
     one_error_line,
-    project,
     served,
     tampered_sandbox,
 )
 
-__all__ = ["cli", "project"]  # fixtures
+__all__ = ["cli"]  # the fixture
 
 WRITES = ("POST", "PUT", "DELETE")
 # The applies below pass --no-lease: the account lease's own label writes are bookkeeping, not the writes

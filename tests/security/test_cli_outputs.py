@@ -19,12 +19,11 @@ from tests.security.cli_support import (
     cli,
     console_script,
     one_error_line,
-    project,
     served,
     tampered_sandbox,
 )
 
-__all__ = ["cli", "project"]  # fixtures
+__all__ = ["cli"]  # the fixture
 
 
 @pytest.mark.parametrize("option", ["--out", "--markdown"])

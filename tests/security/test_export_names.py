@@ -23,7 +23,7 @@ from engine.cli.connect import open_client
 from engine.gitops import export as export_module
 from engine.gitops.export import MAX_KEY, MAX_SEGMENT, ExportError, is_safe_key, safe_key, write_tree
 from engine.gitops.schema import KEY_PATTERN
-from tests.entry_point import run_entry_point
+from tests.entry_point import Run
 
 SECRET = "sk-export-PLANTED-5e1d2c3b"
 MANAGED_ESCAPE = "gitops:../../../escaped"
@@ -32,29 +32,6 @@ HOSTILE = [
     "pipe|name", "tick`s```", "x" * 300, "Dup Name", "dup-name", ".hidden", "\u202eevil", "back\\slash",
 ]
 RAW = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-
-
-class Run:
-    def __init__(self, code: int, out: str, err: str) -> None:
-        self.code, self.out, self.err = code, out, err
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Path:
-    return tmp_path / "sandbox.sqlite3"
-
-
-@pytest.fixture
-def cli(db: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Callable[..., Run]:
-    """The real entry point on a private sandbox file."""
-    monkeypatch.setenv("PORTKEY_SANDBOX_DB", str(db))
-    monkeypatch.delenv("PORTKEY_API_KEY", raising=False)
-
-    def run(*args: str) -> Run:
-        code, out, err = run_entry_point(monkeypatch, capsys, *args)
-        return Run(code, out, err)
-
-    return run
 
 
 def seed(db: Path) -> None:

@@ -16,7 +16,7 @@ from engine.cli.connect import open_client
 from engine.gitops.export import MAX_SECRET_NAME, secret_variable
 from engine.gitops.schema import ProjectFile
 from engine.redaction import forbidden_secret_name
-from tests.security.test_export_names import Run, cli, db  # noqa: F401  (fixtures)
+from tests.entry_point import Run
 
 PLANTED = {
     "api_key": "sk-PLANTED-api-91c2",
@@ -31,7 +31,7 @@ ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 REFERENCE = re.compile(r"\$\{secret:([^}]*)\}")
 
 
-def seed(db: Path) -> None:  # noqa: F811
+def seed(db: Path) -> None:
     config = {
         "strategy": {"mode": "fallback"},
         "targets": [
@@ -59,7 +59,7 @@ def seed(db: Path) -> None:  # noqa: F811
 
 
 def test_secret_fields_of_any_type_are_exported_as_references(
-    cli: Callable[..., Run], db: Path, tmp_path: Path  # noqa: F811
+    cli: Callable[..., Run], db: Path, tmp_path: Path
 ) -> None:
     seed(db)
     target = tmp_path / "out"

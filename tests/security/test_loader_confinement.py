@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -20,42 +21,11 @@ import pytest
 from engine.gitops.load import load_project
 from engine.gitops.loading.context import MAX_FILE_BYTES, UnsafeFileError, read_confined
 from engine.gitops.lock import Lock
-from tests.entry_point import run_entry_point
+from tests.entry_point import Run
 
 REPO = Path(__file__).resolve().parents[2]
-EXAMPLE = REPO / "examples" / "prompts"
 PLANTED = "pk-planted-7f3a9c1e0b"
 PLANTED_ENV = "gh-planted-token-51d2e8"
-
-
-class Run:
-    def __init__(self, code: int, out: str, err: str, files: str = "") -> None:
-        self.code, self.out, self.err, self.files = code, out, err, files
-
-    @property
-    def everything(self) -> str:
-        """All outputs, with the terminal's line wrapping undone."""
-        return " ".join((self.out + self.err + self.files).split())
-
-
-@pytest.fixture
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Callable[..., Run]:
-    """Run the real entry point in-process with a private sandbox state file."""
-    monkeypatch.setenv("PORTKEY_SANDBOX_DB", str(tmp_path / "sandbox.sqlite3"))
-    monkeypatch.delenv("PORTKEY_API_KEY", raising=False)
-
-    def run(*args: str) -> Run:
-        code, out, err = run_entry_point(monkeypatch, capsys, *args)
-        return Run(code, out, err)
-
-    return run
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    root = tmp_path / "project"
-    shutil.copytree(EXAMPLE, root)
-    return root
 
 
 @pytest.fixture
@@ -75,12 +45,12 @@ def replace_with_link(project: Path, relative: str, target: Path) -> None:
 
 
 def all_outputs(cli: Callable[..., Run], project: Path, tmp: Path, *env: str) -> list[Run]:
-    """validate, plan (terminal) and plan --json --markdown --out, each with the files it wrote."""
+    """validate, plan (terminal) and plan --json --markdown --out, the files it wrote added to its stdout."""
     runs = [cli("validate", str(project), *env), cli("plan", str(project), "--sandbox", *env)]
     md, out = tmp / "plan.md", tmp / "plan.json"
     run = cli("plan", str(project), "--sandbox", "--json", "--markdown", str(md), "--out", str(out), *env)
-    run.files = "".join(p.read_text() for p in (md, out) if p.exists())
-    return [*runs, run]
+    files = "".join(p.read_text() for p in (md, out) if p.exists())
+    return [*runs, replace(run, out=run.out + files)]
 
 
 @pytest.mark.parametrize(
@@ -97,10 +67,10 @@ def test_linked_file_outside_is_refused_everywhere(
 ) -> None:
     replace_with_link(project, relative, planted)
     for run in all_outputs(cli, project, tmp_path, *env):
-        assert run.code == 1, run.everything
-        assert f"{relative} is a symbolic link to a path outside the project" in run.everything
-        assert PLANTED not in run.everything
-        assert "Traceback" not in run.everything
+        assert run.code == 1, run.unwrapped
+        assert f"{relative} is a symbolic link to a path outside the project" in run.unwrapped
+        assert PLANTED not in run.unwrapped
+        assert "Traceback" not in run.unwrapped
 
 
 def test_content_file_linked_outside_is_refused(
@@ -109,8 +79,8 @@ def test_content_file_linked_outside_is_refused(
     replace_with_link(project, "prompts/support/triage.system.md", planted)
     for run in all_outputs(cli, project, tmp_path):
         assert run.code == 1
-        assert "content_file 'triage.system.md' points outside the project" in run.everything
-        assert PLANTED not in run.everything
+        assert "content_file 'triage.system.md' points outside the project" in run.unwrapped
+        assert PLANTED not in run.unwrapped
 
 
 def _subprocess_cli(*args: str) -> Run:
@@ -134,10 +104,10 @@ def test_proc_self_environ_is_never_read(
     ]
     written = md.read_text() if md.exists() else ""
     for run in runs:
-        assert run.code == 1, run.everything
-        assert f"{relative} is a symbolic link to a path outside the project" in run.everything
-        assert PLANTED_ENV not in run.everything + written
-        assert "GITHUB_TOKEN" not in run.everything + written
+        assert run.code == 1, run.unwrapped
+        assert f"{relative} is a symbolic link to a path outside the project" in run.unwrapped
+        assert PLANTED_ENV not in run.unwrapped + written
+        assert "GITHUB_TOKEN" not in run.unwrapped + written
 
 
 def test_linked_directory_is_not_followed(cli: Callable[..., Run], project: Path, tmp_path: Path) -> None:
@@ -147,9 +117,9 @@ def test_linked_directory_is_not_followed(cli: Callable[..., Run], project: Path
     (project / "prompts" / "shared").symlink_to(outside, target_is_directory=True)
     for run in all_outputs(cli, project, tmp_path):
         assert run.code == 1
-        assert "prompts/shared is a symbolic link to a directory" in run.everything
-        assert PLANTED not in run.everything
-        assert "leak" not in run.everything
+        assert "prompts/shared is a symbolic link to a directory" in run.unwrapped
+        assert PLANTED not in run.unwrapped
+        assert "leak" not in run.unwrapped
 
 
 def test_linked_kind_directory_is_not_followed(project: Path, tmp_path: Path) -> None:
@@ -271,5 +241,5 @@ def test_cli_refuses_a_lock_linked_out_of_the_project(
     (project / ".portkey" / "lock.json").symlink_to(planted)
     run = cli(command, str(project), "--sandbox", "--lock", str(project / ".portkey" / "lock.json"))
     assert run.code == 1
-    assert "lock file refused: .portkey/lock.json is a symbolic link" in run.everything
-    assert PLANTED not in run.everything and "Traceback" not in run.err
+    assert "lock file refused: .portkey/lock.json is a symbolic link" in run.unwrapped
+    assert PLANTED not in run.unwrapped and "Traceback" not in run.err

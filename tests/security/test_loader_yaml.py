@@ -16,20 +16,11 @@ import pytest
 from engine.gitops.load import load_project
 from engine.gitops.loading.yamldoc import MAX_DEPTH, MAX_NODES, YamlDoc, parse_yaml
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "prompts"
-
 # The classic "billion laughs": ~340 bytes that expand to 9**9 strings when walked.
 BOMB = "".join(
     f"{name}: &{name} [{', '.join([f'*{prev}'] * 9) if prev else ', '.join(['lol'] * 9)}]\n"
     for prev, name in zip(["", *"abcdefgh"], "abcdefghi", strict=True)
 )
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    root = tmp_path / "project"
-    shutil.copytree(EXAMPLE, root)
-    return root
 
 
 def errors(root: Path, env: str | None = None) -> list[str]:

@@ -13,12 +13,12 @@ import pytest
 
 from engine import redaction
 from mcp_server.http_transport import HostGuard, http_app
-from mcp_server.main import configure, run
+from mcp_server.main import configure
 from mcp_server.selection import Selection
 from mcp_server.server import build_server
 from sandbox import Sandbox
 from tests.mcp_server import conftest as mcp
-from tests.mcp_server.test_transports import INIT, MCP_HEADERS, serving
+from tests.mcp_server.test_transports import INIT, MCP_HEADERS, serving, start_up_error
 from tests.mcp_server.world import engine_client
 
 world_template, sandbox_db, sandbox = mcp.world_template, mcp.sandbox_db, mcp.sandbox  # the MCP tests' fixtures
@@ -102,19 +102,10 @@ def test_explicitly_allowed_hosts_and_origins_match_exactly() -> None:
         assert not guard.origin_ok(origin, 8000), origin
 
 
-def _fails(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
-    with pytest.raises(SystemExit) as stopped:
-        run(argv)
-    assert stopped.value.code == 1
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "Traceback" not in err
-    return err
-
-
 def test_a_short_token_is_refused_at_start(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     short = "short-token-1234567890"
     monkeypatch.setenv("MCP_AUTH_TOKEN", short)
-    err = _fails(["--transport", "http", "--sandbox"], capsys)
+    err = start_up_error(["--transport", "http", "--sandbox"], capsys)
     assert "MCP_AUTH_TOKEN is too short (22 characters)" in err and "at least 32" in err
     assert short not in err
     with pytest.raises(ValueError, match="at least 32"):
@@ -131,7 +122,7 @@ def test_a_short_token_is_refused_at_start(capsys: pytest.CaptureFixture[str], m
 def test_bad_session_limits_are_refused_at_start(argv: list[str], message: str, capsys: pytest.CaptureFixture[str],
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MCP_AUTH_TOKEN", TOKEN)
-    assert message in _fails(["--transport", "http", "--sandbox", *argv], capsys)
+    assert message in start_up_error(["--transport", "http", "--sandbox", *argv], capsys)
 
 
 def test_session_limits_from_flags_and_environment() -> None:

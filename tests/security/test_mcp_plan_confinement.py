@@ -8,43 +8,34 @@ environment value reaches the result.
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from mcp import Client
 
-from mcp_server.server import build_server
-from mcp_server.state import ToolOptions
 from sandbox import Sandbox
-from tests.mcp_server.conftest import SandboxSwitch
+from tests.mcp_server.conftest import gitops_mcp
 from tests.mcp_server.world import KEY
 
 pytestmark = pytest.mark.anyio
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "prompts"
 PLANTED = "mcp-planted-environ-token-8d1c"
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
-    root = tmp_path / "project"
-    shutil.copytree(EXAMPLE, root)
-    partial = root / "partials" / "tone-of-voice.partial.md"
+def project(project: Path) -> Path:
+    """The example project with its partial linked to /proc/self/environ."""
+    partial = project / "partials" / "tone-of-voice.partial.md"
     partial.unlink()
     partial.symlink_to("/proc/self/environ")
-    return root
+    return project
 
 
 @pytest.fixture
 async def client(tmp_path: Path) -> AsyncIterator[tuple[Client, Sandbox]]:
-    switch = SandboxSwitch()
-    with Sandbox(api_key=KEY) as sb:
-        switch.current = sb
-        server = build_server(switch, options=ToolOptions(project_roots=(str(tmp_path),)))
-        async with Client(server, raise_exceptions=True) as mcp_client:
-            yield mcp_client, sb
+    async with gitops_mcp(tmp_path) as pair:
+        yield pair
 
 
 async def test_plan_refuses_a_partial_linked_to_proc_environ(

@@ -7,7 +7,6 @@ row of its object table) is compared before and after: a refused plan leaves it 
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -18,41 +17,9 @@ import pytest
 
 from engine.cli.connect import open_client
 from engine.gitops.plan import Plan
-from tests.entry_point import run_entry_point
+from tests.entry_point import Run
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "prompts"
 Doc = dict[str, Any]
-
-
-class Run:
-    def __init__(self, code: int, out: str, err: str) -> None:
-        self.code, self.out, self.err = code, out, err
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Path:
-    return tmp_path / "sandbox.sqlite3"
-
-
-@pytest.fixture
-def cli(db: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Callable[..., Run]:
-    """Run the real entry point on the sandbox state file ``db``; a traceback fails the test."""
-    monkeypatch.setenv("PORTKEY_SANDBOX_DB", str(db))
-    monkeypatch.delenv("PORTKEY_API_KEY", raising=False)
-
-    def run(*args: str) -> Run:
-        code, out, err = run_entry_point(monkeypatch, capsys, *args)
-        assert "Traceback" not in err + out
-        return Run(code, out, err)
-
-    return run
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    root = tmp_path / "project"
-    shutil.copytree(EXAMPLE, root)
-    return root
 
 
 def state(db: Path) -> list[tuple[Any, ...]]:

@@ -4,7 +4,6 @@ is no way to pass allow_mass_delete."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -13,36 +12,21 @@ import pytest
 from mcp import Client
 
 from mcp_server.gitops_tools import compute_plan_hash
-from mcp_server.server import build_server
-from mcp_server.state import ToolOptions
 from sandbox import Sandbox
-from tests.mcp_server.conftest import SandboxSwitch, data, text
-from tests.mcp_server.world import KEY
+from tests.mcp_server.conftest import data, gitops_mcp, text
 
 pytestmark = pytest.mark.anyio
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "prompts"
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    root = tmp_path / "project"
-    shutil.copytree(EXAMPLE, root)
-    return root
 
 
 @pytest.fixture
 async def mcp(project: Path, tmp_path: Path) -> AsyncIterator[tuple[Client, Sandbox]]:
     """An MCP client on a fresh sandbox where the example project is already applied."""
-    switch = SandboxSwitch()
-    with Sandbox(api_key=KEY) as sb:
-        switch.current = sb
-        server = build_server(switch, options=ToolOptions(project_roots=(str(tmp_path),)))
-        async with Client(server, raise_exceptions=True) as client:
-            planned = data(await client.call_tool("gitops_plan", {"project_dir": str(project)}))
-            assert data(await client.call_tool("gitops_apply", {"project_dir": str(project),
-                                                         "plan_hash": planned["plan_hash"]}))["applied"]
-            yield client, sb
+    async with gitops_mcp(tmp_path) as (client, sb):
+        planned = data(await client.call_tool("gitops_plan", {"project_dir": str(project)}))
+        assert data(await client.call_tool("gitops_apply", {"project_dir": str(project),
+                                                     "plan_hash": planned["plan_hash"]}))["applied"]
+        yield client, sb
 
 
 def writes(sb: Sandbox) -> list[str]:

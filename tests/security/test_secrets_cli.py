@@ -4,7 +4,6 @@ through the real command line against the embedded sandbox, every output scanned
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -13,9 +12,8 @@ import pytest
 
 from engine import redaction
 from sandbox import Sandbox
-from tests.entry_point import run_entry_point
+from tests.entry_point import Run
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "prompts"
 CONFIG = "configs/support-routing.config.yaml"
 AZURE = "az-client-secret-PLANTED-7f3e91"
 HEADER = "Bearer hdr-PLANTED-5c2a88"
@@ -27,15 +25,6 @@ UNDECLARED = "undeclared-PLANTED-value-6e1f"
 PLANTED = (AZURE, HEADER, VERTEX_KEY, PORTKEY_KEY, GITHUB, MCP, UNDECLARED)
 
 
-class Run:
-    def __init__(self, code: int, out: str, err: str) -> None:
-        self.code, self.out, self.err = code, out, err
-
-    @property
-    def text(self) -> str:
-        return self.out + self.err
-
-
 @pytest.fixture(autouse=True)
 def _fresh_registry() -> Iterator[None]:
     """Each test proves its own values get registered; none leak into other tests."""
@@ -45,33 +34,13 @@ def _fresh_registry() -> Iterator[None]:
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Path:
-    return tmp_path / "sandbox.sqlite3"
-
-
-@pytest.fixture
-def cli(
-    db: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> Callable[..., Run]:
-    monkeypatch.setenv("PORTKEY_SANDBOX_DB", str(db))
+def cli(cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch) -> Callable[..., Run]:
+    """The shared ``cli`` with our own credentials planted in the environment."""
     monkeypatch.setenv("PORTKEY_API_KEY", PORTKEY_KEY)  # only read when not --sandbox; planted all the same
     monkeypatch.setenv("GITHUB_TOKEN", GITHUB)
     monkeypatch.setenv("MCP_AUTH_TOKEN", MCP)
     monkeypatch.setenv("UNDECLARED_KEY", UNDECLARED)
-
-    def run(*args: str) -> Run:
-        code, out, err = run_entry_point(monkeypatch, capsys, *args)
-        assert "Traceback" not in err
-        return Run(code, out, err)
-
-    return run
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    root = tmp_path / "project"
-    shutil.copytree(EXAMPLE, root)
-    return root
+    return cli
 
 
 def declare(project: Path, *names: str) -> None:
