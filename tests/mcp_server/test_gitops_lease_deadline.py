@@ -82,17 +82,13 @@ async def test_a_held_lease_is_its_own_error_kind_not_a_portkey_failure(tmp_path
     from tests.lease.test_lease import plant_lease
 
     shutil.copytree(EXAMPLE, tmp_path / "project")
-    with Sandbox(api_key=KEY) as sb:
-        switch = SandboxSwitch()
-        switch.current = sb
-        server = build_server(switch, options=ToolOptions(project_roots=(str(tmp_path),)))
-        async with Client(server, raise_exceptions=True) as client:
-            planned = data(await client.call_tool("gitops_plan", {"project_dir": "project"}))
-            async with engine_client(sb) as other:
-                await plant_lease(other, "ivan@ci pid 11", expired=False)
-            sb.reset_requests()
-            refused = await client.call_tool("gitops_apply", {"project_dir": "project",
-                                                              "plan_hash": planned["plan_hash"]})
+    async with gitops_mcp(tmp_path) as (client, sb):
+        planned = data(await client.call_tool("gitops_plan", {"project_dir": "project"}))
+        async with engine_client(sb) as other:
+            await plant_lease(other, "ivan@ci pid 11", expired=False)
+        sb.reset_requests()
+        refused = await client.call_tool("gitops_apply", {"project_dir": "project",
+                                                          "plan_hash": planned["plan_hash"]})
         assert refused.is_error and "another apply holds the apply lease" in text(refused)
         part = refused.structured_content or {}
         assert part["code"] == "lease_held" and part["retryable"] is True and part["status"] is None
@@ -105,12 +101,8 @@ async def test_a_wrong_lease_ttl_is_a_structured_error_naming_it(
 ) -> None:
     shutil.copytree(EXAMPLE, tmp_path / "project")
     monkeypatch.setenv("PORTKEY_GITOPS_LEASE_TTL", "soon")
-    with Sandbox(api_key=KEY) as sb:
-        switch = SandboxSwitch()
-        switch.current = sb
-        server = build_server(switch, options=ToolOptions(project_roots=(str(tmp_path),)))
-        async with Client(server, raise_exceptions=True) as client:
-            refused = await client.call_tool("gitops_apply", {"project_dir": "project", "plan_hash": "0" * 64})
+    async with gitops_mcp(tmp_path) as (client, sb):
+        refused = await client.call_tool("gitops_apply", {"project_dir": "project", "plan_hash": "0" * 64})
         assert refused.is_error and "PORTKEY_GITOPS_LEASE_TTL must be a number of seconds" in text(refused)
         part = refused.structured_content or {}
         assert part["code"] == "lease_failed" and part["retryable"] is False and part["status"] is None
