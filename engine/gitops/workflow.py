@@ -124,7 +124,7 @@ async def plan_project(
     doctor_error = ""
     if behaviour is None:
         try:
-            behaviour = load_behaviour(root)
+            behaviour = load_behaviour(root, environ)
         except DoctorFileError as exc:
             doctor_error = str(exc)
     if state.errors or doctor_error:
@@ -145,11 +145,11 @@ async def plan_project(
     cache = None
     if use_cache and behaviour["listing_stamp"] == "moves":  # under 'static' nothing cached is trusted: no file
         cache = LiveCache.open(root, identity(client.settings.base_url, workspace_id, state.project.name_prefix,
-                                              behaviour.values))
+                                              behaviour.values), environ)
     reader = Reader(client, workspace_id, state.project.name_prefix, concurrency, candidates, behaviour, cache)
     live = await reader.read(set(ResourceKind))
     live.requests = client.request_count - before
-    cache_notes = list(cache.notes) if cache is not None else []
+    cache_notes = list(behaviour.notes) + (list(cache.notes) if cache is not None else [])
     if cache is not None and (failed := cache.save()):
         cache_notes.append(failed)
     plan = build_plan(
