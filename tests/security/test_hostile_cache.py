@@ -135,3 +135,69 @@ def test_merge_restores_what_git_says_despite_a_committed_cache(runner: HostileR
     after = runner.local("plan", "prompts", "--env", "dev", "--sandbox", "--detailed-exitcode")
     assert after.returncode == 0, after.stdout + after.stderr
     assert GIT_TEXT in (runner.project / "prompts/support/triage.prompt.yaml").read_text()
+
+
+def honest_cache(runner: HostileRunner) -> Path:
+    """The account matches git and a developer's plan left an honest cache (doctor result: stamps move)."""
+    assert runner.cli("apply", "prompts", "--env", "dev", "--sandbox", "--auto-approve").returncode == 0
+    runner.doctor(listing_stamp="moves")
+    assert runner.local("plan", "prompts", "--env", "dev", "--sandbox").returncode == 0
+    [path] = runner.cache_files()
+    return path
+
+
+def local_plan(runner: HostileRunner) -> tuple[int, str]:
+    done = runner.local("plan", "prompts", "--env", "dev", "--sandbox", "--detailed-exitcode")
+    text = done.stdout + done.stderr
+    assert "Traceback" not in text, text
+    return done.returncode, " ".join(text.split())
+
+
+def test_a_cache_directory_linked_outside_the_project_is_neither_read_nor_written(runner: HostileRunner,
+                                                                                  tmp_path: Path) -> None:
+    path = honest_cache(runner)
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    forged = outside / path.name
+    forged.write_text(path.read_text())
+    edit_triage(runner, EDITED)
+    folder = path.parent
+    for item in folder.iterdir():
+        item.unlink()
+    folder.rmdir()
+    folder.symlink_to(outside, target_is_directory=True)
+    before = forged.read_bytes()
+
+    code, text = local_plan(runner)
+
+    assert code == 2 and "1 new version" in text, text  # the edit is seen, not hidden
+    assert ".portkey/cache is a symbolic link" in text
+    assert forged.read_bytes() == before and sorted(p.name for p in outside.iterdir()) == [path.name]
+
+
+def test_a_cache_file_that_is_a_link_is_not_read(runner: HostileRunner) -> None:
+    path = honest_cache(runner)
+    copy = path.with_name("copy.json")
+    copy.write_text(path.read_text())
+    path.unlink()
+    path.symlink_to(copy.name)
+    edit_triage(runner, EDITED)
+
+    code, text = local_plan(runner)
+
+    assert code == 2 and f"{path.name} is a symbolic link" in text, text
+    assert path.is_symlink()  # left as it is, never written through
+
+
+def test_a_huge_cache_is_refused_before_it_is_read(runner: HostileRunner) -> None:
+    from engine.gitops.cache import MAX_CACHE_BYTES
+
+    path = honest_cache(runner)
+    with path.open("r+b") as handle:  # sparse: no disk or memory spent by the test either
+        handle.truncate(MAX_CACHE_BYTES + 1)
+
+    code, text = local_plan(runner)
+
+    assert code == 0, text  # read cold: the account matches git
+    assert "ignored the plan cache" in text and "is larger than" in text
+    assert path.stat().st_size < MAX_CACHE_BYTES  # and rewritten whole

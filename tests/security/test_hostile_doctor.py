@@ -152,3 +152,29 @@ def test_a_malformed_pin_is_refused_with_one_printable_sentence(text: str) -> No
         pinned(text)
     message = str(caught.value)
     assert message.startswith(BEHAVIOUR_VARIABLE) and message.isprintable() and "\n" not in message
+
+
+def test_a_doctor_file_linked_outside_the_project_is_a_clear_error_that_shows_nothing_of_it(
+    runner: HostileRunner, tmp_path: Path
+) -> None:
+    outside = tmp_path / "runner-secrets.json"
+    outside.write_text(json.dumps({"format": 1, "switches": {}, "token": "OUTSIDE-DO-NOT-SHOW"}))
+    (runner.project / ".portkey").mkdir(exist_ok=True)
+    (runner.project / ".portkey/doctor.json").symlink_to(outside)
+
+    result, planned = plan(runner)
+
+    assert result.code == 1 and result.outputs["failure_reason"] == "invalid"
+    [error] = planned["errors"]  # type: ignore[misc]
+    assert "symbolic link to a path outside the project" in str(error)
+    assert "OUTSIDE-DO-NOT-SHOW" not in result.everything()
+
+
+def test_a_huge_doctor_file_is_refused_unread(runner: HostileRunner) -> None:
+    from engine.gitops.behaviour import MAX_DOCTOR_BYTES
+
+    path = runner.doctor()
+    with path.open("r+b") as handle:
+        handle.truncate(MAX_DOCTOR_BYTES + 1)
+    result, planned = plan(runner)
+    assert result.code == 1 and "is larger than" in str(planned["errors"])
