@@ -197,7 +197,7 @@ def trusted(saved: Mapping[str, str], pins: Mapping[str, str], ci: bool) -> Beha
         notes.append(f"{DOCTOR_FILE} sets {switch.name}={want}, less careful than {where}: not used"
                      + (" (under CI the checkout may come from a pull request; where the account needs it, pin it in "
                         f"the workflow: {BEHAVIOUR_VARIABLE}={switch.name}={want})" if switch.name not in pins else ""))
-    return Behaviour(values, DOCTOR_FILE, tuple(notes))
+    return Behaviour(values, f"{DOCTOR_FILE}, {BEHAVIOUR_VARIABLE}" if pins else DOCTOR_FILE, tuple(notes))
 
 
 def pinned(text: str) -> dict[str, str]:
