@@ -21,7 +21,7 @@ from engine import __version__
 from engine.errors import PlanBlockedError, PlanningError
 from engine.gitops import gitinfo, kinds
 from engine.gitops.apply import DEFAULT_PARALLELISM, Applier, ApplyResult, Hook
-from engine.gitops.behaviour import DEFAULT, Behaviour, DoctorFileError, load_behaviour
+from engine.gitops.behaviour import DEFAULT, DOCTOR_FILE, Behaviour, DoctorFileError, load_behaviour
 from engine.gitops.cache import LiveCache, identity
 from engine.gitops.canonical import content_hash
 from engine.gitops.lease import ApplyLease, Notify
@@ -222,7 +222,7 @@ def changed_scope(state: DesiredState, changed: set[str]) -> set[str]:
     A changed project-wide file (``portkey.yaml``, an environment overlay, ``.portkey/doctor.json``)
     brings every resource."""
     owned = {file for files in state.sources.values() for file in files}
-    if any(file in state.files and file not in owned for file in changed):
+    if DOCTOR_FILE in changed or any(file in state.files and file not in owned for file in changed):
         return set(state.resources)
     selected = {a for a, files in state.sources.items() if changed.intersection(files) and a in state.resources}
     users: dict[str, set[str]] = {}
