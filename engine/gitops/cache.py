@@ -228,8 +228,12 @@ class LiveCache:
             if self.path.is_symlink():
                 return f"the plan cache was not written: {self.path.name} is a symbolic link"
             ignore = self.path.parent / ".gitignore"
-            if not ignore.exists():
-                ignore.write_text("# portkey-gitops plan cache: local, never committed\n*\n")
+            if ignore.is_symlink():  # a committed link would have this write land anywhere
+                return f"the plan cache was not written: {CACHE_DIR.as_posix()}/.gitignore is a symbolic link"
+            if not ignore.exists():  # created, never opened through a link (O_EXCL, O_NOFOLLOW)
+                flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+                with os.fdopen(os.open(ignore, flags, 0o644), "w", encoding="utf-8") as out:
+                    out.write("# portkey-gitops plan cache: local, never committed\n*\n")
             handle, temp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
             with os.fdopen(handle, "w", encoding="utf-8") as out:
                 out.write(body)

@@ -201,3 +201,21 @@ def test_a_huge_cache_is_refused_before_it_is_read(runner: HostileRunner) -> Non
     assert code == 0, text  # read cold: the account matches git
     assert "ignored the plan cache" in text and "is larger than" in text
     assert path.stat().st_size < MAX_CACHE_BYTES  # and rewritten whole
+
+
+def test_the_cache_gitignore_is_never_written_through_a_link(runner: HostileRunner, tmp_path: Path) -> None:
+    """A checkout whose ``.portkey/cache/.gitignore`` is a dangling link out of the project (a PR can commit one):
+    the plan writes nothing through it (a missing ``~/.bash_profile`` would have received a ``*`` line)."""
+    assert runner.cli("apply", "prompts", "--env", "dev", "--sandbox", "--auto-approve").returncode == 0
+    runner.doctor(listing_stamp="moves")
+    target = tmp_path / "home" / ".bash_profile"
+    target.parent.mkdir()
+    folder = runner.project / ".portkey/cache"
+    folder.mkdir(parents=True)
+    (folder / ".gitignore").symlink_to(target)
+
+    code, text = local_plan(runner)
+
+    assert code == 0, text
+    assert not target.exists() and (folder / ".gitignore").is_symlink()
+    assert not runner.cache_files() and "plan cache was not written" in text
