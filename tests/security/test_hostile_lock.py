@@ -60,3 +60,21 @@ def test_a_lock_linked_out_of_the_project_stops_the_step_unread(runner: HostileR
     assert result.code == 1 and result.outputs["failure_reason"] == "api-error", result.stdout
     assert "symbolic link to a path outside the project" in " ".join(result.summary.split())
     assert "OUTSIDE-DO-NOT-SHOW" not in result.everything() and "Traceback" not in result.stderr
+
+
+def test_a_committed_apply_lock_link_is_never_opened_through(runner: HostileRunner, tmp_path: Path) -> None:
+    """``.portkey/apply.lock`` (the one-apply-per-machine lock) committed as a link to a file elsewhere: apply
+    stops with one error before writing anything, and the link's target is neither truncated nor written."""
+    precious = tmp_path / "precious.txt"
+    precious.write_text("keep me\n")
+    (runner.project / ".portkey").mkdir(exist_ok=True)
+    (runner.project / ".portkey/apply.lock").symlink_to(precious)
+    limit = runner.project / "limits/per-user.rate-limit.yaml"
+    limit.write_text(limit.read_text().replace("value: 30", "value: 31"))
+
+    done = runner.local("apply", "prompts", "--env", "dev", "--sandbox", "--auto-approve")
+
+    assert done.returncode != 0 and "apply lock" in done.stderr + done.stdout, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr and precious.read_text() == "keep me\n"
+    again = runner.local("plan", "prompts", "--env", "dev", "--sandbox", "--detailed-exitcode")
+    assert again.returncode == 2  # nothing was written
