@@ -52,7 +52,13 @@ def someone_elses_partial(runner: HostileRunner) -> None:
     portkey(runner, make)
 
 
-def test_name_chars_ascii_from_a_pr_does_not_make_prune_delete_someone_elses_object(runner: HostileRunner) -> None:
+@pytest.fixture
+def fake(github: tuple[FakeGitHub, str]) -> FakeGitHub:  # noqa: F811
+    return github[0]
+
+
+def test_name_chars_ascii_from_a_pr_does_not_make_prune_delete_someone_elses_object(runner: HostileRunner,
+                                                                                     fake: FakeGitHub) -> None:
     someone_elses_partial(runner)
     runner.doctor(name_chars="ascii")  # under 'ascii' both name styles mark an object as managed
 
@@ -62,6 +68,8 @@ def test_name_chars_ascii_from_a_pr_does_not_make_prune_delete_someone_elses_obj
     assert "partial:notes" not in actions(planned)
     assert "sets name_chars=ascii, less careful than the default, any: not used" in one_line(planned)
     assert "PORTKEY_GITOPS_BEHAVIOUR=name_chars=ascii" in one_line(planned)  # how a workflow says it
+    [comment] = fake.comments_on(7)  # and the reviewers read it on the pull request
+    assert "less careful than the default" in " ".join(comment["body"].split())
     # the workflow's word is trusted: pinned, the same switch does take the look-alike as managed
     runner.extra = {BEHAVIOUR_VARIABLE: "name_chars=ascii"}
     _, pinned_plan = plan(runner, prune="true")
