@@ -136,6 +136,7 @@ class DiagnosticCode(StrEnum):
     GIT_RENAME = "git_rename"  # git sees a resource file renamed: planned as a move
     CACHE_IGNORED = "cache_ignored"  # the warm-plan cache file could not be used (everything is read)
     CACHE_NOT_WRITTEN = "cache_not_written"
+    BEHAVIOUR_NOT_TRUSTED = "behaviour_not_trusted"  # under CI, a doctor.json switch less careful than trusted
     ASSUMED_SAME = "assumed_same"  # two values taken as naming the same thing (an id and a slug)
     UNCHANGEABLE_FIELD = "unchangeable_field"  # a field the API cannot change on an existing object: left as is
     NOT_PRUNED = "not_pruned"  # managed objects no longer in the repository, kept without --prune

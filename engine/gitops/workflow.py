@@ -21,7 +21,7 @@ from engine import __version__
 from engine.errors import PlanBlockedError, PlanningError
 from engine.gitops import gitinfo, kinds
 from engine.gitops.apply import DEFAULT_PARALLELISM, Applier, ApplyResult, Hook
-from engine.gitops.behaviour import DEFAULT, Behaviour, DoctorFileError, load_behaviour
+from engine.gitops.behaviour import DEFAULT, DOCTOR_FILE, Behaviour, DoctorFileError, load_behaviour
 from engine.gitops.cache import LiveCache, identity
 from engine.gitops.canonical import content_hash
 from engine.gitops.lease import ApplyLease, Notify
@@ -124,7 +124,7 @@ async def plan_project(
     doctor_error = ""
     if behaviour is None:
         try:
-            behaviour = load_behaviour(root)
+            behaviour = load_behaviour(root, environ)
         except DoctorFileError as exc:
             doctor_error = str(exc)
     if state.errors or doctor_error:
@@ -145,11 +145,12 @@ async def plan_project(
     cache = None
     if use_cache and behaviour["listing_stamp"] == "moves":  # under 'static' nothing cached is trusted: no file
         cache = LiveCache.open(root, identity(client.settings.base_url, workspace_id, state.project.name_prefix,
-                                              behaviour.values))
+                                              behaviour.values), environ)
     reader = Reader(client, workspace_id, state.project.name_prefix, concurrency, candidates, behaviour, cache)
     live = await reader.read(set(ResourceKind))
     live.requests = client.request_count - before
-    cache_notes = [PlanDiagnostic(n, code=DiagnosticCode.CACHE_IGNORED) for n in cache.notes] if cache else []
+    cache_notes = [PlanDiagnostic(n, code=DiagnosticCode.BEHAVIOUR_NOT_TRUSTED) for n in behaviour.notes]
+    cache_notes += [PlanDiagnostic(n, code=DiagnosticCode.CACHE_IGNORED) for n in cache.notes] if cache else []
     if cache is not None and (failed := cache.save()):
         cache_notes.append(PlanDiagnostic(failed, code=DiagnosticCode.CACHE_NOT_WRITTEN))
     plan = build_plan(
@@ -228,7 +229,7 @@ def changed_scope(state: DesiredState, changed: set[str]) -> set[str]:
     A changed project-wide file (``portkey.yaml``, an environment overlay, ``.portkey/doctor.json``)
     brings every resource."""
     owned = {file for files in state.sources.values() for file in files}
-    if any(file in state.files and file not in owned for file in changed):
+    if DOCTOR_FILE in changed or any(file in state.files and file not in owned for file in changed):
         return set(state.resources)
     selected = {a for a, files in state.sources.items() if changed.intersection(files) and a in state.resources}
     users: dict[str, set[str]] = {}
