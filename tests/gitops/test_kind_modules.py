@@ -20,8 +20,8 @@ from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 
-from engine.gitops.kinds import KINDS, Kind
-from engine.gitops.model import ResourceKind
+from engine.gitops.kinds import HOLDERS, INCLUDED, KINDS, VERSION_LABELS, Kind
+from engine.gitops.model import ResourceKind, split_address
 
 ROOT = Path(__file__).resolve().parents[2]
 KIND_PACKAGE = ROOT / "engine" / "gitops" / "kinds"
@@ -340,3 +340,20 @@ def test_every_kind_has_its_own_module_and_one_object_in_the_table() -> None:
         assert isinstance(obj, Kind) and obj.kind is kind
         assert (KIND_PACKAGE / f"{kind.value}.py").is_file(), kind
         assert type(obj).__module__ == f"engine.gitops.kinds.{kind.value}", kind
+
+
+def test_a_kind_writes_and_reads_its_own_addresses() -> None:
+    for kind in KINDS.values():
+        target = kind.address_of("team/one")
+        assert split_address(target) == (kind.kind, "team/one")
+        assert kind.key_in(target) == "team/one"
+        assert [other.key_in(target) for other in KINDS.values() if other is not kind] == [None] * (len(KINDS) - 1)
+
+
+def test_each_part_is_played_by_the_kind_whose_files_say_so() -> None:
+    """A prompt's release.labels name labels, its collection a collection, its {{>key}} a partial."""
+    assert VERSION_LABELS.directory == "labels" and VERSION_LABELS.created_refs("prod", "L1") == {
+        VERSION_LABELS.address_of("prod"): "L1"
+    }
+    assert HOLDERS.directory == "collections"
+    assert INCLUDED.directory == "partials"
