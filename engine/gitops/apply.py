@@ -35,7 +35,7 @@ from engine.errors import ApplyFailure
 from engine.gitops import kinds
 from engine.gitops.answers import as_int, rows, unexpected
 from engine.gitops.behaviour import DEFAULT, Behaviour
-from engine.gitops.kinds import KINDS, Kind, Versions
+from engine.gitops.kinds import HOLDERS, KINDS, VERSION_LABELS, Kind, Versions
 from engine.gitops.kinds import kind_of as kind_named
 from engine.gitops.lock import Lock
 from engine.gitops.model import Resource, ResourceKind
@@ -510,7 +510,8 @@ class Applier:
         body = kinds.update_body(resource, self.secrets(resource), write.name, self.refs, changed=write.changed)
         if write.collection is not None:  # a prompt that moves collection (None: the workspace's default one)
             key = write.collection.key
-            body["collection_id"] = self.refs.get(f"collection:{key}") if key is not None else self.default_collection
+            held_by = self.refs.get(HOLDERS.address_of(key)) if key is not None else self.default_collection
+            body["collection_id"] = held_by
         await self._send(KINDS[resource.kind].operations.update, body=body, **self._target(change))
         return ""
 
@@ -591,7 +592,7 @@ class Applier:
         version_id = await self._label_version_id(change, step)
         written: dict[str, str] = {}
         for label in step.labels:
-            label_id = self.refs.get(f"label:{label}")
+            label_id = self.refs.get(VERSION_LABELS.address_of(label))
             if not label_id:
                 raise ApplyRefusal(f"label {label!r} does not exist in Portkey; declare labels/{label}.label.yaml")
             await self._send(
@@ -634,8 +635,8 @@ class Applier:
             held = _labels_of(await self._read("get_prompt_version", version_id=version_id, **target))
         if held is None:
             return  # Portkey's answers carry no label fields: nothing to compare
-        names = {label_id: name.removeprefix("label:") for name, label_id in self.refs.items()
-                 if name.startswith("label:")}
+        names = {label_id: name for target, label_id in self.refs.items()
+                 if (name := VERSION_LABELS.key_in(target)) is not None}
         gone = [names.get(lid, lid) for lid in [*written, *kept] if lid not in held]
         if gone:
             raise ApplyRefusal(

@@ -12,7 +12,7 @@ from engine.gitops import kinds
 from engine.gitops.behaviour import DEFAULT, Behaviour
 from engine.gitops.canonical import SECRET_MARK, content_hash, field_diffs, redact, text_diff
 from engine.gitops.canonical import value_at as _at
-from engine.gitops.kinds import KINDS
+from engine.gitops.kinds import HOLDERS, INCLUDED, KINDS, VERSION_LABELS
 from engine.gitops.live import LiveObject, LiveState, remote_name
 from engine.gitops.lock import Lock
 from engine.gitops.model import DesiredState, Resource, ResourceKind, address, split_address
@@ -123,7 +123,7 @@ def live_refs(live: LiveState, matched: Mapping[str, LiveObject]) -> dict[str, s
     """Logical address → the identifier other objects use to point at it."""
     refs = {target: KINDS[obj.kind].reference(obj.id, obj.slug) for target, obj in matched.items()}
     for name, label_id in live.labels_by_name.items():
-        refs.setdefault(f"label:{name}", label_id)
+        refs.setdefault(VERSION_LABELS.address_of(name), label_id)
     return refs
 
 
@@ -143,8 +143,7 @@ def build_plan(state: DesiredState, live: LiveState, options: PlanOptions | None
     _fingerprint(ctx)
     ctx.refs = live_refs(live, ctx.matched)
     ctx.collection_keys = {
-        obj.id: split_address(addr)[1]
-        for addr, obj in ctx.matched.items() if addr.startswith("collection:")
+        obj.id: key for target, obj in ctx.matched.items() if (key := HOLDERS.key_in(target)) is not None
     }
     for target in apply_order(state.resources.values()):
         change = _plan_resource(ctx, state.resources[target])
@@ -513,7 +512,7 @@ def _partial_users(state: DesiredState) -> dict[str, list[str]]:
     """Partial address → the prompts whose text changes when it is published: those using it without an
     ``@N`` pin, directly or through other partials."""
     uses = {
-        r.address: {f"partial:{key}" for text in kinds.prose(r.spec) for key in kinds.floating_partials(text)}
+        r.address: {INCLUDED.address_of(key) for text in kinds.prose(r.spec) for key in kinds.floating_partials(text)}
         for r in state.resources.values() if KINDS[r.kind].versioned
     }
     users: dict[str, list[str]] = {}

@@ -5,25 +5,31 @@ kind object should answer instead. So is a kind's value written as a string wher
 ``kind == "prompt"``, a table keyed ``{"prompt": …, "label": …}``, ``KINDS["prompt"]``,
 ``kind_of("prompt")``, ``kind="prompt"`` or ``"prompt"`` passed where a function takes its ``kind``.
 The same words elsewhere are other things and are left alone: a tool argument (``args["config"]``), a
-behaviour value (``"partial"``), a payload field (``payload["collection"]``). ``STILL_SWITCHING`` lists
-the modules not converted yet; it only shrinks.
+behaviour value (``"partial"``), a payload field (``payload["collection"]``). An address written with a
+kind's name is a kind named too: a string or an f-string whose text starts ``label:`` (``f"label:{name}"``,
+``startswith("partial:")``); ask the kind for it (``kind.address_of(key)``, ``kind.key_in(target)``, the
+parts in engine.gitops.kinds.roles). Prose that says ``label: …`` (a space after the colon) is not an
+address. ``STILL_SWITCHING`` lists the modules not converted yet; it only shrinks.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 
-from engine.gitops.kinds import KINDS, Kind
-from engine.gitops.model import ResourceKind
+from engine.gitops.kinds import HOLDERS, INCLUDED, KINDS, VERSION_LABELS, Kind
+from engine.gitops.model import ResourceKind, split_address
 
 ROOT = Path(__file__).resolve().parents[2]
 KIND_PACKAGE = ROOT / "engine" / "gitops" / "kinds"
 PACKAGES = ("engine", "mcp_server")
 MEMBERS = {member.name for member in ResourceKind}
 VALUES = {member.value for member in ResourceKind}
+# A kind's value, a colon and no space: the head of an address (``prompt:support/triage``, ``"label:"``).
+ADDRESS_HEAD = re.compile(rf"({'|'.join(sorted(VALUES))}):(?!\s)")
 
 # Modules (relative to the repository root) that still name a kind: none since every consumer asks the kind
 # object. Keep it empty; a module named here would have to explain why it cannot ask the kind.
@@ -47,7 +53,7 @@ def named_kinds(source: str, positions: Positions | None = None) -> list[Hit]:
         and node.value.id == "ResourceKind"
         and node.attr in MEMBERS
     ]
-    return sorted(hits + string_kinds(tree, positions))
+    return sorted(hits + string_kinds(tree, positions) + address_heads(tree))
 
 
 # ---- kind values written as strings ----------------------------------------------------------------------
@@ -147,6 +153,21 @@ def _call_kinds(node: ast.Call, positions: Positions) -> list[str]:
     return found
 
 
+# ---- addresses written with a kind's name -----------------------------------------------------------------
+
+
+def address_heads(tree: ast.AST) -> list[Hit]:
+    """(line, ``"<value>:"``) of each string literal, and each literal part of an f-string (its head above all:
+    ``f"label:{name}"``), that starts like an address of a kind."""
+    hits: list[Hit] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            head = ADDRESS_HEAD.match(node.value)
+            if head:
+                hits.append((node.lineno, f"{head.group(1)}:"))
+    return hits
+
+
 # ---- which calls take a kind where --------------------------------------------------------------------------
 
 
@@ -210,7 +231,10 @@ def switching_modules() -> dict[str, list[Hit]]:
 def test_no_module_outside_the_kind_package_names_a_kind() -> None:
     found = switching_modules()
     new = {module: hits for module, hits in found.items() if module not in STILL_SWITCHING}
-    assert not new, f"ask the kind object (engine.gitops.kinds.KINDS) instead of naming a kind: {new}"
+    assert not new, (
+        "ask the kind object (engine.gitops.kinds.KINDS; for an address, kind.address_of/key_in and the parts in "
+        f"engine.gitops.kinds.roles) instead of naming a kind: {new}"
+    )
 
 
 def test_the_allow_list_names_only_modules_that_still_switch() -> None:
@@ -246,6 +270,32 @@ def test_the_scan_sees_a_kind_written_as_a_string() -> None:
     }
     for source, hits in planted.items():
         assert named_kinds(source, {}) == hits, source
+
+
+def test_the_scan_sees_an_address_written_with_a_kind_s_name() -> None:
+    planted = {
+        'label_id = self.refs.get(f"label:{label}")\n': [(1, "label:")],
+        'if ref.startswith("partial:"):\n    key = ref.removeprefix("partial:")\n': [(1, "partial:"), (2, "partial:")],
+        'refs.setdefault(f"collection:{parent}/{child}", cid)\n': [(1, "collection:")],
+        'DEFAULT = "config:default"\n': [(1, "config:")],
+        'target = "rate_limit:" + key\n': [(1, "rate_limit:")],
+        'uses = {f"usage_limit:{k}" for k in keys}\n': [(1, "usage_limit:")],
+    }
+    for source, hits in planted.items():
+        assert named_kinds(source, {}) == hits, source
+
+
+def test_prose_and_other_words_with_a_colon_are_not_addresses() -> None:
+    prose = [
+        'ctx.error(f"label: {name} is reserved; choose another name")\n',  # a space after the colon
+        'print("prompt:\\n  the template")\n',  # a heading, not an address
+        'msg = f"{target!r} is not an address like prompt:support/triage"\n',  # not at the start
+        'line = f"{kind.value}:{key}"\n',  # the kind says its own name
+        'KEYS = ("labels:", "prompts:", "configuration:")\n',  # other words
+        'url = "https://example.com/prompt:1"\n',
+    ]
+    for source in prose:
+        assert named_kinds(source, {}) == [], source
 
 
 def test_the_scan_sees_a_kind_passed_where_a_function_takes_one() -> None:
@@ -290,3 +340,20 @@ def test_every_kind_has_its_own_module_and_one_object_in_the_table() -> None:
         assert isinstance(obj, Kind) and obj.kind is kind
         assert (KIND_PACKAGE / f"{kind.value}.py").is_file(), kind
         assert type(obj).__module__ == f"engine.gitops.kinds.{kind.value}", kind
+
+
+def test_a_kind_writes_and_reads_its_own_addresses() -> None:
+    for kind in KINDS.values():
+        target = kind.address_of("team/one")
+        assert split_address(target) == (kind.kind, "team/one")
+        assert kind.key_in(target) == "team/one"
+        assert [other.key_in(target) for other in KINDS.values() if other is not kind] == [None] * (len(KINDS) - 1)
+
+
+def test_each_part_is_played_by_the_kind_whose_files_say_so() -> None:
+    """A prompt's release.labels name labels, its collection a collection, its {{>key}} a partial."""
+    assert VERSION_LABELS.directory == "labels" and VERSION_LABELS.created_refs("prod", "L1") == {
+        VERSION_LABELS.address_of("prod"): "L1"
+    }
+    assert HOLDERS.directory == "collections"
+    assert INCLUDED.directory == "partials"

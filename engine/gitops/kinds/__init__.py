@@ -20,6 +20,7 @@ from engine.gitops.kinds.config import config_json
 from engine.gitops.kinds.prompt import live_parameters, prompt_metadata, stamped_hash, version_body
 from engine.gitops.kinds.rate_limit import RATE_FIELDS
 from engine.gitops.kinds.registry import KINDS, kind_of
+from engine.gitops.kinds.roles import HOLDERS, INCLUDED, VERSION_LABELS
 from engine.gitops.kinds.text import (
     floating_partials,
     message_text,
@@ -36,10 +37,13 @@ if TYPE_CHECKING:
     from engine.gitops.live import LiveObject
 
 __all__ = [
+    "HOLDERS",
+    "INCLUDED",
     "KINDS",
     "KIND_FILES",
     "RATE_FIELDS",
     "USAGE_FIELDS",
+    "VERSION_LABELS",
     "Kind",
     "Operations",
     "Refs",

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from engine.gitops.behaviour import DEFAULT, Behaviour
 from engine.gitops.canonical import secret_paths
-from engine.gitops.model import Resource, ResourceKind
+from engine.gitops.model import Resource, ResourceKind, address
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -120,6 +120,10 @@ class Kind:
     # than from the lock.
     stamped: ClassVar[bool] = False
     included: ClassVar[bool] = False  # other texts include it (``{{>key}}``): publishing it changes them
+    # The parts a kind plays for the released kind, whose files name its objects (one kind plays each; code
+    # outside this package reaches their addresses through engine.gitops.kinds.roles, never by the kind's name):
+    labels_versions: ClassVar[bool] = False  # a release's ``labels`` are objects of this kind, named by name
+    holds_released: ClassVar[bool] = False  # a released object's ``collection`` is one of these, named by key
     text_label: ClassVar[str] = "template"  # what a versioned kind's text is called in a diff
     live_at_once: ClassVar[bool] = False  # every write is live for callers at once; apply writes them in phase two
     names_unique: ClassVar[bool] = False  # an unmanaged object of the same name blocks a create (labels)
@@ -142,6 +146,17 @@ class Kind:
 
     def __repr__(self) -> str:
         return f"<kind {self.kind.value}>"
+
+    # ---- addresses
+
+    def address_of(self, key: str) -> str:
+        """The address of this kind's object ``key`` (``refs`` and ``Resource.refs`` are keyed by addresses)."""
+        return address(self.kind, key)
+
+    def key_in(self, target: str) -> str | None:
+        """The key of ``target`` when it is an address of this kind; None when it is another kind's."""
+        head, sep, key = target.partition(":")
+        return key if sep and head == self.kind.value else None
 
     # ---- loading (engine.gitops.loading.kinds holds the steps every YAML file shares)
 

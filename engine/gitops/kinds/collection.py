@@ -28,6 +28,7 @@ class CollectionKind(Kind):
         "get_collection", "create_collection", "update_collection", "delete_collection", "collection_id")
     listing = "list_collections"
     scratch_role = ScratchRole.HOLDER
+    holds_released = True
     searchable = True
     immutable = ("parent",)
     replace_refused = "Portkey cannot move a collection under another parent; create a new collection file instead"
@@ -86,6 +87,6 @@ class CollectionKind(Kind):
     ) -> dict[str, Any]:
         parent = spec.get("parent")
         return strip_null_fields({
-            "name": name, "parent_collection_id": refs.get(f"collection:{parent}") if parent else None,
+            "name": name, "parent_collection_id": refs.get(self.address_of(parent)) if parent else None,
             **({"workspace_id": workspace} if workspace else {}),
         })

@@ -56,11 +56,12 @@ class LabelKind(Kind):
     searchable = True
     kept_when_omitted = ("color_code",)  # a label's colour stays
     names_unique = True
+    labels_versions = True
     marked_in_description = True
 
     def created_refs(self, name: str, remote_id: str) -> dict[str, str]:
         """Prompts name labels by their name (``release.labels``)."""
-        return {f"label:{name}": remote_id}
+        return {self.address_of(name): remote_id}
 
     file_model = LabelFile
     always_read = True

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 
-from engine.gitops.kinds import KINDS
+from engine.gitops.kinds import INCLUDED, KINDS
 from engine.gitops.loading.context import Context
 from engine.gitops.loading.project import Settings
 from engine.gitops.loading.records import Loaded
@@ -47,7 +47,7 @@ def _with_partials(item: Loaded, loaded: Mapping[str, Loaded]) -> TemplateScan:
     assert item.scan is not None
     total.merge(item.scan)
     seen: set[str] = set()
-    pending = [ref for ref in item.resource.refs if ref.startswith("partial:")]
+    pending = [ref for ref in item.resource.refs if INCLUDED.key_in(ref) is not None]
     while pending:
         ref = pending.pop()
         partial = loaded.get(ref)
@@ -55,14 +55,14 @@ def _with_partials(item: Loaded, loaded: Mapping[str, Loaded]) -> TemplateScan:
             continue
         seen.add(ref)
         total.merge(partial.scan)
-        pending.extend(r for r in partial.resource.refs if r.startswith("partial:"))
+        pending.extend(r for r in partial.resource.refs if INCLUDED.key_in(r) is not None)
     return total
 
 
 def check_partial_cycles(ctx: Context, loaded: Mapping[str, Loaded]) -> None:
     """Partials must not include themselves, directly or through others."""
     graph = {
-        a: sorted(r for r in item.resource.refs if r.startswith("partial:"))
+        a: sorted(r for r in item.resource.refs if INCLUDED.key_in(r) is not None)
         for a, item in loaded.items()
         if KINDS[item.resource.kind].included
     }
@@ -81,7 +81,7 @@ def _visit(
 ) -> None:
     if node in trail:
         cycle = [*trail[trail.index(node) :], node]
-        names = " -> ".join(a.removeprefix("partial:") for a in cycle)
+        names = " -> ".join(split_address(a)[1] for a in cycle)
         ctx.error(f"partials include each other in a cycle ({names}): break the cycle", loaded[node].resource.location)
         return
     if node in done or node not in graph:
