@@ -35,6 +35,7 @@ class Inputs:
     allow_mass_delete: bool = False
     replan_on_merge: bool = False
     allow_dirty: bool = False
+    behaviour: str | None = None  # switches the workflow pins (PORTKEY_GITOPS_BEHAVIOUR's "name=value,…" form)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Inputs:
@@ -48,6 +49,7 @@ class Inputs:
             allow_mass_delete=flag(environ.get("INPUT_ALLOW_MASS_DELETE")),
             replan_on_merge=flag(environ.get("INPUT_REPLAN_ON_MERGE")),
             allow_dirty=flag(environ.get("INPUT_ALLOW_DIRTY")),
+            behaviour=environ.get("INPUT_BEHAVIOUR", "").strip() or None,
         )
 
 

@@ -6,6 +6,7 @@ nothing here needs flags, so the action's step is one line under ``bash -eo pipe
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 import typer
@@ -16,8 +17,8 @@ from engine.cli.exits import EXIT_ERROR
 app = typer.Typer(
     help="Run inside GitHub Actions (the action.yml step): plan a pull request, apply the reviewed plan on merge, "
     "or check drift on a schedule. Reads INPUT_PROJECT, INPUT_ENV, INPUT_SANDBOX, INPUT_LOCK, INPUT_PRUNE, "
-    "INPUT_ALLOW_MASS_DELETE, INPUT_REPLAN_ON_MERGE, INPUT_ALLOW_DIRTY, PORTKEY_API_KEY, GITHUB_TOKEN and GitHub's "
-    "variables.",
+    "INPUT_ALLOW_MASS_DELETE, INPUT_REPLAN_ON_MERGE, INPUT_ALLOW_DIRTY, INPUT_BEHAVIOUR, PORTKEY_API_KEY, "
+    "GITHUB_TOKEN and GitHub's variables.",
     no_args_is_help=True,
 )
 
@@ -33,6 +34,10 @@ def _run(command: Callable[..., int]) -> None:
     if not ctx.inputs.project.is_dir():
         terminal.error(f"input project {ctx.inputs.project} is not a directory; give the folder holding portkey.yaml")
         raise typer.Exit(EXIT_ERROR)
+    if ctx.inputs.behaviour:  # the workflow's pin (reviewed apart from the project files) wins over a job-level one
+        from engine.gitops.behaviour import BEHAVIOUR_VARIABLE
+
+        os.environ[BEHAVIOUR_VARIABLE] = ctx.inputs.behaviour
     code = command(ctx)
     if code:
         raise typer.Exit(code)

@@ -187,3 +187,19 @@ def test_a_huge_doctor_file_is_refused_unread(runner: HostileRunner) -> None:
         handle.truncate(MAX_DOCTOR_BYTES + 1)
     result, planned = plan(runner)
     assert result.code == 1 and "is larger than" in str(planned["errors"])
+
+
+def test_the_action_behaviour_input_pins_like_the_variable(runner: HostileRunner) -> None:
+    """The workflow's ``behaviour:`` input is the pin (the step exports it as PORTKEY_GITOPS_BEHAVIOUR, over a
+    job-level value): a PR's doctor.json below it is not used."""
+    overlay = runner.project / "environments/dev.yaml"
+    overlay.write_text(overlay.read_text().replace("labels: [development]", "labels: [development, canary]"))
+    runner.doctor(label_write="add")
+    runner.extra = {BEHAVIOUR_VARIABLE: "label_write=add"}  # a looser job-level value: the input wins
+
+    result, planned = plan(runner, behaviour="label_write=replace")
+
+    assert result.code == 1 and result.outputs["failure_reason"] == "invalid", result.stdout
+    assert "sets label_write=add, less careful than PORTKEY_GITOPS_BEHAVIOUR's replace: not used" in one_line(planned)
+    _, unpinned = plan(runner)  # without the input, the job-level value stands
+    assert not unpinned["errors"], unpinned["errors"]
