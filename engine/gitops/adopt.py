@@ -11,7 +11,10 @@ supports updating the label_id field"; the portkey-ai SDK's ``prompts.versions.u
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -151,15 +154,29 @@ def record_name_style(root: Path, style: NameStyle) -> Path:
     from engine.gitops.behaviour import DOCTOR_FILE, DOCTOR_FORMAT, load_behaviour
 
     path = root / DOCTOR_FILE
-    current = load_behaviour(root)  # DoctorFileError for a broken file: nothing is overwritten
+    folder = path.parent
+    if folder.is_symlink() or (folder.exists() and not folder.resolve().is_relative_to(root.resolve())):
+        raise ValueError(f"{folder} links out of the project, so nothing is written there; replace the link with "
+                         "a folder")
+    # The file's own switches, as written: not the ones this process would trust (under CI a checkout's less
+    # careful values are set aside, and a workflow pin is not the file's), which would be lost on rewriting it.
+    current = load_behaviour(root, {})  # DoctorFileError for a broken file: nothing is overwritten
     document: dict[str, Any] = {"format": DOCTOR_FORMAT, "switches": {**current.values, "name_chars": style.value},
                                 "findings": [], "notes": []}
     if path.exists():
         saved = json.loads(path.read_text(encoding="utf-8"))
         document = {**saved, "switches": document["switches"], "notes": list(saved.get("notes") or [])}
     document["notes"].append(f"name_chars={style.value} learned while adopting: {style.learned}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    folder.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=folder, prefix=".doctor.", suffix=".tmp")
+    try:  # written whole, then renamed over the file (a link at the path is replaced, never followed)
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(json.dumps(document, indent=2, sort_keys=True) + "\n")
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
     return path
 
 

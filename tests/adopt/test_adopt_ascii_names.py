@@ -68,3 +68,40 @@ def test_import_learns_ascii_names_too(tmp_path: Path, ascii_account: Account, c
     plan = json.loads(cli("plan", exported, "--json").out)
     changes = {c["address"]: c["actions"] for c in plan["changes"]}
     assert changes["collection:support"] == changes["prompt:summarise"] == ["noop"], changes
+
+
+def test_import_never_writes_the_learned_style_through_a_linked_folder(
+    tmp_path: Path, ascii_account: Account, cli: Callable[..., Run]
+) -> None:
+    """A checkout whose ``.portkey`` links elsewhere (a pull request can commit such a link): the learned style
+    is not saved there; import says so and what to run, and the link's target stays empty."""
+    account = ascii_account
+    hand_made(account)
+    exported = tmp_path / "exported"
+    assert cli("export", exported).code == 0
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (exported / ".portkey").symlink_to(outside, target_is_directory=True)
+    rows = {r["name"]: r["id"] for r in account.call("GET", "/collections")["data"]}
+    imported = cli("import", exported, "collection:support", rows["Support"])
+    said = imported.out + imported.err
+    assert "not saved for plans" in said and "links out of the project" in said, said
+    assert list(outside.iterdir()) == []
+
+
+def test_import_keeps_the_files_own_switches_when_it_saves_the_style_under_ci(
+    tmp_path: Path, ascii_account: Account, cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under CI a checkout's less careful switch is not used for plans, but rewriting the file must not drop it."""
+    account = ascii_account
+    hand_made(account)
+    exported = tmp_path / "exported"
+    assert cli("export", exported).code == 0
+    (exported / ".portkey").mkdir(exist_ok=True)
+    (exported / ".portkey/doctor.json").write_text(json.dumps({"format": 1, "switches": {"listing_stamp": "moves"}}))
+    monkeypatch.setenv("CI", "true")
+    rows = {r["name"]: r["id"] for r in account.call("GET", "/collections")["data"]}
+    imported = cli("import", exported, "collection:support", rows["Support"])
+    assert imported.code == 0, imported.out + imported.err
+    switches = json.loads((exported / ".portkey/doctor.json").read_text())["switches"]
+    assert switches["name_chars"] == "ascii" and switches["listing_stamp"] == "moves", switches
