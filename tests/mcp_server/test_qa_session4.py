@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import shutil
+import sqlite3
+from contextlib import closing
+from pathlib import Path
 from typing import Any
 
+import anyio
+import httpx
 import pytest
 from mcp import Client
 
+from engine.gitops.lease import LEASE_NAME
+from engine.portkey import PortkeyClient, RetryPolicy, Secret, Settings
+from mcp_server.server import build_server
+from mcp_server.state import ToolOptions
 from sandbox import Sandbox
 from tests.mcp_server.conftest import text
-from tests.mcp_server.world import World
+from tests.mcp_server.world import BASE_URL, KEY, World
 
 pytestmark = pytest.mark.anyio
 
@@ -30,3 +40,62 @@ async def test_an_overlong_query_argument_is_refused_with_its_name(
     assert structured.get("code") == "invalid_argument", text(result)
     assert "time_of_generation_min" in structured["message"] and "too long" in structured["message"]
     assert writes_and_reads(sandbox) == before  # nothing was sent
+
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "prompts"
+
+
+class SlowWrites(httpx.AsyncBaseTransport):
+    """The sandbox, with every write after the first ``fast`` ones slower than the command's deadline."""
+
+    def __init__(self, sb: Sandbox, fast: int | None = None, delay: float = 1.5) -> None:
+        self.inner = httpx.ASGITransport(app=sb.app)
+        self.fast, self.delay, self.seen = fast, delay, 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method != "GET":
+            self.seen += 1
+            if self.fast is not None and self.seen > self.fast:
+                await anyio.sleep(self.delay)
+        return await self.inner.handle_async_request(request)
+
+
+def lease_labels(db: Path) -> list[str]:
+    """The apply lease labels the sandbox holds, read from its database file."""
+    with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
+        rows = conn.execute("SELECT doc FROM objects WHERE kind != 'audit_log'").fetchall()
+    return [doc for (doc,) in rows if f'"{LEASE_NAME}"' in doc]
+
+
+async def test_an_apply_stopped_by_the_deadline_releases_its_lease(tmp_path: Path) -> None:
+    """PORTKEY_DEADLINE passing mid-apply stopped the apply (apply_stopped), but the lease release ran under the
+    same, expired deadline, so the label stayed and the agent's next gitops_apply was refused as lease_held
+    ("another apply holds the lease": its own) until the lease's time to live ran out."""
+    shutil.copytree(EXAMPLE, tmp_path / "project")
+    with Sandbox(db=tmp_path / "sb.db", api_key=KEY) as sb:
+        transport = SlowWrites(sb)
+
+        def make() -> PortkeyClient:
+            return PortkeyClient(
+                Settings(
+                    api_key=Secret(KEY),
+                    base_url=BASE_URL,
+                    deadline=1.0,
+                    retry=RetryPolicy(max_retries=0, backoff_base=0, backoff_max=0, retry_after_max=0),
+                ),
+                transport=transport,
+            )
+
+        server = build_server(make, options=ToolOptions(project_roots=(str(tmp_path),)))
+        async with Client(server, raise_exceptions=True) as client:
+            planned = await client.call_tool("gitops_plan", {"project_dir": "project"})
+            digest = (planned.structured_content or {})["plan_hash"]
+            transport.fast, transport.seen = 4, 0  # the lease's writes and a few objects, then too slow
+            stopped = await client.call_tool("gitops_apply", {"project_dir": "project", "plan_hash": digest})
+            assert stopped.is_error and (stopped.structured_content or {}).get("code") == "apply_stopped"
+            assert lease_labels(tmp_path / "sb.db") == []  # released although the command's time was up
+            transport.fast = None
+            again = await client.call_tool("gitops_plan", {"project_dir": "project"})
+            digest = (again.structured_content or {})["plan_hash"]
+            finished = await client.call_tool("gitops_apply", {"project_dir": "project", "plan_hash": digest})
+            assert not finished.is_error, text(finished)
