@@ -99,3 +99,13 @@ async def test_an_apply_stopped_by_the_deadline_releases_its_lease(tmp_path: Pat
             digest = (again.structured_content or {})["plan_hash"]
             finished = await client.call_tool("gitops_apply", {"project_dir": "project", "plan_hash": digest})
             assert not finished.is_error, text(finished)
+
+
+async def test_a_tool_the_session_cannot_call_is_a_structured_error(client: Client) -> None:
+    """Calling a tool that does not exist (a typo, a tool from another server) came back as isError with text only:
+    no structuredContent with a code, unlike every other error, and it told the agent to enable a toolset."""
+    result = await client.call_tool("delete_every_prompt", {})
+    assert result.is_error
+    structured = result.structured_content or {}
+    assert structured.get("code") == "unknown_tool", text(result)
+    assert "delete_every_prompt" in structured["message"] and "tools/list" in structured["next_step"]
