@@ -12,9 +12,11 @@ import anyio
 import httpx
 import pytest
 from mcp import Client
+from mcp.types import ElicitResult
 
 from engine.gitops.lease import LEASE_NAME
 from engine.portkey import PortkeyClient, RetryPolicy, Secret, Settings
+from mcp_server.selection import Selection
 from mcp_server.server import build_server
 from mcp_server.state import ToolOptions
 from sandbox import Sandbox
@@ -109,3 +111,21 @@ async def test_a_tool_the_session_cannot_call_is_a_structured_error(client: Clie
     structured = result.structured_content or {}
     assert structured.get("code") == "unknown_tool", text(result)
     assert "delete_every_prompt" in structured["message"] and "tools/list" in structured["next_step"]
+
+
+@pytest.mark.parametrize("action", ["none", "decline"])
+async def test_confirmation_refusals_carry_a_code_and_a_next_step(action: str, make_server: Any, world: World) -> None:
+    """--confirm-destructive refusals were code tool_error with next_step null: an agent could not tell 'the user
+    said no' (do not retry) from 'this client cannot ask' (the operator must change something) by the code."""
+    server = make_server(Selection(toolsets=("collections",)), ToolOptions(confirm_destructive=True))
+
+    async def decline(ctx: Any, params: Any) -> ElicitResult:
+        return ElicitResult(action="decline")
+
+    async with Client(server, elicitation_callback=decline if action == "decline" else None) as connected:
+        result = await connected.call_tool("delete_collection", {"collection_id": world.empty_collection["id"]})
+    structured = result.structured_content or {}
+    assert result.is_error
+    expected = "not_confirmed" if action == "decline" else "confirmation_unavailable"
+    assert structured.get("code") == expected, text(result)
+    assert structured["next_step"] and structured["retryable"] is False
