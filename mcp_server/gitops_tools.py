@@ -307,6 +307,20 @@ async def gitops_drift(project_dir: ProjectDir, ctx: Context, env: Env = None,
     return results.ok("gitops_drift", answer, extra_text=summary)
 
 
+async def _export_workspace(client: Any, workspace: str | None) -> str | None:
+    """The UUID of gitops_export's ``workspace``; its errors name that argument and the tool listing workspaces."""
+    from engine.gitops.workflow import resolve_workspace
+    from engine.portkey import PortkeyError, PortkeyUsageError
+
+    try:
+        return await resolve_workspace(client, workspace)
+    except PortkeyUsageError:
+        raise invalid(f"Invalid argument 'workspace': {workspace!r} is not a workspace id or slug (it is empty, "
+                      "'.' or '..', or holds '/', '?', '#' or a backslash); call list_workspaces to find it.") from None
+    except PortkeyError as exc:
+        raise to_tool_error(exc, "gitops_export", ("list_workspaces",)) from None
+
+
 class _AnyName(set[str]):
     """A candidate set that holds every name: the reader fetches details of every object."""
 
@@ -329,7 +343,6 @@ async def gitops_export(
     from engine.gitops.export import Exporter, ExportError
     from engine.gitops.live import Reader
     from engine.gitops.model import ResourceKind
-    from engine.gitops.workflow import resolve_workspace
 
     try:
         target = _roots(ctx).new_directory(target_dir)
@@ -338,7 +351,7 @@ async def gitops_export(
     client = app_state(ctx).client
     try:
         with client.command_deadline():  # PORTKEY_DEADLINE bounds the reads (nothing is written before they end)
-            workspace_id = await resolve_workspace(client, workspace)
+            workspace_id = await _export_workspace(client, workspace)
             # unmanaged objects are exported whole
             everything: dict[ResourceKind, set[str]] = {kind: _AnyName() for kind in ResourceKind}
             live = await Reader(client, workspace_id, prefix, candidates=everything).read(set(ResourceKind))

@@ -19,8 +19,8 @@ from engine.portkey import PortkeyClient, RetryPolicy, Secret, Settings
 from mcp_server.selection import Selection
 from mcp_server.server import build_server
 from mcp_server.state import ToolOptions
-from sandbox import Sandbox
-from tests.mcp_server.conftest import text
+from sandbox import FaultRule, Faults, Sandbox
+from tests.mcp_server.conftest import gitops_mcp, text
 from tests.mcp_server.world import BASE_URL, KEY, World
 
 pytestmark = pytest.mark.anyio
@@ -129,3 +129,46 @@ async def test_confirmation_refusals_carry_a_code_and_a_next_step(action: str, m
     expected = "not_confirmed" if action == "decline" else "confirmation_unavailable"
     assert structured.get("code") == expected, text(result)
     assert structured["next_step"] and structured["retryable"] is False
+
+
+async def test_argument_errors_the_client_catches_say_what_to_do(client: Client) -> None:
+    """An id the client refuses before sending (``..``) had next_step null in its structured part."""
+    result = await client.call_tool("get_prompt", {"prompt_id": ".."})
+    structured = result.structured_content or {}
+    assert result.is_error and structured.get("code") == "invalid_argument", text(result)
+    assert structured["next_step"] and "prompt_id" in structured["message"]
+
+
+async def test_the_command_deadline_is_not_reported_as_an_unreachable_portkey(tmp_path: Path) -> None:
+    """PORTKEY_DEADLINE passing during gitops_plan was code unreachable, retryable, 'check the network and
+    PORTKEY_BASE_URL': wrong advice (Portkey answered; the call was slower than the deadline allows)."""
+    shutil.copytree(EXAMPLE, tmp_path / "project")
+    with Sandbox(api_key=KEY) as sb:
+        sb.faults = Faults(default=FaultRule(latency_ms=1500))
+
+        def slow() -> PortkeyClient:
+            retry = RetryPolicy(max_retries=0, backoff_base=0, backoff_max=0, retry_after_max=0)
+            settings = Settings(api_key=Secret(KEY), base_url=BASE_URL, deadline=1.0, retry=retry)
+            return PortkeyClient(settings, transport=httpx.ASGITransport(app=sb.app))
+
+        server = build_server(slow, options=ToolOptions(project_roots=(str(tmp_path),)))
+        async with Client(server, raise_exceptions=True) as connected:
+            result = await connected.call_tool("gitops_plan", {"project_dir": "project"})
+    structured = result.structured_content or {}
+    assert result.is_error and structured.get("code") == "deadline_exceeded", text(result)
+    assert structured["retryable"] is False and "PORTKEY_DEADLINE" in structured["next_step"]
+    assert "PORTKEY_BASE_URL" not in text(result)
+
+
+@pytest.mark.parametrize(("workspace", "expected"), [("..", "'workspace'"), ("ws-missing", "list_workspaces")])
+async def test_export_errors_about_the_workspace_name_the_argument(
+    workspace: str, expected: str, tmp_path: Path
+) -> None:
+    """gitops_export's workspace argument was reported as 'workspace_id' (the Portkey operation's name) and a
+    missing one as 'check the id you passed' without the tool that lists workspaces."""
+    async with gitops_mcp(tmp_path) as (connected, _):
+        result = await connected.call_tool("gitops_export", {"target_dir": "exported", "workspace": workspace})
+    structured = result.structured_content or {}
+    assert result.is_error, text(result)
+    assert expected in f"{structured['message']} {structured['next_step']}"
+    assert "workspace_id" not in text(result)
