@@ -237,10 +237,11 @@ async def _apply(ctx: Context[Any, Any], project: Path, plan_hash: str, env: str
     # noted before reading, so an apply by someone else between this plan and the writes is caught.
     planned = await _plan(ctx, project, env, prune, lock, lease)
     data = planned.plan.to_json()
-    if data.get("errors") or data.get("blocked"):
-        return refusal("gitops_apply", "plan_not_applicable", f"The plan has errors or is blocked by a safety rule; "
-                       f"nothing was applied: {_problems(data)}.", "Call gitops_plan to see them, fix the project, "
-                       "and plan again.")
+    if data.get("errors") or data.get("blocked"):  # the codes gitops_plan gives the same plan
+        code, why = ("plan_has_errors", "has errors") if data.get("errors") else ("plan_blocked", "is blocked by a "
+                                                                                  "safety rule")
+        return refusal("gitops_apply", code, f"The plan {why}; nothing was applied: {_problems(data)}.",
+                       "Call gitops_plan to see them, fix the project, and plan again.")
     digest = compute_plan_hash(data)
     if digest != plan_hash:
         return refusal("gitops_apply", "stale_plan", f"The plan changed since you reviewed it (now {digest[:12]}, "

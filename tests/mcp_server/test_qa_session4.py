@@ -172,3 +172,24 @@ async def test_export_errors_about_the_workspace_name_the_argument(
     assert result.is_error, text(result)
     assert expected in f"{structured['message']} {structured['next_step']}"
     assert "workspace_id" not in text(result)
+
+
+async def test_apply_refuses_a_broken_or_blocked_plan_with_the_code_plan_gives(tmp_path: Path) -> None:
+    """gitops_plan says plan_has_errors or plan_blocked; gitops_apply said plan_not_applicable for both, so an agent
+    keyed on the codes gitops_plan documents did not recognise the same refusal from apply."""
+    project = tmp_path / "project"
+    shutil.copytree(EXAMPLE, project)
+    async with gitops_mcp(tmp_path) as (connected, _):
+        planned = await connected.call_tool("gitops_plan", {"project_dir": "project"})
+        digest = (planned.structured_content or {})["plan_hash"]
+        assert not (await connected.call_tool("gitops_apply", {"project_dir": "project", "plan_hash": digest})).is_error
+        (project / "prompts" / "support" / "triage.prompt.yaml").unlink()  # protected: its deletion is blocked
+        codes = []
+        for broken in (False, True):
+            if broken:
+                (project / "portkey.yaml").write_text("version: [\n")
+            for extra in ({}, {"plan_hash": "a" * 64}):  # gitops_plan, then gitops_apply
+                tool = "gitops_apply" if extra else "gitops_plan"
+                result = await connected.call_tool(tool, {"project_dir": "project", "prune": True, **extra})
+                codes.append((result.structured_content or {}).get("code"))
+    assert codes == ["plan_blocked", "plan_blocked", "plan_has_errors", "plan_has_errors"]
