@@ -193,3 +193,21 @@ async def test_apply_refuses_a_broken_or_blocked_plan_with_the_code_plan_gives(t
                 result = await connected.call_tool(tool, {"project_dir": "project", "prune": True, **extra})
                 codes.append((result.structured_content or {}).get("code"))
     assert codes == ["plan_blocked", "plan_blocked", "plan_has_errors", "plan_has_errors"]
+
+
+async def test_operation_tools_are_bounded_by_the_command_deadline() -> None:
+    """PORTKEY_DEADLINE bounded the gitops tools only: a list with all=true (many pages) ran on past it, each page
+    within PORTKEY_TIMEOUT. Every tool call is one command."""
+    with Sandbox(api_key=KEY) as sb:
+        sb.faults = Faults(default=FaultRule(latency_ms=1500))
+
+        def slow() -> PortkeyClient:
+            retry = RetryPolicy(max_retries=0, backoff_base=0, backoff_max=0, retry_after_max=0)
+            settings = Settings(api_key=Secret(KEY), base_url=BASE_URL, deadline=1.0, retry=retry)
+            return PortkeyClient(settings, transport=httpx.ASGITransport(app=sb.app))
+
+        server = build_server(slow, selection=Selection(toolsets=("prompts",)))
+        async with Client(server, raise_exceptions=True) as connected:
+            result = await connected.call_tool("list_prompts", {"all": True})
+    structured = result.structured_content or {}
+    assert result.is_error and structured.get("code") == "deadline_exceeded", text(result)
