@@ -55,7 +55,7 @@ Env = Annotated[str | None, Field(max_length=64), _nullable(
 Prune = Annotated[bool, Field(description="Also delete managed Portkey objects the project no longer declares "
                                           "(safety rules still apply).")]
 LockFile = Annotated[str | None, Field(max_length=1024), _nullable(
-    1024, "Lock file inside the project (e.g. .portkey/lock.json): gitops_apply records what it left in Portkey "
+    1024, "Lock file inside the project, a .json path outside .git/ (e.g. .portkey/lock.json): gitops_apply records what it left in Portkey "
           "there, gitops_plan and gitops_drift use it to see edits to every kind (without it only prompt and "
           "partial edits are seen). Null or omitted: no lock file.")]
 PlanHash = Annotated[str, Field(min_length=64, max_length=64, pattern="^[0-9a-f]{64}$",
@@ -109,6 +109,10 @@ def _lock(project: Path, lock_file: str | None) -> tuple[Path | None, Any]:
 
     try:
         path = project_file(project, lock_file)
+        if path.suffix != ".json" or ".git" in path.relative_to(project).parts:
+            # apply writes the lock there: never as a project file (a .yaml or .md the loader reads) nor into .git/
+            raise PathRefused(f"Invalid argument 'lock_file': {lock_file!r} is not a lock file; give a .json path "
+                              "inside the project and outside .git/, such as .portkey/lock.json.")
         return path, Lock.read(path, project)
     except (PathRefused, ValueError, TypeError) as exc:
         raise invalid(str(exc) if isinstance(exc, PathRefused) else f"Invalid argument 'lock_file': {exc}") from None

@@ -211,3 +211,23 @@ async def test_operation_tools_are_bounded_by_the_command_deadline() -> None:
             result = await connected.call_tool("list_prompts", {"all": True})
     structured = result.structured_content or {}
     assert result.is_error and structured.get("code") == "deadline_exceeded", text(result)
+
+
+@pytest.mark.parametrize("lock_file", ["prompts/support/extra.prompt.yaml", ".git/hooks/pre-commit", "portkey"])
+async def test_apply_writes_its_lock_only_where_a_lock_belongs(lock_file: str, tmp_path: Path) -> None:
+    """lock_file accepted any new path in the project, so gitops_apply wrote the lock's JSON as a prompt file (the
+    next plan failed on it) or into .git/. The server writes nothing else into the project: a lock is a .json file
+    outside .git/."""
+    project = tmp_path / "project"
+    shutil.copytree(EXAMPLE, project)
+    (project / ".git" / "hooks").mkdir(parents=True)
+    async with gitops_mcp(tmp_path) as (connected, _):
+        planned = await connected.call_tool("gitops_plan", {"project_dir": "project"})
+        digest = (planned.structured_content or {}).get("plan_hash", "0" * 64)
+        result = await connected.call_tool(
+            "gitops_apply", {"project_dir": "project", "plan_hash": digest, "lock_file": lock_file}
+        )
+    structured = result.structured_content or {}
+    assert result.is_error and structured.get("code") == "invalid_arguments", text(result)
+    assert "lock_file" in structured["message"] and ".json" in structured["message"]
+    assert not (project / lock_file).exists()
