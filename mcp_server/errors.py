@@ -54,8 +54,8 @@ def _find_hint(finders: Sequence[str]) -> str:
     return f"call {names} to find a valid id"
 
 
-def api_error_text(exc: PortkeyAPIError, tool: str, finders: Sequence[str] = ()) -> str:
-    """The message for a non-2xx Portkey answer."""
+def api_error_text(exc: PortkeyAPIError, tool: str, finders: Sequence[str] = (), not_found: str | None = None) -> str:
+    """The message for a non-2xx Portkey answer; ``not_found`` replaces the 404 hint (an id the caller did not pass)."""
     code = f" {exc.error_code}" if exc.error_code else ""
     head = f"HTTP {exc.status}{code}: {exc.message.rstrip('.')}."
     status = exc.status
@@ -68,7 +68,7 @@ def api_error_text(exc: PortkeyAPIError, tool: str, finders: Sequence[str] = ())
         step = ("The API key lacks the scope or role for this operation, or the object no longer exists "
                 f"(Portkey answers 403 for some missing objects): check the key's scopes, or {_find_hint(finders)}.")
     elif status == 404:
-        step = f"Not found: {_find_hint(finders)}."
+        step = f"Not found: {not_found or _find_hint(finders)}."
     elif status == 409:
         step = ("Conflict: other objects depend on this one, or the name or slug is already taken. Remove or "
                 "reassign the dependents (or choose another name) and retry.")
@@ -173,9 +173,10 @@ def _code(exc: EngineError) -> str:
     return _gitops(exc)[0]
 
 
-def to_tool_error(exc: EngineError, tool: str, finders: Sequence[str] = ()) -> ToolError:
-    """Translate one Portkey error (secrets scrubbed); ``finders`` are the list tools that find the ids of ``tool``."""
-    text = redaction.scrub(_error_text(exc, tool, finders))
+def to_tool_error(exc: EngineError, tool: str, finders: Sequence[str] = (), not_found: str | None = None) -> ToolError:
+    """Translate one Portkey error (secrets scrubbed); ``finders`` are the list tools that find the ids of ``tool``,
+    ``not_found`` the 404 hint when the ids come from elsewhere (a GitOps project's files)."""
+    text = redaction.scrub(_error_text(exc, tool, finders, not_found))
     status = exc.status if isinstance(exc, PortkeyAPIError) else None
     message, step = text, None
     if isinstance(exc, PortkeyAPIError):
@@ -215,9 +216,9 @@ def error_result(message: str, structured: dict[str, Any]) -> CallToolResult:
         structured_content=payload, is_error=True)
 
 
-def _error_text(exc: EngineError, tool: str, finders: Sequence[str]) -> str:
+def _error_text(exc: EngineError, tool: str, finders: Sequence[str], not_found: str | None = None) -> str:
     if isinstance(exc, PortkeyAPIError):
-        return api_error_text(exc, tool, finders)
+        return api_error_text(exc, tool, finders, not_found)
     if isinstance(exc, PortkeyDeadlineError):
         return (f"Stopped after {exc.attempts} attempt(s): {exc.reason}. The server's PORTKEY_DEADLINE bounds each "
                 "call; Portkey answered, but not within it.")

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult
 from pydantic import Field, WithJsonSchema
 
@@ -55,9 +56,9 @@ Env = Annotated[str | None, Field(max_length=64), _nullable(
 Prune = Annotated[bool, Field(description="Also delete managed Portkey objects the project no longer declares "
                                           "(safety rules still apply).")]
 LockFile = Annotated[str | None, Field(max_length=1024), _nullable(
-    1024, "Lock file inside the project, a .json path outside .git/ (e.g. .portkey/lock.json): gitops_apply records what it left in Portkey "
-          "there, gitops_plan and gitops_drift use it to see edits to every kind (without it only prompt and "
-          "partial edits are seen). Null or omitted: no lock file.")]
+    1024, "Lock file inside the project, a .json path outside .git/ (e.g. .portkey/lock.json): gitops_apply "
+          "records what it left in Portkey there, gitops_plan and gitops_drift use it to see edits to every kind "
+          "(without it only prompt and partial edits are seen). Null or omitted: no lock file.")]
 PlanHash = Annotated[str, Field(min_length=64, max_length=64, pattern="^[0-9a-f]{64}$",
                                 description="plan_hash from the gitops_plan result you reviewed.")]
 
@@ -118,6 +119,14 @@ def _lock(project: Path, lock_file: str | None) -> tuple[Path | None, Any]:
         raise invalid(str(exc) if isinstance(exc, PathRefused) else f"Invalid argument 'lock_file': {exc}") from None
 
 
+def project_error(exc: Any, tool: str, env: str | None) -> ToolError:
+    """An engine error of a tool that reads a project: a 404 names the project's files, not the caller's arguments."""
+    files = f"portkey.yaml, environments/{env}.yaml or a resource file" if env else "portkey.yaml or a resource file"
+    return to_tool_error(exc, tool, not_found=f"an id or slug the project names ({files}) is not in this Portkey "
+                                              "account: correct it there, or check that PORTKEY_API_KEY is for the "
+                                              "intended workspace")
+
+
 def refusal(tool: str, code: str, message: str, next_step: str, **details: Any) -> CallToolResult:
     """An error result in the shape of every tool error (:mod:`mcp_server.errors`): the first line for people,
     then ``{status, code, message, retryable, next_step}`` plus ``details`` (e.g. the refused plan)."""
@@ -158,7 +167,7 @@ async def _plan(ctx: Context[Any, Any], project: Path, env: str | None, prune: b
         return await plan_project(client, project, env=env, prune=prune, lock=lock, allow_mass_delete=False,
                                   before_read=look if lease is not None else None)
     except EngineError as exc:
-        raise to_tool_error(exc, "gitops_apply" if lease is not None else "gitops_plan") from None
+        raise project_error(exc, "gitops_apply" if lease is not None else "gitops_plan", env) from None
 
 
 # ---------------------------------------------------------------- tools
@@ -259,7 +268,7 @@ async def _apply(ctx: Context[Any, Any], project: Path, plan_hash: str, env: str
         step = "Call gitops_plan again to see what remains."
         raise DetailedToolError(f"{message} {step}", detail(message, code="apply_stopped", next_step=step)) from None
     except EngineError as exc:
-        raise to_tool_error(exc, "gitops_apply") from None
+        raise project_error(exc, "gitops_apply", env) from None
     steps = [{"address": s.address, "action": s.action.value, "ok": s.ok, "detail": s.detail} for s in result.steps]
     answer: dict[str, Any] = {"applied": True, "plan_hash": digest, "writes": result.writes,
                               "requests": result.requests, "steps": steps[:MAX_LISTED]}
@@ -287,7 +296,7 @@ async def gitops_drift(project_dir: ProjectDir, ctx: Context, env: Env = None,
         with client.command_deadline():  # PORTKEY_DEADLINE bounds the whole call, as in the CLI
             report = await find_drift(client, project, env=env, lock=lock, lock_path=lock_path)
     except EngineError as exc:
-        raise to_tool_error(exc, "gitops_drift") from None
+        raise project_error(exc, "gitops_drift", env) from None
     if report.errors:
         return refusal("gitops_drift", "plan_has_errors", f"The project has errors, so drift cannot be checked: "
                        f"{'; '.join(report.errors[:5])}.", "Fix the errors (gitops_validate shows them) and call "

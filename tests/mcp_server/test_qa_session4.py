@@ -231,3 +231,16 @@ async def test_apply_writes_its_lock_only_where_a_lock_belongs(lock_file: str, t
     assert result.is_error and structured.get("code") == "invalid_arguments", text(result)
     assert "lock_file" in structured["message"] and ".json" in structured["message"]
     assert not (project / lock_file).exists()
+
+
+async def test_an_id_the_project_names_that_portkey_lacks_points_to_the_project(tmp_path: Path) -> None:
+    """environments/prod.yaml names a workspace the account lacks: the 404 said 'check the id you passed', but the
+    agent passed only project_dir and env; the id is in the project's files."""
+    shutil.copytree(EXAMPLE, tmp_path / "project")
+    async with gitops_mcp(tmp_path) as (connected, _):
+        for tool in ("gitops_plan", "gitops_drift"):
+            result = await connected.call_tool(tool, {"project_dir": "project", "env": "prod"})
+            structured = result.structured_content or {}
+            assert result.is_error and structured.get("status") == 404, text(result)
+            assert "the id you passed" not in text(result)
+            assert "environments/prod.yaml" in structured["next_step"], tool
