@@ -244,3 +244,11 @@ async def test_an_id_the_project_names_that_portkey_lacks_points_to_the_project(
             assert result.is_error and structured.get("status") == 404, text(result)
             assert "the id you passed" not in text(result)
             assert "environments/prod.yaml" in structured["next_step"], tool
+
+
+async def test_an_unknown_toolset_is_an_argument_error_with_a_next_step(client: Client) -> None:
+    """enable_toolset with a toolset that does not exist was code tool_error with next_step null."""
+    result = await client.call_tool("enable_toolset", {"toolset": "../../etc"})
+    structured = result.structured_content or {}
+    assert result.is_error and structured.get("code") == "invalid_arguments", text(result)
+    assert "list_toolsets" in structured["next_step"] and "prompts" in structured["message"]
