@@ -25,8 +25,11 @@ from tests.mcp_server.world import BASE_URL, KEY, World
 
 pytestmark = pytest.mark.anyio
 
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "prompts"
 
-def writes_and_reads(sb: Sandbox) -> int:
+
+def requests_seen(sb: Sandbox) -> int:
+    """Requests the sandbox has answered so far."""
     return len(sb.requests())
 
 
@@ -35,16 +38,13 @@ async def test_an_overlong_query_argument_is_refused_with_its_name(
 ) -> None:
     """A date-time filter of 200,000 characters (no maxLength in the catalogue) made httpx refuse the URL: the
     agent saw only 'failed unexpectedly' and the log a traceback. It is now an argument error naming the field."""
-    before = writes_and_reads(sandbox)
+    before = requests_seen(sandbox)
     result = await client.call_tool("get_cost_analytics", world.window(time_of_generation_min="x" * 200_000))
     assert result.is_error
     structured: dict[str, Any] = result.structured_content or {}
     assert structured.get("code") == "invalid_argument", text(result)
     assert "time_of_generation_min" in structured["message"] and "too long" in structured["message"]
-    assert writes_and_reads(sandbox) == before  # nothing was sent
-
-
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "prompts"
+    assert requests_seen(sandbox) == before  # nothing was sent
 
 
 class SlowWrites(httpx.AsyncBaseTransport):
