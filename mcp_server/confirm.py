@@ -16,9 +16,9 @@ from collections.abc import Callable, Sequence
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import AcceptedElicitation, Context, Elicit, ElicitationResult, Resolve
-from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
+from mcp_server.errors import DetailedToolError, detail
 from mcp_server.schema import UNSET, bind_signature
 
 PARAMETER = "confirmation"
@@ -67,12 +67,12 @@ def make_resolver(tool: str, title: str, argument_names: Sequence[str], all_name
             return NOT_NEEDED
         kwargs = {k: v for k, v in kwargs.items() if k in shown}
         if not can_elicit(ctx):
-            raise ToolError(
-                f"{tool} needs the user's confirmation (the server runs with --confirm-destructive), but this "
-                "client cannot show confirmation prompts (no elicitation support). Nothing was changed. Use a "
-                "client that supports elicitation, or ask the operator to restart the server without "
-                "--confirm-destructive (or with --read-only)."
-            )
+            message = (f"{tool} needs the user's confirmation (the server runs with --confirm-destructive), but this "
+                       "client cannot show confirmation prompts (no elicitation support). Nothing was changed.")
+            step = ("Use a client that supports elicitation, or ask the operator to restart the server without "
+                    "--confirm-destructive (or with --read-only).")
+            raise DetailedToolError(f"{message} {step}", detail(message, code="confirmation_unavailable",
+                                                                 next_step=step))
         return Elicit(question(tool, title, kwargs), Confirmation)
 
     params = [inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context)]
@@ -97,7 +97,9 @@ def require(outcome: Any, tool: str) -> None:
     if isinstance(outcome, AcceptedElicitation):
         if isinstance(outcome.data, Confirmation) and outcome.data.confirm:
             return
-        raise ToolError(f"The user did not confirm {tool}; nothing was changed.")
-    action = {"decline": "declined", "cancel": "cancelled"}.get(getattr(outcome, "action", ""), "declined")
-    raise ToolError(f"The user {action} the confirmation for {tool}; nothing was changed. "
-                    "Do not retry unless the user asks.")
+        message = f"The user did not confirm {tool}; nothing was changed."
+    else:
+        action = {"decline": "declined", "cancel": "cancelled"}.get(getattr(outcome, "action", ""), "declined")
+        message = f"The user {action} the confirmation for {tool}; nothing was changed."
+    step = "Do not retry unless the user asks."
+    raise DetailedToolError(f"{message} {step}", detail(message, code="not_confirmed", next_step=step))

@@ -2,6 +2,7 @@
 
     PortkeyAPIError      "HTTP <status> <errorCode>: <message>. <next step>"
     PortkeyRequestError  "Portkey is unreachable ...; check the network and PORTKEY_BASE_URL"
+    PortkeyDeadlineError "Stopped after N attempt(s): ..." (code deadline_exceeded, not retryable: PORTKEY_DEADLINE)
     PortkeyUsageError    "Invalid argument '<name>': <message>"
     PortkeyConfigError   the setting to fix
     GitOpsError          its message and next step; the code by its class (engine.errors), never that of a
@@ -39,6 +40,7 @@ from engine.errors import (
 from engine.portkey import (
     PortkeyAPIError,
     PortkeyConfigError,
+    PortkeyDeadlineError,
     PortkeyError,
     PortkeyRequestError,
     PortkeyUsageError,
@@ -52,8 +54,8 @@ def _find_hint(finders: Sequence[str]) -> str:
     return f"call {names} to find a valid id"
 
 
-def api_error_text(exc: PortkeyAPIError, tool: str, finders: Sequence[str] = ()) -> str:
-    """The message for a non-2xx Portkey answer."""
+def api_error_text(exc: PortkeyAPIError, tool: str, finders: Sequence[str] = (), not_found: str | None = None) -> str:
+    """The message for a non-2xx Portkey answer; ``not_found`` replaces the 404 hint (an id the caller did not pass)."""
     code = f" {exc.error_code}" if exc.error_code else ""
     head = f"HTTP {exc.status}{code}: {exc.message.rstrip('.')}."
     status = exc.status
@@ -66,7 +68,7 @@ def api_error_text(exc: PortkeyAPIError, tool: str, finders: Sequence[str] = ())
         step = ("The API key lacks the scope or role for this operation, or the object no longer exists "
                 f"(Portkey answers 403 for some missing objects): check the key's scopes, or {_find_hint(finders)}.")
     elif status == 404:
-        step = f"Not found: {_find_hint(finders)}."
+        step = f"Not found: {not_found or _find_hint(finders)}."
     elif status == 409:
         step = ("Conflict: other objects depend on this one, or the name or slug is already taken. Remove or "
                 "reassign the dependents (or choose another name) and retry.")
@@ -104,7 +106,23 @@ def detail(message: str, *, status: int | None = None, code: str | None = None, 
 def _retryable(exc: EngineError) -> bool:
     if isinstance(exc, PortkeyAPIError):
         return exc.status == 429 or exc.status >= 500
+    if isinstance(exc, PortkeyDeadlineError):  # the same call would run out of time again
+        return False
     return isinstance(exc, PortkeyRequestError) or _lease_held(exc)
+
+
+# The next step of the client's own failures (not answers of Portkey), by class, most specific first.
+_CLIENT_STEPS: tuple[tuple[type[PortkeyError], str], ...] = (
+    (PortkeyDeadlineError, "Call again with less to do (fewer objects, a narrower filter) or ask the operator to "
+     "raise PORTKEY_DEADLINE; check with a get or list call before repeating a write."),
+    (PortkeyRequestError, "Check the network and PORTKEY_BASE_URL, then call again."),
+    (PortkeyUsageError, "Fix the argument named in the message and call again."),
+    (PortkeyConfigError, "The operator must fix the setting and restart the server; retrying will not help."),
+)
+
+
+def _client_step(exc: PortkeyError) -> str | None:
+    return next((step for base, step in _CLIENT_STEPS if isinstance(exc, base)), None)
 
 
 def _lease_held(exc: EngineError) -> bool:
@@ -144,6 +162,8 @@ def _gitops(exc: EngineError) -> tuple[str, str | None]:
 def _code(exc: EngineError) -> str:
     if isinstance(exc, PortkeyAPIError):
         return exc.error_code or f"http_{exc.status}"
+    if isinstance(exc, PortkeyDeadlineError):
+        return "deadline_exceeded"
     if isinstance(exc, PortkeyRequestError):
         return "unreachable"
     if isinstance(exc, PortkeyUsageError):
@@ -153,15 +173,18 @@ def _code(exc: EngineError) -> str:
     return _gitops(exc)[0]
 
 
-def to_tool_error(exc: EngineError, tool: str, finders: Sequence[str] = ()) -> ToolError:
-    """Translate one Portkey error (secrets scrubbed); ``finders`` are the list tools that find the ids of ``tool``."""
-    text = redaction.scrub(_error_text(exc, tool, finders))
+def to_tool_error(exc: EngineError, tool: str, finders: Sequence[str] = (), not_found: str | None = None) -> ToolError:
+    """Translate one Portkey error (secrets scrubbed); ``finders`` are the list tools that find the ids of ``tool``,
+    ``not_found`` the 404 hint when the ids come from elsewhere (a GitOps project's files)."""
+    text = redaction.scrub(_error_text(exc, tool, finders, not_found))
     status = exc.status if isinstance(exc, PortkeyAPIError) else None
     message, step = text, None
     if isinstance(exc, PortkeyAPIError):
         head = f"HTTP {exc.status}{f' {exc.error_code}' if exc.error_code else ''}: {exc.message.rstrip('.')}."
         message, step = redaction.scrub(head), text.removeprefix(redaction.scrub(head)).strip() or None
-    elif not isinstance(exc, PortkeyError) and (step := _gitops(exc)[1]) is not None:
+    elif isinstance(exc, PortkeyError):
+        step = _client_step(exc)
+    elif (step := _gitops(exc)[1]) is not None:
         text = f"{text} {step}"
     return DetailedToolError(text, detail(message, status=status, code=_code(exc), retryable=_retryable(exc),
                                           next_step=step))
@@ -193,9 +216,12 @@ def error_result(message: str, structured: dict[str, Any]) -> CallToolResult:
         structured_content=payload, is_error=True)
 
 
-def _error_text(exc: EngineError, tool: str, finders: Sequence[str]) -> str:
+def _error_text(exc: EngineError, tool: str, finders: Sequence[str], not_found: str | None = None) -> str:
     if isinstance(exc, PortkeyAPIError):
-        return api_error_text(exc, tool, finders)
+        return api_error_text(exc, tool, finders, not_found)
+    if isinstance(exc, PortkeyDeadlineError):
+        return (f"Stopped after {exc.attempts} attempt(s): {exc.reason}. The server's PORTKEY_DEADLINE bounds each "
+                "call; Portkey answered, but not within it.")
     if isinstance(exc, PortkeyRequestError):
         maybe = (" The request may have reached Portkey: check with a get or list call before repeating a write."
                  if exc.sent else "")

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult
 from pydantic import Field, WithJsonSchema
 
@@ -55,9 +56,9 @@ Env = Annotated[str | None, Field(max_length=64), _nullable(
 Prune = Annotated[bool, Field(description="Also delete managed Portkey objects the project no longer declares "
                                           "(safety rules still apply).")]
 LockFile = Annotated[str | None, Field(max_length=1024), _nullable(
-    1024, "Lock file inside the project (e.g. .portkey/lock.json): gitops_apply records what it left in Portkey "
-          "there, gitops_plan and gitops_drift use it to see edits to every kind (without it only prompt and "
-          "partial edits are seen). Null or omitted: no lock file.")]
+    1024, "Lock file inside the project, a .json path outside .git/ (e.g. .portkey/lock.json): gitops_apply "
+          "records what it left in Portkey there, gitops_plan and gitops_drift use it to see edits to every kind "
+          "(without it only prompt and partial edits are seen). Null or omitted: no lock file.")]
 PlanHash = Annotated[str, Field(min_length=64, max_length=64, pattern="^[0-9a-f]{64}$",
                                 description="plan_hash from the gitops_plan result you reviewed.")]
 
@@ -109,9 +110,21 @@ def _lock(project: Path, lock_file: str | None) -> tuple[Path | None, Any]:
 
     try:
         path = project_file(project, lock_file)
+        if path.suffix != ".json" or ".git" in path.relative_to(project).parts:
+            # apply writes the lock there: never as a project file (a .yaml or .md the loader reads) nor into .git/
+            raise PathRefused(f"Invalid argument 'lock_file': {lock_file!r} is not a lock file; give a .json path "
+                              "inside the project and outside .git/, such as .portkey/lock.json.")
         return path, Lock.read(path, project)
     except (PathRefused, ValueError, TypeError) as exc:
         raise invalid(str(exc) if isinstance(exc, PathRefused) else f"Invalid argument 'lock_file': {exc}") from None
+
+
+def project_error(exc: Any, tool: str, env: str | None) -> ToolError:
+    """An engine error of a tool that reads a project: a 404 names the project's files, not the caller's arguments."""
+    files = f"portkey.yaml, environments/{env}.yaml or a resource file" if env else "portkey.yaml or a resource file"
+    return to_tool_error(exc, tool, not_found=f"an id or slug the project names ({files}) is not in this Portkey "
+                                              "account: correct it there, or check that PORTKEY_API_KEY is for the "
+                                              "intended workspace")
 
 
 def refusal(tool: str, code: str, message: str, next_step: str, **details: Any) -> CallToolResult:
@@ -154,7 +167,7 @@ async def _plan(ctx: Context[Any, Any], project: Path, env: str | None, prune: b
         return await plan_project(client, project, env=env, prune=prune, lock=lock, allow_mass_delete=False,
                                   before_read=look if lease is not None else None)
     except EngineError as exc:
-        raise to_tool_error(exc, "gitops_apply" if lease is not None else "gitops_plan") from None
+        raise project_error(exc, "gitops_apply" if lease is not None else "gitops_plan", env) from None
 
 
 # ---------------------------------------------------------------- tools
@@ -237,10 +250,11 @@ async def _apply(ctx: Context[Any, Any], project: Path, plan_hash: str, env: str
     # noted before reading, so an apply by someone else between this plan and the writes is caught.
     planned = await _plan(ctx, project, env, prune, lock, lease)
     data = planned.plan.to_json()
-    if data.get("errors") or data.get("blocked"):
-        return refusal("gitops_apply", "plan_not_applicable", f"The plan has errors or is blocked by a safety rule; "
-                       f"nothing was applied: {_problems(data)}.", "Call gitops_plan to see them, fix the project, "
-                       "and plan again.")
+    if data.get("errors") or data.get("blocked"):  # the codes gitops_plan gives the same plan
+        code, why = ("plan_has_errors", "has errors") if data.get("errors") else ("plan_blocked", "is blocked by a "
+                                                                                  "safety rule")
+        return refusal("gitops_apply", code, f"The plan {why}; nothing was applied: {_problems(data)}.",
+                       "Call gitops_plan to see them, fix the project, and plan again.")
     digest = compute_plan_hash(data)
     if digest != plan_hash:
         return refusal("gitops_apply", "stale_plan", f"The plan changed since you reviewed it (now {digest[:12]}, "
@@ -254,7 +268,7 @@ async def _apply(ctx: Context[Any, Any], project: Path, plan_hash: str, env: str
         step = "Call gitops_plan again to see what remains."
         raise DetailedToolError(f"{message} {step}", detail(message, code="apply_stopped", next_step=step)) from None
     except EngineError as exc:
-        raise to_tool_error(exc, "gitops_apply") from None
+        raise project_error(exc, "gitops_apply", env) from None
     steps = [{"address": s.address, "action": s.action.value, "ok": s.ok, "detail": s.detail} for s in result.steps]
     answer: dict[str, Any] = {"applied": True, "plan_hash": digest, "writes": result.writes,
                               "requests": result.requests, "steps": steps[:MAX_LISTED]}
@@ -282,7 +296,7 @@ async def gitops_drift(project_dir: ProjectDir, ctx: Context, env: Env = None,
         with client.command_deadline():  # PORTKEY_DEADLINE bounds the whole call, as in the CLI
             report = await find_drift(client, project, env=env, lock=lock, lock_path=lock_path)
     except EngineError as exc:
-        raise to_tool_error(exc, "gitops_drift") from None
+        raise project_error(exc, "gitops_drift", env) from None
     if report.errors:
         return refusal("gitops_drift", "plan_has_errors", f"The project has errors, so drift cannot be checked: "
                        f"{'; '.join(report.errors[:5])}.", "Fix the errors (gitops_validate shows them) and call "
@@ -307,6 +321,20 @@ async def gitops_drift(project_dir: ProjectDir, ctx: Context, env: Env = None,
     return results.ok("gitops_drift", answer, extra_text=summary)
 
 
+async def _export_workspace(client: Any, workspace: str | None) -> str | None:
+    """The UUID of gitops_export's ``workspace``; its errors name that argument and the tool listing workspaces."""
+    from engine.gitops.workflow import resolve_workspace
+    from engine.portkey import PortkeyError, PortkeyUsageError
+
+    try:
+        return await resolve_workspace(client, workspace)
+    except PortkeyUsageError:
+        raise invalid(f"Invalid argument 'workspace': {workspace!r} is not a workspace id or slug (it is empty, "
+                      "'.' or '..', or holds '/', '?', '#' or a backslash); call list_workspaces to find it.") from None
+    except PortkeyError as exc:
+        raise to_tool_error(exc, "gitops_export", ("list_workspaces",)) from None
+
+
 class _AnyName(set[str]):
     """A candidate set that holds every name: the reader fetches details of every object."""
 
@@ -329,7 +357,6 @@ async def gitops_export(
     from engine.gitops.export import Exporter, ExportError
     from engine.gitops.live import Reader
     from engine.gitops.model import ResourceKind
-    from engine.gitops.workflow import resolve_workspace
 
     try:
         target = _roots(ctx).new_directory(target_dir)
@@ -338,7 +365,7 @@ async def gitops_export(
     client = app_state(ctx).client
     try:
         with client.command_deadline():  # PORTKEY_DEADLINE bounds the reads (nothing is written before they end)
-            workspace_id = await resolve_workspace(client, workspace)
+            workspace_id = await _export_workspace(client, workspace)
             # unmanaged objects are exported whole
             everything: dict[ResourceKind, set[str]] = {kind: _AnyName() for kind in ResourceKind}
             live = await Reader(client, workspace_id, prefix, candidates=everything).read(set(ResourceKind))

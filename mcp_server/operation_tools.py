@@ -271,7 +271,8 @@ def handler_for(binding: Binding, options: ToolOptions) -> Any:
     async def handler(**kwargs: Any) -> CallToolResult:
         state = app_state(kwargs.pop("ctx"))
         try:
-            return await run(binding, state, kwargs)
+            with state.client.command_deadline():  # PORTKEY_DEADLINE bounds the call (all=true walks many pages)
+                return await run(binding, state, kwargs)
         except PortkeyError as exc:
             raise to_tool_error(exc, binding.tool, binding.finders) from None
 

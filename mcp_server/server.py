@@ -18,7 +18,6 @@ from typing import Annotated, Any
 
 from mcp.server import MCPServer, NotificationOptions
 from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import Field
@@ -27,6 +26,7 @@ from engine import redaction
 from engine.portkey import PortkeyClient
 from mcp_server import results
 from mcp_server.descriptions import title
+from mcp_server.errors import DetailedToolError, detail
 from mcp_server.logs import install_redaction
 from mcp_server.registry import Registry, build_registry
 from mcp_server.scrubbing import ScrubToolResults
@@ -116,8 +116,10 @@ class ToolsetController:
         """Add ``toolset``'s allowed tools to ``scope`` (the calling session's set), registering new ones."""
         scope = set() if scope is None else scope
         if toolset not in self.registry.toolsets:
-            raise ToolError(f"Invalid argument 'toolset': unknown toolset {toolset!r}; valid toolsets: "
-                            f"{', '.join(self.registry.toolsets)}.")
+            message = (f"Invalid argument 'toolset': unknown toolset {toolset!r}; valid toolsets: "
+                       f"{', '.join(self.registry.toolsets)}.")
+            step = "Call enable_toolset with one of the valid toolsets (list_toolsets shows what each holds)."
+            raise DetailedToolError(f"{message} {step}", detail(message, code="invalid_arguments", next_step=step))
         added, skipped = [], []
         for spec in self.registry.in_toolset(toolset):
             if spec.name in self.sessions.base or spec.name in scope:

@@ -15,6 +15,8 @@ from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.types import ListToolsResult
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
+from mcp_server.errors import detail, error_result
+
 _SCOPE = "portkey_admin_mcp.enabled_tools"  # Connection.state key: the names this session enabled
 
 
@@ -37,6 +39,14 @@ class SessionToolsets:
         return name in self.base or name in self.scope(request_context)
 
 
+def unknown_tool(name: str) -> HandlerResult:
+    """The error for a tool this session cannot call (none of that name, or its toolset is not enabled here)."""
+    message = f"Unknown tool {name!r}: no such tool, or it is not enabled in this session."
+    step = ("Call tools/list to see the tools you can call; list_toolsets shows every toolset and enable_toolset "
+            "adds one to this session.")
+    return error_result(f"{message} {step}", detail(message, code="unknown_tool", next_step=step))
+
+
 class SessionToolFilter:
     """Server middleware: ``tools/list`` and ``tools/call`` limited to the caller's tools."""
 
@@ -47,9 +57,7 @@ class SessionToolFilter:
         if ctx.method == "tools/call" and ctx.request_id is not None:
             name = (ctx.params or {}).get("name")
             if isinstance(name, str) and not self.toolsets.visible(ctx, name):
-                return {"content": [{"type": "text", "text": f"Unknown tool: {name}. It is not enabled in this "
-                                     "session: call list_toolsets, then enable_toolset for its toolset."}],
-                        "isError": True}
+                return unknown_tool(name)
         result = await call_next(ctx)
         if ctx.method == "tools/list":
             return self._filtered(ctx, result)

@@ -82,6 +82,7 @@ POLL_SECONDS = 2.0
 LOCK_FILE = Path(".portkey") / "apply.lock"
 _NOT_COLLISION = (401, 403, 404, 429)
 _RELEASE_ATTEMPTS = 4
+_RELEASE_SECONDS = 30.0  # the release's own deadline, whatever is left of the command's
 _CREATE_TRIES = 3  # creates of a lease or generation label whose answer was lost and that did not arrive
 _NAME_TAKEN = re.compile(r"already (exists?|taken|in use)|duplicate|unique|name (is )?taken", re.IGNORECASE)
 
@@ -442,7 +443,8 @@ class ApplyLease:
         label_id, self.label_id = self.label_id, None
         if not label_id:
             return
-        with anyio.CancelScope(shield=True):
+        # A deadline of its own: an apply stopped by the command's deadline (PORTKEY_DEADLINE) still releases.
+        with anyio.CancelScope(shield=True), self.client.command_deadline(_RELEASE_SECONDS, fresh=True):
             for attempt in range(_RELEASE_ATTEMPTS):  # a delete is safe to repeat (404 counts as done)
                 try:
                     await self._delete(label_id)

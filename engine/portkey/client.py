@@ -134,10 +134,11 @@ class PortkeyClient(OperationMethods):
         await self._http.aclose()
 
     @contextmanager
-    def command_deadline(self, seconds: float | None = None) -> Iterator[None]:
+    def command_deadline(self, seconds: float | None = None, *, fresh: bool = False) -> Iterator[None]:
         """Bound every call made inside the block (this task and tasks it starts) by one deadline.
 
-        ``seconds`` defaults to ``settings.deadline``; 0 means none. An enclosing, earlier deadline wins.
+        ``seconds`` defaults to ``settings.deadline``; 0 means none. An enclosing, earlier deadline wins, unless
+        ``fresh``: clean-up that must still run when the command's time is up (releasing the apply lease).
         ``async with PortkeyClient(...)`` opens one; a long-lived client (one shared by many commands)
         should wrap each command in this instead.
         """
@@ -146,7 +147,7 @@ class PortkeyClient(OperationMethods):
             yield
             return
         ends = time.monotonic() + seconds
-        outer = _COMMAND_DEADLINE.get()
+        outer = None if fresh else _COMMAND_DEADLINE.get()
         token = _COMMAND_DEADLINE.set(outer if outer is not None and outer.ends <= ends else _Deadline(ends, seconds))
         try:
             yield

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from pydantic import BaseModel, ValidationError
 
@@ -13,6 +13,9 @@ from engine.portkey.errors import PortkeyUsageError
 from engine.portkey.operations import Operation
 
 _FORBIDDEN_IN_ID = ("/", "?", "#", "\\")
+# The longest query string sent, encoded: httpx refuses one over 65,536 characters (an InvalidURL, not an
+# answer), and servers refuse far shorter URLs with 414.
+MAX_QUERY_CHARS = 16_384
 
 
 def encode_segment(operation: str, name: str, value: object) -> str:
@@ -110,4 +113,9 @@ def prepare(op: Operation, body: Any, params: dict[str, Any]) -> Prepared:
                 raise PortkeyUsageError(op.name, f"{name} is required", name)
             continue
         query[name] = _query_value(op, name, kind, value)
+    size = len(urlencode(query))
+    if size > MAX_QUERY_CHARS:
+        longest = max(query, key=lambda key: len(query[key]))
+        raise PortkeyUsageError(op.name, f"the query is too long ({size} characters encoded, at most "
+                                f"{MAX_QUERY_CHARS}): shorten {longest}", longest)
     return Prepared(op.method, path, query, _body(op, body))
