@@ -1,0 +1,62 @@
+"""Findings of the session-4 exploratory pass over the ``portkey-gitops`` console script (embedded sandbox)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.entry_point import Run
+
+Cli = Callable[..., Run]
+
+
+def test_a_blocked_plan_does_not_say_the_account_matches(cli: Cli, project: Path) -> None:
+    """Removing a protected prompt's file under --prune is blocked: the plan must not also claim a match."""
+    assert cli("apply", project, "--sandbox", "--auto-approve").code == 0
+    (project / "prompts/support/triage.prompt.yaml").unlink()
+    (project / "prompts/support/triage.system.md").unlink()
+    for args in (("--prune",), ("--prune", "--markdown", project.parent / "plan.md")):
+        blocked = cli("plan", project, "--sandbox", *args)
+        assert blocked.code == 4, blocked.text
+        markdown = (project.parent / "plan.md").read_text() if "--markdown" in args else ""
+        text = blocked.unwrapped + markdown
+        assert "matches the repository" not in text
+        assert "prompt:support/triage is protected" in text
+        assert "1 safety rule stops it" in blocked.unwrapped
+
+
+def test_drift_with_a_lock_file_that_does_not_exist_says_so(cli: Cli, project: Path) -> None:
+    """A mistyped --lock path is not silently read as 'no lock' while the report asks for a --lock file."""
+    assert cli("apply", project, "--sandbox", "--auto-approve").code == 0
+    missing = project / ".portkey" / "lokc.json"
+    run = cli("drift", project, "--sandbox", "--lock", missing)
+    assert f"lock file {missing} does not exist" in run.unwrapped
+    assert "apply --lock" in run.unwrapped  # what writes it
+
+
+def test_export_below_a_file_names_the_file_before_reading_the_account(cli: Cli, tmp_path: Path) -> None:
+    blocker = tmp_path / "afile"
+    blocker.write_text("x")
+    run = cli("export", blocker / "sub", "--sandbox")
+    assert run.code == 1
+    assert f"{blocker} is a file" in run.unwrapped and "File exists" not in run.text
+    assert "HTTP requests" not in run.text  # refused before any work
+    assert blocker.read_text() == "x"
+
+
+def test_a_refused_live_write_with_nothing_written_does_not_claim_changes_are_live(
+    cli: Cli, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A limit update Portkey refuses (conditions on PUT, no doctor run): exit 1, and the message does not say
+    that some of what callers are served changed already: no write succeeded."""
+    monkeypatch.setenv("PORTKEY_SANDBOX_QUIRKS", "policy_conditions_put=refused")
+    assert cli("apply", project, "--sandbox", "--auto-approve").code == 0
+    limit = project / "limits/per-user.rate-limit.yaml"
+    limit.write_text(limit.read_text().replace("value: ws-support", "value: ws-support-2"))
+    run = cli("apply", project, "--sandbox", "--auto-approve")
+    assert run.code == 1, run.text
+    assert "update rate_limit:per-user failed" in run.unwrapped
+    assert "changed already" not in run.unwrapped and "the steps before it are live" not in run.unwrapped
+    assert "Nothing callers are served changed" in run.unwrapped
