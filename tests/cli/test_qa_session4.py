@@ -60,3 +60,15 @@ def test_a_refused_live_write_with_nothing_written_does_not_claim_changes_are_li
     assert "update rate_limit:per-user failed" in run.unwrapped
     assert "changed already" not in run.unwrapped and "the steps before it are live" not in run.unwrapped
     assert "Nothing callers are served changed" in run.unwrapped
+
+
+def test_a_mistake_in_portkey_yaml_is_the_only_error_reported(cli: Cli, project: Path) -> None:
+    """An unknown key in portkey.yaml must not also report every prompt that takes its virtual key from
+    `defaults:` as missing one: those errors point at the wrong fix."""
+    settings = project / "portkey.yaml"
+    settings.write_text(settings.read_text() + "bogus: 1\n")
+    run = cli("validate", project)
+    assert run.code == 1
+    assert "unknown key 'bogus'" in run.err
+    assert "virtual_key" not in run.err.replace("valid: version", "")
+    assert "1 error(s)" in run.err
