@@ -72,3 +72,19 @@ def test_a_mistake_in_portkey_yaml_is_the_only_error_reported(cli: Cli, project:
     assert "unknown key 'bogus'" in run.err
     assert "virtual_key" not in run.err.replace("valid: version", "")
     assert "1 error(s)" in run.err
+
+
+def test_two_moves_into_one_address_or_out_of_one_are_refused(cli: Cli, project: Path) -> None:
+    """Two `moved:` entries with one target (or one source) cannot both rename in place: validate names both
+    instead of the plan silently renaming one object and leaving the other behind."""
+    summarise = project / "prompts/support/summarise.prompt.yaml"
+    settings = project / "portkey.yaml"
+    base = settings.read_text()
+    summarise.rename(project / "prompts/support/digest.prompt.yaml")
+    for pairs in (("a", "digest", "c", "digest"), ("a", "digest", "a", "triage")):
+        entries = [f'{{from: "prompt:support/{a}", to: "prompt:support/{b}"}}' for a, b in (pairs[:2], pairs[2:])]
+        moved = f"[{', '.join(entries)}]"
+        settings.write_text(f"{base}moved: {moved}\n")
+        run = cli("validate", project)
+        assert run.code == 1, moved
+        assert "moved:" in run.err and "two entries" in run.err, run.err
