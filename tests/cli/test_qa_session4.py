@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -88,3 +89,32 @@ def test_two_moves_into_one_address_or_out_of_one_are_refused(cli: Cli, project:
         run = cli("validate", project)
         assert run.code == 1, moved
         assert "moved:" in run.err and "two entries" in run.err, run.err
+
+
+def test_a_doctor_run_whose_checks_could_not_run_keeps_what_the_last_run_found(
+    cli: Cli, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """doctor found the account refuses conditions on PUT; a later doctor run that cannot make its scratch
+    collection (exit 1) must not reset that to the default, or the next apply updates in place and fails."""
+    from engine.gitops import doctor
+
+    monkeypatch.setenv("PORTKEY_SANDBOX_QUIRKS", "policy_conditions_put=refused")
+    assert cli("doctor", project, "--sandbox").code == 0
+    saved = json.loads((project / ".portkey/doctor.json").read_text())
+    assert saved["switches"]["policy_conditions_put"] == "refused"
+
+    async def cannot_open(self: object) -> None:
+        raise doctor.CheckFailed("scratch refused (test)")
+
+    opener = doctor.Scratch.open
+    monkeypatch.setattr(doctor.Scratch, "open", cannot_open)
+    failed = cli("doctor", project, "--sandbox")
+    assert failed.code == 1 and "could not run" in failed.err
+    saved = json.loads((project / ".portkey/doctor.json").read_text())
+    assert saved["switches"]["policy_conditions_put"] == "refused"
+    monkeypatch.setattr(doctor.Scratch, "open", opener)
+    assert cli("apply", project, "--sandbox", "--auto-approve").code == 0
+    limit = project / "limits/per-user.rate-limit.yaml"
+    limit.write_text(limit.read_text().replace("value: ws-support", "value: ws-support-2"))
+    planned = cli("plan", project, "--sandbox")
+    assert "replace" in planned.out, planned.out
