@@ -118,3 +118,11 @@ def test_a_doctor_run_whose_checks_could_not_run_keeps_what_the_last_run_found(
     limit.write_text(limit.read_text().replace("value: ws-support", "value: ws-support-2"))
     planned = cli("plan", project, "--sandbox")
     assert "replace" in planned.out, planned.out
+
+
+def test_an_unknown_workspace_says_where_it_is_set(cli: Cli, project: Path) -> None:
+    """`plan --env prod` on an account without the prod workspace: the error says which setting to fix."""
+    run = cli("plan", project, "--sandbox", "--env", "prod")
+    assert run.code == 1
+    assert "ws-support-prod" in run.err and "workspace:" in run.unwrapped
+    assert "environments/prod.yaml" in run.unwrapped or "portkey.yaml" in run.unwrapped
