@@ -126,3 +126,22 @@ def test_an_unknown_workspace_says_where_it_is_set(cli: Cli, project: Path) -> N
     assert run.code == 1
     assert "ws-support-prod" in run.err and "workspace:" in run.unwrapped
     assert "environments/prod.yaml" in run.unwrapped or "portkey.yaml" in run.unwrapped
+
+
+def test_plan_outputs_never_overwrite_each_other_or_a_project_file(cli: Cli, project: Path, tmp_path: Path) -> None:
+    """`--out X --markdown X` left Markdown where `apply --plan X` expects JSON (after saying "Plan saved");
+    `--out portkey.yaml` replaced the project's own settings with a plan. Both are refused before any work."""
+    same = tmp_path / "plan.out"
+    run = cli("plan", project, "--sandbox", "--out", same, "--markdown", same)
+    assert run.code == 1 and "same file" in run.unwrapped and not same.exists()
+    settings = project / "portkey.yaml"
+    before = settings.read_text()
+    for option, target in (("--out", settings), ("--markdown", project / "prompts/support/triage.system.md")):
+        original = target.read_text()
+        run = cli("plan", project, "--sandbox", option, target)
+        assert run.code == 1 and "project file" in run.unwrapped, run.text
+        assert target.read_text() == original
+    drift = cli("drift", project, "--sandbox", "--markdown", settings)
+    assert drift.code == 1 and "project file" in drift.unwrapped
+    assert settings.read_text() == before
+    assert cli("plan", project, "--sandbox", "--out", project / "plan.json").code == 0  # beside the files is fine
