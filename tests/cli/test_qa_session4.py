@@ -145,3 +145,55 @@ def test_plan_outputs_never_overwrite_each_other_or_a_project_file(cli: Cli, pro
     assert drift.code == 1 and "project file" in drift.unwrapped
     assert settings.read_text() == before
     assert cli("plan", project, "--sandbox", "--out", project / "plan.json").code == 0  # beside the files is fine
+
+
+def test_one_ctrl_c_at_the_confirmation_prompt_cancels_apply(project: Path, tmp_path: Path) -> None:
+    """The prompt runs inside the event loop, whose SIGINT handler only cancels the task (delivered once the
+    prompt returns): one Ctrl-C did nothing. It must cancel at once: exit 1, nothing written."""
+    import os
+    import pty
+    import select
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    exe = Path(sys.executable).with_name("portkey-gitops")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PORTKEY_", "CI"))}
+    env.update(PORTKEY_SANDBOX_DB=str(tmp_path / "sandbox.sqlite3"), TERM="dumb", COLUMNS="120")
+    main, child = pty.openpty()
+    process = subprocess.Popen([str(exe), "apply", str(project), "--sandbox"], stdin=child, stdout=child,
+                               stderr=child, env=env, close_fds=True)
+    os.close(child)
+    seen = b""
+
+    def read_for(seconds: float, until: bytes | None = None) -> None:
+        nonlocal seen
+        end = time.monotonic() + seconds
+        while time.monotonic() < end and not (until and until in seen):
+            if select.select([main], [], [], 0.2)[0]:
+                try:
+                    seen += os.read(main, 65536)
+                except OSError:
+                    return
+
+    try:
+        read_for(120, until=b"Only 'yes' is accepted")
+        assert b"Only 'yes' is accepted" in seen, seen.decode(errors="replace")
+        process.send_signal(signal.SIGINT)
+        try:
+            code = process.wait(timeout=30)  # a hang, not a speed: the prompt ignored Ctrl-C
+        except subprocess.TimeoutExpired:
+            code = None
+        read_for(1)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        os.close(main)
+    text = seen.decode(errors="replace")
+    assert code == 1, text[-500:]
+    assert "nothing was changed" in text and "Traceback" not in text
+    again = subprocess.run([str(exe), "plan", str(project), "--sandbox", "--detailed-exitcode"], env=env,
+                           capture_output=True, text=True, timeout=120)
+    assert again.returncode == 2  # nothing was written
