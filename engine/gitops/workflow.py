@@ -67,10 +67,10 @@ async def resolve_workspace(client: PortkeyClient, workspace: str | None) -> str
     except PortkeyAPIError as exc:
         if not exc.not_found:
             raise
-        hint = ("check the workspace id or slug: `workspace:` in portkey.yaml or environments/<env>.yaml "
-                "(--workspace for export and doctor), and that this API key can see it")
-        raise PortkeyAPIError(exc.operation, exc.method, exc.path, exc.status, f"{exc.message}; {hint}",
-                              exc.error_code, attempts=exc.attempts) from None
+        # Portkey's error as it is (its class and status count for ci and MCP), with the setting to fix
+        exc.args = (f"{exc}; check the workspace id or slug: `workspace:` in portkey.yaml or environments/<env>.yaml "
+                    "(--workspace for export and doctor), and that this API key can see it",)
+        raise
     return str(found.get("id") or workspace)
 
 
