@@ -162,8 +162,9 @@ def test_one_ctrl_c_at_the_confirmation_prompt_cancels_apply(project: Path, tmp_
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PORTKEY_", "CI"))}
     env.update(PORTKEY_SANDBOX_DB=str(tmp_path / "sandbox.sqlite3"), TERM="dumb", COLUMNS="120")
     main, child = pty.openpty()
-    process = subprocess.Popen([str(exe), "apply", str(project), "--sandbox"], stdin=child, stdout=child,
-                               stderr=child, env=env, close_fds=True)
+    process = subprocess.Popen(
+        [str(exe), "apply", str(project), "--sandbox"], stdin=child, stdout=child, stderr=child, env=env, close_fds=True
+    )
     os.close(child)
     seen = b""
 
@@ -194,6 +195,11 @@ def test_one_ctrl_c_at_the_confirmation_prompt_cancels_apply(project: Path, tmp_
     text = seen.decode(errors="replace")
     assert code == 1, text[-500:]
     assert "nothing was changed" in text and "Traceback" not in text
-    again = subprocess.run([str(exe), "plan", str(project), "--sandbox", "--detailed-exitcode"], env=env,
-                           capture_output=True, text=True, timeout=120)
+    again = subprocess.run(
+        [str(exe), "plan", str(project), "--sandbox", "--detailed-exitcode"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert again.returncode == 2  # nothing was written
