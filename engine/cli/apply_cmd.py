@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -339,7 +341,19 @@ def _confirm() -> bool:
     if not sys.stdin.isatty():
         terminal.error("apply needs confirmation: run in a terminal or pass --auto-approve")
         return False
-    answer = str(typer.prompt("Apply these changes? Only 'yes' is accepted", default="", show_default=False))
+    # The prompt blocks inside the event loop, whose SIGINT handler only cancels the task (seen once the prompt
+    # returns): while it waits, Ctrl-C interrupts it as in any prompt, and cancels the apply.
+    previous = signal.getsignal(signal.SIGINT) if threading.current_thread() is threading.main_thread() else None
+    if previous is not None:  # None: not on the main thread, or a handler Python did not install (left alone)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        answer = str(typer.prompt("Apply these changes? Only 'yes' is accepted", default="", show_default=False))
+    except (typer.Abort, KeyboardInterrupt):  # click turns Ctrl-C and end of input into Abort
+        terminal.info("")
+        return False
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
     return answer.strip() == "yes"
 
 

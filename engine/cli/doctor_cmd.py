@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import anyio
 import typer
@@ -55,6 +55,7 @@ def doctor(
 
     report = anyio.run(run)
     document = report.to_json()
+    kept = _keep_previous(root, document, report) if target is not None else []
     if as_json:
         sys.stdout.write(json.dumps(document, indent=2, sort_keys=True) + "\n")
     else:
@@ -62,6 +63,8 @@ def doctor(
     saved = _save(target, document) if target is not None else True
     for finding in report.not_run:
         terminal.error(f"check {finding.check} could not run: {finding.problem}")
+    if kept:
+        terminal.info(f"Kept from the last doctor run (their checks could not run now): {', '.join(kept)}.")
     for made, error in report.leftovers:
         terminal.error(f"left behind: {made.kind} {made.id} ({made.name}): {error}; delete it in Portkey")
     if not report.clean or not saved:
@@ -89,6 +92,34 @@ def _target(root: Path) -> Path:
                        "pass --no-save to skip it")
         raise typer.Exit(EXIT_ERROR) from None
     return path
+
+
+def _keep_previous(root: Path, document: dict[str, Any], report: DoctorReport) -> list[str]:
+    """Give each switch whose check could not run the value the last saved run found (else the default would
+    silently replace it); the ``name=value`` pairs kept."""
+    from engine.gitops.behaviour import DOCTOR_FILE, DOCTOR_FORMAT, MAX_DOCTOR_BYTES, check
+    from engine.gitops.loading.context import UnsafeFileError, read_confined
+
+    missing = sorted({f.switch for f in report.not_run if f.switch})
+    if not missing:
+        return []
+    try:
+        data = json.loads(read_confined(root, root / DOCTOR_FILE, MAX_DOCTOR_BYTES).decode("utf-8"))
+    except (UnsafeFileError, OSError, UnicodeDecodeError, ValueError, RecursionError):
+        return []  # none, or one plans refuse anyway: nothing worth keeping
+    previous = data.get("switches") if isinstance(data, dict) and data.get("format") == DOCTOR_FORMAT else None
+    if not isinstance(previous, dict):
+        return []
+    kept: list[str] = []
+    for name in missing:
+        value = previous.get(name)
+        try:
+            check(name, value if isinstance(value, str) else "")
+        except ValueError:
+            continue
+        document["switches"][name] = value
+        kept.append(f"{name}={value}")
+    return kept
 
 
 def _save(path: Path, document: dict[str, object]) -> bool:

@@ -45,8 +45,11 @@ def drift(
     from engine.gitops.render.drift import render_drift_json, render_drift_markdown, render_drift_text
 
     require_dir(root)
-    check_outputs((markdown, "Markdown drift report"))
+    check_outputs((markdown, "Markdown drift report"), root=root)
     applied = read_lock(lock, root)
+    if lock is not None and applied is None:  # a mistyped path would otherwise read as "no lock" without a word
+        terminal.info(f"Note: lock file {lock} does not exist, so only prompt and partial versions are checked; "
+                      f"`apply --lock {lock}` writes it.")
 
     async def run() -> DriftReport:
         async with open_client(sandbox=sandbox, sandbox_db=sandbox_db) as client:

@@ -84,18 +84,40 @@ def require_dir(root: Path) -> None:
         raise typer.Exit(EXIT_ERROR)
 
 
-def check_outputs(*targets: tuple[Path | None, str]) -> None:
-    """Stop with a one-line error, before any work, unless each given ``(path, what)`` can be written."""
+def check_outputs(*targets: tuple[Path | None, str], root: Path | None = None) -> None:
+    """Stop with a one-line error, before any work, unless each given ``(path, what)`` can be written, no two
+    name one file, and (given the project ``root``) none is a file the project is read from."""
     from engine.cli.files import OutputError, check_writable
 
+    seen: dict[Path, str] = {}
     for path, what in targets:
         if path is None:
             continue
+        where = path.resolve()
+        if where in seen:
+            terminal.error(f"the {seen[where]} and the {what} name the same file {path}; give each its own")
+            raise typer.Exit(EXIT_ERROR)
+        seen[where] = what
+        if root is not None and _project_file(root, where):
+            terminal.error(f"cannot write the {what} to {path}: it is a project file (plans read it); "
+                           "write it outside the project's folders")
+            raise typer.Exit(EXIT_ERROR)
         try:
             check_writable(path, what)
         except OutputError as exc:
             terminal.error(str(exc))
             raise typer.Exit(EXIT_ERROR) from None
+
+
+def _project_file(root: Path, where: Path) -> bool:
+    """Whether the resolved path ``where`` is portkey.yaml or lies in a folder the loader reads."""
+    from engine.gitops.loading.project import PROJECT_FILE, project_folders
+
+    try:
+        parts = where.relative_to(root.resolve()).parts
+    except ValueError:
+        return False
+    return parts == (PROJECT_FILE,) or (len(parts) > 1 and parts[0] in project_folders())
 
 
 def write_outputs(plan_json: dict[str, Any], out: Path | None, as_json: bool, markdown: Path | None) -> None:

@@ -52,7 +52,7 @@ def plan(
     from engine.gitops.workflow import plan_project
 
     require_dir(root)
-    check_outputs((out, "plan"), (markdown, "Markdown plan"))
+    check_outputs((out, "plan"), (markdown, "Markdown plan"), root=root)
     applied = read_lock(lock, root)
     if changed_since is not None:
         _check_ref(root, changed_since, prune)

@@ -236,14 +236,16 @@ class Applier:
 
     def _stopped_message(self) -> str:
         first = self.result.failures[0] if self.result.failures else self.result.skipped[0]
+        untouched = self._staging_failed() or not self.result.writes  # phase one, or no write reached Portkey
         when = ("Nothing callers are served changed (phase two waits until everything is staged)"
                 if self._staging_failed() else
+                "Nothing callers are served changed (no write of this run reached Portkey)" if untouched else
                 "Some of what callers are served changed already (the writes reported ok are live)")
         shown = [_describe(step) for step in self.result.failures[:_FAILURES_SHOWN]]
         more = len(self.result.failures) - len(shown)
         if more > 0:
             shown.append(f"and {more} more (listed above)")
-        where = ("before anything callers are served changed" if self._staging_failed()
+        where = ("before anything callers are served changed" if untouched
                  else "while changing what callers are served (the steps before it are live)")
         return (f"{first.action.value} {first.address} failed {where}. {self.result.progress()}; run apply again to "
                 f"finish (it continues from where this run got). {when}. Failures: " + "; ".join(shown))

@@ -172,6 +172,10 @@ def dump_yaml(data: dict[str, Any]) -> str:
 def check_target(target: Path) -> None:
     """Refuse a target that exists and is not an empty directory, listing what is there."""
     if not target.exists() and not target.is_symlink():
+        blocking = next((p for p in target.absolute().parents if p.exists() and not p.is_dir()), None)
+        if blocking is not None:
+            raise ExportError(f"cannot create {target}: {blocking} is a file, not a directory; "
+                              "export into a new directory")
         return
     if not target.is_dir():
         raise ExportError(f"{target} exists and is not a directory; export into a new directory")

@@ -32,7 +32,7 @@ from engine.gitops.lock import Lock
 from engine.gitops.model import DesiredState, Resource, ResourceKind
 from engine.gitops.plan import DiagnosticCode, Plan, PlanDiagnostic, changes_digest, load_diagnostic
 from engine.gitops.planner import PlanOptions, adoption_names, applied_hash, build_plan, live_refs
-from engine.portkey import PortkeyClient
+from engine.portkey import PortkeyAPIError, PortkeyClient
 
 # Concurrent reads of live state by default: bounded, and a rate-limit knob (--parallelism). Reads are
 # idempotent GETs retried on 429 with backoff; 16 at once keeps a 1,000-prompt plan at 50 ms latency
@@ -62,7 +62,15 @@ async def resolve_workspace(client: PortkeyClient, workspace: str | None) -> str
     """The workspace UUID for an id or slug (list filters of some kinds accept only UUIDs)."""
     if not workspace:
         return None
-    found = await client.get_workspace(workspace_id=workspace)
+    try:
+        found = await client.get_workspace(workspace_id=workspace)
+    except PortkeyAPIError as exc:
+        if not exc.not_found:
+            raise
+        # Portkey's error as it is (its class and status count for ci and MCP), with the setting to fix
+        exc.args = (f"{exc}; check the workspace id or slug: `workspace:` in portkey.yaml or environments/<env>.yaml "
+                    "(--workspace for export and doctor), and that this API key can see it",)
+        raise
     return str(found.get("id") or workspace)
 
 

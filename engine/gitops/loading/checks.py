@@ -92,8 +92,16 @@ def _visit(
 
 
 def check_moved(ctx: Context, settings: Settings, declared: Mapping[str, str]) -> None:
-    """``moved`` entries: the new address must be declared and the old one gone."""
+    """``moved`` entries: the new address must be declared and the old one gone; no address is the source, or
+    the target, of two entries (one object cannot take two names, nor two objects one)."""
+    sources: dict[str, str] = {}
+    targets: dict[str, str] = {}
     for entry, (source_at, target_at) in zip(settings.project.moved, settings.moved_at, strict=True):
+        for seen, this, other, at in ((sources, entry.source, entry.target, source_at),
+                                      (targets, entry.target, entry.source, target_at)):
+            if this in seen:
+                ctx.error(f"moved: {this} is in two entries (with {seen[this]} and {other}); keep one of them", at)
+            seen.setdefault(this, other)
         if entry.target not in declared:
             ctx.error(f"moved: {entry.target} is not declared; create its file or fix the entry", target_at)
         if entry.source in declared:

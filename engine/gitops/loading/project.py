@@ -110,9 +110,18 @@ def load_settings(ctx: Context, env: str | None) -> Settings:
         doc, parsed = read_doc(ctx, path, ProjectFile)
         if doc is not None and parsed is not None:
             _apply_project(ctx, settings, doc, parsed)
+        elif doc is not None:  # its error is reported; prompts still get its defaults (no follow-on errors)
+            settings.prompt_defaults = _raw_prompt_defaults(doc.data)
     if env is not None:
         _apply_environment(ctx, settings, env)
     return settings
+
+
+def _raw_prompt_defaults(data: Any) -> dict[str, Any]:
+    """``defaults.prompt`` of a portkey.yaml that failed validation, when it is a mapping; else none."""
+    defaults = data.get("defaults") if isinstance(data, dict) else None
+    prompt = defaults.get("prompt") if isinstance(defaults, dict) else None
+    return dict(prompt) if isinstance(prompt, dict) else {}
 
 
 def _apply_project(ctx: Context, settings: Settings, doc: YamlDoc, parsed: ProjectFile) -> None:

@@ -218,6 +218,8 @@ def total_line(plan: dict[str, Any]) -> str:
     if not has_changes(plan):
         if plan.get("errors"):
             return "No changes planned, but the plan has errors (see above)."
+        if plan.get("blocked"):  # what a safety rule stopped is not in the changes: the account does not match
+            return "No changes can be applied: the plan is blocked by a safety rule (see above)."
         return NO_CHANGES
     counts = summary(plan)
     parts = [

@@ -112,8 +112,9 @@ def render_human(plan: dict[str, Any], *, color: bool, width: int = 100, show_no
     if changes:
         out.line((common.total_line(plan), "bold"))
     if plan.get("blocked"):
-        out.line((f"Plan blocked: {common.plural(len(plan['blocked']), 'safety rule')} "
-                  "stop it; nothing will be applied.", "bold red"))
+        count = len(plan["blocked"])
+        out.line((f"Plan blocked: {common.plural(count, 'safety rule')} {'stops' if count == 1 else 'stop'} it; "
+                  "nothing will be applied.", "bold red"))
     return scrub(out.value())
 
 
@@ -150,7 +151,8 @@ def _counts(out: _Writer, plan: dict[str, Any], *, show_noop: bool) -> None:
             table.add_row(_text(kind), *(_text(str(n)) if n else _text(("·", "dim")) for n in counts))
         out.console.print(table)
         out.blank()
-    style = "bold" if common.has_changes(plan) else "bold green"
+    matches = not (common.has_changes(plan) or plan.get("errors") or plan.get("blocked"))
+    style = "bold green" if matches else "bold"
     out.line((common.total_line(plan), style))
     out.blank()
 
