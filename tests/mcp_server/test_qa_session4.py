@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import sqlite3
 from contextlib import closing
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -139,6 +140,13 @@ async def test_argument_errors_the_client_catches_say_what_to_do(client: Client)
     assert structured["next_step"] and "prompt_id" in structured["message"]
 
 
+def deadline_bound_client(sb: Sandbox) -> PortkeyClient:
+    """A client on ``sb`` with a 1 s command deadline and no retries (the sandbox is given 1.5 s of latency)."""
+    retry = RetryPolicy(max_retries=0, backoff_base=0, backoff_max=0, retry_after_max=0)
+    settings = Settings(api_key=Secret(KEY), base_url=BASE_URL, deadline=1.0, retry=retry)
+    return PortkeyClient(settings, transport=httpx.ASGITransport(app=sb.app))
+
+
 async def test_the_command_deadline_is_not_reported_as_an_unreachable_portkey(tmp_path: Path) -> None:
     """PORTKEY_DEADLINE passing during gitops_plan was code unreachable, retryable, 'check the network and
     PORTKEY_BASE_URL': wrong advice (Portkey answered; the call was slower than the deadline allows)."""
@@ -146,11 +154,7 @@ async def test_the_command_deadline_is_not_reported_as_an_unreachable_portkey(tm
     with Sandbox(api_key=KEY) as sb:
         sb.faults = Faults(default=FaultRule(latency_ms=1500))
 
-        def slow() -> PortkeyClient:
-            retry = RetryPolicy(max_retries=0, backoff_base=0, backoff_max=0, retry_after_max=0)
-            settings = Settings(api_key=Secret(KEY), base_url=BASE_URL, deadline=1.0, retry=retry)
-            return PortkeyClient(settings, transport=httpx.ASGITransport(app=sb.app))
-
+        slow = partial(deadline_bound_client, sb)
         server = build_server(slow, options=ToolOptions(project_roots=(str(tmp_path),)))
         async with Client(server, raise_exceptions=True) as connected:
             result = await connected.call_tool("gitops_plan", {"project_dir": "project"})
@@ -201,11 +205,7 @@ async def test_operation_tools_are_bounded_by_the_command_deadline() -> None:
     with Sandbox(api_key=KEY) as sb:
         sb.faults = Faults(default=FaultRule(latency_ms=1500))
 
-        def slow() -> PortkeyClient:
-            retry = RetryPolicy(max_retries=0, backoff_base=0, backoff_max=0, retry_after_max=0)
-            settings = Settings(api_key=Secret(KEY), base_url=BASE_URL, deadline=1.0, retry=retry)
-            return PortkeyClient(settings, transport=httpx.ASGITransport(app=sb.app))
-
+        slow = partial(deadline_bound_client, sb)
         server = build_server(slow, selection=Selection(toolsets=("prompts",)))
         async with Client(server, raise_exceptions=True) as connected:
             result = await connected.call_tool("list_prompts", {"all": True})
