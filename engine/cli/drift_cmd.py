@@ -59,6 +59,11 @@ def drift(
     if report.errors:
         for line in report.errors:
             terminal.error(line)
+        if as_json:  # a machine reader gets the errors as diagnostics too, as plan --json gives them
+            from engine.gitops.jsonplan import diagnostic_json
+
+            errors = [diagnostic_json(error) for error in report.errors]
+            sys.stdout.write(render_drift_json({**report.to_json(), "errors": errors}))
         raise typer.Exit(EXIT_ERROR)
     body = report.to_json()
     if markdown is not None:

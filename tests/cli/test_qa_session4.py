@@ -203,3 +203,16 @@ def test_one_ctrl_c_at_the_confirmation_prompt_cancels_apply(project: Path, tmp_
         timeout=120,
     )
     assert again.returncode == 2  # nothing was written
+
+
+def test_drift_json_of_a_project_with_errors_is_json_naming_them(cli: Cli, project: Path) -> None:
+    """`drift --json` on a broken project printed nothing on stdout (exit 1); a script reading it got no JSON.
+    It now prints the report with the errors as diagnostics (file and line), as `plan --json` does."""
+    (project / "portkey.yaml").write_text("name: [broken\n")
+    run = cli("drift", project, "--sandbox", "--json")
+    assert run.code == 1
+    report = json.loads(run.out)
+    assert report["drift"] == [] and report["errors"], report
+    first = report["errors"][0]
+    assert first["file"] == "portkey.yaml" and first["line"] == 2 and "invalid YAML" in first["message"], first
+    assert "invalid YAML" in run.err  # people still read the errors on stderr
