@@ -80,7 +80,7 @@ def apply(
         try:
             await local.acquire(lock_timeout, warn=terminal.info)
         except LeaseError as exc:
-            terminal.error(str(exc))
+            terminal.error(_with_wait_hint(exc))
             return EXIT_ERROR
         try:
             async with open_client(sandbox=sandbox, sandbox_db=sandbox_db) as client:
@@ -94,7 +94,7 @@ def apply(
                 try:
                     return await leased(client, lease, look)
                 except LeaseError as exc:
-                    terminal.error(str(exc))
+                    terminal.error(_with_wait_hint(exc))
                     return EXIT_ERROR if not written.count else EXIT_PARTIAL
 
                 finally:
@@ -210,6 +210,15 @@ def apply(
 
 
 MAX_PLAN_BYTES = 32 * 1024 * 1024
+
+
+def _with_wait_hint(exc: Exception) -> str:
+    """A lease error as the CLI prints it: when another apply holds the lease, how to wait for it here (the
+    engine's message names no flag: MCP and the action give their own next step)."""
+    from engine.gitops.lease import LeaseHeldError
+
+    text = str(exc)
+    return f"{text} (or pass --lock-timeout SECONDS to wait)" if isinstance(exc, LeaseHeldError) else text
 
 
 async def _leasing(step: Any) -> None:

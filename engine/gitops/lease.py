@@ -249,8 +249,8 @@ class ApplyLease:
     def _held(self, holder: LeaseRecord) -> LeaseHeldError:
         return LeaseHeldError(
             f"another apply holds the apply lease of this workspace: {holder.describe()}. Nothing was "
-            "written. Wait for it to finish, pass --lock-timeout SECONDS to wait, or, if that apply was "
-            f"killed, its lease expires by itself (label {LEASE_NAME!r} in Portkey)"
+            "written. Wait for it to finish or, if that apply was killed, its lease expires by itself "
+            f"(label {LEASE_NAME!r} in Portkey)"
         )
 
     async def acquire(self, timeout: float = 0.0) -> None:
@@ -505,7 +505,7 @@ class LocalLock:
                 self._tidy()
                 raise LeaseHeldError(
                     f"another apply of this project runs on this machine ({who}; {LOCK_FILE}). Nothing was "
-                    "written. Wait for it to finish or pass --lock-timeout SECONDS to wait"
+                    "written. Wait for it to finish"
                 )
             if not told and warn is not None:
                 warn(f"waiting up to {int(left)}s for another apply of this project on this machine ({who})")

@@ -93,6 +93,7 @@ async def test_a_held_lease_is_its_own_error_kind_not_a_portkey_failure(tmp_path
         part = refused.structured_content or {}
         assert part["code"] == "lease_held" and part["retryable"] is True and part["status"] is None
         assert "ivan@ci pid 11" in part["message"] and "wait until it finishes" in part["next_step"]
+        assert "--lock-timeout" not in text(refused)  # a CLI flag an agent cannot pass
         assert [r for r in sb.requests() if r.method != "GET"] == []
 
 
