@@ -140,54 +140,56 @@ async def migrate_prompt(
 ) -> CallToolResult:
     """Create or update a prompt by name; writes only when a supplied field differs."""
     client = app_state(ctx).client
-    own_metadata = template_metadata or {}
-    try:
-        desired = _version_fields({"string": string, "messages": messages, "parameters": parameters,
-                                   "virtual_key": virtual_key, "model": model, "functions": functions,
-                                   "tools": tools, "tool_choice": tool_choice})
-        metadata = {**own_metadata, "app": app, "env": env, "migrated_at": _now()}
-        found = _single(await prompts_named(client, name, collection_id), name)
-        if found is None:
-            return await _create(client, name, collection_id, desired, version_description, metadata,
-                                 dry_run=dry_run, publish=publish)
-        prompt_id = str(found["id"])
-        current, published = await latest_version(client, prompt_id)
-        changed = changed_fields(current, desired, own_metadata)
-        base = {"prompt_id": prompt_id, "slug": current.get("slug", found.get("slug")), "dry_run": dry_run,
-                "published": False}
-        newest = current.get("prompt_version")
-        if not changed:
-            answer = {**base, "action": "unchanged", "version": newest}
-            note = "."
-            if publish and newest is not None and newest == published:
-                note = "; it is already the published version."
-            elif publish:
-                if dry_run:
-                    answer["would_publish"] = True
-                else:
-                    answer["published"] = await _publish(client, prompt_id, newest)
-                note = _publish_note(answer)
-            answer["message"] = f"Prompt {name!r} is up to date (version {newest}){note}"
-            return results.ok("migrate_prompt", answer)
-        answer = {**base, "action": "updated", "changed_fields": changed}
-        if dry_run:
-            answer["would_publish"] = publish
-            answer["message"] = (f"Would write a new version of {name!r} ({', '.join(changed)} changed)"
+    with client.command_deadline():  # PORTKEY_DEADLINE bounds the whole call, as in the CLI
+        own_metadata = template_metadata or {}
+        try:
+            desired = _version_fields({"string": string, "messages": messages, "parameters": parameters,
+                                       "virtual_key": virtual_key, "model": model, "functions": functions,
+                                       "tools": tools, "tool_choice": tool_choice})
+            metadata = {**own_metadata, "app": app, "env": env, "migrated_at": _now()}
+            found = _single(await prompts_named(client, name, collection_id), name)
+            if found is None:
+                return await _create(client, name, collection_id, desired, version_description, metadata,
+                                     dry_run=dry_run, publish=publish)
+            prompt_id = str(found["id"])
+            current, published = await latest_version(client, prompt_id)
+            changed = changed_fields(current, desired, own_metadata)
+            base = {"prompt_id": prompt_id, "slug": current.get("slug", found.get("slug")), "dry_run": dry_run,
+                    "published": False}
+            newest = current.get("prompt_version")
+            if not changed:
+                answer = {**base, "action": "unchanged", "version": newest}
+                note = "."
+                if publish and newest is not None and newest == published:
+                    note = "; it is already the published version."
+                elif publish:
+                    if dry_run:
+                        answer["would_publish"] = True
+                    else:
+                        answer["published"] = await _publish(client, prompt_id, newest)
+                    note = _publish_note(answer)
+                answer["message"] = f"Prompt {name!r} is up to date (version {newest}){note}"
+                return results.ok("migrate_prompt", answer)
+            answer = {**base, "action": "updated", "changed_fields": changed}
+            if dry_run:
+                answer["would_publish"] = publish
+                answer["message"] = (f"Would write a new version of {name!r} ({', '.join(changed)} changed)"
+                                     + _publish_note(answer))
+                return results.ok("migrate_prompt", answer)
+            body = {**desired, "prompt_metadata": metadata, "patch": True}
+            if version_description is not None:
+                body["version_description"] = version_description
+            written = await client.call("update_prompt", prompt_id=prompt_id, body=body)
+            version_id = written.get("prompt_version_id")
+            answer["version_id"] = version_id
+            if publish:
+                answer["published"] = await _publish(client, prompt_id,
+                                                     await version_number(client, prompt_id, version_id))
+            answer["message"] = (f"Wrote a new version of {name!r} ({', '.join(changed)} changed)"
                                  + _publish_note(answer))
             return results.ok("migrate_prompt", answer)
-        body = {**desired, "prompt_metadata": metadata, "patch": True}
-        if version_description is not None:
-            body["version_description"] = version_description
-        written = await client.call("update_prompt", prompt_id=prompt_id, body=body)
-        version_id = written.get("prompt_version_id")
-        answer["version_id"] = version_id
-        if publish:
-            answer["published"] = await _publish(client, prompt_id,
-                                                 await version_number(client, prompt_id, version_id))
-        answer["message"] = f"Wrote a new version of {name!r} ({', '.join(changed)} changed)" + _publish_note(answer)
-        return results.ok("migrate_prompt", answer)
-    except PortkeyError as exc:
-        raise to_tool_error(exc, "migrate_prompt", FINDERS) from None
+        except PortkeyError as exc:
+            raise to_tool_error(exc, "migrate_prompt", FINDERS) from None
 
 
 async def _create(client: PortkeyClient, name: str, collection_id: str, desired: dict[str, Any],
@@ -233,50 +235,51 @@ async def promote_prompt(
 ) -> CallToolResult:
     """Copy the source prompt's published version into the target environment's prompt."""
     client = app_state(ctx).client
-    try:
-        source = await client.call("get_prompt", prompt_id=source_prompt_id)
-        source_id, source_slug = str(source.get("id", source_prompt_id)), source.get("slug", source_prompt_id)
-        number = source.get("prompt_version")
-        name = target_name or target_name_for(str(source.get("name", "")), target_env)
-        found = _single(await prompts_named(client, name, target_collection_id), name)
-        if found is not None and str(found.get("id")) == source_id:
-            raise ToolError(f"The target {name!r} is the source prompt itself: choose another target_name or "
-                            "target_collection_id. Nothing was changed.")
-        fields = content_fields(source)  # parameters without Portkey's additions (its copy of the source model)
-        fields.update({k: v for k, v in (("virtual_key", virtual_key), ("model", model)) if v is not None})
-        if not fields.get("virtual_key"):
-            raise ToolError("Invalid argument 'virtual_key': the source version has none, so give the target's "
-                            "virtual_key. Nothing was changed.")
-        promoted_at = _now()
-        metadata = {**(source.get("template_metadata") or {}), "env": target_env, "promoted_from": source_slug,
-                    "promoted_from_version": str(number), "promoted_at": promoted_at}
-        description = f"Promoted from {source_slug} v{number}"
-        answer: dict[str, Any] = {
-            "action": "updated" if found else "created", "source_prompt_id": source_id, "source_version": number,
-            "target_name": name, "target_prompt_id": found.get("id") if found else "",
-            "virtual_key": fields["virtual_key"], "model": fields.get("model"), "promoted_at": promoted_at,
-            "dry_run": dry_run, "published": False,
-        }
-        if dry_run:
-            answer["would_publish"] = publish
-            answer["message"] = (f"Would {'update' if found else 'create'} {name!r} from {source_slug} v{number}"
-                                 + _publish_note(answer))
+    with client.command_deadline():  # PORTKEY_DEADLINE bounds the whole call, as in the CLI
+        try:
+            source = await client.call("get_prompt", prompt_id=source_prompt_id)
+            source_id, source_slug = str(source.get("id", source_prompt_id)), source.get("slug", source_prompt_id)
+            number = source.get("prompt_version")
+            name = target_name or target_name_for(str(source.get("name", "")), target_env)
+            found = _single(await prompts_named(client, name, target_collection_id), name)
+            if found is not None and str(found.get("id")) == source_id:
+                raise ToolError(f"The target {name!r} is the source prompt itself: choose another target_name or "
+                                "target_collection_id. Nothing was changed.")
+            fields = content_fields(source)  # parameters without Portkey's additions (its copy of the source model)
+            fields.update({k: v for k, v in (("virtual_key", virtual_key), ("model", model)) if v is not None})
+            if not fields.get("virtual_key"):
+                raise ToolError("Invalid argument 'virtual_key': the source version has none, so give the target's "
+                                "virtual_key. Nothing was changed.")
+            promoted_at = _now()
+            metadata = {**(source.get("template_metadata") or {}), "env": target_env, "promoted_from": source_slug,
+                        "promoted_from_version": str(number), "promoted_at": promoted_at}
+            description = f"Promoted from {source_slug} v{number}"
+            answer: dict[str, Any] = {
+                "action": "updated" if found else "created", "source_prompt_id": source_id, "source_version": number,
+                "target_name": name, "target_prompt_id": found.get("id") if found else "",
+                "virtual_key": fields["virtual_key"], "model": fields.get("model"), "promoted_at": promoted_at,
+                "dry_run": dry_run, "published": False,
+            }
+            if dry_run:
+                answer["would_publish"] = publish
+                answer["message"] = (f"Would {'update' if found else 'create'} {name!r} from {source_slug} v{number}"
+                                     + _publish_note(answer))
+                return results.ok("promote_prompt", answer)
+            if found:
+                target_id = str(found["id"])
+                body = {**fields, "version_description": description, "prompt_metadata": metadata, "patch": True}
+                written = await client.call("update_prompt", prompt_id=target_id, body=body)
+                version_id = written.get("prompt_version_id")
+                target_number = await version_number(client, target_id, version_id) if publish else None
+            else:
+                body = {"name": name, "collection_id": target_collection_id, **fields,
+                        "version_description": description, "template_metadata": metadata}
+                written = await client.call("create_prompt", body=body)
+                target_id, version_id, target_number = str(written["id"]), written.get("version_id"), 1
+            answer.update(target_prompt_id=target_id, target_slug=written.get("slug"), target_version_id=version_id)
+            if publish:
+                answer["published"] = await _publish(client, target_id, target_number)
+            answer["message"] = f"Promoted {source_slug} v{number} to {name!r}" + _publish_note(answer)
             return results.ok("promote_prompt", answer)
-        if found:
-            target_id = str(found["id"])
-            body = {**fields, "version_description": description, "prompt_metadata": metadata, "patch": True}
-            written = await client.call("update_prompt", prompt_id=target_id, body=body)
-            version_id = written.get("prompt_version_id")
-            target_number = await version_number(client, target_id, version_id) if publish else None
-        else:
-            body = {"name": name, "collection_id": target_collection_id, **fields,
-                    "version_description": description, "template_metadata": metadata}
-            written = await client.call("create_prompt", body=body)
-            target_id, version_id, target_number = str(written["id"]), written.get("version_id"), 1
-        answer.update(target_prompt_id=target_id, target_slug=written.get("slug"), target_version_id=version_id)
-        if publish:
-            answer["published"] = await _publish(client, target_id, target_number)
-        answer["message"] = f"Promoted {source_slug} v{number} to {name!r}" + _publish_note(answer)
-        return results.ok("promote_prompt", answer)
-    except PortkeyError as exc:
-        raise to_tool_error(exc, "promote_prompt", FINDERS) from None
+        except PortkeyError as exc:
+            raise to_tool_error(exc, "promote_prompt", FINDERS) from None

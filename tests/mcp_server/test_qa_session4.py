@@ -213,6 +213,27 @@ async def test_operation_tools_are_bounded_by_the_command_deadline() -> None:
     assert result.is_error and structured.get("code") == "deadline_exceeded", text(result)
 
 
+COMPOSITE_CALLS = {
+    "migrate_prompt": {"name": "triage", "app": "support", "env": "dev", "collection_id": "support",
+                       "parameters": {}, "virtual_key": "openai-dev", "string": "Hi", "dry_run": True},
+    "promote_prompt": {"source_prompt_id": "triage-dev", "target_collection_id": "prod", "target_env": "prod",
+                       "dry_run": True},
+}
+
+
+@pytest.mark.parametrize("tool", sorted(COMPOSITE_CALLS))
+async def test_the_prompt_composites_are_bounded_by_the_command_deadline(tool: str) -> None:
+    """migrate_prompt and promote_prompt make several calls each; like every other tool call they are one command
+    under PORTKEY_DEADLINE (without it each of their calls waited out the 1.5 s latency and the tool answered)."""
+    with Sandbox(api_key=KEY) as sb:
+        sb.faults = Faults(default=FaultRule(latency_ms=1500))
+        server = build_server(partial(deadline_bound_client, sb), selection=Selection(toolsets=("prompts",)))
+        async with Client(server, raise_exceptions=True) as connected:
+            result = await connected.call_tool(tool, COMPOSITE_CALLS[tool])
+    structured = result.structured_content or {}
+    assert result.is_error and structured.get("code") == "deadline_exceeded", text(result)
+
+
 @pytest.mark.parametrize("lock_file", ["prompts/support/extra.prompt.yaml", ".git/hooks/pre-commit", "portkey"])
 async def test_apply_writes_its_lock_only_where_a_lock_belongs(lock_file: str, tmp_path: Path) -> None:
     """lock_file accepted any new path in the project, so gitops_apply wrote the lock's JSON as a prompt file (the
