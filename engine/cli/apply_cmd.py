@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import sys
@@ -71,6 +72,8 @@ def apply(
     from engine.gitops.workflow import SavedPlanBlockedError, check_saved_plan, plan_project
 
     require_dir(root)
+    if lock is not None:
+        _make_state_folder(root, lock)
     check_outputs((lock, "lock file"))
     _check_clean(root, allow_dirty)
     written = _Writes()
@@ -210,6 +213,15 @@ def apply(
 
 
 MAX_PLAN_BYTES = 32 * 1024 * 1024
+
+
+def _make_state_folder(root: Path, lock: Path) -> None:
+    """Create the project's own ``.portkey`` folder for a lock file meant to live there (as export does); any other
+    missing folder stays the user's to create (check_outputs says so)."""
+    folder = root / ".portkey"
+    if lock.parent.resolve() == folder.resolve() and not folder.exists() and not folder.is_symlink():
+        with contextlib.suppress(OSError):  # check_outputs reports what is wrong with the path
+            folder.mkdir()
 
 
 def _with_wait_hint(exc: Exception) -> str:

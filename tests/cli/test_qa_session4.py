@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -216,3 +217,18 @@ def test_drift_json_of_a_project_with_errors_is_json_naming_them(cli: Cli, proje
     first = report["errors"][0]
     assert first["file"] == "portkey.yaml" and first["line"] == 2 and "invalid YAML" in first["message"], first
     assert "invalid YAML" in run.err  # people still read the errors on stderr
+
+
+def test_apply_lock_in_the_projects_own_state_folder_creates_it(cli: Cli, project: Path) -> None:
+    """`apply --lock DIR/.portkey/lock.json` on a fresh project (as the README's commands write it) stopped with
+    'directory .portkey does not exist'; the project's own state folder is made, as export makes it. Any other
+    missing folder is still refused up front, before any write."""
+    shutil.rmtree(project / ".portkey", ignore_errors=True)
+    elsewhere = project.parent / "nowhere" / "lock.json"
+    refused = cli("apply", project, "--sandbox", "--auto-approve", "--lock", elsewhere)
+    assert refused.code == 1 and "does not exist; create it first" in refused.err
+    assert "create" not in refused.out  # refused before planning: nothing applied
+    lock = project / ".portkey" / "lock.json"
+    run = cli("apply", project, "--sandbox", "--auto-approve", "--lock", lock)
+    assert run.code == 0, run.err
+    assert json.loads(lock.read_text())["entries"]
