@@ -232,3 +232,12 @@ def test_apply_lock_in_the_projects_own_state_folder_creates_it(cli: Cli, projec
     run = cli("apply", project, "--sandbox", "--auto-approve", "--lock", lock)
     assert run.code == 0, run.err
     assert json.loads(lock.read_text())["entries"]
+
+
+def test_a_path_as_environment_name_is_not_offered_as_a_file_to_create(cli: Cli, project: Path) -> None:
+    """`--env ../../etc/passwd` was refused but told to 'create environments/../../etc/passwd.yaml'; the hint now
+    says what an environment name is."""
+    run = cli("validate", project, "--env", "../../etc/passwd")
+    assert run.code == 1 and "unknown environment '../../etc/passwd'" in run.err
+    assert "create environments/../../etc" not in run.err and "letters, digits" in run.err
+    assert "create environments/qa.yaml to add it" in cli("validate", project, "--env", "qa").err

@@ -170,7 +170,10 @@ def _apply_environment(ctx: Context, settings: Settings, env: str) -> None:
     if not _ENV_NAME.fullmatch(env) or not os.path.lexists(path):
         available = available_environments(ctx.root)
         listing = f"available: {', '.join(available)}" if available else "no environments/*.yaml files exist"
-        ctx.error(f"unknown environment {env!r} ({listing}); create environments/{env}.yaml to add it")
+        fix = (f"create environments/{env}.yaml to add it" if _ENV_NAME.fullmatch(env)
+               else "an environment is a file environments/NAME.yaml, NAME of letters, digits, '.', '_' and '-' "
+               "starting with a letter or digit")
+        ctx.error(f"unknown environment {env!r} ({listing}); {fix}")
         return
     doc, parsed = read_doc(ctx, path, EnvironmentFile)
     if doc is None or parsed is None:
