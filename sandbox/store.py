@@ -118,16 +118,7 @@ class Tx:
         self, kind: str, *, workspace_id: str | None = None, parent_id: str | None = None
     ) -> list[Doc]:
         """`kind` documents in creation order, optionally of one workspace or one parent."""
-        sql = "SELECT doc FROM objects WHERE kind = ?"
-        args: list[Any] = [kind]
-        if workspace_id is not None:
-            sql += " AND workspace_id = ?"
-            args.append(workspace_id)
-        if parent_id is not None:
-            sql += " AND parent_id = ?"
-            args.append(parent_id)
-        rows = self._conn.execute(sql + " ORDER BY seq", args).fetchall()
-        return [json.loads(r[0]) for r in rows]
+        return list(self.listing(kind, workspace_id=workspace_id, parent_id=parent_id))
 
     def listing(
         self,

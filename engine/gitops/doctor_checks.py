@@ -7,13 +7,12 @@ either order; integer booleans; labels under ``label_id``, ``label_ids`` or
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
 
-from engine.gitops.answers import as_int, rows
+from engine.gitops.answers import as_int, json_object, rows
 from engine.gitops.behaviour import BY_NAME
 from engine.gitops.cache import fine_stamps, stamp_of
 from engine.gitops.doctor import (
@@ -262,13 +261,8 @@ class Probe:
             raise CheckFailed(f"version {number} is not in the versions list")
         full = await self.client.call("get_prompt", prompt_id=prompt_id, version=number)
         wanted = [f for f in PROMPT_VERSION_FIELDS if full.get(f) not in (None, {}, [], "")]
-        template = entry.get("prompt_template")
-        if isinstance(template, str):
-            try:
-                template = json.loads(template)
-            except ValueError:
-                template = None
-        if not isinstance(template, dict) or template.get("string") is None:
+        template = json_object(entry.get("prompt_template"))
+        if template is None or template.get("string") is None:
             held = "no prompt_template" if template is None else "a prompt_template without 'string'"
             self.found("versions_template", f"the entry of v{number} holds {held}", "absent")
             return

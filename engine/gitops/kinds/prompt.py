@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import json
 from collections.abc import Mapping
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any, cast
 
-from engine.gitops.answers import as_int, is_uuid, only_active, rows
+from engine.gitops.answers import as_int, is_uuid, json_object, only_active, rows
 from engine.gitops.behaviour import DEFAULT, Behaviour
 from engine.gitops.canonical import content_hash, field_diffs, redact, strip_null_fields, value_at
 from engine.gitops.kinds.base import META_KEY, Kind, Operations, Planning, Refs, ScratchRole, Versions
@@ -60,13 +59,7 @@ def prompt_fields(source: dict[str, Any]) -> dict[str, Any]:
     string is decoded, any other value reads as no metadata, so a malformed answer plans as a change."""
     fields = {k: source.get(k) for k in PROMPT_VERSION_FIELDS}
     fields.update({k: source[k] for k in PROMPT_EXTRA_FIELDS if source.get(k) is not None})
-    metadata = fields.get("template_metadata")
-    if isinstance(metadata, str):
-        try:
-            metadata = json.loads(metadata)
-        except ValueError:
-            metadata = None
-    fields["template_metadata"] = metadata if isinstance(metadata, dict) else None
+    fields["template_metadata"] = json_object(fields.get("template_metadata"))
     return fields
 
 
