@@ -74,12 +74,12 @@ def doctor(
 def _target(root: Path) -> Path:
     """DIR/.portkey/doctor.json, refused before any request when it would land outside DIR."""
     from engine.cli.files import OutputError, check_writable
-    from engine.gitops.behaviour import DOCTOR_FILE
+    from engine.gitops.behaviour import DOCTOR_FILE, doctor_folder_links_out
 
     path = root / DOCTOR_FILE
     folder = path.parent
     try:
-        if folder.is_symlink() or (folder.exists() and not folder.resolve().is_relative_to(root.resolve())):
+        if doctor_folder_links_out(root):
             raise OutputError(f"cannot write the doctor result to {path}: {folder} links out of the project; "
                               "remove the link or pass --no-save")
         folder.mkdir(exist_ok=True)

@@ -151,11 +151,11 @@ async def adopt_in_style(
 def record_name_style(root: Path, style: NameStyle) -> Path:
     """Save a learned ``name_chars=ascii`` in ``root/.portkey/doctor.json`` (the doctor's file, which plans
     read), keeping any other switch a doctor run saved there. Returns the file's path."""
-    from engine.gitops.behaviour import DOCTOR_FILE, DOCTOR_FORMAT, load_behaviour
+    from engine.gitops.behaviour import DOCTOR_FILE, DOCTOR_FORMAT, doctor_folder_links_out, load_behaviour
 
     path = root / DOCTOR_FILE
     folder = path.parent
-    if folder.is_symlink() or (folder.exists() and not folder.resolve().is_relative_to(root.resolve())):
+    if doctor_folder_links_out(root):
         raise ValueError(f"{folder} links out of the project, so nothing is written there; replace the link with "
                          "a folder")
     # The file's own switches, as written: not the ones this process would trust (under CI a checkout's less

@@ -154,6 +154,13 @@ def check(name: str, value: str) -> None:
         raise ValueError(f"switch {name} takes {', '.join(switch.values)}, not {value!r}")
 
 
+def doctor_folder_links_out(root: Path) -> bool:
+    """Whether the folder doctor.json is written to (``root/.portkey``) is a link or lies outside ``root``: then
+    nothing is written there."""
+    folder = (root / DOCTOR_FILE).parent
+    return folder.is_symlink() or (folder.exists() and not folder.resolve().is_relative_to(root.resolve()))
+
+
 def load_behaviour(root: Path, environ: Mapping[str, str] | None = None) -> Behaviour:
     """The behaviour in ``root/.portkey/doctor.json`` within what ``environ`` (default: the process's) trusts.
 
